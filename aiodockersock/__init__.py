@@ -1,0 +1,59 @@
+"""aiodockersock: an asyncio-native, typed client for the Docker Engine API.
+
+    import aiodockersock
+
+    async with aiodockersock.Docker() as docker:
+        print((await docker.version()).version)
+        for c in await docker.containers.list(all=True):
+            print(c.id[:12], c.image, c.state)
+
+Every response is a ``msgspec.Struct`` (see :mod:`aiodockersock.models`); every error derives
+from :class:`DockerError`.
+"""
+
+from __future__ import annotations
+
+from ._client import Docker
+from ._config import DEFAULT_HOST, TLSConfig
+from ._exceptions import (
+    APIError,
+    BadRequest,
+    Conflict,
+    ContainerError,
+    DecodeError,
+    DockerConnectionError,
+    DockerError,
+    DockerTimeoutError,
+    InvalidArgument,
+    NotFound,
+    ServerError,
+    StreamBroken,
+    StreamClosed,
+    UnsupportedAPIVersion,
+)
+from ._transport import MAX_API_VERSION, MIN_API_VERSION
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "DEFAULT_HOST",
+    "MAX_API_VERSION",
+    "MIN_API_VERSION",
+    "APIError",
+    "BadRequest",
+    "Conflict",
+    "ContainerError",
+    "DecodeError",
+    "Docker",
+    "DockerConnectionError",
+    "DockerError",
+    "DockerTimeoutError",
+    "InvalidArgument",
+    "NotFound",
+    "ServerError",
+    "StreamBroken",
+    "StreamClosed",
+    "TLSConfig",
+    "UnsupportedAPIVersion",
+    "__version__",
+]

@@ -1,0 +1,5 @@
+"""``python -m aiodockersock``."""
+
+from aiodockersock.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,156 @@
+"""The ``Docker`` client: owns the transport, negotiates the API version, attaches the areas."""
+
+from __future__ import annotations
+
+import ssl
+import warnings
+from types import TracebackType
+
+from ._config import TLSConfig, resolve_host
+from ._transport import DEFAULT, Default, Transport
+from .containers import Containers
+from .events import Events
+from .models.system import PingInfo, SystemDataUsage, SystemInfo, SystemVersion
+from .system import System
+
+__all__ = ["Docker"]
+
+
+class Docker:
+    """An asyncio client for one Docker Engine.
+
+    Use it as ``async with Docker() as docker: ...`` or call :meth:`close` when done::
+
+        async with aiodockersock.Docker() as docker:
+            created = await docker.containers.create({"Image": "busybox", "Cmd": ["true"]})
+            await docker.containers.start(created.id)
+
+    Args:
+        url: the daemon's address — ``unix:///path``, ``tcp://host:port``, ``http://…``,
+            ``https://…``. When ``None``: ``DOCKER_HOST``, then ``unix:///var/run/docker.sock``.
+        api_version: ``"auto"`` (default) asks the daemon once, on first use, and uses the lower
+            of its version and the newest this library knows; ``"1.45"`` pins a version.
+        timeout: total seconds for an ordinary request (``None``: no limit). Streams (events,
+            followed logs) have no timeout; ``containers.wait`` has its own.
+        connect_timeout: seconds to wait for the connection itself.
+        tls: ``None`` reads ``DOCKER_TLS_VERIFY``/``DOCKER_TLS``/``DOCKER_CERT_PATH``; ``False``
+            disables TLS; ``True`` enables it with the certificates in ``DOCKER_CERT_PATH``;
+            a ``TLSConfig`` or ``ssl.SSLContext`` is used as given.
+
+    Attributes:
+        containers: the containers API (``docker.containers.create(...)``…).
+        events: the event stream: ``docker.events(filters=...)`` returns an ``EventStream``.
+        system: the system API; its calls are also available directly on the client.
+
+    Raises:
+        InvalidArgument: the address or the API version is malformed.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        api_version: str = "auto",
+        timeout: float | None = 60.0,
+        connect_timeout: float = 5.0,
+        tls: TLSConfig | ssl.SSLContext | bool | None = None,
+    ) -> None:
+        self._transport = Transport(
+            resolve_host(url, tls=tls),
+            api_version=api_version,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+        )
+        self.system = System(self._transport)
+        self.containers = Containers(self._transport)
+        self.events = Events(self._transport)
+
+    @property
+    def url(self) -> str:
+        """The daemon's address, as given or resolved."""
+        return self._transport.host.address
+
+    @property
+    def api_version(self) -> str | None:
+        """The API version in use; ``None`` until ``"auto"`` has negotiated (first request)."""
+        return self._transport.api_version
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._transport.closed
+
+    async def negotiate(self) -> str:
+        """Settle the API version now rather than on the first request.
+
+        ``GET /_ping``
+
+        Returns:
+            The version used from now on.
+
+        Raises:
+            UnsupportedAPIVersion: the daemon is too old for this library.
+            DockerConnectionError: the daemon cannot be reached.
+        """
+        return await self._transport.negotiate()
+
+    async def ping(self, *, timeout: float | None | Default = DEFAULT) -> PingInfo:
+        """Check that the daemon answers. See :meth:`System.ping`.
+
+        ``GET /_ping``
+
+        Raises:
+            DockerConnectionError: the daemon cannot be reached.
+        """
+        return await self.system.ping(timeout=timeout)
+
+    async def version(self) -> SystemVersion:
+        """The daemon's version. See :meth:`System.version`.
+
+        ``GET /version``
+        """
+        return await self.system.version()
+
+    async def info(self) -> SystemInfo:
+        """System-wide information. See :meth:`System.info`.
+
+        ``GET /info``
+        """
+        return await self.system.info()
+
+    async def df(self) -> SystemDataUsage:
+        """Disk usage. See :meth:`System.df`.
+
+        ``GET /system/df``
+        """
+        return await self.system.df()
+
+    async def close(self) -> None:
+        """Close every connection. Safe to call more than once."""
+        await self._transport.close()
+
+    async def __aenter__(self) -> Docker:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        version = self.api_version or "auto"
+        state = " closed" if self.closed else ""
+        return f"<Docker {self.url} api={version}{state}>"
+
+    def __del__(self) -> None:
+        transport = getattr(self, "_transport", None)
+        if transport is not None and not transport.closed and transport.has_session:
+            warnings.warn(  # pragma: no cover - depends on the garbage collector
+                f"unclosed {self!r}; use 'async with Docker()' or 'await docker.close()'",
+                ResourceWarning,
+                stacklevel=1,
+                source=self,
+            )

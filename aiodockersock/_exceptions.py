@@ -1,0 +1,144 @@
+"""The error tree of aiodockersock.
+
+Every exception the library raises derives from :class:`DockerError`; no aiohttp or msgspec
+exception reaches a caller::
+
+    DockerError
+    ├── APIError                the Engine answered with an error status
+    │   ├── BadRequest          400: bad parameter or body
+    │   ├── NotFound            404: no such container, image, …
+    │   ├── Conflict            409: name in use, container running, …
+    │   └── ServerError         5xx: the daemon failed
+    ├── DockerConnectionError   no daemon: socket missing, permission denied, refused, reset
+    │   ├── DockerTimeoutError  the daemon did not answer within the request timeout
+    │   └── StreamBroken        a stream's connection was lost and could not be resumed
+    ├── StreamClosed            a stream was used after it was closed
+    ├── InvalidArgument         a value was rejected before anything was sent (also ValueError)
+    ├── UnsupportedAPIVersion   the daemon is older than the oldest API this library supports
+    ├── DecodeError             a response body that is not what the Engine API promises
+    └── ContainerError          ``containers.run()``: the container exited with a non-zero code
+
+Messages say what happened and, where there is one, what to do about it. An :class:`APIError`
+keeps the daemon's own message unchanged in ``.message``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "APIError",
+    "BadRequest",
+    "Conflict",
+    "ContainerError",
+    "DecodeError",
+    "DockerConnectionError",
+    "DockerError",
+    "DockerTimeoutError",
+    "InvalidArgument",
+    "NotFound",
+    "ServerError",
+    "StreamBroken",
+    "StreamClosed",
+    "UnsupportedAPIVersion",
+]
+
+
+class DockerError(Exception):
+    """The root of every error aiodockersock raises."""
+
+
+class APIError(DockerError):
+    """The Engine answered a request with an error status.
+
+    Attributes:
+        status: the HTTP status code (e.g. 404).
+        message: the daemon's own message, exactly as it sent it.
+        method: the HTTP method of the request (``"GET"``).
+        path: the request path that was sent, query string excluded (``"/v1.45/containers/x/json"``).
+    """
+
+    def __init__(self, status: int, message: str, *, method: str, path: str) -> None:
+        self.status = status
+        self.message = message
+        self.method = method
+        self.path = path
+        super().__init__(f"{status} {method} {path}: {message}")
+
+
+class BadRequest(APIError):
+    """400: the daemon rejected a parameter or the request body."""
+
+
+class NotFound(APIError):
+    """404: the container, image, network, … does not exist."""
+
+
+class Conflict(APIError):
+    """409: the request conflicts with the object's state (name in use, container running…)."""
+
+
+class ServerError(APIError):
+    """5xx: the daemon failed to carry out the request."""
+
+
+class DockerConnectionError(DockerError):
+    """The daemon could not be reached, or the connection broke before a full answer.
+
+    Attributes:
+        address: the address that was tried (``unix:///var/run/docker.sock``, ``tcp://…``).
+    """
+
+    def __init__(self, message: str, *, address: str) -> None:
+        self.address = address
+        super().__init__(message)
+
+
+class DockerTimeoutError(DockerConnectionError, TimeoutError):
+    """The daemon did not answer an ordinary request within its timeout."""
+
+
+class StreamBroken(DockerConnectionError):
+    """A stream (events, logs…) lost its connection before its end and was not resumed."""
+
+
+class StreamClosed(DockerError):
+    """A stream was read after it had been closed."""
+
+
+class InvalidArgument(DockerError, ValueError):
+    """An argument was rejected before any request was sent; the message says which and why."""
+
+
+class UnsupportedAPIVersion(DockerError):
+    """The daemon speaks only API versions older than the oldest this library supports."""
+
+
+class DecodeError(DockerError):
+    """A response body did not decode as the Engine API promises.
+
+    Attributes:
+        data: the offending bytes (cut to the first 200 for the message).
+    """
+
+    def __init__(self, message: str, *, data: bytes) -> None:
+        self.data = data
+        shown = data[:200]
+        more = f" … ({len(data)} bytes in all)" if len(data) > 200 else ""
+        super().__init__(f"{message}: {shown!r}{more}")
+
+
+class ContainerError(DockerError):
+    """A container started by ``containers.run()`` exited with a non-zero status.
+
+    Attributes:
+        container_id: the container's id.
+        exit_code: its exit status.
+        stderr: what it wrote to standard error (the whole of it).
+    """
+
+    def __init__(self, container_id: str, exit_code: int, stderr: bytes) -> None:
+        self.container_id = container_id
+        self.exit_code = exit_code
+        self.stderr = stderr
+        tail = stderr[-500:].decode("utf-8", "replace").strip()
+        detail = f": {tail}" if tail else ""
+        super().__init__(f"container {container_id[:12]} exited with status {exit_code}{detail}")

@@ -1,0 +1,559 @@
+"""HTTP transport: the only module that imports aiohttp.
+
+It owns the session (a ``UnixConnector`` or a TCP connector with optional TLS), builds every URL
+in one place (:meth:`Transport.path`, :func:`encode_query`), negotiates the API version, and turns
+HTTP statuses and socket failures into the exceptions of :mod:`aiodockersock._exceptions`.
+
+Path parameters are quoted completely (``/``, ``?``, ``#``, ``%`` included) and the URL is marked
+as already encoded, so neither yarl nor anything after it re-normalises it; ``.`` and ``..``
+segments are refused before sending, and redirects are never followed (dockerd answers ``301``
+to a path it cleaned, and following it would reach another endpoint).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import errno
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, TypeVar, Union
+from urllib.parse import quote
+
+import aiohttp
+import msgspec
+from yarl import URL
+
+from ._config import HostConfig
+from ._exceptions import (
+    APIError,
+    BadRequest,
+    Conflict,
+    DecodeError,
+    DockerConnectionError,
+    DockerTimeoutError,
+    InvalidArgument,
+    NotFound,
+    ServerError,
+    UnsupportedAPIVersion,
+)
+
+__all__ = [
+    "DEFAULT",
+    "MAX_API_VERSION",
+    "MIN_API_VERSION",
+    "Default",
+    "QueryValue",
+    "Response",
+    "StreamResponse",
+    "Transport",
+    "encode_query",
+    "parse_version",
+]
+
+T = TypeVar("T")
+
+#: The newest Engine API version whose responses this library has been checked against.
+MAX_API_VERSION: Final = "1.51"
+#: The oldest Engine API version this library supports.
+MIN_API_VERSION: Final = "1.41"
+
+_USER_AGENT: Final = "aiodockersock"
+
+QueryValue = Union[str, int, float, bool, None, Mapping[str, Any]]
+
+
+class Default(enum.Enum):
+    """Sentinel type for "use the client's default" (see :data:`DEFAULT`)."""
+
+    token = 0
+
+
+#: Passed as ``timeout`` to mean "the client's default request timeout".
+DEFAULT: Final = Default.token
+
+_STATUS_ERRORS: Final[dict[int, type[APIError]]] = {
+    400: BadRequest,
+    404: NotFound,
+    409: Conflict,
+}
+
+_ERROR_DECODER: Final = msgspec.json.Decoder(dict[str, Any])
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def decoder_for(type_: type[T]) -> msgspec.json.Decoder[T]:
+    """The shared JSON decoder for ``type_``, built once."""
+    dec = _decoders.get(type_)
+    if dec is None:
+        dec = _decoders[type_] = msgspec.json.Decoder(type_)
+    return dec
+
+
+def parse_version(version: str) -> tuple[int, int]:
+    """``"1.41"`` → ``(1, 41)``.
+
+    Raises:
+        InvalidArgument: not of the form MAJOR.MINOR.
+    """
+    try:
+        major, minor = version.split(".")
+        return int(major), int(minor)
+    except ValueError:
+        raise InvalidArgument(
+            f"API version {version!r} is not of the form MAJOR.MINOR (e.g. '1.45')"
+        ) from None
+
+
+def _quote_param(value: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgument(f"an id or name must be a str, not {type(value).__name__}")
+    if not value:
+        raise InvalidArgument("an id or name must not be empty")
+    if any(segment in (".", "..") for segment in value.split("/")):
+        raise InvalidArgument(
+            f"{value!r} is not a valid id or name: '.' and '..' path segments are never part "
+            "of a Docker object's name"
+        )
+    return quote(value, safe="")
+
+
+def _query_text(key: str, value: QueryValue) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return _filters_json(key, value)
+    raise InvalidArgument(f"query parameter {key!r} cannot be a {type(value).__name__}")
+
+
+def _filters_json(key: str, filters: Mapping[str, Any]) -> str:
+    """Encode a filter mapping as the Engine wants it: ``{"key": ["value", …]}``."""
+    out: dict[str, list[str]] = {}
+    for name, value in filters.items():
+        if isinstance(value, str):
+            out[name] = [value]
+        elif isinstance(value, bool):
+            out[name] = ["true" if value else "false"]
+        elif isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
+            values = list(value)
+            if not all(isinstance(v, str) for v in values):
+                raise InvalidArgument(
+                    f"{key}[{name!r}] must hold strings only, got {values!r}"
+                )
+            out[name] = values
+        else:
+            raise InvalidArgument(
+                f"{key}[{name!r}] must be a str or a list of str, not {type(value).__name__}"
+            )
+    return msgspec.json.encode(out).decode()
+
+
+def encode_query(params: Mapping[str, QueryValue] | None) -> str:
+    """Encode query parameters; ``None`` values are left out, booleans become ``1``/``0``,
+    mappings (``filters``) become the Engine's JSON filter form."""
+    if not params:
+        return ""
+    parts = [
+        f"{quote(key, safe='')}={quote(_query_text(key, value), safe='')}"
+        for key, value in params.items()
+        if value is not None
+    ]
+    return "?" + "&".join(parts) if parts else ""
+
+
+class Response:
+    """A complete answer to an ordinary request."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def decode(self, type_: type[T]) -> T:
+        """Decode the JSON body as ``type_``.
+
+        Raises:
+            DecodeError: the body is not JSON of that shape.
+        """
+        try:
+            return decoder_for(type_).decode(self.body)
+        except msgspec.DecodeError as exc:
+            raise DecodeError(f"cannot decode the response as {type_.__name__}: {exc}",
+                              data=self.body) from None
+
+
+class StreamResponse:
+    """An open response whose body is read chunk by chunk (logs, events, pulls…).
+
+    Closing it drops the connection (an endless stream cannot be returned to the pool).
+    """
+
+    __slots__ = ("_address", "_resp", "headers", "status")
+
+    def __init__(self, resp: aiohttp.ClientResponse, address: str) -> None:
+        self._resp = resp
+        self._address = address
+        self.status = resp.status
+        self.headers: Mapping[str, str] = resp.headers
+
+    async def read_chunk(self) -> bytes:
+        """The next bytes that arrived, in whatever size they came; ``b""`` at the end.
+
+        Raises:
+            DockerConnectionError: the connection broke before the body ended.
+        """
+        try:
+            return await self._resp.content.readany()
+        except (aiohttp.ClientError, OSError) as exc:
+            raise DockerConnectionError(
+                f"the stream from {self._address} broke: {exc or type(exc).__name__}",
+                address=self._address,
+            ) from exc
+
+    @property
+    def at_eof(self) -> bool:
+        """Whether the whole body has been read."""
+        return self._resp.content.at_eof()
+
+    def close(self) -> None:
+        """Drop the connection at once. Safe to call more than once."""
+        self._resp.close()
+
+
+class Transport:
+    """One aiohttp session to one daemon, with the URL builder and the error table.
+
+    Args:
+        host: the resolved daemon address.
+        api_version: ``"auto"`` to negotiate on first use, or a pinned ``"MAJOR.MINOR"``.
+        timeout: the default total timeout of an ordinary request, in seconds (``None``: none).
+        connect_timeout: how long to wait for the connection itself.
+    """
+
+    def __init__(
+        self,
+        host: HostConfig,
+        *,
+        api_version: str = "auto",
+        timeout: float | None = 60.0,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        self.host = host
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
+        self._stream_timeout = aiohttp.ClientTimeout(
+            total=None, connect=connect_timeout, sock_read=None
+        )
+        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
+        self._connect_timeout = connect_timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+        self._negotiate_lock: asyncio.Lock | None = None
+        self._version: str | None = None
+        self._prefix = ""
+        if api_version != "auto":
+            parse_version(api_version)
+            self._set_version(api_version)
+
+    # -- version -------------------------------------------------------------------------
+
+    def _set_version(self, version: str) -> None:
+        self._version = version
+        self._prefix = f"/v{version}"
+
+    @property
+    def api_version(self) -> str | None:
+        """The API version in use, or ``None`` before ``"auto"`` has negotiated."""
+        return self._version
+
+    async def negotiate(self) -> str:
+        """Settle the API version (reads ``/_ping``'s ``Api-Version`` once when ``"auto"``).
+
+        Returns:
+            The API version requests use.
+
+        Raises:
+            UnsupportedAPIVersion: the daemon is older than :data:`MIN_API_VERSION`.
+            DockerConnectionError: the daemon cannot be reached.
+        """
+        if self._version is not None:
+            return self._version
+        if self._negotiate_lock is None:
+            self._negotiate_lock = asyncio.Lock()
+        async with self._negotiate_lock:
+            if self._version is None:
+                resp = await self._send("GET", "/_ping", DEFAULT)
+                if resp.status >= 400:
+                    self._raise_for_status(resp, "GET", "/_ping")
+                daemon = resp.headers.get("Api-Version")
+                if daemon is None:
+                    raise DockerConnectionError(
+                        f"{self.host.address} answered /_ping without an Api-Version header: "
+                        "it is not a Docker Engine; pass api_version='1.xx' to pin one",
+                        address=self.host.address,
+                    )
+                if parse_version(daemon) < parse_version(MIN_API_VERSION):
+                    raise UnsupportedAPIVersion(
+                        f"the daemon at {self.host.address} speaks API {daemon}, older than "
+                        f"{MIN_API_VERSION}, the oldest aiodockersock supports; upgrade the engine"
+                    )
+                chosen = min(daemon, MAX_API_VERSION, key=parse_version)
+                self._set_version(chosen)
+        assert self._version is not None
+        return self._version
+
+    # -- URLs --------------------------------------------------------------------------------
+
+    def path(self, template: str, *params: str) -> str:
+        """Fill ``template`` (``"/containers/{}/json"``) with quoted path parameters.
+
+        The version prefix is not included (see :meth:`request`).
+
+        Raises:
+            InvalidArgument: a parameter is empty, not a str, or holds a ``.``/``..`` segment.
+        """
+        if not params:
+            return template
+        return template.format(*[_quote_param(p) for p in params])
+
+    # -- requests ------------------------------------------------------------------------
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            if self._closed:
+                raise DockerConnectionError(
+                    "this Docker client is closed; create a new one",
+                    address=self.host.address,
+                )
+            connector: aiohttp.BaseConnector
+            if self.host.socket_path is not None:
+                connector = aiohttp.UnixConnector(path=self.host.socket_path, limit=100)
+            else:
+                connector = aiohttp.TCPConnector(
+                    ssl=self.host.ssl if self.host.ssl is not None else False, limit=100
+                )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers={"User-Agent": _USER_AGENT},
+                auto_decompress=False,
+                skip_auto_headers=("Accept-Encoding",),
+            )
+        return self._session
+
+    def timeout_after(self, seconds: float | None) -> float | None | Default:
+        """The default request timeout lengthened by ``seconds`` the daemon itself waits."""
+        total = self._timeout.total
+        if not seconds or total is None:
+            return DEFAULT
+        return total + seconds
+
+    def _timeout_for(self, timeout: float | None | Default) -> aiohttp.ClientTimeout:
+        if timeout is DEFAULT:
+            return self._timeout
+        cached = self._timeouts.get(timeout)
+        if cached is None:
+            cached = self._timeouts[timeout] = aiohttp.ClientTimeout(
+                total=timeout, connect=self._connect_timeout
+            )
+        return cached
+
+    def _connection_error(self, exc: BaseException) -> DockerConnectionError:
+        address = self.host.address
+        if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+            return DockerTimeoutError(
+                f"the daemon at {address} did not answer in time; is it overloaded or hung? "
+                "(raise the timeout for slow calls)",
+                address=address,
+            )
+        os_error = getattr(exc, "os_error", None) or (exc if isinstance(exc, OSError) else None)
+        code = getattr(os_error, "errno", None)
+        where = self.host.socket_path or address
+        if code == errno.ENOENT:
+            text = f"cannot connect to {address}: {where} does not exist; is dockerd running?"
+        elif code in (errno.EACCES, errno.EPERM):
+            text = (
+                f"cannot connect to {address}: permission denied on {where}; is your user "
+                "in the docker group (or run as root)?"
+            )
+        elif code == errno.ECONNREFUSED:
+            text = (
+                f"cannot connect to {address}: connection refused; is dockerd running and "
+                "listening there?"
+            )
+        elif isinstance(exc, aiohttp.ClientConnectorError):
+            text = f"cannot connect to {address}: {exc.os_error}; is dockerd running?"
+        else:
+            text = f"the connection to {address} broke: {exc or type(exc).__name__}"
+        return DockerConnectionError(text, address=address)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        timeout: float | None | Default,
+        *,
+        query: str = "",
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        session = self._get_session()
+        url = URL(self.host.base_url + path + query, encoded=True)
+        try:
+            async with session.request(
+                method,
+                url,
+                data=data,
+                headers=headers,
+                allow_redirects=False,
+                timeout=self._timeout_for(timeout),
+            ) as resp:
+                body = await resp.read()
+                return Response(resp.status, resp.headers, body)
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError) as exc:
+            raise self._connection_error(exc) from exc
+
+    def _raise_for_status(self, resp: Response, method: str, path: str) -> None:
+        status = resp.status
+        message = _error_message(resp)
+        if 300 <= status < 400:
+            location = resp.headers.get("Location", "?")
+            message = (
+                f"the Engine redirected the request to {location} (it normalised the path); "
+                "aiodockersock never follows redirects — check the id or name"
+                + (f" ({message})" if message else "")
+            )
+            raise APIError(status, message, method=method, path=path)
+        cls = _STATUS_ERRORS.get(status)
+        if cls is None:
+            cls = ServerError if status >= 500 else APIError
+        raise cls(status, message, method=method, path=path)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        body: Any = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None | Default = DEFAULT,
+        ok: tuple[int, ...] = (),
+        versioned: bool = True,
+    ) -> Response:
+        """Send one ordinary request and read the whole answer.
+
+        Args:
+            method: ``GET``, ``POST``, …
+            path: the path from :meth:`path`, without the version prefix.
+            query: query parameters (see :func:`encode_query`).
+            body: a struct or mapping sent as JSON.
+            data: raw bytes to send instead of ``body``.
+            headers: extra request headers.
+            timeout: total seconds; :data:`DEFAULT` for the client's default, ``None`` for none.
+            ok: statuses >= 300 that are not errors for this call (e.g. 304).
+            versioned: prefix the path with ``/vX.Y``.
+
+        Raises:
+            APIError: the daemon answered with an error status (the subclass says which).
+            DockerConnectionError: the daemon could not be reached or the connection broke.
+        """
+        if versioned:
+            if self._version is None:
+                await self.negotiate()
+            full = self._prefix + path
+        else:
+            full = path
+        if body is not None:
+            data = msgspec.json.encode(body)
+            headers = {"Content-Type": "application/json", **(headers or {})}
+        resp = await self._send(
+            method, full, timeout, query=encode_query(query), data=data, headers=headers
+        )
+        if resp.status >= 300 and resp.status not in ok:
+            self._raise_for_status(resp, method, full)
+        return resp
+
+    async def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> StreamResponse:
+        """Open a request whose body is read as it arrives; no read timeout applies.
+
+        The caller must ``close()`` the returned stream.
+
+        Raises:
+            APIError: the daemon answered with an error status.
+            DockerConnectionError: the daemon could not be reached.
+        """
+        if self._version is None:
+            await self.negotiate()
+        full = self._prefix + path
+        session = self._get_session()
+        url = URL(self.host.base_url + full + encode_query(query), encoded=True)
+        data = None
+        if body is not None:
+            data = msgspec.json.encode(body)
+            headers = {"Content-Type": "application/json", **(headers or {})}
+        try:
+            resp = await session.request(
+                method,
+                url,
+                data=data,
+                headers=headers,
+                allow_redirects=False,
+                timeout=self._stream_timeout,
+            )
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError) as exc:
+            raise self._connection_error(exc) from exc
+        if resp.status >= 300:
+            try:
+                error_body = await resp.read()
+            except (aiohttp.ClientError, OSError):
+                error_body = b""
+            finally:
+                resp.close()
+            self._raise_for_status(Response(resp.status, resp.headers, error_body), method, full)
+        return StreamResponse(resp, self.host.address)
+
+    async def close(self) -> None:
+        """Close the session and every pooled connection. Safe to call more than once."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._closed
+
+    @property
+    def has_session(self) -> bool:
+        """Whether a session (and so possibly connections) is open."""
+        return self._session is not None
+
+
+def _error_message(resp: Response) -> str:
+    body = resp.body.strip()
+    if not body:
+        return ""
+    if body[:1] == b"{":
+        try:
+            doc = _ERROR_DECODER.decode(body)
+        except msgspec.DecodeError:
+            pass
+        else:
+            message = doc.get("message")
+            if isinstance(message, str):
+                return message
+    return body.decode("utf-8", "replace")

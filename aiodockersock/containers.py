@@ -1,0 +1,581 @@
+"""The containers area of the Engine API: ``docker.containers``."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from ._exceptions import ContainerError, InvalidArgument, NotFound
+from ._framing import STREAM_NAMES, FrameDecoder
+from ._transport import Transport, parse_version
+from .models.containers import (
+    ContainerCreateBody,
+    ContainerCreateResponse,
+    ContainerInspect,
+    ContainerPruneResponse,
+    ContainerResources,
+    ContainerSummary,
+    ContainerTopResponse,
+    ContainerUpdateResponse,
+    ContainerWaitResponse,
+    FilesystemChange,
+)
+from .models.output import ContainerLogs, LogFrame, RunResult
+
+__all__ = ["Containers", "Filters"]
+
+#: Filters as the Engine takes them: each key to one value or a list of values.
+Filters = Mapping[str, "str | Sequence[str]"]
+
+_MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
+_RAW = "application/vnd.docker.raw-stream"
+
+
+def _name(value: str) -> str:
+    """Accept a container name as the Engine reports it (``/web``) as well as ``web``."""
+    if isinstance(value, str) and value.startswith("/") and "/" not in value[1:]:
+        return value[1:]
+    return value
+
+
+class Containers:
+    """Create, run, inspect and manage containers (``/containers/…``)."""
+
+    __slots__ = ("_t",)
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    async def create(
+        self,
+        config: ContainerCreateBody | Mapping[str, Any],
+        *,
+        name: str | None = None,
+        platform: str | None = None,
+    ) -> ContainerCreateResponse:
+        """Create a container.
+
+        ``POST /containers/create``
+
+        Args:
+            config: a typed ``ContainerCreateBody`` or a mapping in the Engine's own JSON shape
+                (``{"Image": "busybox", "Cmd": ["true"], "HostConfig": {...}}``).
+            name: the container's name (``[a-zA-Z0-9][a-zA-Z0-9_.-]+``); random when omitted.
+            platform: ``os[/arch[/variant]]`` of the image to use.
+
+        Returns:
+            The new container's id and the daemon's warnings.
+
+        Raises:
+            NotFound: the image does not exist locally.
+            Conflict: the name is already in use.
+            BadRequest: the configuration is invalid.
+        """
+        if not isinstance(config, (ContainerCreateBody, Mapping)):
+            raise InvalidArgument(
+                "config must be a ContainerCreateBody or a mapping in the Engine's JSON shape, "
+                f"not {type(config).__name__}"
+            )
+        resp = await self._t.request(
+            "POST",
+            "/containers/create",
+            query={"name": name, "platform": platform},
+            body=config,
+        )
+        return resp.decode(ContainerCreateResponse)
+
+    async def start(self, container: str) -> bool:
+        """Start a container.
+
+        ``POST /containers/{id}/start``
+
+        Args:
+            container: the container's id or name.
+
+        Returns:
+            ``True`` if it was started, ``False`` if it was already running (304).
+
+        Raises:
+            NotFound: no such container.
+            ServerError: the daemon could not start it (bad command, missing mount…).
+        """
+        resp = await self._t.request(
+            "POST", self._t.path("/containers/{}/start", _name(container)), ok=(304,)
+        )
+        return resp.status != 304
+
+    async def stop(
+        self, container: str, *, timeout: int | None = None, signal: str | None = None
+    ) -> bool:
+        """Stop a container: send its stop signal, then SIGKILL after ``timeout`` seconds.
+
+        ``POST /containers/{id}/stop``
+
+        Args:
+            container: the container's id or name.
+            timeout: seconds to wait before killing it (the container's ``StopTimeout``, or
+                10 s, when omitted).
+            signal: the signal to send instead of the container's ``StopSignal``
+                (API >= 1.42).
+
+        Returns:
+            ``True`` if it was stopped, ``False`` if it was not running (304).
+
+        Raises:
+            NotFound: no such container.
+        """
+        resp = await self._t.request(
+            "POST",
+            self._t.path("/containers/{}/stop", _name(container)),
+            query={"t": timeout, "signal": await self._since_api("1.42", "signal", signal)},
+            ok=(304,),
+            timeout=self._t.timeout_after(timeout),
+        )
+        return resp.status != 304
+
+    async def restart(
+        self, container: str, *, timeout: int | None = None, signal: str | None = None
+    ) -> None:
+        """Restart a container (stop as :meth:`stop` does, then start).
+
+        ``POST /containers/{id}/restart``
+
+        Raises:
+            NotFound: no such container.
+        """
+        await self._t.request(
+            "POST",
+            self._t.path("/containers/{}/restart", _name(container)),
+            query={"t": timeout, "signal": await self._since_api("1.42", "signal", signal)},
+            timeout=self._t.timeout_after(timeout),
+        )
+
+    async def kill(self, container: str, *, signal: str | int = "SIGKILL") -> None:
+        """Send a signal to a running container.
+
+        ``POST /containers/{id}/kill``
+
+        Args:
+            container: the container's id or name.
+            signal: a name (``"SIGTERM"``, ``"HUP"``) or a number.
+
+        Raises:
+            NotFound: no such container.
+            Conflict: the container is not running.
+        """
+        await self._t.request(
+            "POST",
+            self._t.path("/containers/{}/kill", _name(container)),
+            query={"signal": str(signal)},
+        )
+
+    async def pause(self, container: str) -> None:
+        """Freeze every process of a running container.
+
+        ``POST /containers/{id}/pause``
+
+        Raises:
+            NotFound: no such container.
+            Conflict: the container is not running or already paused.
+        """
+        await self._t.request("POST", self._t.path("/containers/{}/pause", _name(container)))
+
+    async def unpause(self, container: str) -> None:
+        """Resume a paused container.
+
+        ``POST /containers/{id}/unpause``
+
+        Raises:
+            NotFound: no such container.
+            Conflict: the container is not paused.
+        """
+        await self._t.request("POST", self._t.path("/containers/{}/unpause", _name(container)))
+
+    async def wait(
+        self,
+        container: str,
+        *,
+        condition: str = "not-running",
+        timeout: float | None = None,
+    ) -> ContainerWaitResponse:
+        """Block until a container stops, and return its exit code.
+
+        ``POST /containers/{id}/wait``
+
+        Args:
+            container: the container's id or name.
+            condition: ``"not-running"`` (returns at once if it is not running),
+                ``"next-exit"`` or ``"removed"``.
+            timeout: give up after this many seconds (``None``: wait as long as it takes).
+
+        Returns:
+            The exit code (``status_code``) and the daemon's error, if any.
+
+        Raises:
+            NotFound: no such container.
+            DockerTimeoutError: ``timeout`` passed first.
+        """
+        resp = await self._t.request(
+            "POST",
+            self._t.path("/containers/{}/wait", _name(container)),
+            query={"condition": condition},
+            timeout=timeout,
+        )
+        return resp.decode(ContainerWaitResponse)
+
+    async def remove(
+        self,
+        container: str,
+        *,
+        force: bool = False,
+        volumes: bool = False,
+        link: bool = False,
+    ) -> None:
+        """Remove a container.
+
+        ``DELETE /containers/{id}``
+
+        Args:
+            container: the container's id or name.
+            force: kill it first if it is running.
+            volumes: also remove its anonymous volumes.
+            link: remove the link of that name instead of a container.
+
+        Raises:
+            NotFound: no such container.
+            Conflict: it is running and ``force`` is not set, or it is being removed already.
+        """
+        await self._t.request(
+            "DELETE",
+            self._t.path("/containers/{}", _name(container)),
+            query={"force": force or None, "v": volumes or None, "link": link or None},
+        )
+
+    async def list(
+        self,
+        *,
+        all: bool = False,
+        limit: int | None = None,
+        size: bool = False,
+        filters: Filters | None = None,
+    ) -> list[ContainerSummary]:
+        """List containers, newest first.
+
+        ``GET /containers/json``
+
+        Args:
+            all: include stopped containers (only running ones otherwise).
+            limit: at most this many, newest first (implies ``all``).
+            size: also compute ``size_rw`` and ``size_root_fs`` (slow).
+            filters: e.g. ``{"status": "exited", "label": ["a=1", "b"]}``; values of one key
+                are ORed, different keys ANDed.
+
+        Returns:
+            One summary per container.
+        """
+        resp = await self._t.request(
+            "GET",
+            "/containers/json",
+            query={
+                "all": all or None,
+                "limit": limit,
+                "size": size or None,
+                "filters": filters or None,
+            },
+        )
+        return resp.decode(list[ContainerSummary])
+
+    async def inspect(self, container: str, *, size: bool = False) -> ContainerInspect:
+        """Everything the daemon knows about a container.
+
+        ``GET /containers/{id}/json``
+
+        Args:
+            container: the container's id, a unique prefix of it, or its name.
+            size: also compute ``size_rw`` and ``size_root_fs``.
+
+        Raises:
+            NotFound: no such container (with the daemon's message).
+        """
+        resp = await self._t.request(
+            "GET",
+            self._t.path("/containers/{}/json", _name(container)),
+            query={"size": True} if size else None,
+        )
+        return resp.decode(ContainerInspect)
+
+    async def rename(self, container: str, new_name: str) -> None:
+        """Rename a container.
+
+        ``POST /containers/{id}/rename``
+
+        Raises:
+            NotFound: no such container.
+            Conflict: ``new_name`` is in use.
+        """
+        await self._t.request(
+            "POST",
+            self._t.path("/containers/{}/rename", _name(container)),
+            query={"name": new_name},
+        )
+
+    async def top(self, container: str, *, ps_args: str | None = None) -> ContainerTopResponse:
+        """The processes running inside a container, as ``ps`` shows them.
+
+        ``GET /containers/{id}/top``
+
+        Args:
+            container: the container's id or name.
+            ps_args: arguments for ``ps`` (default ``-ef``).
+
+        Raises:
+            NotFound: no such container.
+            Conflict: the container is not running.
+        """
+        resp = await self._t.request(
+            "GET",
+            self._t.path("/containers/{}/top", _name(container)),
+            query={"ps_args": ps_args},
+        )
+        return resp.decode(ContainerTopResponse)
+
+    async def changes(self, container: str) -> list[FilesystemChange]:
+        """Files added, changed or deleted in a container's filesystem.
+
+        ``GET /containers/{id}/changes``
+
+        Returns:
+            One entry per path (``kind``: 0 modified, 1 added, 2 deleted); empty if none.
+
+        Raises:
+            NotFound: no such container.
+        """
+        resp = await self._t.request(
+            "GET", self._t.path("/containers/{}/changes", _name(container))
+        )
+        return resp.decode(list[FilesystemChange] | None) or []  # type: ignore[arg-type]
+
+    async def update(
+        self, container: str, resources: ContainerResources | Mapping[str, Any]
+    ) -> ContainerUpdateResponse:
+        """Change a container's resource limits or restart policy without recreating it.
+
+        ``POST /containers/{id}/update``
+
+        Args:
+            container: the container's id or name.
+            resources: a ``ContainerResources`` or a mapping in the Engine's JSON shape
+                (``{"Memory": 64 * 2**20, "RestartPolicy": {"Name": "on-failure"}}``).
+
+        Returns:
+            The daemon's warnings.
+
+        Raises:
+            NotFound: no such container.
+            BadRequest: a value is invalid (e.g. memory below the minimum).
+        """
+        resp = await self._t.request(
+            "POST", self._t.path("/containers/{}/update", _name(container)), body=resources
+        )
+        return resp.decode(ContainerUpdateResponse)
+
+    async def prune(self, *, filters: Filters | None = None) -> ContainerPruneResponse:
+        """Remove every stopped container.
+
+        ``POST /containers/prune``
+
+        Args:
+            filters: ``until`` (a timestamp or duration) and ``label`` (``"k"``, ``"k=v"``,
+                ``"label!=…"``) filters.
+
+        Returns:
+            The removed containers' ids and the space reclaimed.
+        """
+        resp = await self._t.request(
+            "POST", "/containers/prune", query={"filters": filters or None}
+        )
+        return resp.decode(ContainerPruneResponse)
+
+    async def logs(
+        self,
+        container: str,
+        *,
+        stdout: bool = True,
+        stderr: bool = True,
+        since: float | str | None = None,
+        until: float | str | None = None,
+        timestamps: bool = False,
+        tail: int | str | None = None,
+        tty: bool | None = None,
+    ) -> ContainerLogs:
+        """A container's output so far (not following), stdout and stderr demultiplexed.
+
+        ``GET /containers/{id}/logs``
+
+        Args:
+            container: the container's id or name.
+            stdout: include standard output.
+            stderr: include standard error.
+            since: only output after this UNIX time (seconds, may be fractional).
+            until: only output before this UNIX time.
+            timestamps: prefix every line with its RFC 3339 timestamp.
+            tail: only the last N lines (``"all"`` or ``None`` for everything).
+            tty: whether the container has a TTY, if known; found out when needed otherwise.
+
+        Returns:
+            The output frames in order; a TTY container's output is one raw ``stdout`` stream.
+
+        Raises:
+            NotFound: no such container.
+        """
+        name = _name(container)
+        resp = await self._t.request(
+            "GET",
+            self._t.path("/containers/{}/logs", name),
+            query={
+                "stdout": stdout,
+                "stderr": stderr,
+                "since": since,
+                "until": until,
+                "timestamps": timestamps or None,
+                "tail": tail,
+            },
+        )
+        content_type = resp.headers.get("Content-Type", "")
+        if content_type.startswith(_MULTIPLEXED):
+            is_tty = False
+        elif tty is not None:
+            is_tty = tty
+        elif content_type.startswith(_RAW) and await self._api_at_least("1.42"):
+            is_tty = True  # from 1.42 on the daemon marks multiplexed output itself
+        else:
+            is_tty = bool((await self.inspect(name)).config.tty)  # type: ignore[union-attr]
+        if is_tty:
+            frames = [LogFrame("stdout", resp.body)] if resp.body else []
+            return ContainerLogs(frames=frames, tty=True)
+        decoder = FrameDecoder()
+        frames = [LogFrame(STREAM_NAMES[s], data) for s, data in decoder.feed(resp.body)]
+        decoder.close()
+        return ContainerLogs(frames=frames, tty=False)
+
+    async def run(
+        self,
+        config: str | ContainerCreateBody | Mapping[str, Any],
+        cmd: str | Sequence[str] | None = None,
+        *,
+        name: str | None = None,
+        wait: bool = True,
+        remove: bool = False,
+        check: bool = True,
+        timeout: float | None = None,
+    ) -> RunResult:
+        """Create and start a container; optionally wait for it and collect its output.
+
+        ``POST /containers/create``, ``POST /containers/{id}/start``, then, when waiting,
+        ``POST /containers/{id}/wait``, ``GET /containers/{id}/logs`` and (``remove``)
+        ``DELETE /containers/{id}``.
+
+        Args:
+            config: an image name, a ``ContainerCreateBody`` or a mapping in the Engine's JSON
+                shape.
+            cmd: the command, replacing the image's (a string is split like a shell would).
+            name: the container's name.
+            wait: wait for it to exit and collect its output; ``False`` returns once started.
+            remove: remove it once it has exited and its output is collected, and also when
+                anything fails after it was created (needs ``wait``; for a detached container
+                use ``HostConfig(auto_remove=True)`` instead).
+            check: raise ``ContainerError`` if it exits with a non-zero status.
+            timeout: seconds to wait for it to exit; on expiry it is killed (and removed if
+                ``remove``) and ``DockerTimeoutError`` is raised.
+
+        Returns:
+            The container's id, and its exit code and output when waited for.
+
+        Raises:
+            ContainerError: it exited non-zero and ``check`` is set (carries stderr).
+            NotFound: the image does not exist locally.
+        """
+        if remove and not wait:
+            raise InvalidArgument(
+                "remove=True needs wait=True; for a detached container set "
+                "HostConfig(auto_remove=True) in its config instead"
+            )
+        body = _with_cmd(config, cmd)
+        created = await self.create(body, name=name)
+        cid = created.id
+        assert cid is not None
+        try:
+            await self.start(cid)
+            if not wait:
+                return RunResult(id=cid)
+            try:
+                waited = await self.wait(cid, timeout=timeout)
+            except TimeoutError:
+                await _shielded(self._kill_quietly(cid))
+                raise
+            logs = await self.logs(cid)
+        except BaseException:
+            if remove:
+                await _shielded(self._remove_quietly(cid))
+            raise
+        if remove:
+            await _shielded(self._remove_quietly(cid))
+        exit_code = waited.status_code if waited.status_code is not None else -1
+        if check and exit_code != 0:
+            raise ContainerError(cid, exit_code, logs.stderr)
+        return RunResult(id=cid, exit_code=exit_code, logs=logs, removed=remove)
+
+    async def _remove_quietly(self, cid: str) -> None:
+        try:
+            await self.remove(cid, force=True, volumes=True)
+        except NotFound:
+            pass
+
+    async def _kill_quietly(self, cid: str) -> None:
+        try:
+            await self.kill(cid)
+        except NotFound:
+            pass
+
+    async def _api_at_least(self, version: str) -> bool:
+        return parse_version(await self._t.negotiate()) >= parse_version(version)
+
+    async def _since_api(self, version: str, what: str, value: str | None) -> str | None:
+        if value is not None and not await self._api_at_least(version):
+            raise InvalidArgument(
+                f"{what} needs API {version} or newer; this daemon speaks {self._t.api_version}"
+            )
+        return value
+
+
+def _with_cmd(
+    config: str | ContainerCreateBody | Mapping[str, Any],
+    cmd: str | Sequence[str] | None,
+) -> ContainerCreateBody | Mapping[str, Any]:
+    command = shlex.split(cmd) if isinstance(cmd, str) else (list(cmd) if cmd else None)
+    if isinstance(config, str):
+        return ContainerCreateBody(image=config, cmd=command)
+    if command is None:
+        return config
+    if isinstance(config, ContainerCreateBody):
+        return msgspec.structs.replace(config, cmd=command)
+    if isinstance(config, Mapping):
+        return {**config, "Cmd": command}
+    raise InvalidArgument(
+        "config must be an image name, a ContainerCreateBody or a mapping, "
+        f"not {type(config).__name__}"
+    )
+
+
+async def _shielded(coro: Any) -> None:
+    """Run a cleanup to the end even if the caller is being cancelled."""
+    task = asyncio.ensure_future(coro)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise

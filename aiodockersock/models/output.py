@@ -1,0 +1,88 @@
+"""What containers write: demultiplexed log frames and the result of ``containers.run()``.
+
+These are built by the client from the Engine's byte streams, not decoded from JSON.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = ["ContainerLogs", "LogFrame", "RunResult"]
+
+
+class LogFrame(msgspec.Struct, frozen=True):
+    """One piece of container output.
+
+    Attributes:
+        stream: ``"stdout"`` or ``"stderr"`` (``"stdin"`` is possible on attach); a TTY
+            container's output is all ``"stdout"``.
+        data: the bytes as the container wrote them (a frame is not necessarily a whole line).
+    """
+
+    stream: str
+    data: bytes
+
+    def text(self, encoding: str = "utf-8", errors: str = "replace") -> str:
+        """The frame's bytes decoded as text."""
+        return self.data.decode(encoding, errors)
+
+
+def _join(frames: list[LogFrame], stream: str | None) -> bytes:
+    return b"".join(f.data for f in frames if stream is None or f.stream == stream)
+
+
+class ContainerLogs(msgspec.Struct, frozen=True):
+    """A container's output as ``GET /containers/{id}/logs`` returned it, in order.
+
+    Attributes:
+        frames: the frames in the order the container wrote them.
+        tty: whether the container has a TTY (its output is one raw stream).
+    """
+
+    frames: list[LogFrame]
+    tty: bool = False
+
+    @property
+    def stdout(self) -> bytes:
+        """Everything written to standard output."""
+        return _join(self.frames, "stdout")
+
+    @property
+    def stderr(self) -> bytes:
+        """Everything written to standard error."""
+        return _join(self.frames, "stderr")
+
+    @property
+    def output(self) -> bytes:
+        """Standard output and error interleaved as they were written."""
+        return _join(self.frames, None)
+
+    def text(self, encoding: str = "utf-8", errors: str = "replace") -> str:
+        """Standard output and error interleaved, decoded as text."""
+        return self.output.decode(encoding, errors)
+
+
+class RunResult(msgspec.Struct, frozen=True):
+    """What ``containers.run()`` did.
+
+    Attributes:
+        id: the container's id.
+        exit_code: its exit status, or ``None`` when ``run()`` did not wait for it.
+        logs: its output, or ``None`` when ``run()`` did not wait for it.
+        removed: whether ``run()`` removed the container afterwards.
+    """
+
+    id: str
+    exit_code: int | None = None
+    logs: ContainerLogs | None = None
+    removed: bool = False
+
+    @property
+    def stdout(self) -> bytes:
+        """Everything the container wrote to standard output (empty when not waited for)."""
+        return self.logs.stdout if self.logs is not None else b""
+
+    @property
+    def stderr(self) -> bytes:
+        """Everything the container wrote to standard error (empty when not waited for)."""
+        return self.logs.stderr if self.logs is not None else b""

@@ -1,0 +1,70 @@
+"""The system area of the Engine API: ping, version, info, disk usage."""
+
+from __future__ import annotations
+
+from ._transport import DEFAULT, Default, Transport
+from .models.system import PingInfo, SystemDataUsage, SystemInfo, SystemVersion
+
+__all__ = ["System"]
+
+
+def _flag(value: str | None) -> bool | None:
+    return None if value is None else value.strip().lower() == "true"
+
+
+class System:
+    """Daemon-wide calls. The ``Docker`` client exposes them directly (``docker.ping()``…)."""
+
+    __slots__ = ("_t",)
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    async def ping(self, *, timeout: float | None | Default = DEFAULT) -> PingInfo:
+        """Check that the daemon answers.
+
+        ``GET /_ping``
+
+        Args:
+            timeout: seconds to wait (the client's default when omitted).
+
+        Returns:
+            What the daemon says of itself in the answer's headers (API version, OS…).
+
+        Raises:
+            DockerConnectionError: the daemon cannot be reached (the message names the address
+                and the likely fix).
+        """
+        resp = await self._t.request("GET", "/_ping", versioned=False, timeout=timeout)
+        headers = resp.headers
+        return PingInfo(
+            api_version=headers.get("Api-Version"),
+            os_type=headers.get("OSType"),
+            experimental=_flag(headers.get("Docker-Experimental")),
+            builder_version=headers.get("Builder-Version"),
+            swarm=headers.get("Swarm"),
+        )
+
+    async def version(self) -> SystemVersion:
+        """The daemon's version and its components'.
+
+        ``GET /version``
+        """
+        resp = await self._t.request("GET", "/version")
+        return resp.decode(SystemVersion)
+
+    async def info(self) -> SystemInfo:
+        """System-wide information: counts, drivers, kernel, resources, swarm state…
+
+        ``GET /info``
+        """
+        resp = await self._t.request("GET", "/info")
+        return resp.decode(SystemInfo)
+
+    async def df(self) -> SystemDataUsage:
+        """Disk usage of images, containers, volumes and the build cache.
+
+        ``GET /system/df``
+        """
+        resp = await self._t.request("GET", "/system/df", timeout=None)
+        return resp.decode(SystemDataUsage)
