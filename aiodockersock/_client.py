@@ -94,7 +94,7 @@ class Docker:
         """
         return await self._transport.negotiate()
 
-    async def ping(self, *, timeout: float | None | Default = DEFAULT) -> PingInfo:
+    async def ping(self, *, timeout: float | Default | None = DEFAULT) -> PingInfo:
         """Check that the daemon answers. See :meth:`System.ping`.
 
         ``GET /_ping``

@@ -53,7 +53,8 @@ class APIError(DockerError):
         status: the HTTP status code (e.g. 404).
         message: the daemon's own message, exactly as it sent it.
         method: the HTTP method of the request (``"GET"``).
-        path: the request path that was sent, query string excluded (``"/v1.45/containers/x/json"``).
+        path: the request path that was sent, without the query string
+            (``"/v1.45/containers/x/json"``).
     """
 
     def __init__(self, status: int, message: str, *, method: str, path: str) -> None:

@@ -15,10 +15,10 @@ __all__ = [
     "STDERR",
     "STDIN",
     "STDOUT",
+    "STREAM_NAMES",
     "FrameDecoder",
     "LineSplitter",
     "LineTooLong",
-    "STREAM_NAMES",
 ]
 
 STDIN: Final = 0

@@ -59,7 +59,8 @@ MIN_API_VERSION: Final = "1.41"
 
 _USER_AGENT: Final = "aiodockersock"
 
-QueryValue = Union[str, int, float, bool, None, Mapping[str, Any]]
+#: A query parameter value (see :func:`encode_query`).
+QueryValue = Union[str, int, float, bool, None, Mapping[str, Any]]  # noqa: UP007 (runtime alias)
 
 
 class Default(enum.Enum):
@@ -344,14 +345,14 @@ class Transport:
             )
         return self._session
 
-    def timeout_after(self, seconds: float | None) -> float | None | Default:
+    def timeout_after(self, seconds: float | None) -> float | Default | None:
         """The default request timeout lengthened by ``seconds`` the daemon itself waits."""
         total = self._timeout.total
         if not seconds or total is None:
             return DEFAULT
         return total + seconds
 
-    def _timeout_for(self, timeout: float | None | Default) -> aiohttp.ClientTimeout:
+    def _timeout_for(self, timeout: float | Default | None) -> aiohttp.ClientTimeout:
         if timeout is DEFAULT:
             return self._timeout
         cached = self._timeouts.get(timeout)
@@ -394,7 +395,7 @@ class Transport:
         self,
         method: str,
         path: str,
-        timeout: float | None | Default,
+        timeout: float | Default | None,
         *,
         query: str = "",
         data: bytes | None = None,
@@ -441,7 +442,7 @@ class Transport:
         body: Any = None,
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float | None | Default = DEFAULT,
+        timeout: float | Default | None = DEFAULT,
         ok: tuple[int, ...] = (),
         versioned: bool = True,
     ) -> Response:

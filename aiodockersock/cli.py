@@ -96,7 +96,7 @@ async def _ps(docker: Docker, args: argparse.Namespace) -> int:
         ))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("   ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        print("   ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     return 0
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
+import contextlib
 import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -262,7 +264,7 @@ class Containers:
         limit: int | None = None,
         size: bool = False,
         filters: Filters | None = None,
-    ) -> list[ContainerSummary]:
+    ) -> builtins.list[ContainerSummary]:
         """List containers, newest first.
 
         ``GET /containers/json``
@@ -343,7 +345,7 @@ class Containers:
         )
         return resp.decode(ContainerTopResponse)
 
-    async def changes(self, container: str) -> list[FilesystemChange]:
+    async def changes(self, container: str) -> builtins.list[FilesystemChange]:
         """Files added, changed or deleted in a container's filesystem.
 
         ``GET /containers/{id}/changes``
@@ -530,16 +532,12 @@ class Containers:
         return RunResult(id=cid, exit_code=exit_code, logs=logs, removed=remove)
 
     async def _remove_quietly(self, cid: str) -> None:
-        try:
+        with contextlib.suppress(NotFound):
             await self.remove(cid, force=True, volumes=True)
-        except NotFound:
-            pass
 
     async def _kill_quietly(self, cid: str) -> None:
-        try:
+        with contextlib.suppress(NotFound):
             await self.kill(cid)
-        except NotFound:
-            pass
 
     async def _api_at_least(self, version: str) -> bool:
         return parse_version(await self._t.negotiate()) >= parse_version(version)

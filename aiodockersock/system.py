@@ -8,10 +8,6 @@ from .models.system import PingInfo, SystemDataUsage, SystemInfo, SystemVersion
 __all__ = ["System"]
 
 
-def _flag(value: str | None) -> bool | None:
-    return None if value is None else value.strip().lower() == "true"
-
-
 class System:
     """Daemon-wide calls. The ``Docker`` client exposes them directly (``docker.ping()``…)."""
 
@@ -20,7 +16,7 @@ class System:
     def __init__(self, transport: Transport) -> None:
         self._t = transport
 
-    async def ping(self, *, timeout: float | None | Default = DEFAULT) -> PingInfo:
+    async def ping(self, *, timeout: float | Default | None = DEFAULT) -> PingInfo:
         """Check that the daemon answers.
 
         ``GET /_ping``
@@ -36,14 +32,7 @@ class System:
                 and the likely fix).
         """
         resp = await self._t.request("GET", "/_ping", versioned=False, timeout=timeout)
-        headers = resp.headers
-        return PingInfo(
-            api_version=headers.get("Api-Version"),
-            os_type=headers.get("OSType"),
-            experimental=_flag(headers.get("Docker-Experimental")),
-            builder_version=headers.get("Builder-Version"),
-            swarm=headers.get("Swarm"),
-        )
+        return PingInfo.from_headers(resp.headers)
 
     async def version(self) -> SystemVersion:
         """The daemon's version and its components'.

@@ -41,6 +41,7 @@ import io
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -51,7 +52,7 @@ import tarfile
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -113,6 +114,7 @@ _OUR_PROCESS_NAMES = (
     "conmon",
     "podman",
     "docker-registry",
+    "tini",
     "netavark",
     "aardvark-dns",
 )
@@ -228,10 +230,10 @@ def _ancestors() -> set[int]:
     return pids
 
 
-def _processes_using(workdir: Path) -> list[int]:
+def _processes_using(workdir: Path, exclude: Sequence[int] = ()) -> list[int]:
     """Return pids of engine processes (dockerd, containerd, shims, ...) tied to ``workdir``."""
     needle = os.fsencode(str(workdir).rstrip("/") + "/")
-    skip = _ancestors()
+    skip = _ancestors() | set(exclude)
     found: list[int] = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit() or int(entry.name) in skip:
@@ -264,35 +266,101 @@ def _signal(pid: int, sig: int) -> None:
         os.kill(pid, sig)
 
 
-def _terminate(pid: int, proc: "subprocess.Popen[bytes] | None", timeout: float) -> None:
-    """SIGTERM ``pid``, wait up to ``timeout`` seconds, then SIGKILL it."""
-    if proc is not None:
-        if proc.poll() is not None:
-            return
-        _signal(pid, signal.SIGTERM)
+def _terminate(
+    pid: int,
+    wrapper_pid: int,
+    proc: "subprocess.Popen[bytes] | None",
+    timeout: float,
+    grace: float = 0.0,
+    on_grace: Callable[[], None] | None = None,
+    on_daemon_exit: Callable[[], None] | None = None,
+) -> None:
+    """SIGTERM daemon ``pid``, wait up to ``timeout`` s for it and its wrapper, then SIGKILL.
+
+    ``wrapper_pid`` is the reaper (tini) that runs the daemon, or equal to ``pid``;
+    ``proc`` is the wrapper's :class:`subprocess.Popen` if we started it.  If the
+    daemon is still alive after ``grace`` seconds, ``on_grace()`` is called once;
+    ``on_daemon_exit()`` is called once the daemon is gone but its wrapper is not.
+    """
+
+    woken = False
+
+    def gone() -> bool:
+        nonlocal woken
+        wrapper_gone = proc.poll() is not None if proc is not None else not _pid_alive(wrapper_pid)
+        daemon_gone = not (pid and _pid_alive(pid))
+        if daemon_gone and not wrapper_gone and not woken and wrapper_pid != pid:
+            if on_daemon_exit is not None:
+                on_daemon_exit()
+            # tini only notices its child's exit once a second; a signal wakes it up
+            _signal(wrapper_pid, signal.SIGTERM)
+            woken = True
+        return wrapper_gone and daemon_gone
+
+    def wait_until(deadline: float) -> bool:
+        while not gone() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return gone()
+
+    if gone():
+        return
+    start = time.monotonic()
+    _signal(pid if pid and _pid_alive(pid) else wrapper_pid, signal.SIGTERM)
+    if on_grace is not None and not wait_until(start + min(grace, timeout)):
+        on_grace()
+    if wait_until(start + timeout):
+        return
+    for target in (pid, wrapper_pid):
+        if target:
+            _signal(target, signal.SIGKILL)
+    wait_until(time.monotonic() + 5.0)
+
+
+def _kill_container_processes(workdir: Path) -> None:
+    """SIGKILL the container processes (children of shims / conmon) of ``workdir``'s engine."""
+    for pid in _processes_using(workdir):
         try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            _signal(pid, signal.SIGKILL)
-            proc.wait()
-        return
-    if not _pid_alive(pid):
-        return
-    _signal(pid, signal.SIGTERM)
-    if not _wait_gone([pid], timeout):
-        _signal(pid, signal.SIGKILL)
-        _wait_gone([pid], 5.0)
+            comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            continue
+        if comm.startswith(("containerd-shim", "conmon")):
+            for child in _children(pid):
+                _signal(child, signal.SIGKILL)
 
 
-def _kill_leftovers(workdir: Path) -> None:
-    """SIGKILL any containerd/shim/... process still using ``workdir``."""
+def _kill_leftovers(workdir: Path, exclude: Sequence[int] = (), patience: float = 0.0) -> None:
+    """SIGKILL any containerd/shim/... process still using ``workdir``.
+
+    Processes get ``patience`` seconds to exit by themselves first; pids in
+    ``exclude`` are left alone.
+    """
+    pids = _processes_using(workdir, exclude)
+    if pids and patience > 0:
+        _wait_gone(pids, patience)
     for _ in range(3):
-        pids = _processes_using(workdir)
+        pids = _processes_using(workdir, exclude)
         if not pids:
             return
         for pid in pids:
             _signal(pid, signal.SIGKILL)
         _wait_gone(pids, 5.0)
+
+
+def _reaper_binary() -> str | None:
+    """Return a ``tini`` binary to run daemons under (as a zombie-reaping subreaper)."""
+    for name in ("tini-static", "tini", "docker-init"):
+        found = shutil.which(name, path=_SYSTEM_PATH)
+        if found:
+            return found
+    return None
+
+
+def _children(pid: int) -> list[int]:
+    """Return the child pids of ``pid``."""
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def _check_workdir(workdir: Path) -> Path:
@@ -612,6 +680,7 @@ def engine_info(version: str) -> dict[str, Any]:
             "kind": "dockerd",
             "binary": str(SYSTEM_DOCKERD),
             "path_prefix": "",
+            "dockerd_version": _dockerd_version(SYSTEM_DOCKERD),
         }
     if version in SUITE_ENGINES:
         meta = _read_cached(version)
@@ -644,7 +713,9 @@ class Engine:
 
     Attributes: ``host`` (``unix://.../docker.sock``), ``version`` (the requested
     label), ``server_version`` and ``api_version`` (from ``GET /version``),
-    ``workdir``, ``pid``, ``socket_path``, ``log_path``, ``kind``.
+    ``workdir``, ``pid`` (the daemon's pid), ``wrapper_pid`` (the ``tini -s``
+    subreaper that runs it and reaps containerd shims; equals ``pid`` if tini is
+    missing), ``socket_path``, ``log_path``, ``kind`` (``"dockerd"``/``"podman"``).
     """
 
     def __init__(self, version: str, workdir: Path) -> None:
@@ -657,12 +728,15 @@ class Engine:
         self.pidfile = self.workdir / "docker.pid"
         self.state_path = self.workdir / "engine.json"
         self.pid = 0
+        self.wrapper_pid = 0
         self.server_version = ""
         self.api_version = ""
         self.kind = "dockerd"
         self._argv: list[str] = []
         self._env: dict[str, str] = {}
+        self._daemon_config: dict[str, Any] = {}
         self._proc: subprocess.Popen[bytes] | None = None
+        self._wrapped = False
 
     def __repr__(self) -> str:
         """Return a short description."""
@@ -685,8 +759,8 @@ class Engine:
         if info["path_prefix"]:
             path = f"{info['path_prefix']}:{path}"
         engine._env = {**os.environ, "PATH": path}
-        engine._env.pop("DOCKER_HOST", None)
-        engine._env.pop("NOTIFY_SOCKET", None)
+        for name in ("DOCKER_HOST", "NOTIFY_SOCKET", "CONTAINER_HOST"):
+            engine._env.pop(name, None)
         engine.start(timeout)
         return engine
 
@@ -707,11 +781,13 @@ class Engine:
         }
         engine.server_version = str(state.get("server_version", ""))
         engine.api_version = str(state.get("api_version", ""))
-        engine.pid = engine._pid_from_files() or int(state.get("pid", 0))
+        engine.pid = engine._pid_from_files()
+        wrapper = int(state.get("wrapper_pid", 0))
+        engine.wrapper_pid = wrapper if wrapper and _pid_alive(wrapper) else engine.pid
         return engine
 
     def _build_argv(self, info: Mapping[str, Any]) -> list[str]:
-        """Return the command line that starts this engine."""
+        """Return the command line that starts this engine (and set its daemon.json)."""
         wd = self.workdir
         binary = str(info["binary"])
         if self.kind == "podman":
@@ -744,12 +820,22 @@ class Engine:
             ip6 = _dockerd_accepts(Path(binary), "--ip6tables")
         if ip6:
             argv.append("--ip6tables=false")
+        if info["path_prefix"]:
+            # newer dockerd defaults to /usr/sbin/docker-proxy, which is bookworm's
+            # (20.10) proxy with an incompatible command line: use the package's own.
+            proxy = Path(str(info["path_prefix"])) / "docker-proxy"
+            if proxy.exists():
+                argv.append(f"--userland-proxy-path={proxy}")
+        major = re.match(r"(\d+)", str(info.get("dockerd_version", "")))
+        if major and int(major.group(1)) < 23:
+            # dockerd < 23 writes a trust key to /etc/docker/key.json unless told otherwise
+            self._daemon_config["deprecated-key-path"] = f"{wd}/key.json"
         return argv
 
     # -- lifecycle
 
     def _pid_from_files(self) -> int:
-        """Return the live pid recorded in the pidfile or state file, or 0."""
+        """Return the live daemon pid recorded in the pidfile or state file, or 0."""
         candidates: list[int] = []
         with contextlib.suppress(OSError, ValueError):
             candidates.append(int(self.pidfile.read_text().strip()))
@@ -766,6 +852,7 @@ class Engine:
             "version": self.version,
             "kind": self.kind,
             "pid": self.pid,
+            "wrapper_pid": self.wrapper_pid,
             "host": self.host,
             "argv": self._argv,
             "path": self._env.get("PATH", ""),
@@ -774,27 +861,62 @@ class Engine:
         }
         self.state_path.write_text(json.dumps(state, indent=2) + "\n")
 
+    def _find_daemon_pid(self) -> int:
+        """Return the daemon's pid: from its pidfile, else the wrapper's child."""
+        if self.kind == "dockerd":
+            with contextlib.suppress(OSError, ValueError):
+                pid = int(self.pidfile.read_text().strip())
+                if _pid_alive(pid):
+                    return pid
+        if self.wrapper_pid:
+            children = _children(self.wrapper_pid)
+            if children and self._wrapped:
+                return children[0]
+        return self.wrapper_pid
+
     def start(self, timeout: float = START_TIMEOUT) -> None:
         """Launch the daemon (if not running) and wait for ``/_ping``."""
         if self.is_running():
             return
         if not self._argv:
             raise EngineError("this Engine has no recorded command line; use start_engine()")
+        other = self._pid_from_files()
+        if other:
+            raise EngineStartError(f"an engine (pid {other}) already runs in {self.workdir}")
         self.workdir.mkdir(parents=True, exist_ok=True)
         for stale in (self.socket_path, self.pidfile):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
         if self.kind == "dockerd":
             config = self.workdir / "daemon.json"
-            if not config.exists():
-                config.write_text("{}\n")
+            if self._daemon_config or not config.exists():
+                config.write_text(json.dumps(self._daemon_config) + "\n")
+        else:
+            # podman (as root) gives containers RLIMIT_NOFILE 1048576 and RLIMIT_NPROC
+            # 4194304, which fails ("error setting rlimit type 7") where our hard
+            # limits are lower: cap them at ours.
+            ulimits = []
+            for name, rlim, default in (
+                ("nofile", resource.RLIMIT_NOFILE, 1048576),
+                ("nproc", resource.RLIMIT_NPROC, 4194304),
+            ):
+                hard = resource.getrlimit(rlim)[1]
+                limit = default if hard == resource.RLIM_INFINITY else min(hard, default)
+                ulimits.append(f'"{name}={limit}:{limit}"')
+            conf = self.workdir / "containers.conf"
+            conf.write_text(f"[containers]\ndefault_ulimits = [{', '.join(ulimits)}]\n")
+            self._env["CONTAINERS_CONF"] = str(conf)
+        # Run the daemon under ``tini -s`` (a subreaper): containerd shims daemonize
+        # and would otherwise become zombies on machines whose pid 1 does not reap.
+        reaper = _reaper_binary()
+        argv = [reaper, "-s", "--", *self._argv] if reaper else list(self._argv)
+        self._wrapped = reaper is not None
         with self.log_path.open("ab") as log:
-            log.write(
-                f"\n=== {time.strftime('%H:%M:%S')} starting: {' '.join(self._argv)}\n".encode()
-            )
+            stamp = time.strftime("%H:%M:%S")
+            log.write(f"\n=== {stamp} starting: {' '.join(argv)}\n".encode())
             log.flush()
             self._proc = subprocess.Popen(
-                self._argv,
+                argv,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -802,10 +924,11 @@ class Engine:
                 env=self._env,
                 start_new_session=True,
             )
-        self.pid = self._proc.pid
+        self.wrapper_pid = self.pid = self._proc.pid
         self._write_state()
         try:
             self._wait_ready(timeout)
+            self.pid = self._find_daemon_pid()
             status, body = self.request("GET", "/version", timeout=10)
             if status != 200:
                 raise EngineStartError(f"GET /version answered {status}: {body[:200]!r}")
@@ -862,21 +985,30 @@ class Engine:
             return self._proc.poll() is None
         return self.pid > 0 and _pid_alive(self.pid)
 
-    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+    def stop(self, timeout: float = STOP_TIMEOUT, container_grace: float = 1.0) -> None:
         """Stop the daemon: SIGTERM, wait up to ``timeout`` s, SIGKILL; idempotent.
 
-        Also kills any containerd, shim or proxy process left behind under ``workdir``.
+        dockerd stops running containers on shutdown and waits up to their stop
+        timeout (10 s; busybox ``sleep`` as pid 1 ignores SIGTERM), so if the daemon
+        is still busy after ``container_grace`` seconds the container processes are
+        SIGKILLed (the daemon sees them exit with 137 by themselves; restart policies
+        are unaffected).  Also kills any containerd, shim or proxy process left
+        behind under ``workdir``.
         """
-        pid = (
-            self.pid
-            if (self.pid and (self._proc is not None or _pid_alive(self.pid)))
-            else self._pid_from_files()
-        )
-        if pid:
-            proc = self._proc if self._proc is not None and self._proc.pid == pid else None
-            _terminate(pid, proc, timeout)
-        elif self._proc is not None:
-            self._proc.poll()
+        pid = self.pid if self.pid and _pid_alive(self.pid) else self._pid_from_files()
+        wrapper = self.wrapper_pid or pid
+        if pid or self._proc is not None:
+            proc = self._proc if self._proc is not None and self._proc.pid == wrapper else None
+            _terminate(
+                pid,
+                wrapper,
+                proc,
+                timeout,
+                container_grace,
+                lambda: _kill_container_processes(self.workdir),
+                # let shims exit while the subreaper still lives, so it reaps them
+                lambda: _kill_leftovers(self.workdir, exclude=[wrapper], patience=1.0),
+            )
         _kill_leftovers(self.workdir)
         for stale in (self.socket_path, self.pidfile):
             with contextlib.suppress(FileNotFoundError):
@@ -1077,7 +1209,7 @@ class Registry:
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """Stop the registry (idempotent)."""
         if self._proc is not None:
-            _terminate(self._proc.pid, self._proc, timeout)
+            _terminate(self._proc.pid, self._proc.pid, self._proc, timeout)
 
     def __enter__(self) -> "Registry":
         """Return self; the registry is already running."""

@@ -1,7 +1,8 @@
 """msgspec Structs for the Engine API: one module per area, all re-exported here.
 
-Every struct derives from ``Model`` (frozen, keyword-only, PascalCase on the wire, ``None``
-defaults that are omitted on encode). The models import only msgspec, typing and each other.
+The Engine's structs derive from ``Model`` (frozen, keyword-only, PascalCase on the wire, ``None``
+defaults that are omitted on encode); ``output`` holds what the client builds from byte streams.
+The models import only msgspec, the standard library's typing helpers and each other.
 """
 
 from ._base import Model
@@ -56,7 +57,9 @@ from .containers import (
     VolumeOptions,
     WeightDevice,
 )
+from .events import EventActor, EventMessage
 from .images import ImageSummary
+from .output import ContainerLogs, LogFrame, RunResult
 from .system import (
     AddressPool,
     BuildCacheDiskUsage,
@@ -107,6 +110,7 @@ __all__ = [
     "ContainerCreateResponse",
     "ContainerHealth",
     "ContainerInspect",
+    "ContainerLogs",
     "ContainerPruneResponse",
     "ContainerResources",
     "ContainerState",
@@ -130,6 +134,8 @@ __all__ = [
     "DriverData",
     "EndpointIPAMConfig",
     "EndpointSettings",
+    "EventActor",
+    "EventMessage",
     "FilesystemChange",
     "FirewallInfo",
     "GenericResource",
@@ -141,6 +147,7 @@ __all__ = [
     "ImagesDiskUsage",
     "IndexInfo",
     "LogConfig",
+    "LogFrame",
     "Model",
     "Mount",
     "MountPoint",
@@ -159,6 +166,7 @@ __all__ = [
     "RestartPolicy",
     "RootFSSnapshot",
     "RootFSStorage",
+    "RunResult",
     "RuntimeInfo",
     "SwarmInfo",
     "SystemDataUsage",

@@ -330,7 +330,7 @@ class SystemInfo(Model, frozen=True):
     ipv4_forwarding: bool | None = msgspec.field(default=None, name="IPv4Forwarding")
     # Not in API 1.56 (the next two); sent by 1.41 daemons.
     bridge_nf_iptables: bool | None = None
-    bridge_nf_ip6tables: bool | None = None
+    bridge_nf_ip6tables: bool | None = msgspec.field(default=None, name="BridgeNfIp6tables")
     debug: bool | None = None
     n_fd: int | None = None
     n_goroutines: int | None = None

@@ -1,0 +1,203 @@
+"""Test engines: real Docker daemons for the tests that exercise the API.
+
+Which engines:
+- ``AIODOCKERSOCK_TEST_ENGINES`` (comma-separated labels: ``20.10``, ``26.1``, ``28.5``) —
+  private daemons this suite starts itself (as root; it installs what is missing);
+- otherwise ``DOCKER_HOST``, if set, is used as is (label ``external``);
+- otherwise ``20.10,28.5``.
+Tests that take the ``docker`` or ``engine`` fixture run once per engine. Without root and
+without ``DOCKER_HOST`` they are skipped with a message saying how to run them; with
+``CI=true`` a missing engine fails the run instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from aiodockersock import Docker, NotFound
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_IMAGE = "aiodockersock-test/busybox:latest"
+TEST_LABEL = "aiodockersock.test"
+DEFAULT_ENGINES = "20.10,28.5"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _load_engine_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("test_engine", ROOT / "scripts/test_engine.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["test_engine"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def engine_labels() -> list[str]:
+    chosen = os.environ.get("AIODOCKERSOCK_TEST_ENGINES")
+    if chosen:
+        return [label.strip() for label in chosen.split(",") if label.strip()]
+    if os.environ.get("DOCKER_HOST"):
+        return ["external"]
+    return DEFAULT_ENGINES.split(",")
+
+
+@dataclass
+class EngineHandle:
+    """A daemon the tests talk to."""
+
+    label: str
+    host: str
+    api_version: str
+    server_version: str
+    managed: Any = None  # the scripts/test_engine.py Engine, when this suite started it
+    cli_env: dict[str, str] = field(default_factory=dict)
+
+    def restart(self) -> None:
+        """Restart the daemon (only for engines this suite started)."""
+        if self.managed is None:
+            pytest.skip("restarting needs a private engine started by the test suite")
+        self.managed.restart()
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the docker CLI against this engine (to cross-check what the library did)."""
+        docker = shutil.which("docker")
+        if docker is None:
+            pytest.skip("the docker CLI is not installed")
+        return subprocess.run(
+            [docker, "-H", self.host, *args],
+            check=check,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "DOCKER_HOST": self.host},
+        )
+
+
+class EnginePool:
+    """Starts engines on first use and stops them all at the end of the session."""
+
+    def __init__(self) -> None:
+        self._engines: dict[str, EngineHandle] = {}
+        self._failures: dict[str, str] = {}
+        self._script: ModuleType | None = None
+        self._tmp = Path(tempfile.mkdtemp(prefix="ads-", dir="/tmp"))
+
+    def _unavailable(self, label: str, why: str) -> None:
+        self._failures[label] = why
+        if IN_CI:
+            pytest.fail(f"CI=true and the test engine {label} is unavailable: {why}",
+                        pytrace=False)
+        pytest.skip(f"no Docker engine {label}: {why}. Run the suite as root "
+                    "(bash scripts/test.sh installs and starts private engines) or set "
+                    "DOCKER_HOST to a daemon you own.")
+
+    def get(self, label: str) -> EngineHandle:
+        if label in self._engines:
+            return self._engines[label]
+        if label in self._failures:
+            self._unavailable(label, self._failures[label])
+        if label == "external":
+            return self._external()
+        if os.geteuid() != 0:
+            self._unavailable(label, "starting a private dockerd needs root")
+        try:
+            if self._script is None:
+                self._script = _load_engine_script()
+            script = self._script
+            script.ensure_installed([label])
+            workdir = self._tmp / label.replace(".", "")
+            managed = script.Engine.start_engine(label, workdir)
+            script.build_test_image(managed)
+        except Exception as exc:  # the script's own errors name what failed
+            self._unavailable(label, f"{type(exc).__name__}: {exc}")
+        engine = EngineHandle(label, managed.host, managed.api_version, managed.server_version,
+                            managed)
+        self._engines[label] = engine
+        return engine
+
+    def _external(self) -> EngineHandle:
+        host = os.environ["DOCKER_HOST"]
+        probe = subprocess.run(
+            ["docker", "-H", host, "version", "--format", "{{.Server.APIVersion}} "
+             "{{.Server.Version}}"], capture_output=True, text=True, timeout=30, check=False,
+        )
+        if probe.returncode != 0:
+            self._unavailable("external", f"{host} does not answer: {probe.stderr.strip()}")
+        api, _, server = probe.stdout.strip().partition(" ")
+        engine = EngineHandle("external", host, api, server)
+        if engine.cli("image", "inspect", TEST_IMAGE, check=False).returncode != 0:
+            if self._script is None:
+                self._script = _load_engine_script()
+            self._script.build_test_image(engine)
+        self._engines["external"] = engine
+        return engine
+
+    def close(self) -> None:
+        for engine in self._engines.values():
+            if engine.managed is not None:
+                engine.managed.stop()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def engine_pool() -> Iterator[EnginePool]:
+    pool = EnginePool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session", params=engine_labels())
+def engine(request: pytest.FixtureRequest, engine_pool: EnginePool) -> EngineHandle:
+    """A running engine; tests using it run once per engine label."""
+    return engine_pool.get(request.param)
+
+
+@pytest.fixture
+async def docker(engine: EngineHandle) -> AsyncIterator[Docker]:
+    """A client connected to the engine, closed after the test."""
+    async with Docker(engine.host) as client:
+        yield client
+
+
+ContainerFactory = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture
+async def make_container(docker: Docker) -> AsyncIterator[ContainerFactory]:
+    """Create labelled test containers (busybox, no network) and remove them afterwards."""
+    created: list[str] = []
+
+    async def make(cmd: list[str] | None = None, **extra: Any) -> str:
+        body: dict[str, Any] = {
+            "Image": TEST_IMAGE,
+            "Cmd": cmd or ["sleep", "300"],
+            "Labels": {TEST_LABEL: "1"},
+            "HostConfig": {"NetworkMode": "none"},
+            "StopTimeout": 1,
+        }
+        body.update(extra)
+        name = extra.pop("name", None) or f"ads-{secrets.token_hex(4)}"
+        body.pop("name", None)
+        resp = await docker.containers.create(body, name=name)
+        assert resp.id is not None
+        created.append(resp.id)
+        return resp.id
+
+    yield make
+    for cid in created:
+        with contextlib.suppress(NotFound):
+            await docker.containers.remove(cid, force=True)

@@ -1,0 +1,437 @@
+"""The containers API against real engines (every test runs once per engine)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+import pytest
+
+from aiodockersock import (
+    APIError,
+    BadRequest,
+    Conflict,
+    ContainerError,
+    Docker,
+    DockerTimeoutError,
+    InvalidArgument,
+    NotFound,
+)
+from aiodockersock.models import (
+    ContainerCreateBody,
+    ContainerResources,
+    HostConfig,
+    RestartPolicy,
+)
+
+from .conftest import TEST_IMAGE, TEST_LABEL, ContainerFactory, EngineHandle
+
+pytestmark = pytest.mark.engine
+
+
+async def test_create_from_typed_body_and_inspect(docker: Docker, engine: EngineHandle) -> None:
+    name = f"ads-typed-{secrets.token_hex(4)}"
+    body = ContainerCreateBody(
+        image=TEST_IMAGE,
+        cmd=["sleep", "300"],
+        env=["GREETING=héllo"],
+        labels={TEST_LABEL: "1", "purpose": "typed"},
+        working_dir="/tmp",
+        host_config=HostConfig(network_mode="none", memory=64 * 2**20, init=False),
+    )
+    created = await docker.containers.create(body, name=name)
+    try:
+        assert created.id is not None and len(created.id) == 64
+        assert created.warnings in (None, [])
+        c = await docker.containers.inspect(created.id)
+        assert c.id == created.id
+        assert c.name == f"/{name}"
+        assert c.state is not None and c.state.status == "created" and not c.state.running
+        assert c.config is not None
+        assert c.config.image == TEST_IMAGE
+        assert c.config.cmd == ["sleep", "300"]
+        assert "GREETING=héllo" in (c.config.env or [])
+        assert c.config.labels == {TEST_LABEL: "1", "purpose": "typed"}
+        assert c.config.working_dir == "/tmp"
+        assert c.host_config is not None
+        assert c.host_config.network_mode == "none"
+        assert c.host_config.memory == 64 * 2**20
+        assert c.created and c.created.startswith("20")
+        assert c.image and c.image.startswith("sha256:")
+        # cross-check with the docker CLI
+        out = engine.cli("inspect", "--format", "{{.Config.WorkingDir}} {{.HostConfig.Memory}}",
+                         name).stdout.strip()
+        assert out == f"/tmp {64 * 2**20}"
+        # the same container by name, by the Engine's "/name" form, and by id prefix
+        assert (await docker.containers.inspect(name)).id == created.id
+        assert (await docker.containers.inspect(f"/{name}")).id == created.id
+        assert (await docker.containers.inspect(created.id[:12])).id == created.id
+    finally:
+        await docker.containers.remove(created.id or name, force=True)
+
+
+async def test_lifecycle_start_stop_restart_pause_kill(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container()
+    assert await docker.containers.start(cid) is True
+    assert await docker.containers.start(cid) is False  # 304: already running
+    state = (await docker.containers.inspect(cid)).state
+    assert state is not None and state.running and state.pid
+
+    await docker.containers.pause(cid)
+    state = (await docker.containers.inspect(cid)).state
+    assert state is not None and state.paused and state.status == "paused"
+    with pytest.raises(Conflict):
+        await docker.containers.pause(cid)
+    await docker.containers.unpause(cid)
+
+    old_pid = state.pid
+    await docker.containers.restart(cid, timeout=1)
+    state = (await docker.containers.inspect(cid)).state
+    assert state is not None and state.running and state.pid != old_pid
+
+    assert await docker.containers.stop(cid, timeout=1) is True
+    assert await docker.containers.stop(cid, timeout=1) is False  # 304: not running
+    state = (await docker.containers.inspect(cid)).state
+    assert state is not None and not state.running and state.status == "exited"
+
+    with pytest.raises(Conflict, match="is not running"):
+        await docker.containers.kill(cid)
+    await docker.containers.start(cid)
+    await docker.containers.kill(cid, signal="KILL")  # PID 1 would ignore SIGTERM
+    waited = await docker.containers.wait(cid, timeout=30)
+    assert waited.status_code == 137  # 128 + SIGKILL
+
+
+async def test_wait_returns_exit_code_and_honours_timeout(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container(["sh", "-c", "sleep 0.3; exit 7"])
+    await docker.containers.start(cid)
+    waited = await docker.containers.wait(cid)
+    assert waited.status_code == 7
+    slow = await make_container(["sleep", "300"])
+    await docker.containers.start(slow)
+    with pytest.raises(DockerTimeoutError):
+        await docker.containers.wait(slow, timeout=0.5)
+    # the client is still usable after a timed-out wait
+    assert (await docker.containers.inspect(slow)).state.running  # type: ignore[union-attr]
+
+
+async def test_wait_next_exit_sees_the_next_stop(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container()
+    await docker.containers.start(cid)
+    waiter = asyncio.create_task(docker.containers.wait(cid, condition="next-exit"))
+    await asyncio.sleep(0.2)
+    assert not waiter.done()
+    await docker.containers.kill(cid, signal=9)
+    assert (await waiter).status_code == 137
+
+
+async def test_remove_running_without_force_is_conflict(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container()
+    await docker.containers.start(cid)
+    with pytest.raises(Conflict) as info:
+        await docker.containers.remove(cid)
+    assert info.value.status == 409
+    assert "stop the container before removing or force remove" in info.value.message.lower() \
+        or "cannot remove a running container" in info.value.message.lower()
+    await docker.containers.remove(cid, force=True, volumes=True)
+    with pytest.raises(NotFound):
+        await docker.containers.inspect(cid)
+
+
+async def test_inspect_missing_is_not_found_with_daemons_message(docker: Docker) -> None:
+    name = f"ads-missing-{secrets.token_hex(4)}"
+    with pytest.raises(NotFound) as info:
+        await docker.containers.inspect(name)
+    assert info.value.status == 404
+    assert info.value.message == f"No such container: {name}"
+    assert info.value.method == "GET"
+    assert info.value.path.endswith(f"/containers/{name}/json")
+
+
+async def test_create_with_missing_image_and_bad_config(docker: Docker) -> None:
+    with pytest.raises(NotFound, match="No such image"):
+        await docker.containers.create({"Image": "aiodockersock-test/absent:nope"})
+    with pytest.raises(BadRequest):
+        await docker.containers.create(
+            {"Image": TEST_IMAGE, "HostConfig": {"NetworkMode": "none", "Memory": 1}}
+        )
+    with pytest.raises(InvalidArgument, match="ContainerCreateBody or a mapping"):
+        await docker.containers.create(["not", "a", "config"])  # type: ignore[arg-type]
+
+
+async def test_duplicate_name_is_conflict(docker: Docker, make_container: ContainerFactory) -> None:
+    name = f"ads-dup-{secrets.token_hex(4)}"
+    await make_container(name=name)
+    with pytest.raises(Conflict, match="already in use"):
+        await docker.containers.create({"Image": TEST_IMAGE}, name=name)
+
+
+async def test_list_all_limit_size_filters(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    tag = secrets.token_hex(4)
+    running = await make_container(Labels={TEST_LABEL: "1", "batch": tag})
+    stopped = await make_container(["true"], Labels={TEST_LABEL: "1", "batch": tag})
+    await docker.containers.start(running)
+    mine = {"label": f"batch={tag}"}
+
+    listed = await docker.containers.list(filters=mine)
+    assert [c.id for c in listed] == [running]
+    everything = await docker.containers.list(all=True, filters=mine)
+    assert {c.id for c in everything} == {running, stopped}
+    assert everything[0].id == stopped  # newest first
+    summary = next(c for c in everything if c.id == running)
+    assert summary.image == TEST_IMAGE
+    assert summary.state == "running"
+    assert summary.status and summary.status.startswith("Up")
+    assert summary.names and summary.names[0].startswith("/ads-")
+    assert summary.labels == {TEST_LABEL: "1", "batch": tag}
+    assert summary.command == "sleep 300"
+    assert isinstance(summary.created, int) and summary.created > 1_600_000_000
+    assert summary.host_config is not None and summary.host_config.network_mode == "none"
+
+    created_only = await docker.containers.list(
+        all=True, filters={**mine, "status": ["created", "exited"]}
+    )
+    assert [c.id for c in created_only] == [stopped]
+    assert len(await docker.containers.list(limit=1, filters=mine)) == 1
+    sized = await docker.containers.list(all=True, size=True, filters=mine)
+    assert all(c.size_root_fs is not None and c.size_root_fs > 0 for c in sized)
+    with pytest.raises(BadRequest, match=r"(?i)invalid filter"):
+        await docker.containers.list(filters={"no-such-filter": "x"})
+
+
+async def test_rename(docker: Docker, make_container: ContainerFactory) -> None:
+    cid = await make_container()
+    new = f"ads-renamed-{secrets.token_hex(4)}"
+    await docker.containers.rename(cid, new)
+    assert (await docker.containers.inspect(new)).id == cid
+    other = await make_container()
+    with pytest.raises(Conflict):
+        await docker.containers.rename(other, new)
+
+
+async def test_top_lists_the_processes(docker: Docker, make_container: ContainerFactory) -> None:
+    cid = await make_container(["sleep", "301"])
+    with pytest.raises(Conflict):
+        await docker.containers.top(cid)
+    await docker.containers.start(cid)
+    top = await docker.containers.top(cid)
+    assert top.titles and "PID" in top.titles
+    cmd_col = top.titles.index("CMD") if "CMD" in top.titles else len(top.titles) - 1
+    assert any("sleep 301" in row[cmd_col] for row in top.processes or [])
+    custom = await docker.containers.top(cid, ps_args="-o pid,comm")
+    assert custom.titles == ["PID", "COMMAND"]
+
+
+async def test_changes_reports_added_and_modified_files(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container(["sh", "-c", "echo x > /tmp/new-file"])
+    assert await docker.containers.changes(cid) == []
+    await docker.containers.start(cid)
+    assert (await docker.containers.wait(cid)).status_code == 0
+    changes = {c.path: c.kind for c in await docker.containers.changes(cid)}
+    assert changes.get("/tmp/new-file") == 1  # added
+    assert changes.get("/tmp") == 0  # modified
+
+
+async def test_update_resources_and_restart_policy(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container()
+    result = await docker.containers.update(
+        cid,
+        ContainerResources(
+            memory=96 * 2**20,
+            memory_swap=-1,
+            cpu_shares=512,
+            restart_policy=RestartPolicy(name="on-failure", maximum_retry_count=2),
+        ),
+    )
+    assert result.warnings in (None, [])
+    hc = (await docker.containers.inspect(cid)).host_config
+    assert hc is not None
+    assert hc.memory == 96 * 2**20
+    assert hc.cpu_shares == 512
+    assert hc.restart_policy == RestartPolicy(name="on-failure", maximum_retry_count=2)
+    await docker.containers.update(cid, {"CpuShares": 256})
+    hc = (await docker.containers.inspect(cid)).host_config
+    assert hc is not None and hc.cpu_shares == 256
+    with pytest.raises(BadRequest):
+        await docker.containers.update(cid, ContainerResources(memory=1024))
+
+
+async def test_prune_removes_only_matching_stopped_containers(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    tag = secrets.token_hex(4)
+    labels = {TEST_LABEL: "1", "prune": tag}
+    stopped = await make_container(["true"], Labels=labels)
+    running = await make_container(Labels=labels)
+    await docker.containers.start(running)
+    report = await docker.containers.prune(filters={"label": f"prune={tag}"})
+    assert report.containers_deleted == [stopped]
+    assert report.space_reclaimed is not None and report.space_reclaimed >= 0
+    assert (await docker.containers.inspect(running)).id == running
+    again = await docker.containers.prune(filters={"label": f"prune={tag}"})
+    assert again.containers_deleted in (None, [])
+
+
+async def test_logs_demultiplexes_stdout_and_stderr(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    script = "echo out1; echo err1 >&2; printf 'caf\\303\\251\\n'; echo err2 >&2"
+    cid = await make_container(["sh", "-c", script])
+    await docker.containers.start(cid)
+    await docker.containers.wait(cid)
+    logs = await docker.containers.logs(cid)
+    assert not logs.tty
+    assert logs.stdout == "out1\ncafé\n".encode()
+    assert logs.stderr == b"err1\nerr2\n"
+    assert {f.stream for f in logs.frames} == {"stdout", "stderr"}
+    only_err = await docker.containers.logs(cid, stdout=False)
+    assert only_err.stdout == b"" and only_err.stderr == b"err1\nerr2\n"
+    tail = await docker.containers.logs(cid, tail=2)
+    assert tail.output == "café\nerr2\n".encode()
+    stamped = await docker.containers.logs(cid, timestamps=True, stderr=False)
+    first = stamped.stdout.split(b"\n")[0]
+    assert first.startswith(b"20") and first.endswith(b" out1")
+    assert (await docker.containers.logs(cid, since=4_000_000_000)).frames == []
+
+
+async def test_logs_of_tty_container_are_raw(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container(["sh", "-c", "echo tty-out; echo tty-err >&2"], Tty=True)
+    await docker.containers.start(cid)
+    await docker.containers.wait(cid)
+    logs = await docker.containers.logs(cid)
+    assert logs.tty
+    assert logs.stdout == b"tty-out\r\ntty-err\r\n"
+    assert logs.stderr == b""
+    assert logs.text() == "tty-out\r\ntty-err\r\n"
+
+
+async def test_run_collects_output_and_removes(docker: Docker, engine: EngineHandle) -> None:
+    name = f"ads-run-{secrets.token_hex(4)}"
+    result = await docker.containers.run(
+        {"Image": TEST_IMAGE, "HostConfig": {"NetworkMode": "none"},
+         "Labels": {TEST_LABEL: "1"}},
+        "sh -c 'echo hi; echo warn >&2'",
+        name=name,
+        remove=True,
+    )
+    assert result.exit_code == 0
+    assert result.stdout == b"hi\n"
+    assert result.stderr == b"warn\n"
+    assert result.removed
+    with pytest.raises(NotFound):
+        await docker.containers.inspect(name)
+    assert engine.cli("ps", "-aq", "--filter", f"name={name}").stdout.strip() == ""
+
+
+async def test_run_nonzero_exit_raises_container_error(docker: Docker) -> None:
+    body = ContainerCreateBody(image=TEST_IMAGE, labels={TEST_LABEL: "1"},
+                               host_config=HostConfig(network_mode="none"))
+    with pytest.raises(ContainerError) as info:
+        await docker.containers.run(body, ["sh", "-c", "echo boom >&2; exit 3"], remove=True)
+    assert info.value.exit_code == 3
+    assert info.value.stderr == b"boom\n"
+    assert "exited with status 3: boom" in str(info.value)
+    with pytest.raises(NotFound):
+        await docker.containers.inspect(info.value.container_id)
+    unchecked = await docker.containers.run(body, ["sh", "-c", "exit 4"], check=False,
+                                            remove=True)
+    assert unchecked.exit_code == 4
+
+
+async def test_run_detached_returns_once_started(docker: Docker) -> None:
+    body = ContainerCreateBody(image=TEST_IMAGE, cmd=["sleep", "300"], labels={TEST_LABEL: "1"},
+                               host_config=HostConfig(network_mode="none"))
+    result = await docker.containers.run(body, wait=False)
+    try:
+        assert result.exit_code is None and result.logs is None
+        assert (await docker.containers.inspect(result.id)).state.running  # type: ignore[union-attr]
+    finally:
+        await docker.containers.remove(result.id, force=True)
+    with pytest.raises(InvalidArgument, match="remove=True needs wait=True"):
+        await docker.containers.run(body, wait=False, remove=True)
+
+
+async def test_run_timeout_kills_and_removes(docker: Docker) -> None:
+    name = f"ads-slow-{secrets.token_hex(4)}"
+    with pytest.raises(DockerTimeoutError):
+        await docker.containers.run(
+            {"Image": TEST_IMAGE, "HostConfig": {"NetworkMode": "none"},
+             "Labels": {TEST_LABEL: "1"}},
+            ["sleep", "300"], name=name, remove=True, timeout=0.5,
+        )
+    with pytest.raises(NotFound):
+        await docker.containers.inspect(name)
+
+
+async def test_cancelled_run_still_removes_its_container(docker: Docker) -> None:
+    name = f"ads-cancel-{secrets.token_hex(4)}"
+    task = asyncio.create_task(docker.containers.run(
+        {"Image": TEST_IMAGE, "HostConfig": {"NetworkMode": "none"},
+         "Labels": {TEST_LABEL: "1"}},
+        ["sleep", "300"], name=name, remove=True,
+    ))
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        listed = await docker.containers.list(filters={"name": name})
+        if listed:
+            break
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with pytest.raises(NotFound):
+        await docker.containers.inspect(name)
+
+
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "../images/{image}",
+        "..%2Fimages%2F{image}",
+        "x/../../images/{image}",
+        "images/{image}",
+        "../../v1.41/images/{image}",
+        "{image}?force=1",
+        "{image}#frag",
+    ],
+)
+async def test_path_parameters_cannot_reach_another_endpoint(
+    docker: Docker, engine: EngineHandle, evil: str
+) -> None:
+    image = f"aiodockersock-test/victim:{secrets.token_hex(4)}"
+    engine.cli("tag", TEST_IMAGE, image)
+    try:
+        with pytest.raises((InvalidArgument, NotFound, APIError)) as info:
+            await docker.containers.remove(evil.format(image=image), force=True)
+        if isinstance(info.value, APIError):
+            assert info.value.status in (301, 404), info.value
+        # the image is untouched, by the library's own judgement and the CLI's
+        assert engine.cli("image", "inspect", image, check=False).returncode == 0
+        for op in (docker.containers.inspect, docker.containers.start, docker.containers.kill):
+            with pytest.raises((InvalidArgument, NotFound, APIError)):
+                await op(evil.format(image=image))
+        assert engine.cli("image", "inspect", image, check=False).returncode == 0
+    finally:
+        engine.cli("rmi", image, check=False)
+
+
+@pytest.mark.parametrize("name", ["web?x=1", "web#top", "a/b", "50%"])
+async def test_odd_names_are_sent_as_names(docker: Docker, name: str) -> None:
+    with pytest.raises(NotFound) as info:
+        await docker.containers.inspect(name)
+    assert name in info.value.message or info.value.message == "page not found"

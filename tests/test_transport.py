@@ -1,0 +1,251 @@
+"""The transport: URL building, query encoding, version negotiation and error translation.
+
+Faults a real daemon cannot be made to produce (a daemon that never answers, a proxy's plain
+text 502, a redirect) come from small servers on unix sockets in the test's temp dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from aiodockersock import (
+    APIError,
+    BadRequest,
+    Conflict,
+    Docker,
+    DockerConnectionError,
+    DockerTimeoutError,
+    InvalidArgument,
+    NotFound,
+    ServerError,
+    UnsupportedAPIVersion,
+)
+from aiodockersock._config import resolve_host
+from aiodockersock._transport import Transport, encode_query
+
+
+def transport(api_version: str = "1.41") -> Transport:
+    return Transport(resolve_host("unix:///nonexistent.sock", env={}), api_version=api_version)
+
+
+@pytest.mark.parametrize(
+    ("param", "quoted"),
+    [
+        ("web", "web"),
+        ("a/b", "a%2Fb"),
+        ("a?b", "a%3Fb"),
+        ("a#b", "a%23b"),
+        ("50%", "50%25"),
+        ("x y", "x%20y"),
+        ("é", "%C3%A9"),
+        ("registry:5000/img:tag", "registry%3A5000%2Fimg%3Atag"),
+    ],
+)
+def test_path_parameters_are_quoted_completely(param: str, quoted: str) -> None:
+    assert transport().path("/containers/{}/json", param) == f"/containers/{quoted}/json"
+
+
+@pytest.mark.parametrize("param", ["..", ".", "../images/x", "a/../b", "x/.", ""])
+def test_dot_segments_and_empty_ids_are_refused(param: str) -> None:
+    with pytest.raises(InvalidArgument):
+        transport().path("/containers/{}", param)
+
+
+def test_non_str_id_is_refused() -> None:
+    with pytest.raises(InvalidArgument, match="must be a str"):
+        transport().path("/containers/{}", 42)  # type: ignore[arg-type]
+
+
+def test_query_encoding() -> None:
+    query = encode_query(
+        {"all": True, "size": False, "limit": 3, "name": "a b&c", "skip": None,
+         "filters": {"label": "a=1", "status": ["exited", "dead"]}}
+    )
+    assert query == (
+        "?all=1&size=0&limit=3&name=a%20b%26c"
+        "&filters=%7B%22label%22%3A%5B%22a%3D1%22%5D%2C%22status%22%3A%5B%22exited%22%2C%22dead%22%5D%7D"
+    )
+    assert encode_query({"skip": None}) == ""
+    assert encode_query(None) == ""
+
+
+def test_filters_are_not_mutated_and_bad_values_are_refused() -> None:
+    filters = {"label": ["a"]}
+    encode_query({"filters": filters})
+    assert filters == {"label": ["a"]}
+    with pytest.raises(InvalidArgument, match=r"filters\['label'\] must be a str or a list"):
+        encode_query({"filters": {"label": 3}})
+    with pytest.raises(InvalidArgument, match="strings only"):
+        encode_query({"filters": {"label": ["a", 3]}})
+
+
+def test_bad_pinned_version_is_refused() -> None:
+    with pytest.raises(InvalidArgument, match=r"MAJOR\.MINOR"):
+        Docker("unix:///x.sock", api_version="latest")
+
+
+async def test_missing_socket_fails_fast_and_names_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "no-such.sock"
+    started = time.monotonic()
+    async with Docker(f"unix://{path}") as docker:
+        with pytest.raises(DockerConnectionError) as info:
+            await docker.ping()
+    assert time.monotonic() - started < 2
+    assert str(path) in str(info.value)
+    assert "is dockerd running?" in str(info.value)
+    assert info.value.address == f"unix://{path}"
+
+
+async def test_socket_without_listener_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dead.sock"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(path))  # bound, never listening: connect() is refused
+    try:
+        async with Docker(f"unix://{path}") as docker:
+            with pytest.raises(DockerConnectionError, match="connection refused"):
+                await docker.version()
+    finally:
+        sock.close()
+
+
+def test_permission_denied_message_names_the_fix() -> None:
+    t = Transport(resolve_host("unix:///var/run/docker.sock", env={}))
+    err = t._connection_error(PermissionError(errno.EACCES, "Permission denied"))
+    assert "permission denied on /var/run/docker.sock" in str(err)
+    assert "docker group" in str(err)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@pytest.fixture
+async def fake(tmp_path: Path) -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
+    """Serve one handler for every path on a unix socket; returns its address."""
+    runners: list[web.AppRunner] = []
+
+    async def serve(handler: Handler) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler)
+        runner = web.AppRunner(app, handle_signals=False)
+        await runner.setup()
+        path = tmp_path / f"fake{len(runners)}.sock"
+        await web.UnixSite(runner, str(path)).start()
+        runners.append(runner)
+        return f"unix://{path}"
+
+    yield serve
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def test_plain_text_502_becomes_server_error(
+    fake: Callable[[Handler], Awaitable[str]],
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=502, text="Bad Gateway\n")
+
+    async with Docker(await fake(handler), api_version="1.41") as docker:
+        with pytest.raises(ServerError) as info:
+            await docker.containers.inspect("web")
+    assert info.value.status == 502
+    assert info.value.message == "Bad Gateway"
+    assert info.value.method == "GET"
+    assert info.value.path == "/v1.41/containers/web/json"
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"), [(400, BadRequest), (404, NotFound), (409, Conflict), (500, ServerError),
+                        (503, ServerError), (401, APIError)]
+)
+async def test_status_table_keeps_the_daemons_message(
+    fake: Callable[[Handler], Awaitable[str]], status: int, cls: type[APIError]
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response({"message": f"said with {status}"}, status=status)
+
+    async with Docker(await fake(handler), api_version="1.41") as docker:
+        with pytest.raises(cls) as info:
+            await docker.containers.remove("c1")
+    assert type(info.value) is cls
+    assert info.value.message == f"said with {status}"
+    assert info.value.method == "DELETE"
+
+
+async def test_redirect_is_an_error_and_not_followed(
+    fake: Callable[[Handler], Awaitable[str]],
+) -> None:
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(f"{request.method} {request.raw_path}")
+        if request.path.startswith("/v1.41/containers/"):
+            return web.Response(status=301, headers={"Location": "/v1.41/images/victim"})
+        return web.Response(status=200)
+
+    async with Docker(await fake(handler), api_version="1.41") as docker:
+        with pytest.raises(APIError, match="never follows redirects") as info:
+            await docker.containers.remove("x/y")
+    assert info.value.status == 301
+    assert seen == ["DELETE /v1.41/containers/x%2Fy"]
+
+
+async def test_daemon_that_never_answers_times_out(
+    fake: Callable[[Handler], Awaitable[str]],
+) -> None:
+    release = asyncio.Event()
+
+    async def handler(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response()
+
+    async with Docker(await fake(handler), api_version="1.41", timeout=0.3) as docker:
+        started = time.monotonic()
+        with pytest.raises(DockerTimeoutError, match="did not answer in time"):
+            await docker.containers.list()
+    assert time.monotonic() - started < 5
+    release.set()
+
+
+async def test_auto_negotiation_takes_the_lower_version_once(
+    fake: Callable[[Handler], Awaitable[str]],
+) -> None:
+    paths: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        paths.append(request.path)
+        if request.path == "/_ping":
+            return web.Response(text="OK", headers={"Api-Version": "1.99"})
+        return web.json_response([])
+
+    async with Docker(await fake(handler)) as docker:
+        assert docker.api_version is None
+        await asyncio.gather(*(docker.containers.list() for _ in range(5)))
+        assert docker.api_version == "1.51"
+    assert paths.count("/_ping") == 1
+    assert paths.count("/v1.51/containers/json") == 5
+
+
+async def test_too_old_daemon_is_a_clear_error(fake: Callable[[Handler], Awaitable[str]]) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text="OK", headers={"Api-Version": "1.40"})
+
+    async with Docker(await fake(handler)) as docker:
+        with pytest.raises(UnsupportedAPIVersion, match=r"speaks API 1.40, older than 1.41"):
+            await docker.containers.list()
+
+
+async def test_closed_client_refuses_requests(tmp_path: Path) -> None:
+    docker = Docker(f"unix://{tmp_path}/x.sock", api_version="1.41")
+    await docker.close()
+    await docker.close()
+    assert docker.closed
+    with pytest.raises(DockerConnectionError, match="closed"):
+        await docker.ping()
