@@ -316,16 +316,24 @@ def _terminate(
     wait_until(time.monotonic() + 5.0)
 
 
-def _kill_container_processes(workdir: Path) -> None:
-    """SIGKILL the container processes (children of shims / conmon) of ``workdir``'s engine."""
+def _kill_container_processes(workdir: Path) -> list[int]:
+    """SIGKILL the container processes (children of shims / conmon) of ``workdir``'s engine.
+
+    Returns the pids of those monitors (shims / conmon), which exit soon after.
+    """
+    monitors: list[int] = []
     for pid in _processes_using(workdir):
         try:
             comm = Path(f"/proc/{pid}/comm").read_text().strip()
         except OSError:
             continue
         if comm.startswith(("containerd-shim", "conmon")):
-            for child in _children(pid):
+            children = _children(pid)
+            for child in children:
                 _signal(child, signal.SIGKILL)
+            if children:
+                monitors.append(pid)
+    return monitors
 
 
 def _kill_leftovers(workdir: Path, exclude: Sequence[int] = (), patience: float = 0.0) -> None:
@@ -337,6 +345,8 @@ def _kill_leftovers(workdir: Path, exclude: Sequence[int] = (), patience: float 
     pids = _processes_using(workdir, exclude)
     if pids and patience > 0:
         _wait_gone(pids, patience)
+    # container processes first: killing a shim or conmon would orphan them
+    _kill_container_processes(workdir)
     for _ in range(3):
         pids = _processes_using(workdir, exclude)
         if not pids:
@@ -344,6 +354,26 @@ def _kill_leftovers(workdir: Path, exclude: Sequence[int] = (), patience: float 
         for pid in pids:
             _signal(pid, signal.SIGKILL)
         _wait_gone(pids, 5.0)
+
+
+def _unmount_under(workdir: Path) -> None:
+    """Lazily unmount everything mounted at or below ``workdir`` (deepest first)."""
+    prefix = str(workdir).rstrip("/")
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return
+    points: set[str] = set()
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 5:
+            continue
+        # mountinfo escapes space, tab, newline and backslash as octal
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+        if point == prefix or point.startswith(prefix + "/"):
+            points.add(point)
+    for point in sorted(points, key=lambda p: p.count("/"), reverse=True):
+        _run(["umount", "-l", point], check=False)
 
 
 def _reaper_binary() -> str | None:
@@ -898,7 +928,7 @@ class Engine:
             ulimits = []
             for name, rlim, default in (
                 ("nofile", resource.RLIMIT_NOFILE, 1048576),
-                ("nproc", resource.RLIMIT_NPROC, 4194304),
+                ("nproc", resource.RLIMIT_NPROC, 32768),
             ):
                 hard = resource.getrlimit(rlim)[1]
                 limit = default if hard == resource.RLIM_INFINITY else min(hard, default)
@@ -997,6 +1027,10 @@ class Engine:
         """
         pid = self.pid if self.pid and _pid_alive(self.pid) else self._pid_from_files()
         wrapper = self.wrapper_pid or pid
+        if self.kind == "podman":
+            # podman's containers outlive its API service: kill them first, and let
+            # their conmon monitors exit while tini (their subreaper) still runs
+            _wait_gone(_kill_container_processes(self.workdir), 3.0)
         if pid or self._proc is not None:
             proc = self._proc if self._proc is not None and self._proc.pid == wrapper else None
             _terminate(
@@ -1010,6 +1044,7 @@ class Engine:
                 lambda: _kill_leftovers(self.workdir, exclude=[wrapper], patience=1.0),
             )
         _kill_leftovers(self.workdir)
+        _unmount_under(self.workdir)
         for stale in (self.socket_path, self.pidfile):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()

@@ -4,6 +4,7 @@ and checking every wire name against the Engine API specs (1.41 and 1.56)."""
 from __future__ import annotations
 
 import functools
+import os
 import re
 import types
 from pathlib import Path
@@ -53,7 +54,19 @@ from aiodockersock.models import images as images_module
 from aiodockersock.models import system as system_module
 from aiodockersock.models import volumes as volumes_module
 
-SPEC_DIR = Path("/work/shared/engine-api")
+def _spec_dir() -> Path:
+    """The Engine API specs: ``shared/engine-api`` beside the checkout (as in CI)."""
+    for candidate in (
+        Path(os.environ.get("AIODOCKERSOCK_SPEC_DIR", "/nonexistent")),
+        Path(__file__).resolve().parents[2] / "shared" / "engine-api",
+        Path("/work/shared/engine-api"),
+    ):
+        if (candidate / "v1.56.yaml").is_file():
+            return candidate
+    return Path("/nonexistent")
+
+
+SPEC_DIR = _spec_dir()
 MY_MODULES = [build_module, containers_module, images_module, system_module, volumes_module]
 
 
@@ -165,6 +178,9 @@ def test_structs_are_frozen() -> None:
 
 @functools.cache
 def spec_text() -> str:
+    if not SPEC_DIR.is_dir():
+        pytest.skip("the Engine API specs (shared/engine-api beside the checkout) are absent; "
+                    "set AIODOCKERSOCK_SPEC_DIR to check wire names against them")
     return "\n".join((SPEC_DIR / f"v{v}.yaml").read_text() for v in ("1.41", "1.56"))
 
 
@@ -286,7 +302,9 @@ NOT_IN_DEFINITION: dict[tuple[str, str], str] = {
 
 
 def _spec(version: str) -> dict[str, Any]:
-    yaml = pytest.importorskip("yaml")
+    import yaml  # the test extra installs PyYAML
+
+    spec_text()  # skips when the specs are absent
     return _load_spec(version, yaml)
 
 
