@@ -54,6 +54,7 @@ from aiodockersock.models import images as images_module
 from aiodockersock.models import system as system_module
 from aiodockersock.models import volumes as volumes_module
 
+
 def _spec_dir() -> Path:
     """The Engine API specs: ``shared/engine-api`` beside the checkout (as in CI)."""
     for candidate in (
