@@ -20,7 +20,10 @@ Every engine is *private*: its own socket, data, exec and state directories unde
 a short work directory, ``--bridge=none --iptables=false``, its own managed
 ``containerd`` under the exec root and its own containerd namespace, started in a
 new session so a terminal Ctrl-C does not reach it.  Nothing touches
-``/var/run/docker.sock`` or ``/var/lib/docker``.
+``/var/run/docker.sock``, ``/var/lib/docker`` or ``/etc/docker``.  Each daemon runs
+under ``tini -s`` (from the ``tini`` package docker.io depends on), a subreaper that
+reaps the daemonized containerd shims: on machines whose pid 1 does not reap
+orphans they would otherwise linger as zombies.
 
 Command line::
 
@@ -105,6 +108,8 @@ STOP_TIMEOUT = 20.0
 #: Longest work directory accepted; keeps every unix socket path < 100 chars.
 MAX_WORKDIR_LEN = 56
 _SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#: Where to look for installed programs (also finds /usr/sbin ones for non-root users).
+_SEARCH_PATH = f"{os.environ.get('PATH', '')}:{_SYSTEM_PATH}".lstrip(":")
 _OUR_PROCESS_NAMES = (
     "dockerd",
     "containerd",
@@ -286,6 +291,7 @@ def _terminate(
     woken = False
 
     def gone() -> bool:
+        """Return whether daemon and wrapper are gone (waking the wrapper once)."""
         nonlocal woken
         wrapper_gone = proc.poll() is not None if proc is not None else not _pid_alive(wrapper_pid)
         daemon_gone = not (pid and _pid_alive(pid))
@@ -298,6 +304,7 @@ def _terminate(
         return wrapper_gone and daemon_gone
 
     def wait_until(deadline: float) -> bool:
+        """Poll :func:`gone` until ``deadline``; return its last answer."""
         while not gone() and time.monotonic() < deadline:
             time.sleep(0.02)
         return gone()
@@ -412,6 +419,7 @@ class _UnixHTTPConnection(http.client.HTTPConnection):
     """An :class:`http.client.HTTPConnection` to a unix socket."""
 
     def __init__(self, socket_path: str, timeout: float) -> None:
+        """Prepare a connection to ``socket_path``."""
         super().__init__("localhost", timeout=timeout)
         self._socket_path = socket_path
 
@@ -644,14 +652,16 @@ def _missing_packages(versions: Sequence[str]) -> list[str]:
     """Return the Debian packages that must be installed for ``versions``."""
     packages: list[str] = []
     if any(v in DOCKER_ENGINES for v in versions) and not (
-        SYSTEM_DOCKERD.exists() and shutil.which("containerd") and shutil.which("runc")
+        SYSTEM_DOCKERD.exists()
+        and shutil.which("containerd", path=_SEARCH_PATH)
+        and shutil.which("runc", path=_SEARCH_PATH)
     ):
         packages.append("docker.io")
     if not _is_static_elf(BUSYBOX):
         packages.append("busybox-static")
-    if PODMAN in versions and not shutil.which("podman"):
+    if PODMAN in versions and not shutil.which("podman", path=_SEARCH_PATH):
         packages.append("podman")
-    if REGISTRY in versions and not shutil.which("docker-registry"):
+    if REGISTRY in versions and not shutil.which("docker-registry", path=_SEARCH_PATH):
         packages.append("docker-registry")
     return packages
 
@@ -727,7 +737,7 @@ def engine_info(version: str) -> dict[str, Any]:
             "path_prefix": str(bin_dir),
         }
     if version == PODMAN:
-        podman = shutil.which("podman")
+        podman = shutil.which("podman", path=_SEARCH_PATH)
         if podman is None:
             raise EngineUnavailable("podman missing; run: sudo apt-get install -y podman")
         return {"label": version, "kind": "podman", "binary": podman, "path_prefix": ""}
@@ -1039,7 +1049,7 @@ class Engine:
                 proc,
                 timeout,
                 container_grace,
-                lambda: _kill_container_processes(self.workdir),
+                self._kill_containers,
                 # let shims exit while the subreaper still lives, so it reaps them
                 lambda: _kill_leftovers(self.workdir, exclude=[wrapper], patience=1.0),
             )
@@ -1048,6 +1058,10 @@ class Engine:
         for stale in (self.socket_path, self.pidfile):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
+
+    def _kill_containers(self) -> None:
+        """SIGKILL this engine's container processes (used when shutdown is slow)."""
+        _kill_container_processes(self.workdir)
 
     def restart(self, timeout: float = START_TIMEOUT) -> None:
         """Stop the daemon and start it again with the same directories and socket."""
@@ -1098,6 +1112,7 @@ def _rootfs_tar(busybox: Path = BUSYBOX) -> bytes:
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
 
         def add(name: str, kind: bytes, mode: int, data: bytes = b"", link: str = "") -> None:
+            """Add one root-owned member to the tar."""
             info = tarfile.TarInfo(name)
             info.type = kind
             info.mode = mode
@@ -1196,7 +1211,7 @@ class Registry:
 
     def start(self, timeout: float = 30.0) -> None:
         """Launch the registry and wait until ``GET /v2/`` answers."""
-        binary = shutil.which("docker-registry")
+        binary = shutil.which("docker-registry", path=_SEARCH_PATH)
         if binary is None:
             raise EngineUnavailable(
                 "docker-registry missing; run: sudo apt-get install -y docker-registry"

@@ -1,0 +1,841 @@
+#!/usr/bin/env python3
+"""API round-trip overhead: aiodockersock vs aiodocker vs docker-py vs a raw aiohttp floor.
+
+Usage::
+
+    python benchmarks/bench_api.py [--host unix:///path/docker.sock] [--rounds N] [--quick]
+                                   [--json FILE] [--image IMAGE]
+
+Every benchmark runs the same requests against the same engine through four clients:
+
+* ``aiodockersock`` — ``aiodockersock.Docker(host)``; typed results (the full msgspec decode of
+  ``ContainerInspect`` is part of what is measured, because it is what users get);
+* ``aiodocker``     — ``aiodocker.Docker(url=host)``; results are dicts (``json.loads``);
+* ``docker-py``     — ``docker.DockerClient(base_url=host, max_pool_size=32).api`` (the
+  low-level API client; blocking, threads for concurrency);
+* ``raw``           — a bare ``aiohttp.ClientSession(connector=UnixConnector(path))`` with
+  hard-coded ``http://localhost/v1.41/...`` URLs and ``msgspec.json.decode`` to dicts: the floor
+  any library adds to.
+
+Measurement: ``--rounds`` rounds; in each round every benchmark takes one sample from every
+client, clients in round-robin order rotated by one each round (so none is always first). The
+reported figure is the median over rounds; ratios are ratios of medians, and "paired" ratios are
+the median of the per-round ratios (robust against the machine's speed drifting over the run).
+
+Benchmarks:
+
+1. ``ping``          — ``GET /_ping``, sequential; µs per call.
+2. ``inspect c=1``   — ``GET /containers/{id}/json`` of one running container, sequential.
+3. ``inspect c=32``  — the same from 32 concurrent tasks (threads for docker-py), each doing M
+   calls; µs per call (wall time / calls) and calls/s.
+4. ``cycle``         — create → start → wait → remove of a ``true`` container
+   (``NetworkMode: none``); ms per cycle.
+
+Every container the script creates carries the labels ``aiodockersock.bench=1`` and
+``aiodockersock.bench.run=<run id>``; all of this run's containers are removed at the end, also
+after an error, Ctrl-C or SIGTERM.
+"""
+
+# ruff: noqa: RUF001  (the report prints multiplication signs and en dashes on purpose)
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import contextlib
+import datetime
+import gc
+import json
+import os
+import platform
+import signal
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import msgspec
+
+# Measure this checkout's aiodockersock, whether or not it is installed.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if (REPO_ROOT / "aiodockersock" / "__init__.py").is_file():
+    sys.path.insert(0, str(REPO_ROOT))
+
+BENCH_LABEL = "aiodockersock.bench"
+RUN_LABEL = "aiodockersock.bench.run"
+DEFAULT_IMAGE = "aiodockersock-test/busybox:latest"
+RAW_API = "v1.41"  # the floor's hard-coded API version (Docker 20.10's)
+CLIENTS = ("aiodockersock", "aiodocker", "docker-py", "raw")
+
+
+# -- parameters --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Params:
+    rounds: int
+    ping_calls: int  # sequential pings per sample
+    inspect_calls: int  # sequential inspects per sample
+    workers: int  # concurrent tasks/threads for "inspect c=32"
+    calls_per_worker: int  # inspects each of them does per sample
+    cycles: int  # create/start/wait/remove cycles per client per round
+    warmup: int  # warm-up calls per client and benchmark
+
+
+FULL = Params(
+    rounds=20,
+    ping_calls=300,
+    inspect_calls=300,
+    workers=32,
+    calls_per_worker=20,
+    cycles=5,
+    warmup=50,
+)
+QUICK = Params(
+    rounds=4, ping_calls=100, inspect_calls=100, workers=32, calls_per_worker=4, cycles=2, warmup=20
+)
+
+
+# -- clients -----------------------------------------------------------------------------------
+
+
+Timing = tuple[float, float]  # (wall seconds, this process's CPU seconds, all threads)
+
+
+def _clock() -> Timing:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(start: Timing) -> Timing:
+    return time.perf_counter() - start[0], time.process_time() - start[1]
+
+
+class BenchClient:
+    """What every client provides. Each ``*_batch`` method returns elapsed seconds and checks
+    the results it got, outside the timed section, so no client is timed doing the wrong thing.
+    """
+
+    name: str
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def ping_batch(self, n: int) -> Timing:
+        raise NotImplementedError
+
+    async def inspect_batch(self, cid: str, n: int) -> Timing:
+        raise NotImplementedError
+
+    async def inspect_concurrent(self, cid: str, workers: int, m: int) -> Timing:
+        raise NotImplementedError
+
+    async def cycle(self, config: dict[str, Any]) -> Timing:
+        raise NotImplementedError
+
+
+def _check(ok: bool, what: str) -> None:
+    if not ok:
+        raise AssertionError(what)
+
+
+class AsyncBenchClient(BenchClient):
+    """Shared timing loops for the asyncio clients; subclasses supply single calls."""
+
+    async def ping(self) -> Any:
+        raise NotImplementedError
+
+    def ping_ok(self, result: Any) -> bool:
+        raise NotImplementedError
+
+    async def inspect(self, cid: str) -> Any:
+        raise NotImplementedError
+
+    def inspected_id(self, result: Any) -> str:
+        raise NotImplementedError
+
+    async def run_true(self, config: dict[str, Any]) -> int:
+        """create → start → wait → remove; returns the exit code."""
+        raise NotImplementedError
+
+    async def ping_batch(self, n: int) -> Timing:
+        ping = self.ping
+        result = None
+        t0 = _clock()
+        for _ in range(n):
+            result = await ping()
+        elapsed = _since(t0)
+        _check(self.ping_ok(result), f"{self.name}: bad ping answer {result!r}")
+        return elapsed
+
+    async def inspect_batch(self, cid: str, n: int) -> Timing:
+        inspect = self.inspect
+        result = None
+        t0 = _clock()
+        for _ in range(n):
+            result = await inspect(cid)
+        elapsed = _since(t0)
+        _check(self.inspected_id(result) == cid, f"{self.name}: inspect returned another id")
+        return elapsed
+
+    async def inspect_concurrent(self, cid: str, workers: int, m: int) -> Timing:
+        inspect = self.inspect
+
+        async def worker() -> Any:
+            result = None
+            for _ in range(m):
+                result = await inspect(cid)
+            return result
+
+        t0 = _clock()
+        results = await asyncio.gather(*(worker() for _ in range(workers)))
+        elapsed = _since(t0)
+        _check(
+            all(self.inspected_id(r) == cid for r in results),
+            f"{self.name}: inspect returned another id",
+        )
+        return elapsed
+
+    async def cycle(self, config: dict[str, Any]) -> Timing:
+        t0 = _clock()
+        code = await self.run_true(config)
+        elapsed = _since(t0)
+        _check(code == 0, f"{self.name}: the 'true' container exited with {code}")
+        return elapsed
+
+
+class AiodockersockClient(AsyncBenchClient):
+    name = "aiodockersock"
+
+    def __init__(self, host: str) -> None:
+        import aiodockersock
+
+        self.docker = aiodockersock.Docker(host)
+
+    async def close(self) -> None:
+        await self.docker.close()
+
+    async def ping(self) -> Any:
+        return await self.docker.ping()
+
+    def ping_ok(self, result: Any) -> bool:
+        return bool(result.api_version is not None)
+
+    async def inspect(self, cid: str) -> Any:
+        return await self.docker.containers.inspect(cid)
+
+    def inspected_id(self, result: Any) -> str:
+        return str(result.id)
+
+    async def run_true(self, config: dict[str, Any]) -> int:
+        containers = self.docker.containers
+        created = await containers.create(config)
+        cid = created.id
+        assert cid is not None
+        await containers.start(cid)
+        waited = await containers.wait(cid)
+        await containers.remove(cid)
+        return -1 if waited.status_code is None else waited.status_code
+
+
+class AiodockerClient(AsyncBenchClient):
+    name = "aiodocker"
+
+    def __init__(self, host: str) -> None:
+        import aiodocker
+
+        self.docker = aiodocker.Docker(url=host)
+
+    async def close(self) -> None:
+        await self.docker.close()
+
+    async def ping(self) -> Any:
+        # aiodocker has no public ping; this is its own request helper on GET /_ping.
+        async with self.docker._query("_ping", versioned_api=False) as resp:
+            return await resp.read()
+
+    def ping_ok(self, result: Any) -> bool:
+        return bool(result == b"OK")
+
+    async def inspect(self, cid: str) -> Any:
+        return await self.docker.containers.container(cid).show()
+
+    def inspected_id(self, result: Any) -> str:
+        return str(result["Id"])
+
+    async def run_true(self, config: dict[str, Any]) -> int:
+        container = await self.docker.containers.create(config)
+        await container.start()
+        waited = await container.wait()
+        await container.delete()
+        return int(waited["StatusCode"])
+
+
+class RawClient(AsyncBenchClient):
+    """The floor: plain aiohttp on the socket, hard-coded URLs, untyped msgspec decode."""
+
+    name = "raw"
+
+    def __init__(self, socket_path: str) -> None:
+        self.socket_path = socket_path
+        self.session: aiohttp.ClientSession | None = None
+        self.ping_url = "http://localhost/_ping"
+        self.base = f"http://localhost/{RAW_API}"
+        self._inspect_urls: dict[str, str] = {}
+
+    async def open(self) -> None:
+        self.session = aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=self.socket_path))
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+
+    async def ping(self) -> Any:
+        assert self.session is not None
+        async with self.session.get(self.ping_url) as resp:
+            body = await resp.read()
+            return resp.status, body
+
+    def ping_ok(self, result: Any) -> bool:
+        return bool(result == (200, b"OK"))
+
+    async def inspect(self, cid: str) -> Any:
+        assert self.session is not None
+        url = self._inspect_urls.get(cid)
+        if url is None:
+            url = self._inspect_urls[cid] = f"{self.base}/containers/{cid}/json"
+        async with self.session.get(url) as resp:
+            body = await resp.read()
+            if resp.status != 200:
+                raise AssertionError(f"raw inspect: HTTP {resp.status}: {body!r}")
+            return msgspec.json.decode(body)
+
+    def inspected_id(self, result: Any) -> str:
+        return str(result["Id"])
+
+    async def _call(self, method: str, path: str, data: bytes | None = None) -> tuple[int, bytes]:
+        assert self.session is not None
+        headers = {"Content-Type": "application/json"} if data is not None else None
+        async with self.session.request(
+            method, self.base + path, data=data, headers=headers
+        ) as resp:
+            return resp.status, await resp.read()
+
+    async def run_true(self, config: dict[str, Any]) -> int:
+        status, body = await self._call("POST", "/containers/create", msgspec.json.encode(config))
+        _check(status == 201, f"raw create: HTTP {status}: {body!r}")
+        cid = msgspec.json.decode(body)["Id"]
+        status, body = await self._call("POST", f"/containers/{cid}/start")
+        _check(status == 204, f"raw start: HTTP {status}: {body!r}")
+        status, body = await self._call("POST", f"/containers/{cid}/wait")
+        _check(status == 200, f"raw wait: HTTP {status}: {body!r}")
+        code = int(msgspec.json.decode(body)["StatusCode"])
+        status, body = await self._call("DELETE", f"/containers/{cid}")
+        _check(status == 204, f"raw remove: HTTP {status}: {body!r}")
+        return code
+
+
+class DockerPyClient(BenchClient):
+    """docker-py's low-level API client. Its calls block; they run on the main thread (the
+    event loop has nothing else to do meanwhile) and on a pre-started pool of 32 threads for the
+    concurrent benchmark. ``max_pool_size=32`` (default 10) so its 32 threads are not throttled
+    by the connection pool.
+    """
+
+    name = "docker-py"
+
+    def __init__(self, host: str, workers: int) -> None:
+        import docker  # type: ignore[import-untyped]
+
+        self.client = docker.DockerClient(base_url=host, max_pool_size=max(workers, 10))
+        self.api = self.client.api
+        self.pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="docker-py-bench"
+        )
+
+    async def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.client.close()
+
+    async def ping_batch(self, n: int) -> Timing:
+        ping = self.api.ping
+        result = None
+        t0 = _clock()
+        for _ in range(n):
+            result = ping()
+        elapsed = _since(t0)
+        _check(result is True, f"docker-py: bad ping answer {result!r}")
+        return elapsed
+
+    async def inspect_batch(self, cid: str, n: int) -> Timing:
+        inspect = self.api.inspect_container
+        result: Any = None
+        t0 = _clock()
+        for _ in range(n):
+            result = inspect(cid)
+        elapsed = _since(t0)
+        _check(result["Id"] == cid, "docker-py: inspect returned another id")
+        return elapsed
+
+    async def inspect_concurrent(self, cid: str, workers: int, m: int) -> Timing:
+        inspect = self.api.inspect_container
+
+        def worker() -> Any:
+            result = None
+            for _ in range(m):
+                result = inspect(cid)
+            return result
+
+        t0 = _clock()
+        futures = [self.pool.submit(worker) for _ in range(workers)]
+        results = [f.result() for f in futures]
+        elapsed = _since(t0)
+        _check(all(r["Id"] == cid for r in results), "docker-py: inspect returned another id")
+        return elapsed
+
+    async def cycle(self, config: dict[str, Any]) -> Timing:
+        api = self.api
+        t0 = _clock()
+        created = api.create_container(
+            config["Image"],
+            command=config["Cmd"],
+            labels=config["Labels"],
+            host_config=api.create_host_config(network_mode="none"),
+        )
+        cid = created["Id"]
+        api.start(cid)
+        waited = api.wait(cid)
+        api.remove_container(cid)
+        elapsed = _since(t0)
+        _check(waited["StatusCode"] == 0, f"docker-py: 'true' exited with {waited!r}")
+        return elapsed
+
+
+# -- the engine, outside any measured client -------------------------------------------------
+
+
+def socket_path_of(host: str) -> str:
+    if not host.startswith("unix://"):
+        raise SystemExit(
+            f"this benchmark needs a unix:// host (the raw floor uses a unix socket), got {host!r}"
+        )
+    return host[len("unix://") :]
+
+
+class Engine:
+    """Set-up and clean-up requests, on a session of their own (never a measured one)."""
+
+    def __init__(self, socket_path: str, run_id: str) -> None:
+        self.socket_path = socket_path
+        self.run_id = run_id
+        self.labels = {BENCH_LABEL: "1", RUN_LABEL: run_id}
+        self.session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Engine:
+        self.session = aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=self.socket_path))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.session is not None
+        await self.session.close()
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        assert self.session is not None
+        data = None if body is None else msgspec.json.encode(body)
+        headers = {"Content-Type": "application/json"} if data is not None else None
+        async with self.session.request(
+            method, f"http://localhost/{RAW_API}{path}", data=data, headers=headers
+        ) as resp:
+            raw = await resp.read()
+            return resp.status, (msgspec.json.decode(raw) if raw.strip() else None)
+
+    async def version(self) -> dict[str, Any]:
+        status, doc = await self.call("GET", "/version")
+        _check(status == 200, f"GET /version: HTTP {status}")
+        return dict(doc)
+
+    def true_config(self, image: str) -> dict[str, Any]:
+        return {
+            "Image": image,
+            "Cmd": ["true"],
+            "Labels": self.labels,
+            "HostConfig": {"NetworkMode": "none"},
+        }
+
+    async def start_sleeper(self, image: str) -> str:
+        status, doc = await self.call(
+            "POST",
+            "/containers/create",
+            {
+                "Image": image,
+                "Cmd": ["sleep", "3600"],
+                "Labels": self.labels,
+                "HostConfig": {"NetworkMode": "none", "AutoRemove": False},
+            },
+        )
+        _check(status == 201, f"cannot create the sleeper container: HTTP {status}: {doc}")
+        cid = str(doc["Id"])
+        status, doc = await self.call("POST", f"/containers/{cid}/start")
+        _check(status == 204, f"cannot start the sleeper container: HTTP {status}: {doc}")
+        return cid
+
+
+def remove_run_containers(socket_path: str, run_id: str) -> int:
+    """Remove (force) every container of this run. Synchronous and loop-free so that it runs
+    even when the event loop is gone (Ctrl-C, SIGTERM, a crash)."""
+    import http.client
+    import socket
+
+    class UnixHTTPConnection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(30)
+            self.sock.connect(socket_path)
+
+    def request(method: str, path: str) -> tuple[int, bytes]:
+        conn = UnixHTTPConnection("localhost", timeout=30)
+        try:
+            conn.request(method, f"/{RAW_API}{path}")
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+    filters = quote(json.dumps({"label": [f"{RUN_LABEL}={run_id}"]}), safe="")
+    status, body = request("GET", f"/containers/json?all=1&filters={filters}")
+    if status != 200:
+        print(f"clean-up: cannot list containers: HTTP {status}", file=sys.stderr)
+        return 0
+    removed = 0
+    for item in json.loads(body):
+        status, _ = request("DELETE", f"/containers/{item['Id']}?force=1&v=1")
+        if status in (204, 404):
+            removed += status == 204
+        else:
+            print(f"clean-up: cannot remove {item['Id'][:12]}: HTTP {status}", file=sys.stderr)
+    return removed
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Series:
+    """One benchmark's samples, per client, per round (index = round)."""
+
+    bench: str
+    unit: str
+    per_call: int  # calls in one sample (elapsed / per_call = the figure)
+    samples: dict[str, list[Timing]] = field(default_factory=lambda: {c: [] for c in CLIENTS})
+
+
+def rotation(clients: list[BenchClient], round_no: int) -> list[BenchClient]:
+    k = round_no % len(clients)
+    return clients[k:] + clients[:k]
+
+
+async def run(args: argparse.Namespace, params: Params, run_id: str) -> dict[str, Any]:
+    socket_path = socket_path_of(args.host)
+    async with Engine(socket_path, run_id) as engine:
+        version = await engine.version()
+        sleeper = await engine.start_sleeper(args.image)
+        true_config = engine.true_config(args.image)
+
+        clients: list[BenchClient] = [
+            AiodockersockClient(args.host),
+            AiodockerClient(args.host),
+            DockerPyClient(args.host, params.workers),
+            RawClient(socket_path),
+        ]
+        try:
+            for client in clients:
+                await client.open()
+            log(f"warming up {', '.join(c.name for c in clients)} …")
+            for client in clients:
+                await client.ping_batch(params.warmup)
+                await client.inspect_batch(sleeper, params.warmup)
+                # fills each connection pool to 32 (and starts docker-py's 32 threads)
+                await client.inspect_concurrent(sleeper, params.workers, 2)
+                await client.cycle(true_config)
+
+            series = {
+                "ping": Series("ping", "µs/call", params.ping_calls),
+                "inspect_c1": Series("inspect c=1", "µs/call", params.inspect_calls),
+                "inspect_c32": Series(
+                    f"inspect c={params.workers}",
+                    "µs/call",
+                    params.workers * params.calls_per_worker,
+                ),
+                "cycle": Series("create→start→wait→remove", "ms/cycle", 1),
+            }
+            for r in range(params.rounds):
+                t_round = time.perf_counter()
+                order = rotation(clients, r)
+                for client in order:
+                    series["ping"].samples[client.name].append(
+                        await sample(client.ping_batch, params.ping_calls)
+                    )
+                for client in order:
+                    series["inspect_c1"].samples[client.name].append(
+                        await sample(client.inspect_batch, sleeper, params.inspect_calls)
+                    )
+                for client in order:
+                    series["inspect_c32"].samples[client.name].append(
+                        await sample(
+                            client.inspect_concurrent,
+                            sleeper,
+                            params.workers,
+                            params.calls_per_worker,
+                        )
+                    )
+                # cycles: interleaved one cycle at a time; a round's sample is their median
+                cycle_times: dict[str, list[Timing]] = {c.name: [] for c in clients}
+                for i in range(params.cycles):
+                    for client in rotation(order, i):
+                        cycle_times[client.name].append(await sample(client.cycle, true_config))
+                for name, times in cycle_times.items():
+                    series["cycle"].samples[name].append(
+                        (
+                            statistics.median(t[0] for t in times),
+                            statistics.median(t[1] for t in times),
+                        )
+                    )
+                log(
+                    f"round {r + 1}/{params.rounds} done in "
+                    f"{time.perf_counter() - t_round:.1f} s (first: {order[0].name})"
+                )
+        finally:
+            for client in clients:
+                with contextlib.suppress(Exception):
+                    await client.close()
+
+    return {
+        "run_id": run_id,
+        "params": params.__dict__,
+        "machine": machine_info(version),
+        "results": {key: summarise(s) for key, s in series.items()},
+    }
+
+
+async def sample(batch: Callable[..., Awaitable[Timing]], *args: Any) -> Timing:
+    gc.collect()  # no client pays for another's garbage
+    return await batch(*args)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# -- statistics and output ---------------------------------------------------------------------
+
+
+def quartiles(values: list[float]) -> tuple[float, float]:
+    if len(values) < 2:
+        return values[0], values[0]
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[0], q[2]
+
+
+def stats(figures: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """Median, quartiles and ratios (of medians, and paired per round) for each client."""
+    med = {name: statistics.median(v) for name, v in figures.items()}
+    out = {}
+    for name, vals in figures.items():
+        p25, p75 = quartiles(vals)
+        out[name] = {
+            "median": med[name],
+            "p25": p25,
+            "p75": p75,
+            "min": min(vals),
+            "vs_raw": med[name] / med["raw"],
+            "vs_aiodockersock": med[name] / med["aiodockersock"],
+            "paired_vs_raw": statistics.median(
+                a / b for a, b in zip(vals, figures["raw"], strict=True)
+            ),
+            "paired_vs_aiodockersock": statistics.median(
+                a / b for a, b in zip(vals, figures["aiodockersock"], strict=True)
+            ),
+        }
+    return out
+
+
+def summarise(s: Series) -> dict[str, Any]:
+    scale = (1e3 if s.unit.startswith("ms") else 1e6) / s.per_call
+    wall = {name: [w * scale for w, _ in vals] for name, vals in s.samples.items()}
+    cpu = {name: [c * scale for _, c in vals] for name, vals in s.samples.items()}
+    wall_stats, cpu_stats = stats(wall), stats(cpu)
+    clients: dict[str, Any] = {}
+    for name in s.samples:
+        clients[name] = {
+            **wall_stats[name],
+            "calls_per_s": 1e6 / wall_stats[name]["median"] if s.unit == "µs/call" else None,
+            "cpu": cpu_stats[name],
+            "samples": wall[name],
+            "cpu_samples": cpu[name],
+        }
+    return {"bench": s.bench, "unit": s.unit, "calls_per_sample": s.per_call, "clients": clients}
+
+
+def machine_info(version: dict[str, Any]) -> dict[str, Any]:
+    cpu = "?"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+
+    def dist(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "?"
+
+    return {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "loadavg": os.getloadavg(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "python_impl": platform.python_implementation(),
+        "aiohttp": aiohttp.__version__,
+        "msgspec": msgspec.__version__,
+        "aiodocker": dist("aiodocker"),
+        "docker-py": dist("docker"),
+        "aiodockersock": aiodockersock_version(),
+        "engine": version.get("Version", "?"),
+        "engine_api": version.get("ApiVersion", "?"),
+    }
+
+
+def aiodockersock_version() -> str:
+    import subprocess
+
+    import aiodockersock
+
+    version = str(getattr(aiodockersock, "__version__", "?"))
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        commit = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        if commit:
+            version += f" ({commit})"
+    return version
+
+
+def fmt(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    p = report["params"]
+    lines = [
+        f"### API round trips — {m['date']}",
+        "",
+        f"CPU: {m['cpu']} ({m['cpus']} cores), Linux {m['kernel']}, load average at end "
+        f"{m['loadavg'][0]:.2f}; {m['python_impl']} {m['python']}; aiodockersock "
+        f"{m['aiodockersock']}, aiohttp {m['aiohttp']}, msgspec {m['msgspec']}, aiodocker "
+        f"{m['aiodocker']}, docker-py {m['docker-py']}; Docker Engine {m['engine']} "
+        f"(API {m['engine_api']}).",
+        f"{p['rounds']} rounds; per sample: {p['ping_calls']} pings, {p['inspect_calls']} "
+        f"inspects, {p['workers']}×{p['calls_per_worker']} concurrent inspects; "
+        f"{p['cycles']} cycles per client per round (a round's sample is their median).",
+        "",
+        "| benchmark | client | median wall | p25–p75 | × raw | × aiodockersock | paired × raw "
+        "| client CPU | CPU × raw |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    verdicts = []
+    for key, res in report["results"].items():
+        for name in CLIENTS:
+            c = res["clients"][name]
+            median = f"{fmt(c['median'])} {res['unit']}"
+            if key == "inspect_c32":
+                median += f" ({c['calls_per_s']:,.0f}/s)"
+            lines.append(
+                f"| {res['bench']} | {name} | {median} | {fmt(c['p25'])}–{fmt(c['p75'])} | "
+                f"{c['vs_raw']:.2f} | {c['vs_aiodockersock']:.2f} | {c['paired_vs_raw']:.2f} | "
+                f"{fmt(c['cpu']['median'])} | {c['cpu']['vs_raw']:.2f} |"
+            )
+        ads = res["clients"]["aiodockersock"]
+        aio = res["clients"]["aiodocker"]
+        within = ads["vs_raw"] <= 1.10
+        faster = ads["median"] < aio["median"]
+        verdicts.append(
+            f"- {res['bench']}: aiodockersock = {ads['vs_raw']:.2f}× raw "
+            f"({'within' if within else 'NOT within'} +10%); aiodocker = "
+            f"{aio['vs_aiodockersock']:.2f}× aiodockersock "
+            f"({'aiodockersock faster' if faster else 'aiodockersock NOT faster'}) → "
+            f"{'met' if within and faster else 'NOT met'}"
+        )
+    lines += ["", "Target (wall median ≤ 1.10× raw, and below aiodocker's):", *verdicts, ""]
+    return "\n".join(lines)
+
+
+# -- entry point -------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    ap.add_argument(
+        "--host",
+        default=os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"),
+        help="the engine's unix:// address (default: $DOCKER_HOST)",
+    )
+    ap.add_argument("--rounds", type=int, default=None, help="rounds (default 20; --quick: 4)")
+    ap.add_argument("--quick", action="store_true", help="fewer, smaller samples (< 1 minute)")
+    ap.add_argument("--json", metavar="FILE", help="also write the raw numbers as JSON")
+    ap.add_argument(
+        "--image", default=DEFAULT_IMAGE, help=f"busybox image (default {DEFAULT_IMAGE})"
+    )
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    params = QUICK if args.quick else FULL
+    if args.rounds is not None:
+        if args.rounds < 1:
+            raise SystemExit("--rounds must be at least 1")
+        params = Params(**{**params.__dict__, "rounds": args.rounds})
+    socket_path = socket_path_of(args.host)
+    run_id = uuid.uuid4().hex[:12]
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    log(f"run {run_id} on {args.host}: {params}")
+    t0 = time.perf_counter()
+    try:
+        report = asyncio.run(run(args, params, run_id))
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    finally:
+        removed = remove_run_containers(socket_path, run_id)
+        log(f"clean-up: removed {removed} container(s) labelled {RUN_LABEL}={run_id}")
+    report["wall_s"] = time.perf_counter() - t0
+    print(markdown(report))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1, ensure_ascii=False)
+        log(f"wrote {args.json}")
+    log(f"total {report['wall_s']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
