@@ -24,6 +24,7 @@ from ._exceptions import (
     DockerConnectionError,
     DockerError,
     DockerTimeoutError,
+    EventsLost,
     InvalidArgument,
     NotFound,
     ServerError,
@@ -31,6 +32,7 @@ from ._exceptions import (
     StreamClosed,
     UnsupportedAPIVersion,
 )
+from ._streams import EventStream, EventStreamStats, ReconnectPolicy
 from ._transport import MAX_API_VERSION, MIN_API_VERSION
 
 __version__ = "0.1.0.dev0"
@@ -48,8 +50,12 @@ __all__ = [
     "DockerConnectionError",
     "DockerError",
     "DockerTimeoutError",
+    "EventStream",
+    "EventStreamStats",
+    "EventsLost",
     "InvalidArgument",
     "NotFound",
+    "ReconnectPolicy",
     "ServerError",
     "StreamBroken",
     "StreamClosed",

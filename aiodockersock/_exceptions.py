@@ -13,6 +13,7 @@ exception reaches a caller::
     │   ├── DockerTimeoutError  the daemon did not answer within the request timeout
     │   └── StreamBroken        a stream's connection was lost and could not be resumed
     ├── StreamClosed            a stream was used after it was closed
+    ├── EventsLost              a resumed event stream cannot prove it missed nothing
     ├── InvalidArgument         a value was rejected before anything was sent (also ValueError)
     ├── UnsupportedAPIVersion   the daemon is older than the oldest API this library supports
     ├── DecodeError             a response body that is not what the Engine API promises
@@ -33,6 +34,7 @@ __all__ = [
     "DockerConnectionError",
     "DockerError",
     "DockerTimeoutError",
+    "EventsLost",
     "InvalidArgument",
     "NotFound",
     "ServerError",
@@ -103,6 +105,28 @@ class StreamBroken(DockerConnectionError):
 
 class StreamClosed(DockerError):
     """A stream was read after it had been closed."""
+
+
+class EventsLost(DockerError):
+    """A resumed event stream could not prove that no event was missed while it reconnected.
+
+    The daemon replays only its last 256 events, and none from before its own restart. The
+    stream stays open: iterate on to get the events after the gap, and re-list what you track.
+
+    Attributes:
+        since_nano: ``time_nano`` of the last event delivered before the connection broke.
+        until_nano: ``time_nano`` of the first event after the reconnect.
+        reconnects: how many reconnects the stream had made, this one included.
+    """
+
+    def __init__(self, since_nano: int, until_nano: int | None, reconnects: int) -> None:
+        self.since_nano = since_nano
+        self.until_nano = until_nano
+        self.reconnects = reconnects
+        super().__init__(
+            f"events between {since_nano} and {until_nano} (time_nano) may have been lost while "
+            "the stream reconnected; re-list what you track, then go on iterating"
+        )
 
 
 class InvalidArgument(DockerError, ValueError):

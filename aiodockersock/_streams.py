@@ -1,54 +1,159 @@
 """Streams over the transport: bytes in, framing, decoded values out.
 
-:class:`EventStream` reads ``GET /events``: chunked NDJSON split on ``\\n`` over a carried tail
-and decoded with one reused msgspec decoder into :class:`~aiodockersock.models.EventMessage`.
+:class:`EventStream` reads ``GET /events``: the body is read in whatever chunks arrive, split on
+``\\n`` over a carried tail, and each complete line is decoded with one reused msgspec decoder
+(from a ``memoryview`` slice, without copying) into an :class:`EventMessage`.
+
+Resume. The stream remembers the ``time_nano`` of the last event it received and the events
+received at that very nanosecond (the boundary). When the connection drops it reconnects with
+``since=<that time_nano>``; the daemon's replay is inclusive (``TimeNano >= since``), so the
+boundary events come again and are dropped. Seeing one of them again proves that nothing was
+missed in between (the daemon's replay buffer still reached back to it); not seeing one means
+events may be lost (the outage outlasted the daemon's 256-event buffer, or the daemon
+restarted), and the consumer is told with an :class:`EventGap` or :class:`EventsLost`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 import warnings
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import TracebackType
+from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
-from ._exceptions import DecodeError, DockerError, StreamBroken, StreamClosed
-from ._framing import LineSplitter
-from ._transport import QueryValue, StreamResponse, Transport
-from .models.events import EventMessage
+from ._exceptions import (
+    DecodeError,
+    DockerConnectionError,
+    DockerError,
+    EventsLost,
+    StreamBroken,
+    StreamClosed,
+)
+from ._framing import BadLine, LineDecoder, LineTooLong
+from ._transport import QueryValue, StreamResponse, Transport, parse_version
+from .models.events import EventGap, EventMessage, with_legacy_fields
 
-__all__ = ["EventStream"]
+__all__ = ["EventStream", "EventStreamStats", "ReconnectPolicy"]
 
-_EVENT_DECODER = msgspec.json.Decoder(EventMessage)
+T = TypeVar("T")
+
+_EVENT_DECODER: msgspec.json.Decoder[EventMessage] = msgspec.json.Decoder(EventMessage)
+_NS = 1_000_000_000
 
 
-class EventStream:
+@dataclass(frozen=True)
+class ReconnectPolicy:
+    """How a stream reconnects after its connection drops.
+
+    Attributes:
+        attempts: consecutive failed attempts before giving up with ``StreamBroken``
+            (0 turns resuming off). A successful reconnect resets the count.
+        initial_delay: seconds before the first attempt.
+        max_delay: the longest wait between attempts.
+        multiplier: how much the wait grows after each failed attempt.
+    """
+
+    attempts: int = 10
+    initial_delay: float = 0.1
+    max_delay: float = 5.0
+    multiplier: float = 2.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before attempt number ``attempt`` (1-based)."""
+        return float(min(self.max_delay, self.initial_delay * self.multiplier ** (attempt - 1)))
+
+
+@dataclass(frozen=True)
+class EventStreamStats:
+    """Counters of an :class:`EventStream`, for a service to log.
+
+    Attributes:
+        delivered: events handed to the consumer.
+        reconnects: successful reconnects after a lost connection.
+        duplicates: replayed events dropped after a reconnect (already delivered).
+        malformed: lines that did not decode and were skipped (``on_malformed="skip"``).
+        gaps: reconnects after which continuity could not be proven.
+        last_time_nano: ``time_nano`` of the newest event received, or ``None``.
+        lag: seconds between the newest delivered event and now (``None`` before the first).
+    """
+
+    delivered: int
+    reconnects: int
+    duplicates: int
+    malformed: int
+    gaps: int
+    last_time_nano: int | None
+    lag: float | None
+
+
+def format_nanos(nanos: int) -> str:
+    """Nanoseconds since the epoch → the Engine's ``seconds.nanoseconds``."""
+    seconds, frac = divmod(nanos, _NS)
+    return f"{seconds}.{frac:09d}"
+
+
+class EventStream(Generic[T]):
     """A live stream of Engine events: an async iterator and an async context manager.
 
-    The connection opens on ``async with`` or on the first ``__anext__``; it closes on
-    ``aclose()``, when the context exits, when ``until`` is reached, or when the consumer is
-    cancelled. A connection lost before ``until`` raises :class:`StreamBroken`, never a silent
-    end.
+    Made by ``docker.events(...)``. The connection opens on ``async with`` or on the first
+    ``__anext__`` and closes on :meth:`aclose`, when the context exits, when ``until`` is
+    reached, or when the consumer is cancelled. A lost connection is resumed (see the module
+    docstring); when resuming is off or gives up, :class:`StreamBroken` is raised — the stream
+    never just stops.
     """
 
     def __init__(
         self,
         transport: Transport,
-        query: Mapping[str, QueryValue],
         *,
-        max_line: int = 64 * 1024 * 1024,
+        since: str | None,
+        until: str | None,
+        filters: Mapping[str, Any] | None,
+        max_line: int,
+        reconnect: ReconnectPolicy,
+        on_gap: Literal["raise", "yield"],
+        on_malformed: Literal["raise", "skip"],
     ) -> None:
-        self._transport = transport
-        self._query = query
-        self._splitter = LineSplitter(max_line)
-        self._pending: deque[EventMessage] = deque()
+        self._t = transport
+        self._since = since
+        self._until = until
+        self._filters = filters
+        self._max_line = max_line
+        self._policy = reconnect
+        self._gap_yields = on_gap == "yield"
+        self._skip_malformed = on_malformed == "skip"
         self._resp: StreamResponse | None = None
         self._closed = False
-        self._finite = query.get("until") is not None
+        self._close_reason = "it was closed"
+        self._legacy = False
+        self._lines: LineDecoder[EventMessage] = LineDecoder(_EVENT_DECODER, max_line)
+        # items ready for the consumer; besides events it may hold markers (an EventGap, or an
+        # exception to raise in order) — then _markers > 0 and the slow path checks each item
+        self._pending: deque[Any] = deque()
+        self._markers = 0
+        # resume state
+        self._last_nano: int | None = None
+        self._boundary: list[EventMessage] = []
+        self._resuming = False
+        self._proven = False
+        self._connected_ns = 0
+        # counters
+        self._received = 0
+        self._reconnects = 0
+        self._duplicates = 0
+        self._malformed = 0
+        self._gaps = 0
+        self._current: EventMessage | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Open the connection now (the daemon subscribes us as it answers).
+        """Connect now (the daemon subscribes the stream as it answers).
 
         Raises:
             StreamClosed: the stream was closed already.
@@ -56,46 +161,27 @@ class EventStream:
             DockerConnectionError: the daemon cannot be reached.
         """
         if self._closed:
-            raise StreamClosed("this event stream is closed; open a new one")
+            raise StreamClosed(f"this event stream is closed ({self._close_reason})")
         if self._resp is None:
-            self._resp = await self._transport.stream("GET", "/events", query=self._query)
+            await self._connect()
 
-    def __aiter__(self) -> EventStream:
-        return self
-
-    async def __anext__(self) -> EventMessage:
-        pending = self._pending
-        if pending:
-            return pending.popleft()
-        if self._resp is None:
-            await self.open()
-        resp = self._resp
-        if resp is None:
-            raise StreamClosed("this event stream is closed; open a new one")
-        while not pending:
-            try:
-                chunk = await resp.read_chunk()
-            except DockerError as exc:
-                self.close()
-                raise StreamBroken(str(exc), address=self._transport.host.address) from exc
-            except BaseException:
-                self.close()
-                raise
-            if not chunk:
-                self.close()
-                if self._finite and not self._splitter.pending:
-                    raise StopAsyncIteration
-                raise StreamBroken(
-                    f"the event stream from {self._transport.host.address} ended unexpectedly",
-                    address=self._transport.host.address,
-                )
-            for line in self._splitter.feed(chunk):
-                try:
-                    pending.append(_EVENT_DECODER.decode(line))
-                except msgspec.DecodeError as exc:
-                    self.close()
-                    raise DecodeError(f"malformed event line ({exc})", data=line) from None
-        return pending.popleft()
+    async def _connect(self) -> None:
+        since = self._since
+        if self._last_nano is not None:
+            since = format_nanos(self._last_nano)
+        elif self._connected_ns and since is None:
+            # nothing received yet: pick up from a second before the first connection
+            since = format_nanos(self._connected_ns - _NS)
+        query: dict[str, QueryValue] = {
+            "since": since,
+            "until": self._until,
+            "filters": self._filters or None,
+        }
+        self._resp = await self._t.stream("GET", "/events", query=query)
+        if not self._connected_ns:
+            self._connected_ns = time.time_ns()
+            version = self._t.api_version
+            self._legacy = version is not None and parse_version(version) >= (1, 52)
 
     def close(self) -> None:
         """Drop the connection at once. Safe to call more than once."""
@@ -113,7 +199,7 @@ class EventStream:
         """Whether the stream has been closed."""
         return self._closed
 
-    async def __aenter__(self) -> EventStream:
+    async def __aenter__(self) -> EventStream[T]:
         await self.open()
         return self
 
@@ -134,3 +220,214 @@ class EventStream:
                 source=self,
             )
             self.close()
+
+    # -- observation ---------------------------------------------------------------------
+
+    @property
+    def stats(self) -> EventStreamStats:
+        """A snapshot of the stream's counters."""
+        current = self._current
+        lag = None
+        if current is not None and current.time_nano is not None:
+            lag = (time.time_ns() - current.time_nano) / _NS
+        return EventStreamStats(
+            delivered=self._received - self._queued_events(),
+            reconnects=self._reconnects,
+            duplicates=self._duplicates,
+            malformed=self._malformed,
+            gaps=self._gaps,
+            last_time_nano=self._last_nano,
+            lag=lag,
+        )
+
+    def _queued_events(self) -> int:
+        if not self._markers:
+            return len(self._pending)
+        return sum(1 for item in self._pending if type(item) is EventMessage)
+
+    # -- iteration -----------------------------------------------------------------------
+
+    def __aiter__(self) -> EventStream[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        pending = self._pending
+        if pending and not self._markers:
+            event = self._current = pending.popleft()
+            return event  # type: ignore[no-any-return]
+        try:
+            return await self._next_slow()  # type: ignore[no-any-return]
+        except asyncio.CancelledError:
+            self._close_reason = "its consumer was cancelled"
+            self.close()
+            raise
+
+    async def _next_slow(self) -> Any:
+        pending = self._pending
+        while True:
+            if pending:
+                item = pending.popleft()
+                if type(item) is EventMessage:
+                    self._current = item
+                    return item
+                self._markers -= 1
+                if isinstance(item, BaseException):
+                    raise item
+                return item  # an EventGap, in on_gap="yield" mode
+            resp = self._resp
+            if resp is None:
+                if self._closed:
+                    raise StreamClosed(f"this event stream is closed ({self._close_reason})")
+                await self._connect()
+                continue
+            try:
+                chunk = await resp.read_chunk()
+            except DockerConnectionError as exc:
+                await self._resume(exc)
+                continue
+            if chunk:
+                self._feed(chunk)
+                continue
+            # the daemon ended the body cleanly: with 'until' that is the end (an outage shows
+            # as a broken body instead), without it the daemon went away: resume
+            if self._until is not None:
+                if self._lines.pending:
+                    self._push_error(
+                        DecodeError("the event stream ended inside a line",
+                                    data=self._lines.pending)
+                    )
+                    self._lines.reset()
+                    continue
+                self._close_reason = "it reached its 'until' time"
+                self.close()
+                raise StopAsyncIteration
+            await self._resume(None)
+
+    async def _resume(self, cause: DockerError | None) -> None:
+        """Reconnect after the connection dropped, or raise StreamBroken."""
+        resp, self._resp = self._resp, None
+        if resp is not None:
+            resp.close()
+        self._lines.reset()  # an unfinished line is replayed whole after the reconnect
+        address = self._t.host.address
+        reason = str(cause) if cause is not None else "the daemon ended the event stream"
+        policy = self._policy
+        if policy.attempts <= 0:
+            self._close_reason = "its connection was lost"
+            self.close()
+            raise StreamBroken(
+                f"the event stream from {address} was lost ({reason}); resuming is off",
+                address=address,
+            ) from cause
+        last_error: DockerError | None = cause
+        for attempt in range(1, policy.attempts + 1):
+            await asyncio.sleep(policy.delay(attempt))
+            if self._closed:
+                raise StreamClosed(f"this event stream is closed ({self._close_reason})")
+            try:
+                await self._connect()
+            except DockerConnectionError as exc:
+                last_error = exc
+                continue
+            except DockerError:
+                self.close()
+                raise
+            self._reconnects += 1
+            self._resuming = self._last_nano is not None
+            self._proven = False
+            return
+        self._close_reason = "its connection was lost"
+        self.close()
+        raise StreamBroken(
+            f"the event stream from {address} was lost ({reason}) and {policy.attempts} "
+            f"reconnect attempts failed; last error: {last_error}",
+            address=address,
+        ) from last_error
+
+    # -- decoding ------------------------------------------------------------------------
+
+    def _push_error(self, exc: BaseException) -> None:
+        self._pending.append(exc)
+        self._markers += 1
+
+    def _feed(self, chunk: bytes) -> None:
+        items = self._lines.feed(chunk)
+        if not self._lines.bad:
+            if items:
+                self._accept(items)  # type: ignore[arg-type]
+            return
+        events: list[EventMessage] = []
+        for item in items:
+            if type(item) is EventMessage:
+                events.append(item)
+                continue
+            assert isinstance(item, BadLine)
+            if isinstance(item.error, LineTooLong):
+                self._close_reason = "a line was too long"
+                self.close()
+            elif self._skip_malformed:
+                self._malformed += 1
+                continue
+            # deliver what came before the bad line, then raise, then go on after it
+            if events:
+                self._accept(events)
+                events = []
+            self._push_error(item.error)
+        if events:
+            self._accept(events)
+
+    def _accept(self, events: list[EventMessage]) -> None:
+        if self._resuming:
+            events = self._drop_replayed(events)
+            if not events:
+                return
+        if self._legacy:
+            events = [with_legacy_fields(e) for e in events]
+        # remember the boundary: the trailing events at the newest time_nano
+        last = events[-1].time_nano or 0
+        n = len(events)
+        i = n - 1
+        while i > 0 and (events[i - 1].time_nano or 0) == last:
+            i -= 1
+        if i == 0 and last == self._last_nano:
+            self._boundary.extend(events)
+        else:
+            self._boundary = events[i:] if i else list(events)
+        self._last_nano = last
+        self._received += n
+        self._pending.extend(events)
+
+    def _drop_replayed(self, events: list[EventMessage]) -> list[EventMessage]:
+        last = self._last_nano or 0
+        kept: list[EventMessage] = []
+        for index, event in enumerate(events):
+            nano = event.time_nano or 0
+            if nano < last:
+                self._duplicates += 1
+                continue
+            if nano == last:
+                if event in self._boundary:
+                    self._duplicates += 1
+                    self._proven = True
+                else:
+                    kept.append(event)
+                continue
+            # past the boundary: the replay of what we had is over
+            self._resuming = False
+            if not self._proven:
+                # the notice goes before every event not delivered yet
+                self._report_gap(kept[0].time_nano or 0 if kept else nano)
+            kept.extend(events[index:])
+            return kept
+        return kept
+
+    def _report_gap(self, until_nano: int) -> None:
+        self._gaps += 1
+        since = self._last_nano or 0
+        if self._gap_yields:
+            self._pending.append(
+                EventGap(since_nano=since, until_nano=until_nano, reconnects=self._reconnects)
+            )
+            self._markers += 1
+        else:
+            self._push_error(EventsLost(since, until_nano, self._reconnects))

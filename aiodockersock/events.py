@@ -5,50 +5,58 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
+from typing import Literal, Union, overload
 
 from ._exceptions import InvalidArgument
-from ._streams import EventStream
+from ._streams import EventStream, ReconnectPolicy, format_nanos
 from ._transport import Transport
+from .models.events import EventGap, EventMessage
 
 __all__ = ["Events", "TimeSpec", "format_time"]
 
 #: A point in time as ``events()`` takes it: a ``datetime`` (naive means UTC), a ``timedelta``
 #: relative to now (``timedelta(minutes=-5)`` is five minutes ago), seconds since the epoch, or
 #: the Engine's own string form (``"1700000000.000000001"``, ``"10m"``, RFC 3339).
-TimeSpec = datetime | timedelta | int | float | str
+TimeSpec = Union[datetime, timedelta, int, float, str]  # noqa: UP007 (a runtime alias)
+
+#: Filters as the Engine takes them: each key to one value or a list of values.
+EventFilters = Mapping[str, Union[str, Sequence[str]]]  # noqa: UP007 (a runtime alias)
+
+_DEFAULT_POLICY = ReconnectPolicy()
+_NO_RECONNECT = ReconnectPolicy(attempts=0)
 
 
 def format_time(value: TimeSpec) -> str:
-    """Render a point in time as the Engine's ``seconds[.nanoseconds]``.
+    """Render a point in time as the Engine's ``seconds.nanoseconds``.
 
     Raises:
-        InvalidArgument: the value is of another type or before the epoch.
+        InvalidArgument: the value is of another type, or not after the epoch.
     """
     if isinstance(value, str):
-        if not value:
+        if not value.strip():
             raise InvalidArgument("an empty string is not a point in time")
         return value
     if isinstance(value, bool):
         raise InvalidArgument("a bool is not a point in time")
+    seconds: float | int
     if isinstance(value, timedelta):
-        value = time.time() + value.total_seconds()
+        seconds = time.time() + value.total_seconds()
     elif isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        value = value.timestamp()
-    if isinstance(value, int):
-        nanos = value * 1_000_000_000
-    elif isinstance(value, float):
-        nanos = round(value * 1_000_000_000)
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        seconds = aware.timestamp()
+    elif isinstance(value, (int, float)):
+        seconds = value
     else:
         raise InvalidArgument(
-            f"a point in time must be a datetime, timedelta, number or str, not "
+            "a point in time must be a datetime, timedelta, number or str, not "
             f"{type(value).__name__}"
         )
+    nanos = seconds * 1_000_000_000 if isinstance(seconds, int) else round(seconds * 1e9)
     if nanos <= 0:
-        raise InvalidArgument(f"{value!r} is not after the epoch (the Engine ignores since=0)")
-    seconds, frac = divmod(nanos, 1_000_000_000)
-    return f"{seconds}.{frac:09d}"
+        raise InvalidArgument(
+            f"{value!r} is not after the epoch (the Engine reads since=0 as 'no since')"
+        )
+    return format_nanos(nanos)
 
 
 class Events:
@@ -59,41 +67,93 @@ class Events:
     def __init__(self, transport: Transport) -> None:
         self._t = transport
 
+    @overload
+    def __call__(
+        self,
+        *,
+        since: TimeSpec | None = ...,
+        until: TimeSpec | None = ...,
+        filters: EventFilters | None = ...,
+        reconnect: ReconnectPolicy | bool = ...,
+        on_gap: Literal["raise"] = ...,
+        on_malformed: Literal["raise", "skip"] = ...,
+        max_line: int = ...,
+    ) -> EventStream[EventMessage]: ...
+
+    @overload
+    def __call__(
+        self,
+        *,
+        since: TimeSpec | None = ...,
+        until: TimeSpec | None = ...,
+        filters: EventFilters | None = ...,
+        reconnect: ReconnectPolicy | bool = ...,
+        on_gap: Literal["yield"],
+        on_malformed: Literal["raise", "skip"] = ...,
+        max_line: int = ...,
+    ) -> EventStream[EventMessage | EventGap]: ...
+
     def __call__(
         self,
         *,
         since: TimeSpec | None = None,
         until: TimeSpec | None = None,
-        filters: Mapping[str, str | Sequence[str]] | None = None,
+        filters: EventFilters | None = None,
+        reconnect: ReconnectPolicy | bool = True,
+        on_gap: Literal["raise", "yield"] = "raise",
+        on_malformed: Literal["raise", "skip"] = "raise",
         max_line: int = 64 * 1024 * 1024,
-    ) -> EventStream:
+    ) -> EventStream[EventMessage] | EventStream[EventMessage | EventGap]:
         """Stream the daemon's events as typed ``EventMessage`` structs.
 
         ``GET /events``
 
         Use as ``async with docker.events(...) as stream: async for ev in stream: ...``, or
-        iterate it directly and ``await stream.aclose()`` when done.
+        iterate it directly and ``await stream.aclose()`` when done. Every event is delivered
+        once, in order, across reconnects.
 
         Args:
-            since: replay events from this point on (the daemon keeps its last 256).
-            until: stop at this point; the stream then ends cleanly. Without it the stream is
-                endless.
+            since: replay events from this point on (the daemon keeps only its last 256).
+            until: end the stream cleanly at this point; without it the stream is endless.
             filters: e.g. ``{"type": "container", "event": ["start", "die"],
                 "label": "app=web"}``; values of one key are ORed, different keys ANDed.
-            max_line: the longest event line accepted, in bytes.
+            reconnect: resume a lost connection (``True``: up to 10 attempts with backoff
+                from 0.1 s to 5 s; ``False``: raise ``StreamBroken`` at once; or a
+                ``ReconnectPolicy``).
+            on_gap: when a resume cannot prove that no event was missed: ``"raise"``
+                ``EventsLost`` (iterate on afterwards) or ``"yield"`` an ``EventGap`` in the
+                stream.
+            on_malformed: a line that does not decode: ``"raise"`` a ``DecodeError`` naming it
+                (iterate on afterwards) or ``"skip"`` it and count it in ``stats.malformed``.
+            max_line: the longest event line accepted, in bytes (``LineTooLong`` past it).
 
         Returns:
-            An ``EventStream`` (not yet connected).
+            An ``EventStream``, not yet connected.
 
         Raises:
-            InvalidArgument: ``since``/``until`` is not a point in time.
+            InvalidArgument: ``since``/``until`` is not a point in time, or an option is
+                unknown.
         """
-        return EventStream(
+        if on_gap not in ("raise", "yield"):
+            raise InvalidArgument(f"on_gap must be 'raise' or 'yield', not {on_gap!r}")
+        if on_malformed not in ("raise", "skip"):
+            raise InvalidArgument(f"on_malformed must be 'raise' or 'skip', not {on_malformed!r}")
+        if max_line < 1024:
+            raise InvalidArgument(f"max_line must be at least 1024 bytes, not {max_line}")
+        if isinstance(reconnect, bool):
+            policy = _DEFAULT_POLICY if reconnect else _NO_RECONNECT
+        elif isinstance(reconnect, ReconnectPolicy):
+            policy = reconnect
+        else:
+            raise InvalidArgument("reconnect must be a bool or a ReconnectPolicy")
+        stream: EventStream[EventMessage] = EventStream(
             self._t,
-            {
-                "since": format_time(since) if since is not None else None,
-                "until": format_time(until) if until is not None else None,
-                "filters": filters or None,
-            },
+            since=format_time(since) if since is not None else None,
+            until=format_time(until) if until is not None else None,
+            filters=filters,
             max_line=max_line,
+            reconnect=policy,
+            on_gap=on_gap,
+            on_malformed=on_malformed,
         )
+        return stream

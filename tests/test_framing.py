@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import struct
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from aiodockersock import DecodeError
-from aiodockersock._framing import FrameDecoder, LineSplitter, LineTooLong
+from aiodockersock._framing import BadLine, FrameDecoder, LineDecoder, LineTooLong
 
 
 def frame(stream: int, payload: bytes) -> bytes:
@@ -20,53 +21,94 @@ def split_every(data: bytes, size: int) -> list[bytes]:
     return [data[i : i + size] for i in range(0, len(data), size)]
 
 
-BODY = b'{"a":1}\n{"b":"\xc3\xa9t\xc3\xa9"}\n\n{"c":[1,2]}\n'
-LINES = [b'{"a":1}', b'{"b":"\xc3\xa9t\xc3\xa9"}', b'{"c":[1,2]}']
+class Item(msgspec.Struct):
+    a: int = 0
+    b: str = ""
+
+
+DEC = msgspec.json.Decoder(Item)
+BODY = b'{"a":1}\n{"b":"\xc3\xa9t\xc3\xa9"}\n\n{"a":3,"b":"x"}\n'
+ITEMS = [Item(a=1), Item(b="été"), Item(a=3, b="x")]
+
+
+def values(out: list[Item | BadLine]) -> list[Item]:
+    assert all(isinstance(x, Item) for x in out), out
+    return out  # type: ignore[return-value]
 
 
 def test_lines_split_at_every_offset() -> None:
     for cut in range(len(BODY) + 1):
-        splitter = LineSplitter()
-        got = splitter.feed(BODY[:cut]) + splitter.feed(BODY[cut:])
-        assert got == LINES, cut
-        assert splitter.pending == 0
+        dec = LineDecoder(DEC)
+        got = values(dec.feed(BODY[:cut]) + dec.feed(BODY[cut:]))
+        assert got == ITEMS, cut
+        assert dec.pending == b""
+
+
+def test_lines_split_at_every_pair_of_offsets() -> None:
+    for i in range(len(BODY) + 1):
+        for j in range(i, len(BODY) + 1):
+            dec = LineDecoder(DEC)
+            got = values(dec.feed(BODY[:i]) + dec.feed(BODY[i:j]) + dec.feed(BODY[j:]))
+            assert got == ITEMS, (i, j)
 
 
 def test_lines_fed_one_byte_at_a_time() -> None:
-    splitter = LineSplitter()
-    got = [line for b in split_every(BODY, 1) for line in splitter.feed(b)]
-    assert got == LINES
+    dec = LineDecoder(DEC)
+    got = values([x for b in split_every(BODY, 1) for x in dec.feed(b)])
+    assert got == ITEMS
 
 
 def test_unfinished_line_is_held_until_its_newline() -> None:
-    splitter = LineSplitter()
-    assert splitter.feed(b'{"a":') == []
-    assert splitter.pending == 5
-    assert splitter.feed(b"1}\r\n") == [b'{"a":1}\r']
+    dec = LineDecoder(DEC)
+    assert dec.feed(b'{"a":') == []
+    assert dec.pending == b'{"a":'
+    assert dec.feed(b"7}\r\n") == [Item(a=7)]
+    dec.feed(b'{"a"')
+    dec.reset()
+    assert dec.pending == b""
 
 
-def test_line_over_the_cap_raises_and_names_it() -> None:
-    splitter = LineSplitter(max_line=10)
-    assert splitter.feed(b"0123456789") == []
-    with pytest.raises(LineTooLong, match="longer than 10 bytes") as info:
-        splitter.feed(b"X")
-    assert info.value.data == b"0123456789X"
+def test_malformed_line_stays_in_its_place_and_names_the_bytes() -> None:
+    dec = LineDecoder(DEC)
+    out = dec.feed(b'{"a":1}\n{"a":oops}\n{"a":2}\n')
+    assert dec.bad == 1
+    assert out[0] == Item(a=1) and out[2] == Item(a=2)
+    bad = out[1]
+    assert isinstance(bad, BadLine) and not isinstance(bad.error, LineTooLong)
+    assert bad.error.data == b'{"a":oops}'
+    assert "malformed line" in str(bad.error) and "oops" in str(bad.error)
+    single = dec.feed(b"not json\n")
+    assert dec.bad == 1 and isinstance(single[0], BadLine)
+    assert dec.feed(b'{"a":5}\n') == [Item(a=5)] and dec.bad == 0
 
 
-def test_long_line_under_the_cap_passes() -> None:
-    line = b"x" * (4 * 1024 * 1024)
-    splitter = LineSplitter()
-    got = [out for chunk in split_every(line + b"\n", 65536) for out in splitter.feed(chunk)]
-    assert got == [line]
+def test_line_over_the_cap_is_reported_after_the_lines_before_it() -> None:
+    dec = LineDecoder(DEC, max_line=10)
+    out = dec.feed(b'{"a":1}\n0123456789X')
+    assert out[0] == Item(a=1)
+    assert isinstance(out[1], BadLine) and isinstance(out[1].error, LineTooLong)
+    assert "longer than 10 bytes" in str(out[1].error)
+    assert out[1].error.data == b"0123456789X"
 
 
-@given(st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=20),
+@pytest.mark.parametrize("size", [1024 * 1024, 4 * 1024 * 1024])
+def test_long_lines_under_the_cap_pass(size: int) -> None:
+    labels = {f"label{i}": "é" * 50 for i in range(size // 100)}
+    line = msgspec.json.encode({"a": 9, "b": msgspec.json.encode(labels).decode()})
+    assert len(line) > size
+    dec = LineDecoder(DEC)
+    got = [x for chunk in split_every(line + b"\n", 65536) for x in dec.feed(chunk)]
+    assert len(got) == 1 and isinstance(got[0], Item) and got[0].a == 9
+
+
+@given(st.lists(st.tuples(st.integers(-5, 5), st.text(max_size=12)), max_size=20),
        st.integers(min_value=1, max_value=17))
-def test_lines_roundtrip_any_chunking(lines: list[bytes], size: int) -> None:
-    data = b"".join(line + b"\n" for line in lines)
-    splitter = LineSplitter()
-    got = [out for chunk in split_every(data, size) for out in splitter.feed(chunk)]
-    assert got == [line for line in lines if line and line != b"\r"]
+def test_lines_roundtrip_any_chunking(items: list[tuple[int, str]], size: int) -> None:
+    expected = [Item(a=a, b=b) for a, b in items]
+    data = b"".join(msgspec.json.encode(x) + b"\n" for x in expected)
+    dec = LineDecoder(DEC)
+    got = [out for chunk in split_every(data, size) for out in dec.feed(chunk)]
+    assert got == expected
 
 
 FRAMES = [(1, b"hello\n"), (2, b"oops\n"), (1, b""), (1, b"\x00\x01\x02" * 100)]

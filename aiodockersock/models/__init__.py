@@ -57,7 +57,14 @@ from .containers import (
     VolumeOptions,
     WeightDevice,
 )
-from .events import EventActor, EventMessage
+from .events import (
+    EventActions,
+    EventActor,
+    EventGap,
+    EventMessage,
+    EventTypes,
+    with_legacy_fields,
+)
 from .images import ImageSummary
 from .output import ContainerLogs, LogFrame, RunResult
 from .system import (
@@ -134,8 +141,11 @@ __all__ = [
     "DriverData",
     "EndpointIPAMConfig",
     "EndpointSettings",
+    "EventActions",
     "EventActor",
+    "EventGap",
     "EventMessage",
+    "EventTypes",
     "FilesystemChange",
     "FirewallInfo",
     "GenericResource",
@@ -181,4 +191,5 @@ __all__ = [
     "VolumeUsageData",
     "VolumesDiskUsage",
     "WeightDevice",
+    "with_legacy_fields",
 ]

@@ -1,12 +1,91 @@
-"""Events from ``GET /events``."""
+"""Events from ``GET /events``, with the known types and actions as constants.
+
+Types and actions are open sets: a newer Engine may send values not listed here, and they pass
+through as plain ``str``.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import Final
 
 import msgspec
 
 from ._base import Model
 
-__all__ = ["EventActor", "EventMessage"]
+__all__ = [
+    "EventActions",
+    "EventActor",
+    "EventGap",
+    "EventMessage",
+    "EventTypes",
+    "with_legacy_fields",
+]
+
+
+class EventTypes:
+    """The ``type`` values the Engine sends (``EventMessage.type``)."""
+
+    BUILDER: Final = "builder"
+    CONFIG: Final = "config"
+    CONTAINER: Final = "container"
+    DAEMON: Final = "daemon"
+    IMAGE: Final = "image"
+    NETWORK: Final = "network"
+    NODE: Final = "node"
+    PLUGIN: Final = "plugin"
+    SECRET: Final = "secret"
+    SERVICE: Final = "service"
+    VOLUME: Final = "volume"
+
+
+class EventActions:
+    """Common ``action`` values (``EventMessage.action``; compare ``base_action`` for those
+    that carry a detail after a colon, such as ``health_status: healthy``)."""
+
+    # containers
+    ATTACH: Final = "attach"
+    COMMIT: Final = "commit"
+    COPY: Final = "copy"
+    CREATE: Final = "create"
+    DESTROY: Final = "destroy"
+    DETACH: Final = "detach"
+    DIE: Final = "die"
+    EXEC_CREATE: Final = "exec_create"
+    EXEC_DETACH: Final = "exec_detach"
+    EXEC_DIE: Final = "exec_die"
+    EXEC_START: Final = "exec_start"
+    EXPORT: Final = "export"
+    HEALTH_STATUS: Final = "health_status"
+    KILL: Final = "kill"
+    OOM: Final = "oom"
+    PAUSE: Final = "pause"
+    RENAME: Final = "rename"
+    RESIZE: Final = "resize"
+    RESTART: Final = "restart"
+    START: Final = "start"
+    STOP: Final = "stop"
+    TOP: Final = "top"
+    UNPAUSE: Final = "unpause"
+    UPDATE: Final = "update"
+    PRUNE: Final = "prune"
+    # images
+    DELETE: Final = "delete"
+    IMPORT: Final = "import"
+    LOAD: Final = "load"
+    PULL: Final = "pull"
+    PUSH: Final = "push"
+    SAVE: Final = "save"
+    TAG: Final = "tag"
+    UNTAG: Final = "untag"
+    # networks and volumes
+    CONNECT: Final = "connect"
+    DISCONNECT: Final = "disconnect"
+    REMOVE: Final = "remove"
+    MOUNT: Final = "mount"
+    UNMOUNT: Final = "unmount"
+    # daemon
+    RELOAD: Final = "reload"
 
 
 class EventActor(Model, frozen=True):
@@ -20,16 +99,17 @@ class EventMessage(Model, frozen=True):
     """One event of ``GET /events``.
 
     Attributes:
-        type: the kind of object (``"container"``, ``"image"``, ``"network"``, …; an open set).
-        action: what happened (``"create"``, ``"start"``, ``"die"``,
-            ``"health_status: healthy"``, …; an open set).
+        type: the kind of object (``"container"``, ``"image"``, …; see :class:`EventTypes`).
+        action: what happened (``"create"``, ``"die"``, ``"health_status: healthy"``, …; see
+            :class:`EventActions`).
         actor: the object's id and attributes.
         scope: ``"local"`` or ``"swarm"``.
         time: seconds since the epoch.
-        time_nano: nanoseconds since the epoch (the resume point of a stream).
-        status: legacy field (the action, for container and image events), API < 1.52.
-        id: legacy field (the actor's id), API < 1.52.
-        from_: legacy field (the container's image), API < 1.52.
+        time_nano: nanoseconds since the epoch (where a resumed stream picks up).
+        status: legacy field (the action, for container and image events). The Engine dropped
+            it in API 1.52; aiodockersock derives it there so older code keeps working.
+        id: legacy field (the actor's id), derived likewise from API 1.52.
+        from_: legacy field (a container's image, JSON ``from``), derived likewise from 1.52.
     """
 
     type: str | None = None
@@ -41,3 +121,99 @@ class EventMessage(Model, frozen=True):
     status: str | None = msgspec.field(default=None, name="status")
     id: str | None = msgspec.field(default=None, name="id")
     from_: str | None = msgspec.field(default=None, name="from")
+
+    def attribute(self, key: str) -> str | None:
+        """The actor's attribute ``key`` (a label, ``name``, ``image``, …), or ``None``."""
+        actor = self.actor
+        if actor is None or actor.attributes is None:
+            return None
+        return actor.attributes.get(key)
+
+    @property
+    def actor_id(self) -> str | None:
+        """The actor's id (a container's or image's id, a network's id…)."""
+        return self.actor.id if self.actor is not None else None
+
+    @property
+    def name(self) -> str | None:
+        """The actor's ``name`` attribute (a container's name, without a leading ``/``)."""
+        return self.attribute("name")
+
+    @property
+    def image(self) -> str | None:
+        """A container event's image (its ``image`` attribute)."""
+        return self.attribute("image")
+
+    @property
+    def base_action(self) -> str | None:
+        """The action without its detail: ``"health_status"`` for
+        ``"health_status: healthy"``, ``"exec_start"`` for ``"exec_start: sh -c …"``."""
+        action = self.action
+        if action is None:
+            return None
+        head, _, _ = action.partition(":")
+        return head
+
+    @property
+    def exit_code(self) -> int | None:
+        """A ``die`` event's exit code (its ``exitCode`` attribute), else ``None``."""
+        value = self.attribute("exitCode")
+        if value is None:
+            return None
+        try:
+            return int(value)
+        except ValueError:
+            return None
+
+    @property
+    def health_status(self) -> str | None:
+        """``"healthy"``, ``"unhealthy"`` or ``"starting"`` for a ``health_status: …`` event."""
+        action = self.action
+        if action is None or not action.startswith("health_status:"):
+            return None
+        return action.partition(":")[2].strip() or None
+
+    @property
+    def datetime(self) -> dt.datetime | None:
+        """When the event happened, as an aware UTC ``datetime`` (microsecond precision)."""
+        if self.time_nano is not None:
+            return dt.datetime.fromtimestamp(self.time_nano / 1e9, dt.timezone.utc)
+        if self.time is not None:
+            return dt.datetime.fromtimestamp(self.time, dt.timezone.utc)
+        return None
+
+
+def with_legacy_fields(event: EventMessage) -> EventMessage:
+    """Fill the legacy ``status``/``id``/``from`` fields the way older Engines did.
+
+    API 1.52 stopped sending them; older API versions get them from the daemon itself. For
+    container and image events ``status`` is the action and ``id`` the actor's id, and a
+    container event's ``from`` is its image. An event that has them is returned as it is.
+    """
+    if event.status is not None or event.type not in ("container", "image"):
+        return event
+    return msgspec.structs.replace(
+        event,
+        status=event.action,
+        id=event.actor_id,
+        from_=event.image if event.type == "container" else None,
+    )
+
+
+class EventGap(msgspec.Struct, frozen=True):
+    """Notice that events may have been lost: a resumed stream could not prove continuity.
+
+    The daemon replays only its last 256 events (and none across its own restart); when the
+    stream reconnects and the last event it delivered is no longer replayed, any events in
+    between are gone. Re-list what you track.
+
+    Attributes:
+        since_nano: ``time_nano`` of the last event delivered before the connection broke.
+        until_nano: ``time_nano`` of the first event after the reconnect (``None`` if the stream
+            ended first).
+        reconnects: how many reconnects the stream had made, this one included.
+    """
+
+    since_nano: int
+    until_nano: int | None
+    reconnects: int
