@@ -98,7 +98,9 @@ class LineDecoder(Generic[T]):
         last = len(chunk) - 1
         if chunk.find(b"\n") == end:
             # a single line: the common case, as dockerd flushes each event on its own
-            if end:
+            if end > self._max_line:
+                out.append(self._too_long(chunk[:end]))
+            elif end:
                 try:
                     out.append(decode(chunk if end == last else chunk[:end]))
                 except msgspec.DecodeError as exc:
@@ -109,7 +111,9 @@ class LineDecoder(Generic[T]):
             find = chunk.find
             while start <= end:
                 stop = find(b"\n", start)
-                if stop > start:
+                if stop - start > self._max_line:
+                    out.append(self._too_long(view[start:stop]))
+                elif stop > start:
                     try:
                         out.append(decode(view[start:stop]))
                     except msgspec.DecodeError as exc:
@@ -123,18 +127,19 @@ class LineDecoder(Generic[T]):
         self.bad += 1
         return BadLine(DecodeError(f"malformed line ({exc})", data=line))
 
+    def _too_long(self, line: bytes | memoryview) -> BadLine:
+        self.bad += 1
+        return BadLine(
+            LineTooLong(
+                f"a line is longer than {self._max_line} bytes; raise max_line if such lines "
+                "are expected",
+                data=bytes(line[:1024]),
+            )
+        )
+
     def _hold(self, tail: bytes, out: list[T | BadLine]) -> list[T | BadLine]:
         if len(tail) > self._max_line:
-            self.bad += 1
-            out.append(
-                BadLine(
-                    LineTooLong(
-                        f"a line is longer than {self._max_line} bytes with no newline yet; "
-                        "raise max_line if such lines are expected",
-                        data=tail[:1024],
-                    )
-                )
-            )
+            out.append(self._too_long(tail))
         else:
             self._tail = tail
         return out

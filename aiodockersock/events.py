@@ -22,6 +22,7 @@ TimeSpec = Union[datetime, timedelta, int, float, str]  # noqa: UP007 (a runtime
 #: Filters as the Engine takes them: each key to one value or a list of values.
 EventFilters = Mapping[str, Union[str, Sequence[str]]]  # noqa: UP007 (a runtime alias)
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _DEFAULT_POLICY = ReconnectPolicy()
 _NO_RECONNECT = ReconnectPolicy(attempts=0)
 
@@ -38,20 +39,22 @@ def format_time(value: TimeSpec) -> str:
         return value
     if isinstance(value, bool):
         raise InvalidArgument("a bool is not a point in time")
-    seconds: float | int
+    nanos: int
     if isinstance(value, timedelta):
-        seconds = time.time() + value.total_seconds()
+        nanos = time.time_ns() + (value // timedelta(microseconds=1)) * 1000
     elif isinstance(value, datetime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-        seconds = aware.timestamp()
-    elif isinstance(value, (int, float)):
-        seconds = value
+        nanos = ((aware - _EPOCH) // timedelta(microseconds=1)) * 1000
+    elif isinstance(value, int):
+        nanos = value * 1_000_000_000
+    elif isinstance(value, float):
+        whole = int(value)
+        nanos = whole * 1_000_000_000 + round((value - whole) * 1e9)
     else:
         raise InvalidArgument(
             "a point in time must be a datetime, timedelta, number or str, not "
             f"{type(value).__name__}"
         )
-    nanos = seconds * 1_000_000_000 if isinstance(seconds, int) else round(seconds * 1e9)
     if nanos <= 0:
         raise InvalidArgument(
             f"{value!r} is not after the epoch (the Engine reads since=0 as 'no since')"

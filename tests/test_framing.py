@@ -89,6 +89,9 @@ def test_line_over_the_cap_is_reported_after_the_lines_before_it() -> None:
     assert isinstance(out[1], BadLine) and isinstance(out[1].error, LineTooLong)
     assert "longer than 10 bytes" in str(out[1].error)
     assert out[1].error.data == b"0123456789X"
+    complete = LineDecoder(DEC, max_line=10).feed(b'{"a":1}\n{"b":"0123456789"}\n')
+    assert complete[0] == Item(a=1)
+    assert isinstance(complete[1], BadLine) and isinstance(complete[1].error, LineTooLong)
 
 
 @pytest.mark.parametrize("size", [1024 * 1024, 4 * 1024 * 1024])
