@@ -1,7 +1,7 @@
 """``python -m aiodockersock``: a small command line that shows the library at work.
 
-Commands: ``version``, ``info``, ``ps``, ``demo`` (create and start a container while the live
-event stream prints what happens, then clean up). ``--host`` (or ``DOCKER_HOST``) picks the
+Commands: ``version``, ``info``, ``ps``, ``events``, ``demo`` (create and start a container while
+the live event stream prints what happens, then clean up). ``--host`` (or ``DOCKER_HOST``) picks the
 daemon; ``--json`` prints machine-readable output. Expected failures (no daemon, no such
 container) print one line on stderr and exit non-zero.
 """
@@ -19,9 +19,10 @@ from typing import Any
 import msgspec
 
 from ._client import Docker
-from ._exceptions import DockerError, NotFound
+from ._exceptions import DockerError, InvalidArgument, NotFound
+from .models.events import EventMessage
 
-__all__ = ["main"]
+__all__ = ["format_event", "main"]
 
 DEMO_IMAGES = ("aiodockersock-test/busybox:latest", "busybox:latest", "alpine:latest")
 
@@ -73,11 +74,7 @@ async def _info(docker: Docker, args: argparse.Namespace) -> int:
 
 
 async def _ps(docker: Docker, args: argparse.Namespace) -> int:
-    filters: dict[str, list[str]] = {}
-    for item in args.filter or []:
-        key, _, value = item.partition("=")
-        filters.setdefault(key, []).append(value)
-    containers = await docker.containers.list(all=args.all, filters=filters or None)
+    containers = await docker.containers.list(all=args.all, filters=_filters(args.filter) or None)
     if args.json:
         _print_json(containers)
         return 0
@@ -98,6 +95,13 @@ async def _ps(docker: Docker, args: argparse.Namespace) -> int:
     for row in rows:
         print("   ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     return 0
+
+
+def _demo_line(ev: EventMessage) -> str:
+    stamp = datetime.fromtimestamp((ev.time_nano or 0) / 1e9, timezone.utc)
+    extra = f" exitCode={ev.exit_code}" if ev.exit_code is not None else ""
+    return (f"  event {stamp:%H:%M:%S.%f} {ev.type} {ev.action:<8} {(ev.actor_id or '')[:12]} "
+            f"name={ev.name}{extra}")
 
 
 async def _demo(docker: Docker, args: argparse.Namespace) -> int:
@@ -132,16 +136,14 @@ async def _demo(docker: Docker, args: argparse.Namespace) -> int:
             return 1
         cid = created.id
         print(f"created container {cid[:12]} from {image}")
+        seen = 0
         try:
             await docker.containers.start(cid)
             state = await docker.containers.inspect(cid)
             print(f"started: running={state.state and state.state.running} "
                   f"pid={state.state and state.state.pid}")
-            seen = 0
             async for ev in events:
-                stamp = datetime.fromtimestamp((ev.time_nano or 0) / 1e9, timezone.utc)
-                print(f"  event {stamp:%H:%M:%S.%f} {ev.type} {ev.action} "
-                      f"{(ev.actor.id if ev.actor else '') or ''}"[:80])
+                print(_demo_line(ev))
                 seen += 1
                 if ev.action == "die":
                     break
@@ -153,14 +155,59 @@ async def _demo(docker: Docker, args: argparse.Namespace) -> int:
         finally:
             await docker.containers.remove(cid, force=True)
         async for ev in events:
-            print(f"  event {ev.type} {ev.action}")
+            print(_demo_line(ev))
+            seen += 1
             if ev.action == "destroy":
                 break
-        print(f"removed {cid[:12]}; {seen + 1} events seen live")
+        print(f"removed {cid[:12]}; {seen} events seen live")
     return 0
 
 
-COMMANDS = {"version": _version, "info": _info, "ps": _ps, "demo": _demo}
+def _filters(items: Sequence[str] | None) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidArgument(f"--filter takes KEY=VALUE (e.g. type=container), not {item!r}")
+        filters.setdefault(key, []).append(value)
+    return filters
+
+
+def format_event(ev: EventMessage) -> str:
+    """One line per event, as ``docker events`` prints it."""
+    stamp = "?"
+    if ev.time_nano is not None:
+        seconds, nanos = divmod(ev.time_nano, 1_000_000_000)
+        when = datetime.fromtimestamp(seconds, timezone.utc)
+        stamp = f"{when:%Y-%m-%dT%H:%M:%S}.{nanos:09d}Z"
+    attributes = (ev.actor.attributes if ev.actor is not None else None) or {}
+    detail = ", ".join(f"{k}={v}" for k, v in sorted(attributes.items()))
+    line = f"{stamp} {ev.type} {ev.action} {ev.actor_id or ''}"
+    return f"{line} ({detail})" if detail else line
+
+
+async def _events(docker: Docker, args: argparse.Namespace) -> int:
+    stream = docker.events(
+        since=args.since, until=args.until, filters=_filters(args.filter) or None
+    )
+    out = sys.stdout
+    async with stream:
+        async for ev in stream:
+            if args.json:
+                out.write(msgspec.json.encode(ev).decode() + "\n")
+            else:
+                out.write(format_event(ev) + "\n")
+            out.flush()
+    return 0
+
+
+COMMANDS = {
+    "version": _version,
+    "info": _info,
+    "ps": _ps,
+    "events": _events,
+    "demo": _demo,
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -179,6 +226,13 @@ def _parser() -> argparse.ArgumentParser:
     ps.add_argument("--all", "-a", action="store_true", help="include stopped containers")
     ps.add_argument("--filter", "-f", action="append", metavar="KEY=VALUE", help="filter")
     ps.add_argument("--json", action="store_true", help="print JSON")
+    events = sub.add_parser("events", help="print the daemon's live events (Ctrl-C ends)")
+    events.add_argument("--filter", "-f", action="append", metavar="KEY=VALUE",
+                        help="filter, e.g. type=container, event=die, label=app=web")
+    events.add_argument("--since", help="replay from: seconds since the epoch, a duration "
+                        "before now (10m) or an ISO 8601 date-time")
+    events.add_argument("--until", help="stop at this point (same forms as --since)")
+    events.add_argument("--json", action="store_true", help="print one JSON object per line")
     demo = sub.add_parser(
         "demo", help="create and start a container while printing its live events, then clean up"
     )
@@ -201,3 +255,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. piped into head
+        return 0

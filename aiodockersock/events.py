@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
@@ -16,7 +17,8 @@ __all__ = ["Events", "TimeSpec", "format_time"]
 
 #: A point in time as ``events()`` takes it: a ``datetime`` (naive means UTC), a ``timedelta``
 #: relative to now (``timedelta(minutes=-5)`` is five minutes ago), seconds since the epoch, or
-#: the Engine's own string form (``"1700000000.000000001"``, ``"10m"``, RFC 3339).
+#: a string: the Engine's ``"1700000000.000000001"``, a duration before now as the Docker CLI
+#: takes it (``"10m"``, ``"1h30m"``, ``"45s"``), or an ISO 8601 / RFC 3339 date-time.
 TimeSpec = Union[datetime, timedelta, int, float, str]  # noqa: UP007 (a runtime alias)
 
 #: Filters as the Engine takes them: each key to one value or a list of values.
@@ -34,9 +36,7 @@ def format_time(value: TimeSpec) -> str:
         InvalidArgument: the value is of another type, or not after the epoch.
     """
     if isinstance(value, str):
-        if not value.strip():
-            raise InvalidArgument("an empty string is not a point in time")
-        return value
+        return _format_text(value)
     if isinstance(value, bool):
         raise InvalidArgument("a bool is not a point in time")
     nanos: int
@@ -60,6 +60,34 @@ def format_time(value: TimeSpec) -> str:
             f"{value!r} is not after the epoch (the Engine reads since=0 as 'no since')"
         )
     return format_nanos(nanos)
+
+
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)(h|ms|m|s))+")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_ENGINE_TIME = re.compile(r"\d+(?:\.\d{1,9})?")
+
+
+def _format_text(text: str) -> str:
+    value = text.strip()
+    if _ENGINE_TIME.fullmatch(value):
+        seconds, _, frac = value.partition(".")
+        if int(seconds) == 0 and not frac.strip("0"):
+            raise InvalidArgument(
+                "0 is not after the epoch (the Engine reads since=0 as 'no since')"
+            )
+        return f"{seconds}.{frac.ljust(9, '0')}"
+    if _DURATION.fullmatch(value):
+        ago = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(value))
+        return format_nanos(time.time_ns() - round(ago * 1e9))
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InvalidArgument(
+            f"{text!r} is not a point in time: use seconds since the epoch, a duration before "
+            "now ('10m', '1h30m') or an ISO 8601 date-time ('2024-05-01T12:00:00Z')"
+        ) from None
+    return format_time(parsed)
 
 
 class Events:

@@ -65,10 +65,15 @@ def test_format_time_forms() -> None:
     assert format_time(1_700_000_000.25) == "1700000000.250000000"
     assert format_time(datetime(2024, 1, 1, tzinfo=timezone.utc)) == "1704067200.000000000"
     assert format_time(datetime(2024, 1, 1)) == "1704067200.000000000"  # naive means UTC
-    assert format_time("10m") == "10m"
+    assert format_time("1700000000") == "1700000000.000000000"
+    assert format_time("1700000000.5") == "1700000000.500000000"
+    assert format_time("2024-01-01T00:00:00Z") == "1704067200.000000000"
+    assert format_time("2024-01-01T01:00:00+01:00") == "1704067200.000000000"
+    for text, seconds in (("10m", 600), ("1h30m", 5400), ("45s", 45), ("1.5h", 5400)):
+        assert abs(float(format_time(text)) - (time.time() - seconds)) < 5, text
     ago = float(format_time(timedelta(minutes=-5)))
     assert abs(ago - (time.time() - 300)) < 5
-    for bad in (0, -1, True, "", [1]):
+    for bad in (0, -1, True, "", "0", "yesterday", "10 minutes", [1]):
         with pytest.raises(InvalidArgument):
             format_time(bad)  # type: ignore[arg-type]
 
