@@ -30,8 +30,10 @@ from ._exceptions import (
     ServerError,
     StreamBroken,
     StreamClosed,
+    SubscriberTooSlow,
     UnsupportedAPIVersion,
 )
+from ._hub import EventHub, Subscription
 from ._streams import EventStream, EventStreamStats, ReconnectPolicy
 from ._transport import MAX_API_VERSION, MIN_API_VERSION
 
@@ -50,6 +52,7 @@ __all__ = [
     "DockerConnectionError",
     "DockerError",
     "DockerTimeoutError",
+    "EventHub",
     "EventStream",
     "EventStreamStats",
     "EventsLost",
@@ -59,6 +62,8 @@ __all__ = [
     "ServerError",
     "StreamBroken",
     "StreamClosed",
+    "SubscriberTooSlow",
+    "Subscription",
     "TLSConfig",
     "UnsupportedAPIVersion",
     "__version__",

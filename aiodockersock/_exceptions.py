@@ -14,6 +14,7 @@ exception reaches a caller::
     │   └── StreamBroken        a stream's connection was lost and could not be resumed
     ├── StreamClosed            a stream was used after it was closed
     ├── EventsLost              a resumed event stream cannot prove it missed nothing
+    ├── SubscriberTooSlow       an event hub cut off a subscriber that fell behind
     ├── InvalidArgument         a value was rejected before anything was sent (also ValueError)
     ├── UnsupportedAPIVersion   the daemon is older than the oldest API this library supports
     ├── DecodeError             a response body that is not what the Engine API promises
@@ -40,6 +41,7 @@ __all__ = [
     "ServerError",
     "StreamBroken",
     "StreamClosed",
+    "SubscriberTooSlow",
     "UnsupportedAPIVersion",
 ]
 
@@ -127,6 +129,11 @@ class EventsLost(DockerError):
             f"events between {since_nano} and {until_nano} (time_nano) may have been lost while "
             "the stream reconnected; re-list what you track, then go on iterating"
         )
+
+
+class SubscriberTooSlow(DockerError):
+    """An event hub subscriber (policy ``"disconnect"``) fell a full buffer behind and was cut
+    off; the events buffered before that were delivered first."""
 
 
 class InvalidArgument(DockerError, ValueError):

@@ -75,6 +75,7 @@ class EventStreamStats:
     Attributes:
         delivered: events handed to the consumer.
         reconnects: successful reconnects after a lost connection.
+        resyncs: deliberate re-reads through the daemon's replay (see ``resync()``).
         duplicates: replayed events dropped after a reconnect (already delivered).
         malformed: lines that did not decode and were skipped (``on_malformed="skip"``).
         gaps: reconnects after which continuity could not be proven.
@@ -84,6 +85,7 @@ class EventStreamStats:
 
     delivered: int
     reconnects: int
+    resyncs: int
     duplicates: int
     malformed: int
     gaps: int
@@ -148,6 +150,7 @@ class EventStream(Generic[T]):
         self._duplicates = 0
         self._malformed = 0
         self._gaps = 0
+        self._resyncs = 0
         self._current: EventMessage | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -182,6 +185,25 @@ class EventStream(Generic[T]):
             self._connected_ns = time.time_ns()
             version = self._t.api_version
             self._legacy = version is not None and parse_version(version) >= (1, 52)
+
+    def resync(self) -> None:
+        """Re-read from the last received event through the daemon's replay.
+
+        Drops the connection (and whatever the socket still held); the next read reconnects with
+        ``since=<last time_nano>`` and drops the events already received, so nothing is
+        delivered twice. If the daemon's replay no longer reaches back that far, the gap is
+        reported as after any reconnect. Used after the consumer stalled the socket long enough
+        for the daemon to have dropped events (it drops what a subscriber does not take within
+        100 ms).
+        """
+        resp, self._resp = self._resp, None
+        if resp is None or self._closed:
+            return
+        resp.close()
+        self._lines.reset()
+        self._resuming = self._last_nano is not None
+        self._proven = False
+        self._resyncs += 1
 
     def close(self) -> None:
         """Drop the connection at once. Safe to call more than once."""
@@ -233,6 +255,7 @@ class EventStream(Generic[T]):
         return EventStreamStats(
             delivered=self._received - self._queued_events(),
             reconnects=self._reconnects,
+            resyncs=self._resyncs,
             duplicates=self._duplicates,
             malformed=self._malformed,
             gaps=self._gaps,
@@ -278,7 +301,13 @@ class EventStream(Generic[T]):
             if resp is None:
                 if self._closed:
                     raise StreamClosed(f"this event stream is closed ({self._close_reason})")
-                await self._connect()
+                if not self._connected_ns:
+                    await self._connect()
+                    continue
+                try:  # after resync(): pick up through the daemon's replay
+                    await self._connect()
+                except DockerConnectionError as exc:
+                    await self._resume(exc)
                 continue
             try:
                 chunk = await resp.read_chunk()

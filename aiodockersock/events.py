@@ -6,9 +6,10 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Literal, Union, overload
+from typing import Any, Literal, Union, overload
 
 from ._exceptions import InvalidArgument
+from ._hub import EventHub
 from ._streams import EventStream, ReconnectPolicy, format_nanos
 from ._transport import Transport
 from .models.events import EventGap, EventMessage
@@ -165,6 +166,63 @@ class Events:
             InvalidArgument: ``since``/``until`` is not a point in time, or an option is
                 unknown.
         """
+        return self._stream(
+            since=since, until=until, filters=filters, reconnect=reconnect, on_gap=on_gap,
+            on_malformed=on_malformed, max_line=max_line,
+        )
+
+    def hub(
+        self,
+        *,
+        since: TimeSpec | None = None,
+        filters: EventFilters | None = None,
+        reconnect: ReconnectPolicy | bool = True,
+        on_malformed: Literal["raise", "skip"] = "raise",
+        max_line: int = 64 * 1024 * 1024,
+        stall_limit: float = 0.05,
+    ) -> EventHub:
+        """One event stream shared by many consumers, each with its own bounded buffer.
+
+        ``GET /events`` (one connection, opened when the first subscriber joins and closed
+        when the last leaves).
+
+        Use as ``async with docker.events.hub(...) as hub:`` and then
+        ``async with hub.subscribe(maxsize=..., policy=...) as sub: async for ev in sub:``.
+
+        Args:
+            since: replay from this point for the first subscribers.
+            filters: as for ``docker.events()``; shared by every subscriber.
+            reconnect: as for ``docker.events()``.
+            on_malformed: as for ``docker.events()``; a raised ``DecodeError`` ends every
+                subscription.
+            max_line: as for ``docker.events()``.
+            stall_limit: seconds a ``"wait"`` subscriber may hold the reader up before it
+                re-reads through the daemon's replay (making up for events dockerd drops when a
+                connection is not read for 100 ms).
+
+        Returns:
+            An ``EventHub`` (enter it with ``async with``).
+        """
+        def open_stream() -> EventStream[EventMessage | EventGap]:
+            return self._stream(
+                since=since, until=None, filters=filters, reconnect=reconnect, on_gap="yield",
+                on_malformed=on_malformed, max_line=max_line,
+            )
+
+        open_stream()  # validates the arguments now rather than at the first subscribe
+        return EventHub(open_stream, stall_limit=stall_limit)
+
+    def _stream(
+        self,
+        *,
+        since: TimeSpec | None,
+        until: TimeSpec | None,
+        filters: EventFilters | None,
+        reconnect: ReconnectPolicy | bool,
+        on_gap: Literal["raise", "yield"],
+        on_malformed: Literal["raise", "skip"],
+        max_line: int,
+    ) -> EventStream[Any]:
         if on_gap not in ("raise", "yield"):
             raise InvalidArgument(f"on_gap must be 'raise' or 'yield', not {on_gap!r}")
         if on_malformed not in ("raise", "skip"):
@@ -177,7 +235,7 @@ class Events:
             policy = reconnect
         else:
             raise InvalidArgument("reconnect must be a bool or a ReconnectPolicy")
-        stream: EventStream[EventMessage] = EventStream(
+        stream: EventStream[Any] = EventStream(
             self._t,
             since=format_time(since) if since is not None else None,
             until=format_time(until) if until is not None else None,

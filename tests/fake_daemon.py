@@ -60,6 +60,8 @@ class Plan:
     content_type: str = "application/json"
     inject: bytes = b""  # raw bytes sent before the replay
     end_after_replay: bool = False  # end the body cleanly after the replay
+    drop_when_blocked: bool = False  # like dockerd: drop live events a blocked reader won't take
+    queue_size: int = 16  # with drop_when_blocked: the connection's queue (dockerd: 1024)
 
 
 class FakeDaemon:
@@ -68,14 +70,13 @@ class FakeDaemon:
     def __init__(self, path: Path, *, buffer_size: int = 256) -> None:
         self.path = path
         self.buffer: list[dict[str, Any]] = []
-        self.published = 0  # events published in all (the live feed counts these)
+        self._live: list[tuple[asyncio.Queue[dict[str, Any] | bytes], bool]] = []
         self.buffer_size = buffer_size
         self.plans: list[Plan] = []
         self.connections: list[Connection] = []
-        self._new = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._idle_until = 0.0
-        self.extra_lines: list[bytes] = []
+        self.dropped = 0  # live events dropped for blocked connections (drop_when_blocked)
 
     @property
     def host(self) -> str:
@@ -97,11 +98,22 @@ class FakeDaemon:
             self._runner = None
 
     async def publish(self, *events: dict[str, Any]) -> None:
-        async with self._new:
-            self.buffer.extend(events)
-            self.published += len(events)
+        """Publish events: into the replay buffer and every live connection's queue.
+
+        A connection whose queue is full (drop_when_blocked) gets 100 ms to make room, as in
+        dockerd's publisher, and then misses the event.
+        """
+        for event in events:
+            self.buffer.append(event)
             del self.buffer[: max(0, len(self.buffer) - self.buffer_size)]
-            self._new.notify_all()
+            for queue, drops in list(self._live):
+                if not drops:
+                    queue.put_nowait(event)
+                    continue
+                try:
+                    await asyncio.wait_for(queue.put(event), 0.1)
+                except asyncio.TimeoutError:
+                    self.dropped += 1
 
     def forget(self) -> None:
         """Drop the replay buffer, as a restarted daemon has none."""
@@ -132,6 +144,16 @@ class FakeDaemon:
         since = self._nanos(request.query.get("since"))
         until = self._nanos(request.query.get("until"))
         filters: dict[str, list[str]] = json.loads(request.query.get("filters") or "{}")
+        # subscribe before the replay, as dockerd does, so nothing falls between the two
+        queue: asyncio.Queue[dict[str, Any] | bytes] = asyncio.Queue(
+            plan.queue_size if plan.drop_when_blocked else 0
+        )
+        live = (queue, plan.drop_when_blocked)
+        self._live.append(live)
+        # like dockerd: no 'since', no replay
+        replay = [e for e in self.buffer
+                  if since is not None and e["timeNano"] >= since
+                  and (until is None or e["timeNano"] <= until)]
         resp = web.StreamResponse(headers={"Content-Type": "application/json"})
         resp.enable_chunked_encoding()
         await resp.prepare(request)
@@ -164,9 +186,6 @@ class FakeDaemon:
         try:
             if plan.inject and not await send(plan.inject):
                 return resp
-            replay = [e for e in self.buffer
-                      if (since is None or e["timeNano"] >= since)
-                      and (until is None or e["timeNano"] <= until)]
             # one write per event as dockerd does, or the whole replay in the planned chunks
             if plan.chunk is None:
                 for event in replay:
@@ -176,35 +195,31 @@ class FakeDaemon:
                 blob = b"".join(encode(e) for e in replay if self._matches(e, filters))
                 if not await send(blob):
                     return resp
-            position = self.published
             if until is not None or plan.end_after_replay:
                 await resp.write_eof()
                 return resp
             while True:
-                async with self._new:
-                    await self._new.wait_for(lambda: self.published != position  # noqa: B023 (awaited at once)
-                                             or bool(self.extra_lines))
-                    count = self.published - position
-                    fresh = self.buffer[-count:] if count else []
-                    position = self.published
-                    extra, self.extra_lines = self.extra_lines, []
-                for line in extra:
-                    if not await send(line):
-                        return resp
-                for event in fresh:
-                    if self._matches(event, filters) and not await send(encode(event)):
-                        return resp
+                item = await queue.get()
+                if isinstance(item, bytes):
+                    data = item
+                elif self._matches(item, filters):
+                    data = encode(item)
+                else:
+                    continue
+                if not await send(data):
+                    return resp
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
+            if live in self._live:
+                self._live.remove(live)
             conn.closed.set()
         return resp
 
     async def send_raw(self, line: bytes) -> None:
         """Send raw bytes to every live connection (e.g. a malformed line)."""
-        async with self._new:
-            self.extra_lines.append(line)
-            self._new.notify_all()
+        for queue, _ in self._live:
+            queue.put_nowait(line)
 
 
 def now_nano() -> int:

@@ -1,0 +1,265 @@
+"""Fan-out of one event stream to many consumers (aiodockersock/_hub.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import tracemalloc
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from aiodockersock import (
+    Docker,
+    EventsLost,
+    InvalidArgument,
+    ReconnectPolicy,
+    StreamClosed,
+    SubscriberTooSlow,
+)
+from aiodockersock.models import EventGap, EventMessage
+
+from .conftest import TEST_IMAGE, EngineHandle
+from .fake_daemon import FakeDaemon, Plan, encode, make_event
+
+FAST = ReconnectPolicy(attempts=5, initial_delay=0.01, max_delay=0.05)
+
+
+@pytest.fixture
+async def fake(tmp_path: Path) -> AsyncIterator[FakeDaemon]:
+    daemon = await FakeDaemon(tmp_path / "fake.sock").start()
+    yield daemon
+    await daemon.stop()
+
+
+def num(ev: object) -> int:
+    assert isinstance(ev, EventMessage) and ev.actor_id is not None
+    return int(ev.actor_id, 16)
+
+
+async def drain(sub: AsyncIterator[object], n: int, *, delay: float = 0.0) -> list[object]:
+    out: list[object] = []
+    async for item in sub:
+        out.append(item)
+        if delay:
+            await asyncio.sleep(delay)
+        if len(out) == n:
+            break
+    return out
+
+
+async def test_one_connection_feeds_every_subscriber(fake: FakeDaemon) -> None:
+    async with Docker(fake.host) as docker, docker.events.hub(reconnect=FAST) as hub:
+        async with hub.subscribe() as a, hub.subscribe() as b, hub.subscribe() as c:
+            assert hub.subscribers == 3
+            await fake.publish(*(make_event(n) for n in range(1, 101)))
+            results = await asyncio.wait_for(
+                asyncio.gather(drain(a, 100), drain(b, 100), drain(c, 100)), 10
+            )
+    for got in results:
+        assert [num(e) for e in got] == list(range(1, 101))
+    assert len(fake.connections) == 1
+
+
+async def test_last_leaver_closes_the_connection_and_a_new_one_reopens(fake: FakeDaemon) -> None:
+    async with Docker(fake.host) as docker, docker.events.hub(reconnect=FAST) as hub:
+        async with hub.subscribe() as a:
+            await fake.publish(make_event(1))
+            assert [num(e) for e in await drain(a, 1)] == [1]
+            async with hub.subscribe() as b:
+                await fake.publish(make_event(2))
+                assert [num(e) for e in await drain(b, 1)] == [2]
+            assert not fake.connections[0].closed.is_set()  # a is still there
+        await asyncio.wait_for(fake.connections[0].closed.wait(), 2)
+        assert hub.subscribers == 0 and hub.stream is None
+        async with hub.subscribe() as late:
+            await fake.publish(make_event(3))
+            assert [num(e) for e in await drain(late, 1)] == [3]
+        assert len(fake.connections) == 2
+    with pytest.raises(StreamClosed):
+        async with hub.subscribe():
+            pass
+
+
+async def test_drop_oldest_keeps_the_newest_and_counts(fake: FakeDaemon) -> None:
+    async with Docker(fake.host) as docker, docker.events.hub(reconnect=FAST) as hub:
+        async with hub.subscribe(maxsize=5, policy="drop_oldest") as slow, \
+                hub.subscribe(maxsize=1000) as fast:
+            await fake.publish(*(make_event(n) for n in range(1, 51)))
+            got_fast = await asyncio.wait_for(drain(fast, 50), 10)
+            await asyncio.sleep(0.1)
+            assert slow.buffered == 5
+            got_slow = await drain(slow, 5)
+    assert [num(e) for e in got_fast] == list(range(1, 51))
+    assert [num(e) for e in got_slow] == [46, 47, 48, 49, 50]
+    assert slow.dropped == 45
+
+
+async def test_disconnect_cuts_off_only_the_slow_subscriber(fake: FakeDaemon) -> None:
+    async with Docker(fake.host) as docker, docker.events.hub(reconnect=FAST) as hub:
+        async with hub.subscribe(maxsize=3, policy="disconnect") as slow, \
+                hub.subscribe(maxsize=1000) as fast:
+            await fake.publish(*(make_event(n) for n in range(1, 21)))
+            assert [num(e) for e in await asyncio.wait_for(drain(fast, 20), 10)] == list(
+                range(1, 21))
+            got = []
+            with pytest.raises(SubscriberTooSlow, match="fell 3 events behind"):
+                async for ev in slow:
+                    got.append(num(ev))
+            assert got == [1, 2, 3]
+            await fake.publish(make_event(21))
+            assert [num(e) for e in await drain(fast, 1)] == [21]
+
+
+async def test_wait_policy_stall_is_made_up_through_the_replay(fake: FakeDaemon) -> None:
+    async with Docker(fake.host) as docker:
+        async with docker.events.hub(reconnect=FAST, stall_limit=0.05) as hub:
+            async with hub.subscribe(maxsize=2, policy="wait") as sub:
+                await fake.publish(*(make_event(n) for n in range(1, 31)))
+                got = await asyncio.wait_for(drain(sub, 30, delay=0.08), 20)
+                stats = hub.stream.stats if hub.stream is not None else None
+    assert [num(e) for e in got] == list(range(1, 31))  # every event once, in order
+    assert hub.stalls >= 1
+    assert stats is not None and stats.resyncs >= 1 and stats.gaps == 0
+    assert stats.duplicates >= 1  # the replay repeated what was already read, and was deduplicated
+    assert len(fake.connections) >= 2
+
+
+async def stall_then_drain(
+    fake: FakeDaemon, hub_sub: AsyncIterator[object], total: int, stall: float
+) -> list[object]:
+    """Take one event, stall ``stall`` seconds, then take the rest until event ``total``."""
+    out: list[object] = []
+    async for item in hub_sub:
+        out.append(item)
+        if len(out) == 1:
+            await asyncio.sleep(stall)
+        if isinstance(item, EventMessage) and num(item) == total:
+            break
+    return out
+
+
+async def test_wait_policy_recovers_events_the_daemon_dropped(fake: FakeDaemon) -> None:
+    """The daemon drops what a stalled connection does not take; the replay makes up for it."""
+    big = {"blob": "x" * 4000}
+    async with Docker(fake.host) as docker:
+        async with docker.events.hub(reconnect=FAST, stall_limit=0.05) as hub:
+            fake.plans.append(Plan(drop_when_blocked=True))
+            async with hub.subscribe(maxsize=1, policy="wait") as sub:
+                publisher = asyncio.ensure_future(
+                    fake.publish(*(make_event(n, attributes=big) for n in range(1, 201))))
+                got = await asyncio.wait_for(stall_then_drain(fake, sub, 200, 1.0), 30)
+                await publisher
+    assert fake.dropped > 0  # the fault really happened
+    assert [num(e) for e in got] == list(range(1, 201))  # and nothing was lost or repeated
+    assert hub.stalls >= 1
+
+
+async def test_wait_policy_reports_loss_when_the_replay_cannot_reach_back(
+    fake: FakeDaemon,
+) -> None:
+    fake.buffer_size = 50  # the replay reaches back 50 events only
+    big = {"blob": "x" * 1000}
+    async with Docker(fake.host) as docker:
+        async with docker.events.hub(reconnect=FAST, stall_limit=0.05) as hub:
+            fake.plans.append(Plan(drop_when_blocked=True))
+            async with hub.subscribe(maxsize=1, policy="wait", on_gap="yield") as sub:
+                publisher = asyncio.ensure_future(
+                    fake.publish(*(make_event(n, attributes=big) for n in range(1, 1501))))
+                got = await asyncio.wait_for(stall_then_drain(fake, sub, 1500, 1.0), 30)
+                await publisher
+    assert fake.dropped > 0
+    gaps = [item for item in got if isinstance(item, EventGap)]
+    assert len(gaps) >= 1  # told, not silent
+    numbers = [num(e) for e in got if isinstance(e, EventMessage)]
+    assert numbers == sorted(numbers) and len(numbers) == len(set(numbers))
+    assert numbers[-1] == 1500
+    # the notice stands where the events are missing
+    first_gap = got.index(gaps[0])
+    before = [num(e) for e in got[:first_gap] if isinstance(e, EventMessage)]
+    after = [num(e) for e in got[first_gap + 1 :] if isinstance(e, EventMessage)]
+    assert after[0] > before[-1] + 1
+
+
+async def test_gap_raises_in_a_raise_mode_subscriber(fake: FakeDaemon) -> None:
+    await fake.publish(make_event(1))
+    fake.plans.append(Plan(cut_after=len(encode(make_event(1)))))
+    async with Docker(fake.host) as docker:
+        async with docker.events.hub(since=1, reconnect=FAST) as hub:
+            async with hub.subscribe() as sub:
+                assert [num(e) for e in await drain(sub, 1)] == [1]
+                fake.forget()
+                await fake.publish(make_event(7))
+                with pytest.raises(EventsLost):
+                    await sub.__anext__()
+                assert num(await sub.__anext__()) == 7
+
+
+async def test_slow_consumer_memory_stays_bounded(fake: FakeDaemon) -> None:
+    big = {"label." + str(i): "v" * 40 for i in range(20)}  # ~1.3 KB per event
+    fake.buffer_size = 5000
+    await fake.publish(*(make_event(n, attributes=big) for n in range(1, 5001)))
+    async with Docker(fake.host) as docker:
+        async with docker.events.hub(since=1, reconnect=FAST, stall_limit=60) as hub:
+            tracemalloc.start()
+            try:
+                async with hub.subscribe(maxsize=50, policy="wait") as sub:
+                    got = 0
+
+                    async def consume() -> None:
+                        nonlocal got
+                        async for _ in sub:
+                            got += 1
+                            if got % 500 == 0:
+                                await asyncio.sleep(0.02)
+                            if got == 5000:
+                                break
+
+                    await asyncio.wait_for(consume(), 60)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+    assert got == 5000
+    # 5000 events are ~6.5 MB on the wire; a bounded reader holds only its buffers
+    assert peak < 4 * 1024 * 1024, peak
+
+
+async def test_bad_subscribe_arguments_are_refused(fake: FakeDaemon) -> None:
+    async with Docker(fake.host) as docker, docker.events.hub() as hub:
+        with pytest.raises(InvalidArgument, match="policy"):
+            hub.subscribe(policy="block")  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgument, match="maxsize"):
+            hub.subscribe(maxsize=0)
+
+
+@pytest.mark.engine
+async def test_real_daemon_stall_with_wait_policy_loses_nothing(
+    docker: Docker, engine: EngineHandle
+) -> None:
+    """A real dockerd: the consumer stalls while events happen; it still gets each one once."""
+    tag = secrets.token_hex(4)
+    repo = f"aiodockersock-test/hub-{tag}"
+    async with docker.events.hub(filters={"type": "image", "event": "tag"},
+                                 stall_limit=0.05) as hub:
+        async with hub.subscribe(maxsize=1, policy="wait") as sub:
+            for i in range(12):
+                await asyncio.to_thread(engine.cli, "tag", TEST_IMAGE, f"{repo}:{i}")
+            seen: list[str] = []
+
+            async def consume() -> None:
+                async for ev in sub:
+                    name = ev.attribute("name") or ""
+                    if name.startswith(repo):
+                        seen.append(name)
+                    await asyncio.sleep(0.12)  # a consumer slower than the daemon's 100 ms
+                    if len(seen) == 12:
+                        break
+
+            await asyncio.wait_for(consume(), 30)
+            stats = hub.stream.stats if hub.stream is not None else None
+    for i in range(12):
+        engine.cli("rmi", f"{repo}:{i}", check=False)
+    assert seen == [f"{repo}:{i}" for i in range(12)]
+    assert hub.stalls >= 1 and stats is not None and stats.resyncs >= 1
+    assert stats.gaps == 0
