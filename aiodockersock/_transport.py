@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import errno
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, TypeVar, Union
 from urllib.parse import quote
@@ -105,7 +106,12 @@ def parse_version(version: str) -> tuple[int, int]:
         ) from None
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
+
+
 def _quote_param(value: str) -> str:
+    if type(value) is str and _PLAIN.fullmatch(value):
+        return value  # ids and most names: nothing to quote, no dot segment possible
     if not isinstance(value, str):
         raise InvalidArgument(f"an id or name must be a str, not {type(value).__name__}")
     if not value:

@@ -76,15 +76,23 @@ class PingInfo(Model, frozen=True):
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> PingInfo:
-        """Build a ``PingInfo`` from the /_ping response headers (names matched case-blind)."""
-        lowered = {key.lower(): value for key, value in headers.items()}
-        experimental = lowered.get("docker-experimental")
+        """Build a ``PingInfo`` from the /_ping response headers.
+
+        ``headers`` should match names case-blind (aiohttp's and http.client's do); a plain
+        dict is lowered first.
+        """
+        if isinstance(headers, dict):  # not case-blind: look up lower-cased names
+            headers = {key.lower(): value for key, value in headers.items()}
+            names = ("api-version", "ostype", "docker-experimental", "builder-version", "swarm")
+        else:
+            names = ("Api-Version", "OSType", "Docker-Experimental", "Builder-Version", "Swarm")
+        api, os_type, experimental, builder, swarm = (headers.get(name) for name in names)
         return cls(
-            api_version=lowered.get("api-version"),
-            os_type=lowered.get("ostype"),
+            api_version=api,
+            os_type=os_type,
             experimental=None if experimental is None else experimental.lower() == "true",
-            builder_version=lowered.get("builder-version"),
-            swarm=lowered.get("swarm"),
+            builder_version=builder,
+            swarm=swarm,
         )
 
 
