@@ -32,6 +32,7 @@ from ._exceptions import (
     StreamClosed,
     SubscriberTooSlow,
     UnsupportedAPIVersion,
+    WaitTimeout,
 )
 from ._hub import EventHub, Subscription
 from ._streams import EventStream, EventStreamStats, ReconnectPolicy
@@ -66,5 +67,6 @@ __all__ = [
     "Subscription",
     "TLSConfig",
     "UnsupportedAPIVersion",
+    "WaitTimeout",
     "__version__",
 ]

@@ -18,7 +18,8 @@ exception reaches a caller::
     ├── InvalidArgument         a value was rejected before anything was sent (also ValueError)
     ├── UnsupportedAPIVersion   the daemon is older than the oldest API this library supports
     ├── DecodeError             a response body that is not what the Engine API promises
-    └── ContainerError          ``containers.run()``: the container exited with a non-zero code
+    ├── ContainerError          ``containers.run()``: the container exited with a non-zero code
+    └── WaitTimeout             ``containers.wait_for()`` ran out of time (also a TimeoutError)
 
 Messages say what happened and, where there is one, what to do about it. An :class:`APIError`
 keeps the daemon's own message unchanged in ``.message``.
@@ -43,6 +44,7 @@ __all__ = [
     "StreamClosed",
     "SubscriberTooSlow",
     "UnsupportedAPIVersion",
+    "WaitTimeout",
 ]
 
 
@@ -159,7 +161,8 @@ class DecodeError(DockerError):
 
 
 class ContainerError(DockerError):
-    """A container started by ``containers.run()`` exited with a non-zero status.
+    """A container exited: non-zero from ``containers.run()``, or for good while
+    ``containers.wait_for()`` awaited a running state or a health status.
 
     Attributes:
         container_id: the container's id.
@@ -174,3 +177,8 @@ class ContainerError(DockerError):
         tail = stderr[-500:].decode("utf-8", "replace").strip()
         detail = f": {tail}" if tail else ""
         super().__init__(f"container {container_id[:12]} exited with status {exit_code}{detail}")
+
+
+class WaitTimeout(DockerError, TimeoutError):
+    """``containers.wait_for()`` gave up: the container did not reach the awaited state in time.
+    """

@@ -11,8 +11,9 @@ from typing import Any
 
 import msgspec
 
-from ._exceptions import ContainerError, InvalidArgument, NotFound
+from ._exceptions import ContainerError, EventsLost, InvalidArgument, NotFound, WaitTimeout
 from ._framing import STREAM_NAMES, FrameDecoder
+from ._streams import EventStream, ReconnectPolicy
 from ._transport import Transport, parse_version
 from .models.containers import (
     ContainerCreateBody,
@@ -26,6 +27,7 @@ from .models.containers import (
     ContainerWaitResponse,
     FilesystemChange,
 )
+from .models.events import EventMessage
 from .models.output import ContainerLogs, LogFrame, RunResult
 
 __all__ = ["Containers", "Filters"]
@@ -531,6 +533,95 @@ class Containers:
             raise ContainerError(cid, exit_code, logs.stderr)
         return RunResult(id=cid, exit_code=exit_code, logs=logs, removed=remove)
 
+    async def wait_for(
+        self,
+        container: str,
+        *,
+        state: str | None = None,
+        health: str | None = None,
+        timeout: float | None = None,
+    ) -> ContainerInspect:
+        """Wait, driven by events, until a container is in a state and/or health status.
+
+        ``GET /events`` (subscribed first, so no transition can slip between the check and the
+        wait), then ``GET /containers/{id}/json`` once and after each of its events.
+
+        Args:
+            container: the container's id or name.
+            state: the ``State.Status`` to reach: ``"created"``, ``"running"``, ``"paused"``,
+                ``"restarting"``, ``"exited"`` or ``"dead"``.
+            health: the health status to reach: ``"starting"``, ``"healthy"``, ``"unhealthy"``.
+            timeout: seconds to wait at most (``None``: no limit).
+
+        Returns:
+            The container's inspection once both conditions hold.
+
+        Raises:
+            WaitTimeout: ``timeout`` passed first (the message says what it last saw).
+            ContainerError: it exited, with no restart policy to bring it back, while a running
+                state or a health status was awaited.
+            NotFound: no such container, or it was removed while waited for.
+            InvalidArgument: neither ``state`` nor ``health`` given, or an unknown value.
+        """
+        if state is None and health is None:
+            raise InvalidArgument("wait_for() needs a state, a health status or both")
+        if state is not None and state not in _STATES:
+            raise InvalidArgument(f"state must be one of {', '.join(_STATES)}, not {state!r}")
+        if health is not None and health not in _HEALTH:
+            raise InvalidArgument(f"health must be one of {', '.join(_HEALTH)}, not {health!r}")
+        last: list[ContainerInspect] = []
+        try:
+            return await asyncio.wait_for(
+                self._wait_for(_name(container), state, health, last), timeout
+            )
+        except asyncio.TimeoutError:
+            seen = _describe(last[-1]) if last else "nothing yet"
+            wanted = " and ".join(
+                f"{k} {v!r}" for k, v in (("state", state), ("health", health)) if v
+            )
+            raise WaitTimeout(
+                f"container {container!r} did not reach {wanted} within {timeout} s "
+                f"(last seen: {seen})"
+            ) from None
+
+    async def _wait_for(
+        self, container: str, state: str | None, health: str | None,
+        last: builtins.list[ContainerInspect],
+    ) -> ContainerInspect:
+        stream: EventStream[EventMessage] = EventStream(
+            self._t,
+            since=None,
+            until=None,
+            filters={"type": ["container"], "container": [container]},
+            max_line=64 * 1024 * 1024,
+            reconnect=ReconnectPolicy(),
+            on_gap="raise",
+            on_malformed="skip",
+        )
+        async with stream:
+            info = await self.inspect(container)
+            cid = info.id
+            while True:
+                last.append(info)
+                del last[:-1]
+                if _reached(info, state, health):
+                    return info
+                _check_hopeless(info, state, health)
+                while True:
+                    try:
+                        ev = await stream.__anext__()
+                    except EventsLost:
+                        break  # something may have been missed: inspect again
+                    if ev.actor_id != cid:
+                        continue
+                    if ev.action == "destroy":
+                        raise NotFound(
+                            404, f"container {container} was removed while waited for",
+                            method="GET", path="/events",
+                        )
+                    break
+                info = await self.inspect(cid or container)
+
     async def _remove_quietly(self, cid: str) -> None:
         with contextlib.suppress(NotFound):
             await self.remove(cid, force=True, volumes=True)
@@ -548,6 +639,41 @@ class Containers:
                 f"{what} needs API {version} or newer; this daemon speaks {self._t.api_version}"
             )
         return value
+
+
+_STATES = ("created", "running", "paused", "restarting", "exited", "dead")
+_HEALTH = ("starting", "healthy", "unhealthy")
+
+
+def _status(info: ContainerInspect) -> tuple[str | None, str | None]:
+    st = info.state
+    if st is None:
+        return None, None
+    return st.status, (st.health.status if st.health is not None else None)
+
+
+def _reached(info: ContainerInspect, state: str | None, health: str | None) -> bool:
+    status, health_status = _status(info)
+    return (state is None or status == state) and (health is None or health_status == health)
+
+
+def _describe(info: ContainerInspect) -> str:
+    status, health_status = _status(info)
+    return f"state {status!r}" + (f", health {health_status!r}" if health_status else "")
+
+
+def _check_hopeless(info: ContainerInspect, state: str | None, health: str | None) -> None:
+    """Raise if the container has exited for good while it was to run or be healthy."""
+    status, _ = _status(info)
+    if status not in ("exited", "dead") or state in ("exited", "dead"):
+        return
+    if state is None and health is None:
+        return
+    policy = info.host_config.restart_policy if info.host_config is not None else None
+    if policy is not None and policy.name not in (None, "", "no"):
+        return  # it may come back
+    code = info.state.exit_code if info.state is not None else None
+    raise ContainerError(info.id or "?", code if code is not None else -1, b"")
 
 
 def _with_cmd(

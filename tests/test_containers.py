@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 
 import pytest
 
@@ -16,6 +17,7 @@ from aiodockersock import (
     DockerTimeoutError,
     InvalidArgument,
     NotFound,
+    WaitTimeout,
 )
 from aiodockersock.models import (
     ContainerCreateBody,
@@ -437,3 +439,77 @@ async def test_odd_names_are_sent_as_names(docker: Docker, name: str) -> None:
     with pytest.raises(NotFound) as info:
         await docker.containers.inspect(name)
     assert name in info.value.message or info.value.message == "page not found"
+
+
+async def test_wait_for_running_then_exited(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container(["sh", "-c", "sleep 1"])
+
+    async def start_later() -> None:
+        await asyncio.sleep(0.3)
+        await docker.containers.start(cid)
+
+    starter = asyncio.create_task(start_later())
+    running = await docker.containers.wait_for(cid, state="running", timeout=30)
+    await starter
+    assert running.state is not None and running.state.running
+    exited = await docker.containers.wait_for(cid, state="exited", timeout=30)
+    assert exited.state is not None and exited.state.exit_code == 0
+    # already there: returns at once
+    again = await docker.containers.wait_for(cid, state="exited", timeout=5)
+    assert again.id == cid
+
+
+async def test_wait_for_healthy(docker: Docker, make_container: ContainerFactory) -> None:
+    cid = await make_container(
+        ["sh", "-c", "sleep 1; touch /tmp/ok; sleep 300"],
+        Healthcheck={"Test": ["CMD-SHELL", "test -f /tmp/ok"], "Interval": 200_000_000,
+                     "Timeout": 1_000_000_000, "Retries": 50},
+    )
+    await docker.containers.start(cid)
+    started = time.monotonic()
+    info = await docker.containers.wait_for(cid, state="running", health="healthy", timeout=30)
+    assert info.state is not None and info.state.health is not None
+    assert info.state.health.status == "healthy"
+    assert time.monotonic() - started >= 0.8  # it really waited for the file
+
+
+async def test_wait_for_gives_up_with_what_it_saw(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container()
+    with pytest.raises(WaitTimeout, match=r"did not reach state 'running' within 0.5 s "
+                                          r"\(last seen: state 'created'\)"):
+        await docker.containers.wait_for(cid, state="running", timeout=0.5)
+
+
+async def test_wait_for_running_fails_fast_when_the_container_dies(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container(["sh", "-c", "exit 2"])
+    waiter = asyncio.create_task(
+        docker.containers.wait_for(cid, health="healthy", timeout=30)
+    )
+    await asyncio.sleep(0.2)
+    await docker.containers.start(cid)
+    started = time.monotonic()
+    with pytest.raises(ContainerError) as info:
+        await waiter
+    assert info.value.exit_code == 2
+    assert time.monotonic() - started < 10
+
+
+async def test_wait_for_a_removed_container_is_not_found(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container()
+    waiter = asyncio.create_task(docker.containers.wait_for(cid, state="running", timeout=30))
+    await asyncio.sleep(0.3)
+    await docker.containers.remove(cid, force=True)
+    with pytest.raises(NotFound, match="removed while waited for"):
+        await waiter
+    with pytest.raises(InvalidArgument, match="needs a state"):
+        await docker.containers.wait_for(cid)
+    with pytest.raises(InvalidArgument, match="state must be one of"):
+        await docker.containers.wait_for(cid, state="up")
