@@ -37,6 +37,7 @@ from ._exceptions import (
 from ._hub import EventHub, Subscription
 from ._streams import EventStream, EventStreamStats, ReconnectPolicy
 from ._transport import MAX_API_VERSION, MIN_API_VERSION
+from ._watch import ContainerChange, ContainerWatch
 
 __version__ = "0.1.0.dev0"
 
@@ -47,7 +48,9 @@ __all__ = [
     "APIError",
     "BadRequest",
     "Conflict",
+    "ContainerChange",
     "ContainerError",
+    "ContainerWatch",
     "DecodeError",
     "Docker",
     "DockerConnectionError",

@@ -15,6 +15,7 @@ from ._exceptions import ContainerError, EventsLost, InvalidArgument, NotFound, 
 from ._framing import STREAM_NAMES, FrameDecoder
 from ._streams import EventStream, ReconnectPolicy
 from ._transport import Transport, parse_version
+from ._watch import ContainerWatch, make_watch
 from .models.containers import (
     ContainerCreateBody,
     ContainerCreateResponse,
@@ -621,6 +622,37 @@ class Containers:
                         )
                     break
                 info = await self.inspect(cid or container)
+
+    def watch(
+        self,
+        *,
+        label: str | Sequence[str] | None = None,
+        reconnect: ReconnectPolicy | bool = True,
+    ) -> ContainerWatch:
+        """A live, consistent cache of containers and the stream of its changes.
+
+        ``GET /events`` (subscribed first), ``GET /containers/json`` (then listed, and again
+        for each container an event names).
+
+        Use as ``async with docker.containers.watch() as watch: async for change in watch:``;
+        each existing container comes first as ``"added"``, then every ``"added"``,
+        ``"updated"`` or ``"removed"`` as it happens, each once. ``watch.get(id)`` and
+        ``watch.containers`` query the cache at any time.
+
+        Args:
+            label: only containers with these labels (``"k"`` or ``"k=v"``; all must match).
+            reconnect: as for ``docker.events()``; after a reconnect that cannot prove it
+                missed nothing, the watch lists everything again and reports the differences.
+
+        Returns:
+            A ``ContainerWatch`` (not yet started).
+        """
+        labels = [label] if isinstance(label, str) else list(label or [])
+        if isinstance(reconnect, bool):
+            policy = ReconnectPolicy() if reconnect else ReconnectPolicy(attempts=0)
+        else:
+            policy = reconnect
+        return make_watch(self, labels, policy)
 
     async def _remove_quietly(self, cid: str) -> None:
         with contextlib.suppress(NotFound):

@@ -12,7 +12,9 @@ from aiodockersock import (
     APIError,
     BadRequest,
     Conflict,
+    ContainerChange,
     ContainerError,
+    ContainerWatch,
     Docker,
     DockerTimeoutError,
     InvalidArgument,
@@ -513,3 +515,48 @@ async def test_wait_for_a_removed_container_is_not_found(
         await docker.containers.wait_for(cid)
     with pytest.raises(InvalidArgument, match="state must be one of"):
         await docker.containers.wait_for(cid, state="up")
+
+
+async def next_change(watch: ContainerWatch, timeout: float = 20) -> ContainerChange:
+    return await asyncio.wait_for(watch.__anext__(), timeout)
+
+
+async def test_watch_lists_then_follows_each_change_once(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    tag = secrets.token_hex(4)
+    labels = {TEST_LABEL: "1", "watch": tag}
+    existing = await make_container(Labels=labels)
+    async with docker.containers.watch(label=f"watch={tag}") as watch:
+        first = await next_change(watch)
+        assert (first.kind, first.id, first.action) == ("added", existing, None)
+        assert watch.get(existing) is not None and watch.get(existing[:12]) is not None
+
+        new = await make_container(["sleep", "301"], Labels=labels)
+        change = await next_change(watch)
+        assert (change.kind, change.id, change.action) == ("added", new, "create")
+        assert change.container.state == "created"
+
+        await docker.containers.start(new)
+        change = await next_change(watch)
+        assert (change.kind, change.id) == ("updated", new)
+        assert change.container.state == "running"
+        assert watch.get(new).state == "running"  # type: ignore[union-attr]
+
+        await docker.containers.kill(new)
+        change = await next_change(watch)
+        assert (change.kind, change.container.state) == ("updated", "exited")
+
+        await docker.containers.remove(new)
+        change = await next_change(watch)
+        assert (change.kind, change.id) == ("removed", new)  # once: the destroy adds nothing
+        assert watch.get(new) is None
+        assert [c.id for c in watch.containers] == [existing]
+
+        # a container without the label is not watched
+        other = await make_container()
+        await docker.containers.remove(other, force=True)
+        await docker.containers.remove(existing, force=True)
+        change = await next_change(watch)
+        assert (change.kind, change.id) == ("removed", existing)
+        assert watch.containers == []
