@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 import msgspec
 
 from ._exceptions import EventsLost
-from ._streams import EventStream, ReconnectPolicy
+from ._streams import EventStream
 from .models.containers import ContainerSummary
 from .models.events import EventMessage
 
@@ -182,21 +182,3 @@ class ContainerWatch:
         elif cid in self._cache:
             self._queue.append(ContainerChange("removed", cid, self._cache.pop(cid), action))
 
-
-def make_watch(containers: Containers, labels: Sequence[str],
-               reconnect: ReconnectPolicy) -> ContainerWatch:
-    """Build the watch with its own event stream (used by ``Containers.watch``)."""
-    filters: dict[str, list[str]] = {"type": ["container"]}
-    if labels:
-        filters["label"] = list(labels)
-    stream: EventStream[EventMessage] = EventStream(
-        containers._t,
-        since=None,
-        until=None,
-        filters=filters,
-        max_line=64 * 1024 * 1024,
-        reconnect=reconnect,
-        on_gap="raise",
-        on_malformed="skip",
-    )
-    return ContainerWatch(containers, stream, labels)

@@ -15,7 +15,8 @@ from ._exceptions import ContainerError, EventsLost, InvalidArgument, NotFound, 
 from ._framing import STREAM_NAMES, FrameDecoder
 from ._streams import EventStream, ReconnectPolicy
 from ._transport import Transport, parse_version
-from ._watch import ContainerWatch, make_watch
+from ._watch import ContainerWatch
+from .events import event_stream
 from .models.containers import (
     ContainerCreateBody,
     ContainerCreateResponse,
@@ -589,14 +590,8 @@ class Containers:
         self, container: str, state: str | None, health: str | None,
         last: builtins.list[ContainerInspect],
     ) -> ContainerInspect:
-        stream: EventStream[EventMessage] = EventStream(
-            self._t,
-            since=None,
-            until=None,
-            filters={"type": ["container"], "container": [container]},
-            max_line=64 * 1024 * 1024,
-            reconnect=ReconnectPolicy(),
-            on_gap="raise",
+        stream: EventStream[EventMessage] = event_stream(
+            self._t, filters={"type": ["container"], "container": [container]},
             on_malformed="skip",
         )
         async with stream:
@@ -648,11 +643,11 @@ class Containers:
             A ``ContainerWatch`` (not yet started).
         """
         labels = [label] if isinstance(label, str) else list(label or [])
-        if isinstance(reconnect, bool):
-            policy = ReconnectPolicy() if reconnect else ReconnectPolicy(attempts=0)
-        else:
-            policy = reconnect
-        return make_watch(self, labels, policy)
+        filters = {"type": ["container"], **({"label": labels} if labels else {})}
+        stream: EventStream[EventMessage] = event_stream(
+            self._t, filters=filters, reconnect=reconnect, on_malformed="skip"
+        )
+        return ContainerWatch(self, stream, labels)
 
     async def _remove_quietly(self, cid: str) -> None:
         with contextlib.suppress(NotFound):

@@ -14,7 +14,7 @@ from ._streams import EventStream, ReconnectPolicy, format_nanos
 from ._transport import Transport
 from .models.events import EventGap, EventMessage
 
-__all__ = ["Events", "TimeSpec", "format_time"]
+__all__ = ["EventFilters", "Events", "TimeSpec", "event_stream", "format_time"]
 
 #: A point in time as ``events()`` takes it: a ``datetime`` (naive means UTC), a ``timedelta``
 #: relative to now (``timedelta(minutes=-5)`` is five minutes ago), seconds since the epoch, or
@@ -166,7 +166,8 @@ class Events:
             InvalidArgument: ``since``/``until`` is not a point in time, or an option is
                 unknown.
         """
-        return self._stream(
+        return event_stream(
+            self._t,
             since=since, until=until, filters=filters, reconnect=reconnect, on_gap=on_gap,
             on_malformed=on_malformed, max_line=max_line,
         )
@@ -204,7 +205,8 @@ class Events:
             An ``EventHub`` (enter it with ``async with``).
         """
         def open_stream() -> EventStream[EventMessage | EventGap]:
-            return self._stream(
+            return event_stream(
+            self._t,
                 since=since, until=None, filters=filters, reconnect=reconnect, on_gap="yield",
                 on_malformed=on_malformed, max_line=max_line,
             )
@@ -212,37 +214,42 @@ class Events:
         open_stream()  # validates the arguments now rather than at the first subscribe
         return EventHub(open_stream, stall_limit=stall_limit)
 
-    def _stream(
-        self,
-        *,
-        since: TimeSpec | None,
-        until: TimeSpec | None,
-        filters: EventFilters | None,
-        reconnect: ReconnectPolicy | bool,
-        on_gap: Literal["raise", "yield"],
-        on_malformed: Literal["raise", "skip"],
-        max_line: int,
-    ) -> EventStream[Any]:
-        if on_gap not in ("raise", "yield"):
-            raise InvalidArgument(f"on_gap must be 'raise' or 'yield', not {on_gap!r}")
-        if on_malformed not in ("raise", "skip"):
-            raise InvalidArgument(f"on_malformed must be 'raise' or 'skip', not {on_malformed!r}")
-        if max_line < 1024:
-            raise InvalidArgument(f"max_line must be at least 1024 bytes, not {max_line}")
-        if isinstance(reconnect, bool):
-            policy = _DEFAULT_POLICY if reconnect else _NO_RECONNECT
-        elif isinstance(reconnect, ReconnectPolicy):
-            policy = reconnect
-        else:
-            raise InvalidArgument("reconnect must be a bool or a ReconnectPolicy")
-        stream: EventStream[Any] = EventStream(
-            self._t,
-            since=format_time(since) if since is not None else None,
-            until=format_time(until) if until is not None else None,
-            filters=filters,
-            max_line=max_line,
-            reconnect=policy,
-            on_gap=on_gap,
-            on_malformed=on_malformed,
-        )
-        return stream
+
+def event_stream(
+    transport: Transport,
+    *,
+    since: TimeSpec | None = None,
+    until: TimeSpec | None = None,
+    filters: EventFilters | None = None,
+    reconnect: ReconnectPolicy | bool = True,
+    on_gap: Literal["raise", "yield"] = "raise",
+    on_malformed: Literal["raise", "skip"] = "raise",
+    max_line: int = 64 * 1024 * 1024,
+) -> EventStream[Any]:
+    """Check the options and make an (unconnected) event stream; see ``Events.__call__``.
+
+    Raises:
+        InvalidArgument: an option is unknown or out of range.
+    """
+    if on_gap not in ("raise", "yield"):
+        raise InvalidArgument(f"on_gap must be 'raise' or 'yield', not {on_gap!r}")
+    if on_malformed not in ("raise", "skip"):
+        raise InvalidArgument(f"on_malformed must be 'raise' or 'skip', not {on_malformed!r}")
+    if max_line < 1024:
+        raise InvalidArgument(f"max_line must be at least 1024 bytes, not {max_line}")
+    if isinstance(reconnect, bool):
+        policy = _DEFAULT_POLICY if reconnect else _NO_RECONNECT
+    elif isinstance(reconnect, ReconnectPolicy):
+        policy = reconnect
+    else:
+        raise InvalidArgument("reconnect must be a bool or a ReconnectPolicy")
+    return EventStream(
+        transport,
+        since=format_time(since) if since is not None else None,
+        until=format_time(until) if until is not None else None,
+        filters=filters,
+        max_line=max_line,
+        reconnect=policy,
+        on_gap=on_gap,
+        on_malformed=on_malformed,
+    )

@@ -21,6 +21,8 @@ Measurement: ``--rounds`` rounds; in each round every benchmark takes one sample
 client, clients in round-robin order rotated by one each round (so none is always first). The
 reported figure is the median over rounds; ratios are ratios of medians, and "paired" ratios are
 the median of the per-round ratios (robust against the machine's speed drifting over the run).
+"client CPU" is this process's CPU time per call (all threads; the engine's work excluded).
+``--merge a.json b.json ...`` pools the rounds of earlier ``--json`` runs into one table.
 
 Benchmarks:
 
@@ -46,6 +48,7 @@ import contextlib
 import datetime
 import gc
 import json
+import math
 import os
 import platform
 import signal
@@ -662,8 +665,27 @@ def stats(figures: dict[str, list[float]]) -> dict[str, dict[str, float]]:
             "paired_vs_aiodockersock": statistics.median(
                 a / b for a, b in zip(vals, figures["aiodockersock"], strict=True)
             ),
+            # rounds in which this client took longer than aiodockersock, and a sign test
+            "rounds": len(vals),
+            "rounds_slower_than_aiodockersock": sum(
+                a > b for a, b in zip(vals, figures["aiodockersock"], strict=True)
+            ),
+            "rounds_over_110pct_of_raw": sum(
+                a > 1.10 * b for a, b in zip(vals, figures["raw"], strict=True)
+            ),
         }
+        out[name]["sign_test_p_vs_aiodockersock"] = sign_test(
+            int(out[name]["rounds_slower_than_aiodockersock"]), len(vals)
+        )
     return out
+
+
+def sign_test(k: int, n: int) -> float:
+    """Two-sided sign test: how likely ``k`` wins out of ``n`` are if both sides are equal."""
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(k, n - k) + 1)) / (1 << n)
+    return min(1.0, 2 * tail)
 
 
 def summarise(s: Series) -> dict[str, Any]:
@@ -774,31 +796,32 @@ def fmt(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
-NOISE = 0.03  # ratios within 1 ± NOISE are called a tie
-
-
 def verdict(res: dict[str, Any]) -> str:
     ads = res["clients"]["aiodockersock"]
     aio = res["clients"]["aiodocker"]
     within = ads["vs_raw"] <= 1.10
-    vs_aio = aio["vs_aiodockersock"]  # > 1: aiodocker is slower
-    if vs_aio > 1 + NOISE:
-        against, beats = "faster than aiodocker", True
-    elif vs_aio < 1 - NOISE:
-        against, beats = "SLOWER than aiodocker", False
+    wins, n, p = (
+        aio["rounds_slower_than_aiodockersock"],
+        aio["rounds"],
+        aio["sign_test_p_vs_aiodockersock"],
+    )
+    if p < 0.05:
+        beats: bool | None = wins > n / 2
+        against = "faster than aiodocker" if beats else "SLOWER than aiodocker"
     else:
-        against, beats = "a tie with aiodocker", None
+        beats, against = None, "no significant difference from aiodocker"
     if within and beats:
         outcome = "met"
     elif within and beats is None:
-        outcome = "not shown (tie with aiodocker)"
+        outcome = "not shown (no significant difference from aiodocker)"
     else:
         outcome = "NOT met"
     return (
         f"- {res['bench']}: aiodockersock = {ads['vs_raw']:.2f}× raw (paired "
-        f"{ads['paired_vs_raw']:.2f}): {'within' if within else 'NOT within'} +10%; aiodocker = "
-        f"{vs_aio:.2f}× aiodockersock (paired {aio['paired_vs_aiodockersock']:.2f}): {against} "
-        f"→ **{outcome}**"
+        f"{ads['paired_vs_raw']:.2f}; over 1.10× in {ads['rounds_over_110pct_of_raw']}/{n} "
+        f"rounds): {'within' if within else 'NOT within'} +10%; aiodocker = "
+        f"{aio['vs_aiodockersock']:.2f}× aiodockersock, slower in {wins}/{n} rounds "
+        f"(sign test p = {p:.2g}): {against} → **{outcome}**"
     )
 
 
@@ -836,8 +859,8 @@ def markdown(report: dict[str, Any]) -> str:
         verdicts.append(verdict(res))
     lines += [
         "",
-        "Target: aiodockersock's median ≤ 1.10× raw, and below aiodocker's (a difference "
-        f"under {NOISE:.0%} counts as a tie: within this machine's noise):",
+        "Target: aiodockersock's median ≤ 1.10× raw, and faster than aiodocker (in "
+        "significantly more rounds than not: two-sided sign test, p < 0.05):",
         *verdicts,
         "",
     ]
