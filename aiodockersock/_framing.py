@@ -56,71 +56,82 @@ class BadLine:
 class LineDecoder(Generic[T]):
     """Split an NDJSON byte stream on ``\\n`` and decode each complete line.
 
-    Fed whatever chunks arrive, it carries the unfinished tail to the next chunk and decodes
-    complete lines with one reused msgspec decoder straight from ``memoryview`` slices (no copy
-    per line). Empty lines are skipped. A line that does not decode becomes a :class:`BadLine`
-    in its place, so values before it can be delivered first.
+    Fed whatever chunks arrive, it holds back the unfinished last line until its newline comes
+    (collecting its pieces and joining them once, so a long line costs O(its length)) and
+    decodes all complete lines of a chunk in one ``Decoder.decode_lines`` call on a
+    ``memoryview`` (no copy per line). Only if that fails does it go line by line, to decode
+    what is good and point at what is not: a line that does not decode becomes a
+    :class:`BadLine` in its place, so the values before it can be delivered first. Empty lines
+    are skipped.
 
     Args:
         decoder: the msgspec JSON decoder of the line type.
-        max_line: the longest line (in bytes) held while waiting for its newline.
+        max_line: the longest line (in bytes) accepted.
     """
 
-    __slots__ = ("_decode", "_max_line", "_tail", "bad")
+    __slots__ = ("_decode", "_decode_lines", "_held", "_max_line", "_parts", "bad")
 
     def __init__(self, decoder: msgspec.json.Decoder[T], max_line: int = 64 * 1024 * 1024) -> None:
         self._decode = decoder.decode
+        self._decode_lines = decoder.decode_lines
         self._max_line = max_line
-        self._tail = b""
+        self._parts: list[bytes] = []
+        self._held = 0
         #: how many BadLine items the last feed() returned
         self.bad = 0
 
     @property
     def pending(self) -> bytes:
         """The unfinished line held back, waiting for its newline."""
-        return self._tail
+        return b"".join(self._parts)
 
     def reset(self) -> None:
         """Drop the unfinished line (e.g. after the connection broke)."""
-        self._tail = b""
+        self._parts = []
+        self._held = 0
 
     def feed(self, chunk: bytes) -> list[T | BadLine]:
         """Add a chunk; return the values of the lines it completes, in order."""
         self.bad = 0
-        if self._tail:
-            chunk = self._tail + chunk
-            self._tail = b""
         end = chunk.rfind(b"\n")
         if end < 0:
             return self._hold(chunk, [])
-        decode = self._decode
-        out: list[T | BadLine] = []
-        last = len(chunk) - 1
-        if chunk.find(b"\n") == end:
-            # a single line: the common case, as dockerd flushes each event on its own
-            if end > self._max_line:
-                out.append(self._too_long(chunk[:end]))
-            elif end:
-                try:
-                    out.append(decode(chunk if end == last else chunk[:end]))
-                except msgspec.DecodeError as exc:
-                    out.append(self._bad(chunk[:end], exc))
+        if self._parts:
+            head = len(chunk)
+            self._parts.append(chunk)
+            chunk = b"".join(self._parts)
+            end += len(chunk) - head
+            self._parts = []
+            self._held = 0
+        out: list[T | BadLine]
+        if end < self._max_line:  # no line can be too long: decode them all at once
+            try:
+                out = self._decode_lines(memoryview(chunk)[: end + 1])  # type: ignore[assignment]
+            except msgspec.DecodeError:
+                out = self._line_by_line(chunk, end)
         else:
-            view = memoryview(chunk)
-            start = 0
-            find = chunk.find
-            while start <= end:
-                stop = find(b"\n", start)
-                if stop - start > self._max_line:
-                    out.append(self._too_long(view[start:stop]))
-                elif stop > start:
-                    try:
-                        out.append(decode(view[start:stop]))
-                    except msgspec.DecodeError as exc:
-                        out.append(self._bad(bytes(view[start:stop]), exc))
-                start = stop + 1
-        if end != last:
+            out = self._line_by_line(chunk, end)
+        if end != len(chunk) - 1:
             return self._hold(chunk[end + 1 :], out)
+        return out
+
+    def _line_by_line(self, chunk: bytes, end: int) -> list[T | BadLine]:
+        decode = self._decode
+        max_line = self._max_line
+        view = memoryview(chunk)
+        out: list[T | BadLine] = []
+        find = chunk.find
+        start = 0
+        while start <= end:
+            stop = find(b"\n", start)
+            if stop - start > max_line:
+                out.append(self._too_long(view[start:stop]))
+            elif stop > start and not view[start:stop].tobytes().isspace():
+                try:
+                    out.append(decode(view[start:stop]))
+                except msgspec.DecodeError as exc:
+                    out.append(self._bad(bytes(view[start:stop]), exc))
+            start = stop + 1
         return out
 
     def _bad(self, line: bytes, exc: msgspec.DecodeError) -> BadLine:
@@ -138,10 +149,13 @@ class LineDecoder(Generic[T]):
         )
 
     def _hold(self, tail: bytes, out: list[T | BadLine]) -> list[T | BadLine]:
-        if len(tail) > self._max_line:
-            out.append(self._too_long(tail))
+        self._held += len(tail)
+        if self._held > self._max_line:
+            first = (self._parts[0] if self._parts else tail)[:1024]
+            self.reset()
+            out.append(self._too_long(first))
         else:
-            self._tail = tail
+            self._parts.append(tail)
         return out
 
 

@@ -208,13 +208,18 @@ class StreamResponse:
         self.status = resp.status
         self.headers: Mapping[str, str] = resp.headers
 
-    async def read_chunk(self) -> bytes:
+    async def read_chunk(self, limit: int = -1) -> bytes:
         """The next bytes that arrived, in whatever size they came; ``b""`` at the end.
+
+        Args:
+            limit: return at most this many bytes (``-1``: all that is buffered).
 
         Raises:
             DockerConnectionError: the connection broke before the body ended.
         """
         try:
+            if limit > 0:
+                return await self._resp.content.read(limit)
             return await self._resp.content.readany()
         except (aiohttp.ClientError, OSError) as exc:
             raise DockerConnectionError(
