@@ -255,7 +255,7 @@ class EventHub:
         try:
             async for item in stream:
                 stalled = False
-                for sub in self._subs:
+                for sub in list(self._subs):  # a copy: subscribers may come and go meanwhile
                     try:
                         sub._send.send_nowait(item)
                         continue
