@@ -30,6 +30,8 @@ import pytest
 
 from aiodockersock import Docker, NotFound
 
+from .fake_daemon import FakeDaemon
+
 ROOT = Path(__file__).resolve().parent.parent
 TEST_IMAGE = "aiodockersock-test/busybox:latest"
 TEST_LABEL = "aiodockersock.test"
@@ -171,6 +173,14 @@ async def docker(engine: EngineHandle) -> AsyncIterator[Docker]:
     """A client connected to the engine, closed after the test."""
     async with Docker(engine.host) as client:
         yield client
+
+
+@pytest.fixture
+async def fake(tmp_path: Path) -> AsyncIterator[FakeDaemon]:
+    """A fake daemon on a unix socket, for faults a real one cannot be made to produce."""
+    daemon = await FakeDaemon(tmp_path / "fake.sock").start()
+    yield daemon
+    await daemon.stop()
 
 
 ContainerFactory = Callable[..., Awaitable[str]]

@@ -9,7 +9,6 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -32,13 +31,6 @@ from .conftest import TEST_IMAGE, TEST_LABEL, EngineHandle
 from .fake_daemon import FakeDaemon, Plan, encode, make_event
 
 FAST = ReconnectPolicy(attempts=3, initial_delay=0.01, max_delay=0.05)
-
-
-@pytest.fixture
-async def fake(tmp_path: Path) -> AsyncIterator[FakeDaemon]:
-    daemon = await FakeDaemon(tmp_path / "fake.sock").start()
-    yield daemon
-    await daemon.stop()
 
 
 async def take(stream: AsyncIterator[object], n: int, timeout: float = 10) -> list[object]:

@@ -6,7 +6,6 @@ import asyncio
 import secrets
 import tracemalloc
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -24,13 +23,6 @@ from .conftest import TEST_IMAGE, EngineHandle
 from .fake_daemon import FakeDaemon, Plan, encode, make_event
 
 FAST = ReconnectPolicy(attempts=5, initial_delay=0.01, max_delay=0.05)
-
-
-@pytest.fixture
-async def fake(tmp_path: Path) -> AsyncIterator[FakeDaemon]:
-    daemon = await FakeDaemon(tmp_path / "fake.sock").start()
-    yield daemon
-    await daemon.stop()
 
 
 def num(ev: object) -> int:
