@@ -112,7 +112,12 @@ class Subscription:
         if not self._active:
             raise StreamClosed("this subscription is not active; use 'async with hub.subscribe()'")
         try:
-            item = await self._receive.receive()
+            try:
+                # no await while events are buffered: anyio's receive() yields to the event loop
+                # on every call, which would cost a loop iteration per event
+                item = self._receive.receive_nowait()
+            except anyio.WouldBlock:
+                item = await self._receive.receive()
         except anyio.EndOfStream:
             if self._error is not None:
                 raise self._error from None

@@ -77,6 +77,8 @@ sys.path.insert(0, str(HERE))
 import events_fixture as fx  # noqa: E402
 
 CLIENTS = ("raw", "aiodockersock", "aiodocker", "docker-py", "go-cli")
+# not in the default set: aiodockersock's EventHub with 1, 10 and 100 subscribers
+FANOUT_CLIENTS = ("hub1", "hub10", "hub100")
 MODES = ("per-event", "64k")
 SOCK_NAMES = {"per-event": "a.sock", "64k": "b.sock"}
 DOCKER_CLI = shutil.which("docker") or "/usr/local/bin/docker"
@@ -548,6 +550,57 @@ def client_null(sock: str, n_total: int, checks: list[int], slow: bool) -> dict[
     }
 
 
+def client_hub(subscribers: int) -> Any:
+    """aiodockersock's EventHub: one connection fanned out to ``subscribers`` consumer tasks
+    (bounded buffers, policy "wait"). Timed until every subscriber has all N events; the rate is
+    events per second through the hub (each delivered ``subscribers`` times)."""
+
+    async def client(sock: str, n_total: int, checks: list[int], slow: bool) -> dict[str, Any]:
+        from aiodockersock import Docker
+
+        nonascii = fx.nonascii_values
+        tally = Tally(checks)
+        counts = [0] * subscribers
+        disorder = 0
+        async with Docker(f"unix://{sock}") as docker:
+            rss0 = _rss_kib()
+            cpu0 = time.process_time()
+            # stall_limit is raised: this measures fan-out cost, not the stall handling
+            async with docker.events.hub(since=1, stall_limit=30) as hub:
+
+                async def consume(index: int, sub: Any) -> None:
+                    nonlocal disorder
+                    n = last = 0
+                    nxt = tally.next_check() if index == 0 else -1
+                    async for ev in sub:
+                        n += 1
+                        tn = ev.time_nano
+                        if tn <= last:
+                            disorder += 1
+                        last = tn
+                        if n == nxt:
+                            tally.samples.append([n, tn, nonascii(ev.actor.attributes)])
+                            nxt = tally.next_check()
+                        if n >= n_total:
+                            break
+                    counts[index] = n
+
+                subs = [hub.subscribe(maxsize=1024) for _ in range(subscribers)]
+                for sub in subs:
+                    await sub.__aenter__()
+                t0 = time.perf_counter()
+                try:
+                    await asyncio.gather(*(consume(i, sub) for i, sub in enumerate(subs)))
+                finally:
+                    t_end = time.perf_counter()
+                    for sub in subs:
+                        await sub.aclose()
+        return _result(min(counts), disorder, t0, t_end, cpu0, tally, rss0,
+                       subscribers=subscribers, all_counts_equal=len(set(counts)) == 1)
+
+    return client
+
+
 CLIENT_FUNCS = {
     "raw": client_raw,
     "aiodockersock": client_aiodockersock,
@@ -555,6 +608,9 @@ CLIENT_FUNCS = {
     "docker-py": client_dockerpy,
     "go-cli": client_gocli,
     "null": client_null,
+    "hub1": client_hub(1),
+    "hub10": client_hub(10),
+    "hub100": client_hub(100),
 }
 
 
@@ -795,8 +851,10 @@ def main() -> None:
     clients = [c for c in args.clients.split(",") if c]
     modes = [m for m in args.modes.split(",") if m]
     for c in clients:
-        if c not in CLIENTS:
-            raise SystemExit(f"unknown client {c!r}; choose from {', '.join(CLIENTS)}")
+        if c not in CLIENTS and c not in FANOUT_CLIENTS:
+            raise SystemExit(
+                f"unknown client {c!r}; choose from {', '.join(CLIENTS + FANOUT_CLIENTS)}"
+            )
 
     base = "/dev/shm" if os.path.isdir("/dev/shm") else None
     workdir = Path(tempfile.mkdtemp(prefix="aiodockersock-bench-events-", dir=base))
