@@ -76,6 +76,7 @@ class FakeDaemon:
         self.connections: list[Connection] = []
         self._runner: web.AppRunner | None = None
         self._idle_until = 0.0
+        self.containers: list[dict[str, Any]] = []  # what GET /containers/json lists
         self.dropped = 0  # live events dropped for blocked connections (drop_when_blocked)
 
     @property
@@ -86,6 +87,7 @@ class FakeDaemon:
         app = web.Application()
         app.router.add_get("/_ping", self._ping)
         app.router.add_get("/v{version}/events", self._events)
+        app.router.add_get("/v{version}/containers/json", self._containers)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1,
                                     handler_cancellation=True)
         await self._runner.setup()
@@ -215,6 +217,15 @@ class FakeDaemon:
                 self._live.remove(live)
             conn.closed.set()
         return resp
+
+    async def _containers(self, request: web.Request) -> web.Response:
+        filters: dict[str, list[str]] = json.loads(request.query.get("filters") or "{}")
+        listed = [
+            c for c in self.containers
+            if all(i == c["Id"] for i in filters.get("id", []))
+            and all(lb.split("=", 1)[0] in c.get("Labels", {}) for lb in filters.get("label", []))
+        ]
+        return web.json_response(listed)
 
     async def send_raw(self, line: bytes) -> None:
         """Send raw bytes to every live connection (e.g. a malformed line)."""
