@@ -13,7 +13,11 @@ Each subscriber chooses what happens when its buffer is full:
   what a subscriber does not take within 100 ms once its own queue is full), so once the reader
   can go on it re-reads from the last event it received through the daemon's replay
   (``EventStream.resync()``), deduplicated; if the replay no longer reaches back that far, every
-  subscriber gets the gap notice.
+  subscriber gets the gap notice. Known limit: dockerd queues 1024 events per subscriber before
+  it drops any and replays only 256, so against dockerd this reports a loss rather than
+  recovering it, and a discarded socket backlog of more than 256 events is reported as a gap
+  even when dockerd dropped nothing (the fake daemon in the tests, with a 16-event queue, shows
+  the recovering case).
 - ``"drop_oldest"``: the oldest buffered event is dropped to make room, and counted.
 - ``"disconnect"``: the subscriber is cut off; it gets :class:`SubscriberTooSlow` after the events
   already in its buffer.
