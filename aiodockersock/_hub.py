@@ -8,16 +8,14 @@ silently: an error that ends the stream is raised to every subscriber.
 
 Each subscriber chooses what happens when its buffer is full:
 
-- ``"wait"``: the reader waits for room (backpressure to the socket, and so to everyone). If it
-  waits longer than ``stall_limit``, the daemon may have dropped events meanwhile (dockerd drops
-  what a subscriber does not take within 100 ms once its own queue is full), so once the reader
-  can go on it re-reads from the last event it received through the daemon's replay
-  (``EventStream.resync()``), deduplicated; if the replay no longer reaches back that far, every
-  subscriber gets the gap notice. Known limit: dockerd queues 1024 events per subscriber before
-  it drops any and replays only 256, so against dockerd this reports a loss rather than
-  recovering it, and a discarded socket backlog of more than 256 events is reported as a gap
-  even when dockerd dropped nothing (the fake daemon in the tests, with a 16-event queue, shows
-  the recovering case).
+- ``"wait"``: the reader waits for room (backpressure to the socket, and so to everyone).
+  dockerd drops an event for a subscriber that has not taken it within 100 ms once that
+  subscriber's queue (1024 events) is full, and it says nothing. That can only happen while the
+  socket is full, so when a stall (longer than ``stall_limit``) leaves the connection saturated,
+  every subscriber gets a gap notice (``EventsLost``, or an ``EventGap`` with
+  ``until_nano=None``): events after ``since_nano`` may be missing, re-list. When the backlog is
+  smaller, nothing can have been dropped and nothing is reported. The loss cannot be recovered
+  from the daemon's replay, which holds 256 events, fewer than its queue.
 - ``"drop_oldest"``: the oldest buffered event is dropped to make room, and counted.
 - ``"disconnect"``: the subscriber is cut off; it gets :class:`SubscriberTooSlow` after the events
   already in its buffer.
@@ -157,8 +155,8 @@ class EventHub:
     Args:
         open_stream: makes the event stream it owns (one per run: opened when the first
             subscriber joins, closed when the last leaves).
-        stall_limit: seconds a ``"wait"`` subscriber may hold the reader up before the reader
-            re-reads through the daemon's replay to make up for events the daemon may have dropped.
+        stall_limit: seconds a ``"wait"`` subscriber may hold the reader up before the hub
+            checks whether the daemon may have dropped events meanwhile.
     """
 
     def __init__(
@@ -174,7 +172,10 @@ class EventHub:
         self._entered = False
         self._reader: asyncio.Task[None] | None = None
         self._closed = False
+        #: how often a "wait" subscriber held the reader up longer than ``stall_limit``
         self.stalls = 0
+        #: how often such a stall left the connection saturated, so dockerd may have dropped
+        self.possible_losses = 0
 
     async def __aenter__(self) -> EventHub:
         if self._entered:
@@ -276,10 +277,24 @@ class EventHub:
                         stalled = True
                 if stalled:
                     self.stalls += 1
-                    stream.resync()
+                    if stream.backlog_saturated():
+                        await self._possible_loss(stream)
         except DockerError as exc:
             for sub in list(self._subs):
                 sub._fail(exc)
+
+    async def _possible_loss(self, stream: EventStream[EventMessage | EventGap]) -> None:
+        """Tell every subscriber that dockerd may have dropped events during the stall."""
+        self.possible_losses += 1
+        since = stream.stats.last_time_nano or 0
+        gap = EventGap(since_nano=since, until_nano=None, reconnects=stream.stats.reconnects)
+        for sub in list(self._subs):
+            try:
+                sub._send.send_nowait(gap)
+            except anyio.WouldBlock:
+                await self._deliver_full(sub, gap)
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                continue
 
     async def _deliver_full(self, sub: Subscription, item: Any) -> bool:
         """Deliver to a subscriber whose buffer is full; True if it stalled the reader."""

@@ -187,6 +187,13 @@ class EventStream(Generic[T]):
             version = self._t.api_version
             self._legacy = version is not None and parse_version(version) >= (1, 52)
 
+    def backlog_saturated(self) -> bool:
+        """Whether the data waiting on this connection fills the client's read buffer, i.e.
+        the socket was full and the daemon could not write: the precondition for dockerd to
+        drop events for this stream."""
+        resp = self._resp
+        return resp is not None and resp.saturated
+
     def resync(self) -> None:
         """Re-read from the last received event through the daemon's replay.
 

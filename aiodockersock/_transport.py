@@ -200,11 +200,12 @@ class StreamResponse:
     Closing it drops the connection (an endless stream cannot be returned to the pool).
     """
 
-    __slots__ = ("_address", "_resp", "headers", "status")
+    __slots__ = ("_address", "_consumed", "_resp", "headers", "status")
 
     def __init__(self, resp: aiohttp.ClientResponse, address: str) -> None:
         self._resp = resp
         self._address = address
+        self._consumed = 0
         self.status = resp.status
         self.headers: Mapping[str, str] = resp.headers
 
@@ -219,13 +220,25 @@ class StreamResponse:
         """
         try:
             if limit > 0:
-                return await self._resp.content.read(limit)
-            return await self._resp.content.readany()
+                chunk = await self._resp.content.read(limit)
+            else:
+                chunk = await self._resp.content.readany()
+            self._consumed += len(chunk)
+            return chunk
         except (aiohttp.ClientError, OSError) as exc:
             raise DockerConnectionError(
                 f"the stream from {self._address} broke: {exc or type(exc).__name__}",
                 address=self._address,
             ) from exc
+
+    @property
+    def saturated(self) -> bool:
+        """Whether the bytes received and not yet read reach the read buffer's high-water mark.
+
+        At that point the client stops reading the socket, so the sender is blocked too.
+        """
+        content = self._resp.content
+        return content.total_bytes - self._consumed >= content.get_read_buffer_limits()[1]
 
     @property
     def at_eof(self) -> bool:

@@ -197,9 +197,9 @@ class Events:
             on_malformed: as for ``docker.events()``; a raised ``DecodeError`` ends every
                 subscription.
             max_line: as for ``docker.events()``.
-            stall_limit: seconds a ``"wait"`` subscriber may hold the reader up before it
-                re-reads through the daemon's replay (making up for events dockerd drops when a
-                connection is not read for 100 ms).
+            stall_limit: seconds a ``"wait"`` subscriber may hold the reader up before the hub
+                checks whether dockerd may have dropped events meanwhile (it drops what a full
+                subscriber queue does not take within 100 ms) and, if so, sends a gap notice.
 
         Returns:
             An ``EventHub`` (enter it with ``async with``).
