@@ -13,7 +13,7 @@ exception reaches a caller::
     │   ├── DockerTimeoutError  the daemon did not answer within the request timeout
     │   └── StreamBroken        a stream's connection was lost and could not be resumed
     ├── StreamClosed            a stream was used after it was closed
-    ├── EventsLost              a resumed event stream cannot prove it missed nothing
+    ├── EventsLost              an event stream cannot prove it missed nothing
     ├── SubscriberTooSlow       an event hub cut off a subscriber that fell behind
     ├── InvalidArgument         a value was rejected before anything was sent (also ValueError)
     ├── UnsupportedAPIVersion   the daemon is older than the oldest API this library supports
@@ -112,14 +112,16 @@ class StreamClosed(DockerError):
 
 
 class EventsLost(DockerError):
-    """A resumed event stream could not prove that no event was missed while it reconnected.
+    """An event stream cannot prove that no event was missed.
 
-    The daemon replays only its last 256 events, and none from before its own restart. The
-    stream stays open: iterate on to get the events after the gap, and re-list what you track.
+    Either it reconnected and the daemon's replay (its last 256 events, none from before its own
+    restart) no longer reached back, or its consumer left the connection unread long enough for
+    dockerd to drop events. The stream stays open: iterate on to get the events after the gap,
+    and re-list what you track.
 
     Attributes:
-        since_nano: ``time_nano`` of the last event delivered before the connection broke.
-        until_nano: ``time_nano`` of the first event after the reconnect.
+        since_nano: ``time_nano`` of the last event received before the gap.
+        until_nano: ``time_nano`` of the first event after a reconnect; ``None`` for a stall.
         reconnects: how many reconnects the stream had made, this one included.
     """
 
@@ -127,9 +129,12 @@ class EventsLost(DockerError):
         self.since_nano = since_nano
         self.until_nano = until_nano
         self.reconnects = reconnects
+        window = (f"between {since_nano} and {until_nano}" if until_nano is not None
+                  else f"after {since_nano}")
         super().__init__(
-            f"events between {since_nano} and {until_nano} (time_nano) may have been lost while "
-            "the stream reconnected; re-list what you track, then go on iterating"
+            f"events {window} (time_nano) may have been lost (the stream reconnected without "
+            "proof of continuity, or was left unread long enough for dockerd to drop events); "
+            "re-list what you track, then go on iterating"
         )
 
 

@@ -10,12 +10,11 @@ Each subscriber chooses what happens when its buffer is full:
 
 - ``"wait"``: the reader waits for room (backpressure to the socket, and so to everyone).
   dockerd drops an event for a subscriber that has not taken it within 100 ms once that
-  subscriber's queue (1024 events) is full, and it says nothing. That can only happen while the
-  socket is full, so when a stall (longer than ``stall_limit``) leaves the connection saturated,
-  every subscriber gets a gap notice (``EventsLost``, or an ``EventGap`` with
-  ``until_nano=None``): events after ``since_nano`` may be missing, re-list. When the backlog is
-  smaller, nothing can have been dropped and nothing is reported. The loss cannot be recovered
-  from the daemon's replay, which holds 256 events, fewer than its queue.
+  subscriber's queue (1024 events) is full, and it says nothing. The shared stream notices when a
+  stall left its connection saturated (see ``_streams``) and every subscriber gets the gap notice
+  (``EventsLost``, or an ``EventGap`` with ``until_nano=None``): events after ``since_nano`` may
+  be missing, re-list. The loss cannot be recovered from the daemon's replay, which holds 256
+  events, fewer than its queue.
 - ``"drop_oldest"``: the oldest buffered event is dropped to make room, and counted.
 - ``"disconnect"``: the subscriber is cut off; it gets :class:`SubscriberTooSlow` after the events
   already in its buffer.
@@ -155,15 +154,15 @@ class EventHub:
     Args:
         open_stream: makes the event stream it owns (one per run: opened when the first
             subscriber joins, closed when the last leaves).
-        stall_limit: seconds a ``"wait"`` subscriber may hold the reader up before the hub
-            checks whether the daemon may have dropped events meanwhile.
+        stall_limit: seconds a ``"wait"`` subscriber may hold the reader up before it counts
+            as a stall (``stalls``); the stream's own ``stall_limit`` decides about gaps.
     """
 
     def __init__(
         self,
         open_stream: Callable[[], EventStream[EventMessage | EventGap]],
         *,
-        stall_limit: float = 0.05,
+        stall_limit: float = 0.1,
     ) -> None:
         self._open_stream = open_stream
         self._stream: EventStream[EventMessage | EventGap] | None = None
@@ -174,8 +173,6 @@ class EventHub:
         self._closed = False
         #: how often a "wait" subscriber held the reader up longer than ``stall_limit``
         self.stalls = 0
-        #: how often such a stall left the connection saturated, so dockerd may have dropped
-        self.possible_losses = 0
 
     async def __aenter__(self) -> EventHub:
         if self._entered:
@@ -276,25 +273,10 @@ class EventHub:
                     if await self._deliver_full(sub, item):
                         stalled = True
                 if stalled:
-                    self.stalls += 1
-                    if stream.backlog_saturated():
-                        await self._possible_loss(stream)
+                    self.stalls += 1  # the stream itself reports a gap if dockerd may have dropped
         except DockerError as exc:
             for sub in list(self._subs):
                 sub._fail(exc)
-
-    async def _possible_loss(self, stream: EventStream[EventMessage | EventGap]) -> None:
-        """Tell every subscriber that dockerd may have dropped events during the stall."""
-        self.possible_losses += 1
-        since = stream.stats.last_time_nano or 0
-        gap = EventGap(since_nano=since, until_nano=None, reconnects=stream.stats.reconnects)
-        for sub in list(self._subs):
-            try:
-                sub._send.send_nowait(gap)
-            except anyio.WouldBlock:
-                await self._deliver_full(sub, gap)
-            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-                continue
 
     async def _deliver_full(self, sub: Subscription, item: Any) -> bool:
         """Deliver to a subscriber whose buffer is full; True if it stalled the reader."""

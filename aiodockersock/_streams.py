@@ -4,6 +4,13 @@
 ``\\n`` over a carried tail, and each complete line is decoded with one reused msgspec decoder
 (from a ``memoryview`` slice, without copying) into an :class:`EventMessage`.
 
+Silent drops. dockerd drops an event for a subscriber whose queue (1024 events) stays full for
+100 ms, and says nothing. That needs a connection the client has stopped reading: so when the
+consumer leaves the socket unread for longer than ``stall_limit`` and the client's read buffer
+is at its high-water mark when it comes back, the stream reports a possible gap (``EventsLost``,
+or an ``EventGap`` with ``until_nano=None``) before going on. A smaller backlog cannot have cost
+anything and is not reported.
+
 Resume. The stream remembers the ``time_nano`` of the last event it received and the events
 received at that very nanosecond (the boundary). When the connection drops it reconnects with
 ``since=<that time_nano>``; the daemon's replay is inclusive (``TimeNano >= since``), so the
@@ -76,7 +83,6 @@ class EventStreamStats:
     Attributes:
         delivered: events handed to the consumer.
         reconnects: successful reconnects after a lost connection.
-        resyncs: deliberate re-reads through the daemon's replay (see ``resync()``).
         duplicates: replayed events dropped after a reconnect (already delivered).
         malformed: lines that did not decode and were skipped (``on_malformed="skip"``).
         gaps: reconnects after which continuity could not be proven.
@@ -86,7 +92,6 @@ class EventStreamStats:
 
     delivered: int
     reconnects: int
-    resyncs: int
     duplicates: int
     malformed: int
     gaps: int
@@ -121,8 +126,11 @@ class EventStream(Generic[T]):
         reconnect: ReconnectPolicy,
         on_gap: Literal["raise", "yield"],
         on_malformed: Literal["raise", "skip"],
+        stall_limit: float = 0.1,
     ) -> None:
         self._t = transport
+        self._stall_limit = stall_limit
+        self._last_read = 0.0
         self._since = since
         self._until = until
         self._filters = filters
@@ -151,7 +159,6 @@ class EventStream(Generic[T]):
         self._duplicates = 0
         self._malformed = 0
         self._gaps = 0
-        self._resyncs = 0
         self._current: EventMessage | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -186,32 +193,6 @@ class EventStream(Generic[T]):
             self._connected_ns = time.time_ns()
             version = self._t.api_version
             self._legacy = version is not None and parse_version(version) >= (1, 52)
-
-    def backlog_saturated(self) -> bool:
-        """Whether the data waiting on this connection fills the client's read buffer, i.e.
-        the socket was full and the daemon could not write: the precondition for dockerd to
-        drop events for this stream."""
-        resp = self._resp
-        return resp is not None and resp.saturated
-
-    def resync(self) -> None:
-        """Re-read from the last received event through the daemon's replay.
-
-        Drops the connection (and whatever the socket still held); the next read reconnects with
-        ``since=<last time_nano>`` and drops the events already received, so nothing is
-        delivered twice. If the daemon's replay no longer reaches back that far, the gap is
-        reported as after any reconnect. Used after the consumer stalled the socket long enough
-        for the daemon to have dropped events (it drops what a subscriber does not take within
-        100 ms).
-        """
-        resp, self._resp = self._resp, None
-        if resp is None or self._closed:
-            return
-        resp.close()
-        self._lines.reset()
-        self._resuming = self._last_nano is not None
-        self._proven = False
-        self._resyncs += 1
 
     def close(self) -> None:
         """Drop the connection at once. Safe to call more than once."""
@@ -263,7 +244,6 @@ class EventStream(Generic[T]):
         return EventStreamStats(
             delivered=self._received - self._queued_events(),
             reconnects=self._reconnects,
-            resyncs=self._resyncs,
             duplicates=self._duplicates,
             malformed=self._malformed,
             gaps=self._gaps,
@@ -332,10 +312,19 @@ class EventStream(Generic[T]):
                 if not self._connected_ns:
                     await self._connect()
                     continue
-                try:  # after resync(): pick up through the daemon's replay
+                try:
                     await self._connect()
                 except DockerConnectionError as exc:
                     await self._resume(exc)
+                continue
+            if (
+                self._last_read
+                and time.monotonic() - self._last_read > self._stall_limit
+                and resp.saturated
+            ):
+                # the consumer left the socket unread so long that dockerd may have dropped
+                self._last_read = time.monotonic()
+                self._report_gap(None)
                 continue
             try:
                 # a bounded read: decoding far ahead of the consumer costs cache misses
@@ -343,6 +332,7 @@ class EventStream(Generic[T]):
             except DockerConnectionError as exc:
                 await self._resume(exc)
                 continue
+            self._last_read = time.monotonic()
             if chunk:
                 self._feed(chunk)
                 continue
@@ -479,7 +469,7 @@ class EventStream(Generic[T]):
             return kept
         return kept
 
-    def _report_gap(self, until_nano: int) -> None:
+    def _report_gap(self, until_nano: int | None) -> None:
         self._gaps += 1
         since = self._last_nano or 0
         if self._gap_yields:

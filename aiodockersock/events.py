@@ -110,6 +110,7 @@ class Events:
         on_gap: Literal["raise"] = ...,
         on_malformed: Literal["raise", "skip"] = ...,
         max_line: int = ...,
+        stall_limit: float = ...,
     ) -> EventStream[EventMessage]: ...
 
     @overload
@@ -123,6 +124,7 @@ class Events:
         on_gap: Literal["yield"],
         on_malformed: Literal["raise", "skip"] = ...,
         max_line: int = ...,
+        stall_limit: float = ...,
     ) -> EventStream[EventMessage | EventGap]: ...
 
     def __call__(
@@ -135,6 +137,7 @@ class Events:
         on_gap: Literal["raise", "yield"] = "raise",
         on_malformed: Literal["raise", "skip"] = "raise",
         max_line: int = 64 * 1024 * 1024,
+        stall_limit: float = 0.1,
     ) -> EventStream[EventMessage] | EventStream[EventMessage | EventGap]:
         """Stream the daemon's events as typed ``EventMessage`` structs.
 
@@ -158,6 +161,9 @@ class Events:
             on_malformed: a line that does not decode: ``"raise"`` a ``DecodeError`` naming it
                 (iterate on afterwards) or ``"skip"`` it and count it in ``stats.malformed``.
             max_line: the longest event line accepted, in bytes (``LineTooLong`` past it).
+            stall_limit: seconds the consumer may leave the connection unread; past that, with
+                the read buffer full, dockerd may have dropped events and a gap is reported
+                (``on_gap``).
 
         Returns:
             An ``EventStream``, not yet connected.
@@ -169,7 +175,7 @@ class Events:
         return event_stream(
             self._t,
             since=since, until=until, filters=filters, reconnect=reconnect, on_gap=on_gap,
-            on_malformed=on_malformed, max_line=max_line,
+            on_malformed=on_malformed, max_line=max_line, stall_limit=stall_limit,
         )
 
     def hub(
@@ -180,7 +186,7 @@ class Events:
         reconnect: ReconnectPolicy | bool = True,
         on_malformed: Literal["raise", "skip"] = "raise",
         max_line: int = 64 * 1024 * 1024,
-        stall_limit: float = 0.05,
+        stall_limit: float = 0.1,
     ) -> EventHub:
         """One event stream shared by many consumers, each with its own bounded buffer.
 
@@ -208,7 +214,7 @@ class Events:
             return event_stream(
             self._t,
                 since=since, until=None, filters=filters, reconnect=reconnect, on_gap="yield",
-                on_malformed=on_malformed, max_line=max_line,
+                on_malformed=on_malformed, max_line=max_line, stall_limit=stall_limit,
             )
 
         open_stream()  # validates the arguments now rather than at the first subscribe
@@ -225,6 +231,7 @@ def event_stream(
     on_gap: Literal["raise", "yield"] = "raise",
     on_malformed: Literal["raise", "skip"] = "raise",
     max_line: int = 64 * 1024 * 1024,
+    stall_limit: float = 0.1,
 ) -> EventStream[Any]:
     """Check the options and make an (unconnected) event stream; see ``Events.__call__``.
 
@@ -252,4 +259,5 @@ def event_stream(
         reconnect=policy,
         on_gap=on_gap,
         on_malformed=on_malformed,
+        stall_limit=stall_limit,
     )

@@ -246,6 +246,49 @@ async def test_buffer_overrun_during_outage_is_detected(fake: FakeDaemon) -> Non
         assert numbers(await take(stream, 5)) == [7, 8, 9, 10, 11]
 
 
+async def test_consumer_stall_that_lets_dockerd_drop_is_reported(fake: FakeDaemon) -> None:
+    big = {"blob": "x" * 4000}
+    fake.plans.append(Plan(drop_when_blocked=True))
+    async with Docker(fake.host) as docker:
+        async with docker.events(reconnect=False) as stream:
+            publisher = asyncio.ensure_future(
+                fake.publish(*(make_event(n, attributes=big) for n in range(1, 201))))
+            got: list[object] = [await asyncio.wait_for(stream.__anext__(), 5)]
+            await asyncio.sleep(1.0)  # the consumer stalls; the daemon's queue overflows
+            lost: list[EventsLost] = []
+
+            async def sentinel() -> None:  # once the burst is over, one last event
+                await publisher
+                await asyncio.sleep(0.3)
+                await fake.publish(make_event(201))
+
+            last = asyncio.ensure_future(sentinel())
+            while numbers(got)[-1:] != [201]:
+                try:
+                    got.append(await asyncio.wait_for(stream.__anext__(), 10))
+                except EventsLost as exc:
+                    lost.append(exc)
+            await last
+            assert lost and all(exc.until_nano is None for exc in lost)
+            assert stream.stats.gaps == len(lost)
+    assert fake.dropped > 0
+    got_numbers = numbers(got)
+    assert got_numbers == sorted(got_numbers) and len(set(got_numbers)) == len(got_numbers)
+    assert len(got_numbers) == 201 - fake.dropped
+
+
+async def test_short_stall_with_small_backlog_is_not_reported(fake: FakeDaemon) -> None:
+    fake.plans.append(Plan(drop_when_blocked=True))
+    async with Docker(fake.host) as docker:
+        async with docker.events(reconnect=False) as stream:
+            await fake.publish(*(make_event(n) for n in range(1, 11)))
+            got = [await asyncio.wait_for(stream.__anext__(), 5)]
+            await asyncio.sleep(0.5)
+            got += await take(stream, 9)
+            assert stream.stats.gaps == 0
+    assert numbers(got) == list(range(1, 11))
+
+
 async def test_resume_off_raises_stream_broken(fake: FakeDaemon) -> None:
     await fake.publish(make_event(1), make_event(2))
     fake.plans.append(Plan(cut_after=len(encode(make_event(1))) + 5))

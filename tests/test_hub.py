@@ -113,8 +113,8 @@ async def test_wait_policy_stall_with_a_small_backlog_reports_nothing(fake: Fake
                 stats = hub.stream.stats if hub.stream is not None else None
     assert [num(e) for e in got] == list(range(1, 31))  # every event once, in order
     assert hub.stalls >= 1  # the consumer did hold the reader up …
-    assert hub.possible_losses == 0  # … but the socket never filled: dockerd cannot have dropped
-    assert stats is not None and stats.resyncs == 0 and stats.gaps == 0
+    # … but the socket never filled, so dockerd cannot have dropped anything: no notice
+    assert stats is not None and stats.gaps == 0
     assert len(fake.connections) == 1
 
 
@@ -148,7 +148,7 @@ async def test_wait_policy_reports_what_the_daemon_may_have_dropped(fake: FakeDa
                 got = await asyncio.wait_for(drainer, 30)
     assert fake.dropped > 0  # the fault really happened
     gaps = [item for item in got if isinstance(item, EventGap)]
-    assert len(gaps) >= 1 and hub.possible_losses == len(gaps)  # told, not silent
+    assert len(gaps) >= 1  # told, not silent
     assert gaps[0].until_nano is None and gaps[0].since_nano >= make_event(1)["timeNano"]
     numbers = [num(e) for e in got if isinstance(e, EventMessage)]
     assert numbers == sorted(numbers) and len(numbers) == len(set(numbers))
@@ -240,4 +240,4 @@ async def test_real_daemon_stall_with_wait_policy_loses_nothing(
         engine.cli("rmi", f"{repo}:{i}", check=False)
     assert seen == [f"{repo}:{i}" for i in range(12)]  # every event once, in order
     assert hub.stalls >= 1  # the consumer held the reader up, but too little to fill the socket
-    assert hub.possible_losses == 0 and stats is not None and stats.gaps == 0
+    assert stats is not None and stats.gaps == 0

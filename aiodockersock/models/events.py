@@ -201,7 +201,8 @@ def with_legacy_fields(event: EventMessage) -> EventMessage:
 
 
 class EventGap(msgspec.Struct, frozen=True):
-    """Notice that events may have been lost: a resumed stream could not prove continuity.
+    """Notice that events may have been lost: a resumed stream could not prove continuity, or a
+    stalled consumer left the connection unread long enough for dockerd to drop events.
 
     The daemon replays only its last 256 events (and none across its own restart); when the
     stream reconnects and the last event it delivered is no longer replayed, any events in
@@ -209,8 +210,8 @@ class EventGap(msgspec.Struct, frozen=True):
 
     Attributes:
         since_nano: ``time_nano`` of the last event delivered before the connection broke.
-        until_nano: ``time_nano`` of the first event after the reconnect (``None`` if the stream
-            ended first).
+        until_nano: ``time_nano`` of the first event after the reconnect; ``None`` after a stall
+            (the end of the gap is not known).
         reconnects: how many reconnects the stream had made, this one included.
     """
 
