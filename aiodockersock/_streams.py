@@ -309,13 +309,7 @@ class EventStream(Generic[T]):
             if resp is None:
                 if self._closed:
                     raise StreamClosed(f"this event stream is closed ({self._close_reason})")
-                if not self._connected_ns:
-                    await self._connect()
-                    continue
-                try:
-                    await self._connect()
-                except DockerConnectionError as exc:
-                    await self._resume(exc)
+                await self._connect()  # the first connection (a lost one goes through _resume)
                 continue
             if (
                 self._last_read

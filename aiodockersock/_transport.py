@@ -273,7 +273,6 @@ class Transport:
         self._stream_timeout = aiohttp.ClientTimeout(
             total=None, connect=connect_timeout, sock_read=None
         )
-        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
         self._connect_timeout = connect_timeout
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
@@ -379,12 +378,7 @@ class Transport:
     def _timeout_for(self, timeout: float | Default | None) -> aiohttp.ClientTimeout:
         if timeout is DEFAULT:
             return self._timeout
-        cached = self._timeouts.get(timeout)
-        if cached is None:
-            cached = self._timeouts[timeout] = aiohttp.ClientTimeout(
-                total=timeout, connect=self._connect_timeout
-            )
-        return cached
+        return aiohttp.ClientTimeout(total=timeout, connect=self._connect_timeout)
 
     def _connection_error(self, exc: BaseException) -> DockerConnectionError:
         address = self.host.address
