@@ -13,6 +13,7 @@ from :class:`DockerError`.
 
 from __future__ import annotations
 
+from ._bodies import ByteStream, JSONStream, ProgressStream
 from ._client import Docker
 from ._config import DEFAULT_HOST, TLSConfig
 from ._exceptions import (
@@ -27,6 +28,7 @@ from ._exceptions import (
     EventsLost,
     InvalidArgument,
     NotFound,
+    ProgressError,
     ServerError,
     StreamBroken,
     StreamClosed,
@@ -47,6 +49,7 @@ __all__ = [
     "MIN_API_VERSION",
     "APIError",
     "BadRequest",
+    "ByteStream",
     "Conflict",
     "ContainerChange",
     "ContainerError",
@@ -61,7 +64,10 @@ __all__ = [
     "EventStreamStats",
     "EventsLost",
     "InvalidArgument",
+    "JSONStream",
     "NotFound",
+    "ProgressError",
+    "ProgressStream",
     "ReconnectPolicy",
     "ServerError",
     "StreamBroken",

@@ -18,6 +18,7 @@ exception reaches a caller::
     ├── InvalidArgument         a value was rejected before anything was sent (also ValueError)
     ├── UnsupportedAPIVersion   the daemon is older than the oldest API this library supports
     ├── DecodeError             a response body that is not what the Engine API promises
+    ├── ProgressError           a pull, push, build or load failed after it had started
     ├── ContainerError          ``containers.run()``: the container exited with a non-zero code
     └── WaitTimeout             ``containers.wait_for()`` ran out of time (also a TimeoutError)
 
@@ -39,6 +40,7 @@ __all__ = [
     "EventsLost",
     "InvalidArgument",
     "NotFound",
+    "ProgressError",
     "ServerError",
     "StreamBroken",
     "StreamClosed",
@@ -163,6 +165,32 @@ class DecodeError(DockerError):
         shown = data[:200]
         more = f" … ({len(data)} bytes in all)" if len(data) > 200 else ""
         super().__init__(f"{message}: {shown!r}{more}")
+
+
+class ProgressError(DockerError):
+    """A streamed operation (pull, push, build, load, import) failed after the daemon had
+    accepted it: the failure came as an ``error`` message inside its progress stream.
+
+    Attributes:
+        message: the daemon's own message.
+        code: the ``errorDetail.code`` the daemon gave, if any.
+        operation: what failed (``"pull of busybox:latest"``).
+        log: the last progress messages before the error, oldest first (at most 100).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        code: int | None = None,
+        log: list[object] | None = None,
+    ) -> None:
+        self.message = message
+        self.code = code
+        self.operation = operation
+        self.log = log or []
+        super().__init__(f"{operation} failed: {message}")
 
 
 class ContainerError(DockerError):

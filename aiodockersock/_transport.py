@@ -16,7 +16,7 @@ import asyncio
 import enum
 import errno
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import Any, Final, TypeVar, Union
 from urllib.parse import quote
 
@@ -42,6 +42,7 @@ __all__ = [
     "DEFAULT",
     "MAX_API_VERSION",
     "MIN_API_VERSION",
+    "Body",
     "Default",
     "QueryValue",
     "Response",
@@ -59,6 +60,10 @@ MAX_API_VERSION: Final = "1.51"
 MIN_API_VERSION: Final = "1.41"
 
 _USER_AGENT: Final = "aiodockersock"
+
+#: A request body sent as is: bytes, or an async iterable of bytes streamed with chunked encoding
+#: (never held in memory whole).
+Body = Union[bytes, AsyncIterable[bytes]]  # noqa: UP007 (runtime alias)
 
 #: A query parameter value (see :func:`encode_query`).
 QueryValue = Union[str, int, float, bool, None, Mapping[str, Any]]  # noqa: UP007 (runtime alias)
@@ -416,7 +421,7 @@ class Transport:
         timeout: float | Default | None,
         *,
         query: str = "",
-        data: bytes | None = None,
+        data: Body | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Response:
         session = self._get_session()
@@ -458,7 +463,7 @@ class Transport:
         *,
         query: Mapping[str, QueryValue] | None = None,
         body: Any = None,
-        data: bytes | None = None,
+        data: Body | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | Default | None = DEFAULT,
         ok: tuple[int, ...] = (),
@@ -471,7 +476,8 @@ class Transport:
             path: the path from :meth:`path`, without the version prefix.
             query: query parameters (see :func:`encode_query`).
             body: a struct or mapping sent as JSON.
-            data: raw bytes to send instead of ``body``.
+            data: raw bytes, or an async iterable of bytes (streamed), to send instead of
+                ``body``.
             headers: extra request headers.
             timeout: total seconds; :data:`DEFAULT` for the client's default, ``None`` for none.
             ok: statuses >= 300 that are not errors for this call (e.g. 304).
@@ -504,11 +510,20 @@ class Transport:
         *,
         query: Mapping[str, QueryValue] | None = None,
         body: Any = None,
+        data: Body | None = None,
         headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
     ) -> StreamResponse:
         """Open a request whose body is read as it arrives; no read timeout applies.
 
         The caller must ``close()`` the returned stream.
+
+        Args:
+            method, path, query, body, headers: as for :meth:`request`.
+            data: raw bytes, or an async iterable of bytes (streamed), to send instead of
+                ``body``.
+            timeout: seconds the daemon may take to send the response head (``None``: no
+                limit); reading the body never times out.
 
         Raises:
             APIError: the daemon answered with an error status.
@@ -519,12 +534,11 @@ class Transport:
         full = self._prefix + path
         session = self._get_session()
         url = URL(self.host.base_url + full + encode_query(query), encoded=True)
-        data = None
         if body is not None:
             data = msgspec.json.encode(body)
             headers = {"Content-Type": "application/json", **(headers or {})}
         try:
-            resp = await session.request(
+            request = session.request(
                 method,
                 url,
                 data=data,
@@ -532,6 +546,10 @@ class Transport:
                 allow_redirects=False,
                 timeout=self._stream_timeout,
             )
+            if timeout is not None:
+                resp = await asyncio.wait_for(request, timeout)
+            else:
+                resp = await request
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError) as exc:
             raise self._connection_error(exc) from exc
         if resp.status >= 300:

@@ -4,7 +4,9 @@ and checking every wire name against the Engine API specs (1.41 and 1.56)."""
 from __future__ import annotations
 
 import functools
+import importlib
 import os
+import pkgutil
 import re
 import types
 from pathlib import Path
@@ -48,11 +50,6 @@ from aiodockersock.models import (
     TmpfsOptions,
     Volume,
 )
-from aiodockersock.models import build as build_module
-from aiodockersock.models import containers as containers_module
-from aiodockersock.models import images as images_module
-from aiodockersock.models import system as system_module
-from aiodockersock.models import volumes as volumes_module
 
 
 def _spec_dir() -> Path:
@@ -68,7 +65,12 @@ def _spec_dir() -> Path:
 
 
 SPEC_DIR = _spec_dir()
-MY_MODULES = [build_module, containers_module, images_module, system_module, volumes_module]
+# Every module of Engine structs (``events`` and ``output`` hold the client's own types).
+MY_MODULES = [
+    importlib.import_module(f"aiodockersock.models.{info.name}")
+    for info in sorted(pkgutil.iter_modules(models.__path__), key=lambda i: i.name)
+    if not info.name.startswith("_") and info.name not in ("events", "output")
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,6 +244,7 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "DriverData": ["DriverData", "GraphDriverData"],
     "EndpointIPAMConfig": ["EndpointIPAMConfig"],
     "EndpointSettings": ["EndpointSettings"],
+    "ErrorDetail": ["ErrorDetail"],
     "FilesystemChange": ["response:/containers/{id}/changes:get"],
     "FirewallInfo": ["FirewallInfo"],
     "GenericResource": ["GenericResources"],
@@ -266,6 +269,8 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "PluginsInfo": ["PluginsInfo"],
     "Port": ["Port", "PortSummary"],
     "PortBinding": ["PortBinding"],
+    "ProgressDetail": ["ProgressDetail"],
+    "ProgressMessage": ["CreateImageInfo", "PushImageInfo", "BuildInfo"],
     "RegistryConfig": ["RegistryServiceConfig"],
     "RestartPolicy": ["RestartPolicy"],
     "RootFSSnapshot": ["RootFSStorageSnapshot"],

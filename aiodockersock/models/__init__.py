@@ -67,6 +67,7 @@ from .events import (
 )
 from .images import ImageSummary
 from .output import ContainerLogs, LogFrame, RunResult
+from .progress import ErrorDetail, ProgressDetail, ProgressMessage
 from .system import (
     AddressPool,
     BuildCacheDiskUsage,
@@ -141,6 +142,7 @@ __all__ = [
     "DriverData",
     "EndpointIPAMConfig",
     "EndpointSettings",
+    "ErrorDetail",
     "EventActions",
     "EventActor",
     "EventGap",
@@ -172,6 +174,8 @@ __all__ = [
     "PluginsInfo",
     "Port",
     "PortBinding",
+    "ProgressDetail",
+    "ProgressMessage",
     "RegistryConfig",
     "RestartPolicy",
     "RootFSSnapshot",

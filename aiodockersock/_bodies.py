@@ -1,0 +1,272 @@
+"""Streamed response bodies other than events: raw bytes and NDJSON (progress, stats).
+
+Each is a resource that opens lazily — on ``async with`` or on the first read — so a call such
+as ``docker.images.save("x")`` is cheap until used, and closes its connection when the body ends,
+when the context exits, when the consumer stops early (``aclose()``), or when it is cancelled.
+An error status raises when the stream opens; a connection lost mid-body raises
+``StreamBroken`` (these bodies cannot be resumed), never a silent end.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from ._exceptions import DockerConnectionError, ProgressError, StreamBroken, StreamClosed
+from ._framing import BadLine, LineDecoder
+from ._transport import StreamResponse, decoder_for
+
+__all__ = ["ByteStream", "JSONStream", "ProgressStream"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+S = TypeVar("S", bound="_Body")
+
+Opener = Callable[[], Awaitable[StreamResponse]]
+
+_READ_SIZE = 256 * 1024
+_LOG_KEEP = 100
+
+
+class _Body:
+    """The lifecycle shared by the body streams: lazy open, close once, warn if abandoned."""
+
+    def __init__(self, opener: Opener, what: str) -> None:
+        self._opener = opener
+        self._what = what
+        self._resp: StreamResponse | None = None
+        self._closed = False
+        self._done = False
+
+    async def open(self) -> None:
+        """Send the request now (otherwise the first read does).
+
+        Raises:
+            StreamClosed: the stream was closed already.
+            APIError: the daemon refused the request.
+            DockerConnectionError: the daemon cannot be reached.
+        """
+        if self._closed:
+            raise StreamClosed(f"the {self._what} stream is closed")
+        if self._resp is None and not self._done:
+            self._resp = await self._opener()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The response headers (empty before the stream opens)."""
+        return dict(self._resp.headers) if self._resp is not None else {}
+
+    def close(self) -> None:
+        """Drop the connection at once. Safe to call more than once."""
+        self._closed = True
+        resp, self._resp = self._resp, None
+        if resp is not None:
+            resp.close()
+
+    async def aclose(self) -> None:
+        """Close the stream (see :meth:`close`)."""
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream has been closed."""
+        return self._closed
+
+    async def __aenter__(self: S) -> S:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def _read(self, size: int) -> bytes:
+        """The next bytes of the body; ``b""`` once it has ended (the stream is then closed)."""
+        if self._resp is None:
+            if self._done:
+                return b""
+            await self.open()
+        resp = self._resp
+        if resp is None:
+            raise StreamClosed(f"the {self._what} stream is closed")
+        try:
+            chunk = await resp.read_chunk(size)
+        except DockerConnectionError as exc:
+            self.close()
+            raise StreamBroken(f"the {self._what} stream broke: {exc}",
+                               address=exc.address) from exc
+        except BaseException:
+            self.close()  # cancelled mid-read: the connection is in an unknown state
+            raise
+        if not chunk:
+            self._done = True
+            self._resp = None
+            resp.close()
+        return chunk
+
+    def __del__(self) -> None:
+        if getattr(self, "_resp", None) is not None:
+            warnings.warn(
+                f"a {self._what} stream was left open; use 'async with' or 'await "
+                "stream.aclose()'",
+                ResourceWarning,
+                stacklevel=1,
+                source=self,
+            )
+            self.close()
+
+
+class ByteStream(_Body):
+    """A response body as bytes: ``async for chunk in stream``, or :meth:`read` it whole.
+
+    Used for ``images.save``, ``containers.export``, ``containers.get_archive`` … (tarballs
+    that may be larger than memory: iterate, or :meth:`write_to` a file).
+    """
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        try:
+            while chunk := await self._read(_READ_SIZE):
+                yield chunk
+        finally:
+            if not self._done:
+                self.close()
+
+    async def read(self) -> bytes:
+        """The whole (rest of the) body in memory."""
+        return b"".join([chunk async for chunk in self])
+
+    async def write_to(self, file: Any) -> int:
+        """Write the body to a binary file object (anything with ``write(bytes)``).
+
+        Returns:
+            The number of bytes written.
+        """
+        written = 0
+        async for chunk in self:
+            file.write(chunk)
+            written += len(chunk)
+        return written
+
+
+class JSONStream(_Body, Generic[T]):
+    """An NDJSON response body decoded line by line into ``T`` (stats, progress …).
+
+    Args:
+        opener: sends the request.
+        type_: what each line decodes to.
+        what: names the stream in messages (``"stats"``).
+        max_line: the longest line accepted, in bytes.
+    """
+
+    def __init__(
+        self, opener: Opener, type_: type[T], what: str, *, max_line: int = 64 * 1024 * 1024
+    ) -> None:
+        super().__init__(opener, what)
+        self._lines: LineDecoder[T] = LineDecoder(decoder_for(type_), max_line)
+        self._ready: deque[Any] = deque()
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._items()
+
+    async def _items(self) -> AsyncIterator[T]:
+        try:
+            while True:
+                item = await self._next_item()
+                if item is _END:
+                    return
+                yield item
+        finally:
+            if not self._done:
+                self.close()
+
+    async def _next_item(self) -> Any:
+        ready = self._ready
+        while not ready:
+            chunk = await self._read(_READ_SIZE)
+            if not chunk:
+                if self._lines.pending:
+                    tail = self._lines.pending
+                    self._lines.reset()
+                    ready.extend(self._lines.feed(tail + b"\n"))
+                    continue
+                return _END
+            ready.extend(self._lines.feed(chunk))
+        item = ready.popleft()
+        if type(item) is BadLine:
+            self.close()
+            raise item.error
+        return self._check(item)
+
+    def _check(self, item: T) -> T:
+        return item
+
+
+_END: Any = object()
+
+
+class ProgressStream(JSONStream[T], Generic[T, R]):
+    """The progress of a pull, push, build, load or import: iterate it, or await the result.
+
+    ``async for message in stream`` yields each progress message as it comes;
+    ``await stream`` (or ``await stream.result()``) reads everything and returns the
+    operation's result. Either way, an ``error`` message raises :class:`ProgressError`
+    after the messages before it, and the stream ends.
+
+    Args:
+        opener: sends the request.
+        type_: the message type (its ``error`` and ``error_detail`` attributes are checked).
+        what: names the operation in messages (``"pull of busybox:latest"``).
+        finish: computes the result from all the messages once the stream has ended.
+    """
+
+    def __init__(
+        self,
+        opener: Opener,
+        type_: type[T],
+        what: str,
+        finish: Callable[[list[T]], Awaitable[R]],
+    ) -> None:
+        super().__init__(opener, type_, what)
+        self._finish = finish
+        self._messages: list[T] = []
+        self._recent: deque[T] = deque(maxlen=_LOG_KEEP)
+
+    @property
+    def messages(self) -> list[T]:
+        """Every message received so far, in order."""
+        return list(self._messages)
+
+    def _check(self, item: T) -> T:
+        self._messages.append(item)
+        error = getattr(item, "error", None)
+        if error is None:
+            self._recent.append(item)
+            return item
+        detail = getattr(item, "error_detail", None)
+        code = getattr(detail, "code", None)
+        self.close()
+        raise ProgressError(error, operation=self._what, code=code, log=list(self._recent))
+
+    async def result(self) -> R:
+        """Read the stream to its end and return the operation's result.
+
+        Raises:
+            ProgressError: the daemon reported a failure in the stream.
+            StreamBroken: the connection was lost before the end.
+        """
+        async for _ in self:
+            pass
+        return await self._finish(self._messages)
+
+    def __await__(self) -> Generator[Any, None, R]:
+        return self.result().__await__()
