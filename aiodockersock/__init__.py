@@ -13,7 +13,7 @@ from :class:`DockerError`.
 
 from __future__ import annotations
 
-from ._bodies import ByteStream, JSONStream, ProgressStream
+from ._bodies import ByteStream, JSONStream, LogStream, ProgressStream
 from ._client import Docker
 from ._config import DEFAULT_HOST, TLSConfig
 from ._exceptions import (
@@ -65,6 +65,7 @@ __all__ = [
     "EventsLost",
     "InvalidArgument",
     "JSONStream",
+    "LogStream",
     "NotFound",
     "ProgressError",
     "ProgressStream",

@@ -1,4 +1,5 @@
-"""Streamed response bodies other than events: raw bytes and NDJSON (progress, stats).
+"""Streamed response bodies other than events: raw bytes, NDJSON (progress, stats) and
+container output (multiplexed stdout/stderr frames, or a TTY's raw stream).
 
 Each is a resource that opens lazily — on ``async with`` or on the first read — so a call such
 as ``docker.images.save("x")`` is cheap until used, and closes its connection when the body ends,
@@ -9,17 +10,25 @@ An error status raises when the stream opens; a connection lost mid-body raises
 
 from __future__ import annotations
 
+import codecs
 import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-from ._exceptions import DockerConnectionError, ProgressError, StreamBroken, StreamClosed
-from ._framing import BadLine, LineDecoder
+from ._exceptions import (
+    DecodeError,
+    DockerConnectionError,
+    ProgressError,
+    StreamBroken,
+    StreamClosed,
+)
+from ._framing import STREAM_NAMES, BadLine, FrameDecoder, LineDecoder
 from ._transport import StreamResponse, decoder_for
+from .models.output import ContainerLogs, LogFrame, LogLine
 
-__all__ = ["ByteStream", "JSONStream", "ProgressStream"]
+__all__ = ["ByteStream", "JSONStream", "LogStream", "ProgressStream"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -270,3 +279,125 @@ class ProgressStream(JSONStream[T], Generic[T, R]):
 
     def __await__(self) -> Generator[Any, None, R]:
         return self.result().__await__()
+
+
+class LogStream(_Body):
+    """A container's output: ``async for frame in stream`` (:class:`LogFrame`), text lines with
+    :meth:`lines`, or ``await stream`` for all of it as :class:`ContainerLogs`.
+
+    Made by ``docker.containers.logs()``. Followed (``follow=True``), it ends when the
+    container stops; otherwise when the output so far has been sent. Multiplexed output is
+    split into ``stdout``/``stderr`` frames as it arrives; a TTY container's output is one raw
+    ``stdout`` stream (whether it is a TTY is known once the stream is open: :attr:`tty`).
+
+    Args:
+        opener: sends the request.
+        what: names the stream in messages.
+        probe: given the open response, tells whether the output is a TTY's raw stream.
+        timestamps: the daemon was asked to put a timestamp before each line.
+    """
+
+    def __init__(
+        self,
+        opener: Opener,
+        what: str,
+        probe: Callable[[StreamResponse], Awaitable[bool]],
+        *,
+        timestamps: bool = False,
+    ) -> None:
+        super().__init__(opener, what)
+        self._probe = probe
+        self._timestamps = timestamps
+        self._tty: bool | None = None
+        self._frames = FrameDecoder()
+
+    async def open(self) -> None:
+        """Send the request now and find out whether the output is a TTY's.
+
+        Raises:
+            StreamClosed: the stream was closed already.
+            NotFound: no such container.
+            DockerConnectionError: the daemon cannot be reached.
+        """
+        opened = self._resp is not None
+        await super().open()
+        if not opened and self._resp is not None:
+            try:
+                self._tty = await self._probe(self._resp)
+            except BaseException:
+                self.close()
+                raise
+
+    @property
+    def tty(self) -> bool | None:
+        """Whether the output is a TTY's raw stream (``None`` until the stream is open)."""
+        return self._tty
+
+    def __aiter__(self) -> AsyncIterator[LogFrame]:
+        return self._iter_frames()
+
+    async def _iter_frames(self) -> AsyncIterator[LogFrame]:
+        try:
+            if self._resp is None and not self._done:
+                await self.open()
+            names = STREAM_NAMES
+            feed = self._frames.feed
+            while chunk := await self._read(_READ_SIZE):
+                if self._tty:
+                    yield LogFrame("stdout", chunk)
+                    continue
+                try:
+                    frames = feed(chunk)
+                except DecodeError:
+                    self.close()
+                    raise
+                for stream, data in frames:
+                    yield LogFrame(names[stream], data)
+            self._frames.close()
+        finally:
+            if not self._done:
+                self.close()
+
+    async def lines(
+        self, *, encoding: str = "utf-8", errors: str = "replace"
+    ) -> AsyncIterator[LogLine]:
+        """The output as text lines, per stream, without their line endings.
+
+        A line split across frames is joined, and a character split across them is decoded
+        whole; a last line without a newline comes when the stream ends. With
+        ``timestamps=True`` each line's timestamp is split off into ``LogLine.timestamp``.
+        """
+        pending: dict[str, str] = {}
+        decoders: dict[str, codecs.IncrementalDecoder] = {}
+        async for frame in self:
+            stream = frame.stream
+            decoder = decoders.get(stream)
+            if decoder is None:
+                decoder = decoders[stream] = codecs.getincrementaldecoder(encoding)(errors)
+            text = pending.get(stream, "") + decoder.decode(frame.data)
+            parts = text.split("\n")
+            pending[stream] = parts.pop()
+            for part in parts:
+                yield self._line(stream, part)
+        for stream, decoder in decoders.items():
+            rest = pending.get(stream, "") + decoder.decode(b"", final=True)
+            if rest:
+                yield self._line(stream, rest)
+
+    def _line(self, stream: str, text: str) -> LogLine:
+        if text.endswith("\r"):
+            text = text[:-1]
+        if self._timestamps:
+            stamp, _, rest = text.partition(" ")
+            return LogLine(stream, rest, stamp)
+        return LogLine(stream, text)
+
+    async def collect(self) -> ContainerLogs:
+        """Read the stream to its end; all frames in order (a TTY's as one ``stdout`` frame)."""
+        frames = [frame async for frame in self]
+        if self._tty and len(frames) > 1:
+            frames = [LogFrame("stdout", b"".join(f.data for f in frames))]
+        return ContainerLogs(frames=frames, tty=bool(self._tty))
+
+    def __await__(self) -> Generator[Any, None, ContainerLogs]:
+        return self.collect().__await__()

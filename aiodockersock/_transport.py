@@ -512,7 +512,7 @@ class Transport:
         body: Any = None,
         data: Body | None = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | Default | None = None,
     ) -> StreamResponse:
         """Open a request whose body is read as it arrives; no read timeout applies.
 
@@ -523,7 +523,8 @@ class Transport:
             data: raw bytes, or an async iterable of bytes (streamed), to send instead of
                 ``body``.
             timeout: seconds the daemon may take to send the response head (``None``: no
-                limit); reading the body never times out.
+                limit; :data:`DEFAULT`: the client's request timeout); reading the body never
+                times out.
 
         Raises:
             APIError: the daemon answered with an error status.
@@ -546,6 +547,8 @@ class Transport:
                 allow_redirects=False,
                 timeout=self._stream_timeout,
             )
+            if timeout is DEFAULT:
+                timeout = self._timeout.total
             if timeout is not None:
                 resp = await asyncio.wait_for(request, timeout)
             else:

@@ -11,10 +11,10 @@ from typing import Any
 
 import msgspec
 
+from ._bodies import ByteStream, JSONStream, LogStream
 from ._exceptions import ContainerError, EventsLost, InvalidArgument, NotFound, WaitTimeout
-from ._framing import STREAM_NAMES, FrameDecoder
 from ._streams import EventStream, ReconnectPolicy
-from ._transport import Transport, parse_version
+from ._transport import DEFAULT, QueryValue, StreamResponse, Transport, parse_version
 from ._watch import ContainerWatch
 from .events import event_stream
 from .models.containers import (
@@ -30,7 +30,8 @@ from .models.containers import (
     FilesystemChange,
 )
 from .models.events import EventMessage
-from .models.output import ContainerLogs, LogFrame, RunResult
+from .models.output import RunResult
+from .models.stats import ContainerStats
 
 __all__ = ["Containers", "Filters"]
 
@@ -406,10 +407,11 @@ class Containers:
         )
         return resp.decode(ContainerPruneResponse)
 
-    async def logs(
+    def logs(
         self,
         container: str,
         *,
+        follow: bool = False,
         stdout: bool = True,
         stderr: bool = True,
         since: float | str | None = None,
@@ -417,13 +419,19 @@ class Containers:
         timestamps: bool = False,
         tail: int | str | None = None,
         tty: bool | None = None,
-    ) -> ContainerLogs:
-        """A container's output so far (not following), stdout and stderr demultiplexed.
+    ) -> LogStream:
+        """A container's output, stdout and stderr demultiplexed: awaited whole, or streamed.
 
         ``GET /containers/{id}/logs``
 
+        ``await docker.containers.logs(id)`` returns the output so far as ``ContainerLogs``;
+        ``async for frame in docker.containers.logs(id, follow=True)`` yields each
+        ``LogFrame`` as the container writes it, until it stops (``.lines()`` gives text lines
+        instead). No timeout applies to a followed stream.
+
         Args:
             container: the container's id or name.
+            follow: keep the stream open and deliver new output as it is written.
             stdout: include standard output.
             stderr: include standard error.
             since: only output after this UNIX time (seconds, may be fractional).
@@ -433,40 +441,99 @@ class Containers:
             tty: whether the container has a TTY, if known; found out when needed otherwise.
 
         Returns:
-            The output frames in order; a TTY container's output is one raw ``stdout`` stream.
+            A ``LogStream`` (it sends the request when first read, awaited or entered).
+
+        Raises:
+            NotFound: no such container (when the stream opens).
+        """
+        name = _name(container)
+        path = self._t.path("/containers/{}/logs", name)
+        query: dict[str, QueryValue] = {
+            "follow": follow or None,
+            "stdout": stdout,
+            "stderr": stderr,
+            "since": since,
+            "until": until,
+            "timestamps": timestamps or None,
+            "tail": tail,
+        }
+
+        async def opener() -> StreamResponse:
+            return await self._t.stream("GET", path, query=query, timeout=DEFAULT)
+
+        async def probe(resp: StreamResponse) -> bool:
+            content_type = resp.headers.get("Content-Type", "")
+            if content_type.startswith(_MULTIPLEXED):
+                return False
+            if tty is not None:
+                return tty
+            if content_type.startswith(_RAW) and await self._api_at_least("1.42"):
+                return True  # from 1.42 on the daemon marks multiplexed output itself
+            return bool((await self.inspect(name)).config.tty)  # type: ignore[union-attr]
+
+        return LogStream(opener, f"logs of {container}", probe, timestamps=timestamps)
+
+    async def stats(self, container: str) -> ContainerStats:
+        """One sample of a container's resource usage (CPU, memory, network, block I/O).
+
+        ``GET /containers/{id}/stats?stream=false``
+
+        The daemon takes two readings about a second apart so that ``cpu_percent`` has a
+        previous sample to compare with (as ``docker stats --no-stream`` does).
 
         Raises:
             NotFound: no such container.
         """
-        name = _name(container)
         resp = await self._t.request(
             "GET",
-            self._t.path("/containers/{}/logs", name),
-            query={
-                "stdout": stdout,
-                "stderr": stderr,
-                "since": since,
-                "until": until,
-                "timestamps": timestamps or None,
-                "tail": tail,
-            },
+            self._t.path("/containers/{}/stats", _name(container)),
+            query={"stream": False},
         )
-        content_type = resp.headers.get("Content-Type", "")
-        if content_type.startswith(_MULTIPLEXED):
-            is_tty = False
-        elif tty is not None:
-            is_tty = tty
-        elif content_type.startswith(_RAW) and await self._api_at_least("1.42"):
-            is_tty = True  # from 1.42 on the daemon marks multiplexed output itself
-        else:
-            is_tty = bool((await self.inspect(name)).config.tty)  # type: ignore[union-attr]
-        if is_tty:
-            frames = [LogFrame("stdout", resp.body)] if resp.body else []
-            return ContainerLogs(frames=frames, tty=True)
-        decoder = FrameDecoder()
-        frames = [LogFrame(STREAM_NAMES[s], data) for s, data in decoder.feed(resp.body)]
-        decoder.close()
-        return ContainerLogs(frames=frames, tty=False)
+        return resp.decode(ContainerStats)
+
+    def stats_stream(self, container: str) -> JSONStream[ContainerStats]:
+        """A container's resource usage, one sample a second, for as long as it is read.
+
+        ``GET /containers/{id}/stats``
+
+        Use as ``async with docker.containers.stats_stream(id) as samples: async for s in
+        samples: print(s.cpu_percent, s.memory_usage)``. The stream of a container that stops
+        goes on with empty samples until closed.
+
+        Returns:
+            A ``JSONStream`` of ``ContainerStats`` (it sends the request when first read).
+
+        Raises:
+            NotFound: no such container (when the stream opens).
+        """
+        path = self._t.path("/containers/{}/stats", _name(container))
+
+        async def opener() -> StreamResponse:
+            return await self._t.stream("GET", path, query={"stream": True},
+                                        timeout=DEFAULT)
+
+        return JSONStream(opener, ContainerStats, f"stats of {container}")
+
+    def export(self, container: str) -> ByteStream:
+        """A container's filesystem as a tar archive, streamed (never held whole in memory).
+
+        ``GET /containers/{id}/export``
+
+        Use ``async for chunk in docker.containers.export(id)`` or
+        ``await docker.containers.export(id).write_to(file)``.
+
+        Returns:
+            A ``ByteStream`` of the tar (it sends the request when first read).
+
+        Raises:
+            NotFound: no such container (when the stream opens).
+        """
+        path = self._t.path("/containers/{}/export", _name(container))
+
+        async def opener() -> StreamResponse:
+            return await self._t.stream("GET", path, timeout=DEFAULT)
+
+        return ByteStream(opener, f"export of {container}")
 
     async def run(
         self,

@@ -64,6 +64,18 @@ class Plan:
     queue_size: int = 16  # with drop_when_blocked: the connection's queue (dockerd: 1024)
 
 
+@dataclass
+class Canned:
+    """A canned answer for any other path (logs, stats, pulls…): these chunks, then the end of
+    the body — or, with ``cut``, a dropped connection instead of the terminating chunk."""
+
+    chunks: list[bytes]
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    cut: bool = False
+    pause: float = 0.0  # seconds between the chunks and the end (or the cut)
+
+
 class FakeDaemon:
     """Serve events on a unix socket. ``publish()`` adds live events."""
 
@@ -78,6 +90,7 @@ class FakeDaemon:
         self._idle_until = 0.0
         self.containers: list[dict[str, Any]] = []  # what GET /containers/json lists
         self.dropped = 0  # live events dropped for blocked connections (drop_when_blocked)
+        self.canned: dict[str, Canned] = {}  # path without the version prefix -> answer
 
     @property
     def host(self) -> str:
@@ -88,6 +101,7 @@ class FakeDaemon:
         app.router.add_get("/_ping", self._ping)
         app.router.add_get("/v{version}/events", self._events)
         app.router.add_get("/v{version}/containers/json", self._containers)
+        app.router.add_route("*", "/v{version}/{tail:.*}", self._canned)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1,
                                     handler_cancellation=True)
         await self._runner.setup()
@@ -226,6 +240,24 @@ class FakeDaemon:
             and all(lb.split("=", 1)[0] in c.get("Labels", {}) for lb in filters.get("label", []))
         ]
         return web.json_response(listed)
+
+    async def _canned(self, request: web.Request) -> web.StreamResponse:
+        answer = self.canned.get("/" + request.match_info["tail"])
+        if answer is None:
+            return web.json_response({"message": "no canned answer"}, status=404)
+        await request.read()
+        resp = web.StreamResponse(headers={"Content-Type": answer.content_type, **answer.headers})
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        for chunk in answer.chunks:
+            await resp.write(chunk)
+        await asyncio.sleep(answer.pause)
+        if answer.cut:
+            assert request.transport is not None
+            request.transport.abort()
+            return resp
+        await resp.write_eof()
+        return resp
 
     async def send_raw(self, line: bytes) -> None:
         """Send raw bytes to every live connection (e.g. a malformed line)."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import secrets
+import tarfile
 import time
 
 import pytest
@@ -19,6 +21,7 @@ from aiodockersock import (
     DockerTimeoutError,
     InvalidArgument,
     NotFound,
+    StreamClosed,
     WaitTimeout,
 )
 from aiodockersock.models import (
@@ -325,6 +328,131 @@ async def test_logs_of_tty_container_are_raw(
     assert logs.stdout == b"tty-out\r\ntty-err\r\n"
     assert logs.stderr == b""
     assert logs.text() == "tty-out\r\ntty-err\r\n"
+
+
+async def test_followed_logs_arrive_as_written_and_end_when_it_stops(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    script = "echo first; echo oops >&2; read x; echo second; printf 'tail-no-newline'"
+    cid = await make_container(["sh", "-c", script], OpenStdin=True)
+    await docker.containers.start(cid)
+    stream = docker.containers.logs(cid, follow=True)
+    frames = []
+    async with stream:
+        assert stream.tty is False
+        it = stream.__aiter__()
+        # the first two frames come while the container is still blocked in 'read'
+        frames.append(await asyncio.wait_for(it.__anext__(), 10))
+        frames.append(await asyncio.wait_for(it.__anext__(), 10))
+        assert {(f.stream, f.data) for f in frames} == {("stdout", b"first\n"),
+                                                       ("stderr", b"oops\n")}
+        assert (await docker.containers.inspect(cid)).state.running  # type: ignore[union-attr]
+        await docker.containers.kill(cid, signal="SIGKILL")
+        frames += [f async for f in it]
+    assert stream.closed
+    # killed while blocked: nothing after 'read' was written; the stream ended by itself
+    assert b"".join(f.data for f in frames if f.stream == "stdout") == b"first\n"
+
+
+async def test_followed_log_lines_join_split_writes_and_keep_timestamps(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    script = "printf 'par'; sleep 0.3; printf 'tial caf\303'; sleep 0.3; printf '\251\nnext\n'"
+    cid = await make_container(["sh", "-c", script])
+    await docker.containers.start(cid)
+    lines = [line async for line in docker.containers.logs(cid, follow=True).lines()]
+    assert [(x.stream, x.text) for x in lines] == [("stdout", "partial café"),
+                                                  ("stdout", "next")]
+    assert all(x.timestamp is None for x in lines)
+    stamped = [x async for x in docker.containers.logs(cid, timestamps=True).lines()]
+    assert [x.text for x in stamped][-1] == "next"
+    assert all(x.timestamp and x.timestamp.startswith("20") for x in stamped)
+
+
+async def test_followed_logs_of_a_tty_container(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container(["sh", "-c", "echo one; sleep 0.2; echo two >&2"], Tty=True)
+    await docker.containers.start(cid)
+    stream = docker.containers.logs(cid, follow=True)
+    text = "".join([line.text + "|" async for line in stream.lines()])
+    assert stream.tty is True
+    assert text == "one|two|"
+
+
+async def test_logs_of_a_missing_container_raise_when_opened(docker: Docker) -> None:
+    stream = docker.containers.logs("ads-no-such-container", follow=True)
+    with pytest.raises(NotFound, match="ads-no-such-container"):
+        async for _ in stream:
+            pass
+    assert stream.tty is None  # never opened: nothing to close, nothing leaked
+
+
+async def test_cancelled_log_follower_closes_its_connection(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container(["sh", "-c", "echo hi; sleep 300"])
+    await docker.containers.start(cid)
+    stream = docker.containers.logs(cid, follow=True)
+    seen = asyncio.Event()
+
+    async def follow() -> None:
+        async for _ in stream:
+            seen.set()
+
+    task = asyncio.create_task(follow())
+    await asyncio.wait_for(seen.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert stream.closed
+    with pytest.raises(StreamClosed):
+        await stream.open()
+
+
+async def test_stats_one_shot_and_streamed(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    busy = await make_container(["sh", "-c", "while :; do :; done"])
+    await docker.containers.start(busy)
+    sample = await docker.containers.stats(busy)
+    assert sample.id == busy
+    assert sample.name is not None and sample.name.startswith("/ads-")
+    assert sample.cpu_percent > 20.0  # a busy loop keeps about one CPU busy
+    assert 0 < sample.memory_usage < 64 * 2**20
+    assert sample.memory_limit > sample.memory_usage
+    assert 0.0 < sample.memory_percent < 100.0
+    assert sample.pids >= 1
+    assert sample.network_rx_bytes == 0  # NetworkMode none
+    samples = []
+    async with docker.containers.stats_stream(busy) as stream:
+        async for one in stream:
+            samples.append(one)
+            if len(samples) == 2:
+                break
+    assert stream.closed
+    assert [s.id for s in samples] == [busy, busy]
+    assert samples[1].read != samples[0].read
+    assert samples[1].cpu_percent > 20.0
+    with pytest.raises(NotFound):
+        await docker.containers.stats("ads-no-such-container")
+
+
+async def test_export_streams_the_filesystem_as_a_tar(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container(["sh", "-c", "echo exported > /marker.txt"])
+    await docker.containers.start(cid)
+    await docker.containers.wait(cid)
+    chunks = [chunk async for chunk in docker.containers.export(cid)]
+    assert len(chunks) > 1  # streamed, not one body
+    with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as tar:
+        names = tar.getnames()
+        assert "bin/busybox" in names
+        member = tar.extractfile("marker.txt")
+        assert member is not None and member.read() == b"exported\n"
+    with pytest.raises(NotFound):
+        await docker.containers.export("ads-no-such-container").read()
 
 
 async def test_run_collects_output_and_removes(docker: Docker, engine: EngineHandle) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ["ContainerLogs", "LogFrame", "RunResult"]
+__all__ = ["ContainerLogs", "LogFrame", "LogLine", "RunResult"]
 
 
 class LogFrame(msgspec.Struct, frozen=True):
@@ -25,6 +25,21 @@ class LogFrame(msgspec.Struct, frozen=True):
     def text(self, encoding: str = "utf-8", errors: str = "replace") -> str:
         """The frame's bytes decoded as text."""
         return self.data.decode(encoding, errors)
+
+
+class LogLine(msgspec.Struct, frozen=True):
+    """One line of container output, decoded as text (``LogStream.lines()``).
+
+    Attributes:
+        stream: ``"stdout"`` or ``"stderr"``.
+        text: the line without its line ending.
+        timestamp: the RFC 3339 timestamp the daemon put before it when asked for
+            ``timestamps=True``; ``None`` otherwise.
+    """
+
+    stream: str
+    text: str
+    timestamp: str | None = None
 
 
 def _join(frames: list[LogFrame], stream: str | None) -> bytes:
