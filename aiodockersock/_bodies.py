@@ -10,12 +10,16 @@ An error status raises when the stream opens; a connection lost mid-body raises
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
 import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
+
+import msgspec
 
 from ._exceptions import (
     DecodeError,
@@ -26,9 +30,10 @@ from ._exceptions import (
 )
 from ._framing import STREAM_NAMES, BadLine, FrameDecoder, LineDecoder
 from ._transport import StreamResponse, decoder_for
-from .models.output import ContainerLogs, LogFrame, LogLine
+from .models.output import ContainerLogs, LogFrame, LogLine, PathStat
 
-__all__ = ["ByteStream", "JSONStream", "LogStream", "ProgressStream"]
+__all__ = ["ArchiveStream", "ByteStream", "JSONStream", "LogStream", "ProgressStream",
+           "decode_path_stat"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -165,6 +170,61 @@ class ByteStream(_Body):
             file.write(chunk)
             written += len(chunk)
         return written
+
+
+_PATH_STAT_DECODER = msgspec.json.Decoder(PathStat)
+
+
+def decode_path_stat(header: str | None) -> PathStat:
+    """Decode the ``X-Docker-Container-Path-Stat`` header (base64 of a JSON object).
+
+    Raises:
+        DecodeError: the header is missing or not what the Engine sends.
+    """
+    if not header:
+        raise DecodeError("the daemon sent no X-Docker-Container-Path-Stat header", data=b"")
+    try:
+        return _PATH_STAT_DECODER.decode(base64.b64decode(header))
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        raise DecodeError("cannot decode the X-Docker-Container-Path-Stat header",
+                          data=header.encode()) from None
+
+
+class ArchiveStream(ByteStream):
+    """A tar archive of a path in a container (``containers.get_archive``): the bytes as a
+    :class:`ByteStream`, and :attr:`stat` — what the path is — once the stream is open."""
+
+    def __init__(self, opener: Opener, what: str) -> None:
+        super().__init__(opener, what)
+        self._stat: PathStat | None = None
+
+    async def open(self) -> None:
+        """Send the request now; :attr:`stat` is known from then on.
+
+        Raises:
+            NotFound: no such container, or no such path in it.
+            DecodeError: the daemon's path header is malformed.
+        """
+        await super().open()
+        if self._stat is None and self._resp is not None:
+            try:
+                self._stat = decode_path_stat(
+                    self._resp.headers.get("X-Docker-Container-Path-Stat")
+                )
+            except DecodeError:
+                self.close()
+                raise
+
+    @property
+    def stat(self) -> PathStat:
+        """The archived path's name, size, mode, mtime and link target.
+
+        Raises:
+            StreamClosed: the stream has not been opened yet (``async with`` it first).
+        """
+        if self._stat is None:
+            raise StreamClosed("open the archive stream first (async with, or read it)")
+        return self._stat
 
 
 class JSONStream(_Body, Generic[T]):

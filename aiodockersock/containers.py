@@ -5,15 +5,26 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import os
 import shlex
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from ._bodies import ByteStream, JSONStream, LogStream
-from ._exceptions import ContainerError, EventsLost, InvalidArgument, NotFound, WaitTimeout
+from ._bodies import ArchiveStream, ByteStream, JSONStream, LogStream, decode_path_stat
+from ._exceptions import (
+    BadRequest,
+    ContainerError,
+    EventsLost,
+    InvalidArgument,
+    NotFound,
+    ServerError,
+    WaitTimeout,
+)
 from ._streams import EventStream, ReconnectPolicy
+from ._tar import UploadSource, extract_tar, tar_paths, upload_body
 from ._transport import DEFAULT, QueryValue, StreamResponse, Transport, parse_version
 from ._watch import ContainerWatch
 from .events import event_stream
@@ -30,7 +41,7 @@ from .models.containers import (
     FilesystemChange,
 )
 from .models.events import EventMessage
-from .models.output import RunResult
+from .models.output import PathStat, RunResult
 from .models.stats import ContainerStats
 
 __all__ = ["Containers", "Filters"]
@@ -534,6 +545,155 @@ class Containers:
             return await self._t.stream("GET", path, timeout=DEFAULT)
 
         return ByteStream(opener, f"export of {container}")
+
+    async def stat_path(self, container: str, path: str) -> PathStat:
+        """What a path in a container's filesystem is: name, size, mode, mtime, link target.
+
+        ``HEAD /containers/{id}/archive``
+
+        Raises:
+            NotFound: no such container, or no such path in it.
+        """
+        try:
+            resp = await self._t.request(
+                "HEAD",
+                self._t.path("/containers/{}/archive", _name(container)),
+                query={"path": path},
+            )
+        except NotFound as exc:
+            if exc.message:
+                raise
+            raise NotFound(  # a HEAD answer has no body, so no message: say what was missing
+                404, f"no such path {path!r} in container {container!r} (or no such container)",
+                method=exc.method, path=exc.path,
+            ) from None
+        return decode_path_stat(resp.headers.get("X-Docker-Container-Path-Stat"))
+
+    def get_archive(self, container: str, path: str) -> ArchiveStream:
+        """A tar archive of a file or directory in a container, streamed.
+
+        ``GET /containers/{id}/archive``
+
+        ``async with docker.containers.get_archive(id, "/etc") as tar:`` then ``tar.stat``
+        says what the path is, and ``async for chunk in tar`` (or ``tar.write_to(file)``) reads
+        the archive, whose top entry is the path's base name.
+
+        Returns:
+            An ``ArchiveStream`` (it sends the request when first read or entered).
+
+        Raises:
+            NotFound: no such container, or no such path in it (when the stream opens).
+        """
+        url = self._t.path("/containers/{}/archive", _name(container))
+
+        async def opener() -> StreamResponse:
+            return await self._t.stream("GET", url, query={"path": path}, timeout=DEFAULT)
+
+        return ArchiveStream(opener, f"archive of {path} in {container}")
+
+    async def put_archive(
+        self,
+        container: str,
+        path: str,
+        data: UploadSource,
+        *,
+        no_overwrite_dir_non_dir: bool = False,
+        copy_uid_gid: bool = False,
+    ) -> None:
+        """Extract a tar archive into a directory of a container.
+
+        ``PUT /containers/{id}/archive``
+
+        Args:
+            container: the container's id or name.
+            path: an existing directory in the container to extract into.
+            data: the tar (plain, gzip, bzip2 or xz): bytes, a binary file object or an async
+                iterable of bytes — files and iterables are streamed, not read into memory.
+            no_overwrite_dir_non_dir: refuse to replace a directory with a file or back.
+            copy_uid_gid: give the files the archive's owners instead of root.
+
+        Raises:
+            NotFound: no such container, or ``path`` does not exist in it.
+            BadRequest: ``path`` is not a directory (Docker 20.10 says so with a 500, which is
+                raised as ``BadRequest`` too), or the data is not a tar archive.
+            APIError: 403 when the target is read-only.
+        """
+        try:
+            await self._put_archive(container, path, data, no_overwrite_dir_non_dir,
+                                    copy_uid_gid)
+        except ServerError as exc:
+            if "not a directory" not in exc.message:
+                raise
+            # Docker < 23 answers 500 here; newer engines 400: one error class for both
+            raise BadRequest(exc.status, exc.message, method=exc.method, path=exc.path) from None
+
+    async def _put_archive(
+        self, container: str, path: str, data: UploadSource, no_overwrite: bool, copy_ids: bool
+    ) -> None:
+        await self._t.request(
+            "PUT",
+            self._t.path("/containers/{}/archive", _name(container)),
+            query={
+                "path": path,
+                "noOverwriteDirNonDir": no_overwrite or None,
+                "copyUIDGID": copy_ids or None,
+            },
+            data=upload_body(data, "put_archive"),
+            headers={"Content-Type": "application/x-tar"},
+            timeout=None,
+        )
+
+    async def copy_to(
+        self, container: str, src: str | os.PathLike[str], dest: str, *, copy_uid_gid: bool = False
+    ) -> None:
+        """Copy a local file or directory into a directory of a container (``docker cp``).
+
+        ``PUT /containers/{id}/archive``
+
+        The archive is made as it is sent (nothing is packed in memory first); ``src`` keeps
+        its base name under ``dest``.
+
+        Args:
+            container: the container's id or name.
+            src: a local file or directory.
+            dest: an existing directory in the container.
+            copy_uid_gid: keep the local owners instead of making the files root's.
+
+        Raises:
+            InvalidArgument: ``src`` does not exist.
+            NotFound: no such container, or ``dest`` does not exist in it.
+            BadRequest: ``dest`` is not a directory.
+        """
+        local = Path(src)
+        if not await asyncio.to_thread(local.exists):
+            raise InvalidArgument(f"cannot copy {str(src)!r} into the container: it does not exist")
+        name = (await asyncio.to_thread(local.resolve)).name or "."
+        await self.put_archive(
+            container, dest, tar_paths([(local, name)]), copy_uid_gid=copy_uid_gid
+        )
+
+    async def copy_from(
+        self, container: str, src: str, dest: str | os.PathLike[str]
+    ) -> PathStat:
+        """Copy a file or directory out of a container into a local directory (``docker cp``).
+
+        ``GET /containers/{id}/archive``
+
+        The archive is extracted as it arrives; ``src`` keeps its base name under ``dest``
+        (created if missing). Members that would land outside ``dest`` are refused.
+
+        Returns:
+            What ``src`` is (its ``PathStat``).
+
+        Raises:
+            NotFound: no such container, or no such path in it.
+            InvalidArgument: the archive tried to write outside ``dest``.
+        """
+        target = Path(dest)
+        await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
+        async with self.get_archive(container, src) as archive:
+            await extract_tar(archive, target)
+            return archive.stat
 
     async def run(
         self,

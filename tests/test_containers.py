@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import secrets
 import tarfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -453,6 +455,96 @@ async def test_export_streams_the_filesystem_as_a_tar(
         assert member is not None and member.read() == b"exported\n"
     with pytest.raises(NotFound):
         await docker.containers.export("ads-no-such-container").read()
+
+
+def _tar_of(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o640
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+async def test_put_archive_then_stat_and_get_it_back(
+    docker: Docker, make_container: ContainerFactory, engine: EngineHandle
+) -> None:
+    cid = await make_container()
+    await docker.containers.start(cid)
+    await docker.containers.put_archive(
+        cid, "/tmp", _tar_of({"in/a.txt": b"alpha\n", "in/b.txt": "bëta\n".encode()})
+    )
+    # cross-check with the docker CLI
+    assert engine.cli("exec", cid, "cat", "/tmp/in/b.txt").stdout == "bëta\n"
+    stat = await docker.containers.stat_path(cid, "/tmp/in/a.txt")
+    assert (stat.name, stat.size, stat.is_dir, stat.permissions) == ("a.txt", 6, False, 0o640)
+    assert (await docker.containers.stat_path(cid, "/tmp/in")).is_dir
+    link = await docker.containers.stat_path(cid, "/bin/sh")
+    assert link.name == "sh" and (link.is_symlink or link.size > 0)
+    async with docker.containers.get_archive(cid, "/tmp/in") as archive:
+        assert archive.stat.is_dir and archive.stat.name == "in"
+        data = await archive.read()
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        assert sorted(tar.getnames()) == ["in", "in/a.txt", "in/b.txt"]
+        member = tar.extractfile("in/a.txt")
+        assert member is not None and member.read() == b"alpha\n"
+    # from a file object and from an async iterable: streamed uploads
+    await docker.containers.put_archive(cid, "/tmp", io.BytesIO(_tar_of({"f.txt": b"file"})))
+
+    async def pieces():  # type: ignore[no-untyped-def]
+        blob = _tar_of({"g.txt": b"gen"})
+        for i in range(0, len(blob), 1000):
+            yield blob[i : i + 1000]
+
+    await docker.containers.put_archive(cid, "/tmp", pieces())
+    assert engine.cli("exec", cid, "cat", "/tmp/f.txt", "/tmp/g.txt").stdout == "filegen"
+
+
+async def test_archive_errors_say_what_was_wrong(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container()
+    await docker.containers.start(cid)
+    with pytest.raises(NotFound, match="/nowhere"):
+        await docker.containers.stat_path(cid, "/nowhere")
+    with pytest.raises(NotFound):
+        await docker.containers.get_archive(cid, "/nowhere").read()
+    with pytest.raises(NotFound):
+        await docker.containers.put_archive(cid, "/nowhere", _tar_of({"x": b"x"}))
+    with pytest.raises(BadRequest, match="not a directory"):  # 20.10 says it with a 500
+        await docker.containers.put_archive(cid, "/bin/busybox", _tar_of({"x": b"x"}))
+    with pytest.raises(InvalidArgument, match="open binary file"):
+        await docker.containers.put_archive(cid, "/tmp", "/some/local.tar")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="does not exist"):
+        await docker.containers.copy_to(cid, "/no/such/local/path", "/tmp")
+
+
+async def test_copy_a_directory_in_and_out(
+    docker: Docker, make_container: ContainerFactory, tmp_path: Path, engine: EngineHandle
+) -> None:
+    src = tmp_path / "src" / "tree"
+    (src / "sub").mkdir(parents=True)
+    (src / "top.txt").write_text("top\n")
+    (src / "sub" / "naïve-中文.txt").write_text("unicode name\n")
+    (src / "sub" / "big.bin").write_bytes(os.urandom(3 * 2**20))
+    (src / "link").symlink_to("top.txt")
+    cid = await make_container()
+    await docker.containers.start(cid)
+    await docker.containers.copy_to(cid, src, "/tmp")
+    listing = engine.cli("exec", cid, "find", "/tmp/tree").stdout.split()
+    assert "/tmp/tree/sub/naïve-中文.txt" in listing
+    out = tmp_path / "out"
+    stat = await docker.containers.copy_from(cid, "/tmp/tree", out)
+    assert stat.is_dir and stat.name == "tree"
+    got = out / "tree"
+    assert (got / "top.txt").read_text() == "top\n"
+    assert (got / "sub" / "naïve-中文.txt").read_text() == "unicode name\n"
+    assert (got / "sub" / "big.bin").read_bytes() == (src / "sub" / "big.bin").read_bytes()
+    assert os.readlink(got / "link") == "top.txt"
+    single = await docker.containers.copy_from(cid, "/tmp/tree/top.txt", tmp_path / "one")
+    assert single.size == 4 and (tmp_path / "one" / "top.txt").read_text() == "top\n"
 
 
 async def test_run_collects_output_and_removes(docker: Docker, engine: EngineHandle) -> None:

@@ -66,7 +66,7 @@ from .events import (
     with_legacy_fields,
 )
 from .images import ImageSummary
-from .output import ContainerLogs, LogFrame, LogLine, RunResult
+from .output import ContainerLogs, LogFrame, LogLine, PathStat, RunResult
 from .progress import ErrorDetail, ProgressDetail, ProgressMessage
 from .stats import (
     ContainerBlkioStatEntry,
@@ -191,6 +191,7 @@ __all__ = [
     "NetworkSettings",
     "NetworkingConfig",
     "ObjectVersion",
+    "PathStat",
     "PeerNode",
     "PingInfo",
     "Platform",

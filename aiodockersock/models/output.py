@@ -1,13 +1,15 @@
-"""What containers write: demultiplexed log frames and the result of ``containers.run()``.
+"""What containers write (demultiplexed log frames, the result of ``containers.run()``) and
+what the client reads from headers (``PathStat``).
 
-These are built by the client from the Engine's byte streams, not decoded from JSON.
+These are built by the client from the Engine's byte streams and headers, not decoded from JSON
+response bodies, so they are not checked against a spec definition.
 """
 
 from __future__ import annotations
 
 import msgspec
 
-__all__ = ["ContainerLogs", "LogFrame", "LogLine", "RunResult"]
+__all__ = ["ContainerLogs", "LogFrame", "LogLine", "PathStat", "RunResult"]
 
 
 class LogFrame(msgspec.Struct, frozen=True):
@@ -101,3 +103,41 @@ class RunResult(msgspec.Struct, frozen=True):
     def stderr(self) -> bytes:
         """Everything the container wrote to standard error (empty when not waited for)."""
         return self.logs.stderr if self.logs is not None else b""
+
+
+# Go's os.FileMode type bits, as dockerd sends them
+_MODE_DIR = 1 << 31
+_MODE_SYMLINK = 1 << 27
+
+
+class PathStat(msgspec.Struct, frozen=True, rename="camel"):
+    """A path in a container's filesystem, from the ``X-Docker-Container-Path-Stat`` header.
+
+    Attributes:
+        name: the base name.
+        size: the size in bytes.
+        mode: Go's ``os.FileMode``: permission bits plus type bits (see :attr:`is_dir`).
+        mtime: the modification time (RFC 3339).
+        link_target: where a symlink points (``""`` otherwise).
+    """
+
+    name: str = ""
+    size: int = 0
+    mode: int = 0
+    mtime: str = ""
+    link_target: str = ""
+
+    @property
+    def is_dir(self) -> bool:
+        """Whether the path is a directory."""
+        return bool(self.mode & _MODE_DIR)
+
+    @property
+    def is_symlink(self) -> bool:
+        """Whether the path is a symbolic link."""
+        return bool(self.mode & _MODE_SYMLINK)
+
+    @property
+    def permissions(self) -> int:
+        """The permission bits (``0o755``…)."""
+        return self.mode & 0o7777
