@@ -13,6 +13,7 @@ from :class:`DockerError`.
 
 from __future__ import annotations
 
+from ._auth import RegistryAuth
 from ._bodies import ByteStream, JSONStream, LogStream, ProgressStream
 from ._client import Docker
 from ._config import DEFAULT_HOST, TLSConfig
@@ -26,9 +27,11 @@ from ._exceptions import (
     DockerError,
     DockerTimeoutError,
     EventsLost,
+    Forbidden,
     InvalidArgument,
     NotFound,
     ProgressError,
+    RegistryUnreachable,
     ServerError,
     StreamBroken,
     StreamClosed,
@@ -36,6 +39,7 @@ from ._exceptions import (
     UnsupportedAPIVersion,
     WaitTimeout,
 )
+from ._hijack import AttachStream
 from ._hub import EventHub, Subscription
 from ._streams import EventStream, EventStreamStats, ReconnectPolicy
 from ._transport import MAX_API_VERSION, MIN_API_VERSION
@@ -48,6 +52,7 @@ __all__ = [
     "MAX_API_VERSION",
     "MIN_API_VERSION",
     "APIError",
+    "AttachStream",
     "BadRequest",
     "ByteStream",
     "Conflict",
@@ -63,6 +68,7 @@ __all__ = [
     "EventStream",
     "EventStreamStats",
     "EventsLost",
+    "Forbidden",
     "InvalidArgument",
     "JSONStream",
     "LogStream",
@@ -70,6 +76,8 @@ __all__ = [
     "ProgressError",
     "ProgressStream",
     "ReconnectPolicy",
+    "RegistryAuth",
+    "RegistryUnreachable",
     "ServerError",
     "StreamBroken",
     "StreamClosed",

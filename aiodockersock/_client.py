@@ -10,8 +10,12 @@ from ._config import TLSConfig, resolve_host
 from ._transport import DEFAULT, Default, Transport
 from .containers import Containers
 from .events import Events
+from .execs import Execs
+from .images import Images
 from .models.system import PingInfo, SystemDataUsage, SystemInfo, SystemVersion
+from .networks import Networks
 from .system import System
+from .volumes import Volumes
 
 __all__ = ["Docker"]
 
@@ -40,7 +44,11 @@ class Docker:
     Attributes:
         containers: the containers API (``docker.containers.create(...)``…).
         events: the event stream: ``docker.events(filters=...)`` returns an ``EventStream``.
+        execs: commands in running containers (``docker.execs.run(...)``, ``.open(...)``…).
+        images: the images API (``docker.images.pull(...)``, ``.build(...)``, ``.push(...)``…).
+        networks: the networks API (``docker.networks.create(...)``, ``.connect(...)``…).
         system: the system API; its calls are also available directly on the client.
+        volumes: the volumes API (``docker.volumes.create(...)``…).
 
     Raises:
         InvalidArgument: the address or the API version is malformed.
@@ -63,6 +71,10 @@ class Docker:
         )
         self.system = System(self._transport)
         self.containers = Containers(self._transport)
+        self.execs = Execs(self._transport)
+        self.images = Images(self._transport)
+        self.networks = Networks(self._transport)
+        self.volumes = Volumes(self._transport)
         self.events = Events(self._transport)
 
     @property

@@ -7,8 +7,10 @@ exception reaches a caller::
     ├── APIError                the Engine answered with an error status
     │   ├── BadRequest          400: bad parameter or body
     │   ├── NotFound            404: no such container, image, …
+    │   ├── Forbidden           403: not allowed (a network in use, a read-only path, …)
     │   ├── Conflict            409: name in use, container running, …
     │   └── ServerError         5xx: the daemon failed
+    │       └── RegistryUnreachable  the daemon cannot reach a registry
     ├── DockerConnectionError   no daemon: socket missing, permission denied, refused, reset
     │   ├── DockerTimeoutError  the daemon did not answer within the request timeout
     │   └── StreamBroken        a stream's connection was lost and could not be resumed
@@ -38,9 +40,11 @@ __all__ = [
     "DockerError",
     "DockerTimeoutError",
     "EventsLost",
+    "Forbidden",
     "InvalidArgument",
     "NotFound",
     "ProgressError",
+    "RegistryUnreachable",
     "ServerError",
     "StreamBroken",
     "StreamClosed",
@@ -81,12 +85,38 @@ class NotFound(APIError):
     """404: the container, image, network, … does not exist."""
 
 
+class Forbidden(APIError):
+    """403: the daemon refuses the operation (removing a network in use or a predefined one,
+    writing to a read-only path, …)."""
+
+
 class Conflict(APIError):
     """409: the request conflicts with the object's state (name in use, container running…)."""
 
 
 class ServerError(APIError):
     """5xx: the daemon failed to carry out the request."""
+
+
+class RegistryUnreachable(ServerError):
+    """The daemon could not reach a registry (no network, DNS or proxy from its host).
+
+    Raised by ``images.search``, and by ``images.pull``/``push`` when the daemon reports it
+    before the progress stream starts. ``.message`` keeps the daemon's own words.
+
+    Attributes:
+        registry: the registry that could not be reached (``"docker.io"``…).
+    """
+
+    def __init__(
+        self, status: int, message: str, *, method: str, path: str, registry: str, action: str
+    ) -> None:
+        super().__init__(status, message, method=method, path=path)
+        self.registry = registry
+        self.args = (
+            f"the daemon cannot reach the registry {registry} to {action}: is the daemon's "
+            f"host offline, or does it need a proxy? (the daemon said: {message})",
+        )
 
 
 class DockerConnectionError(DockerError):

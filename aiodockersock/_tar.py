@@ -1,162 +1,286 @@
-"""Tar archives streamed between local files and the Engine, never held whole in memory.
+"""Uploads and tar archives streamed between local files and the Engine, never held whole in
+memory: image tarballs, build contexts, container archives.
 
-``tarfile`` is blocking, so it runs in a worker thread that exchanges fixed-size chunks with
-the event loop through a small bounded queue: the thread waits while the consumer is behind,
-and stops at its next chunk when the consumer goes away (an early exit, an error, a cancel).
+Blocking work (``tarfile``, reading files) runs in worker threads that exchange fixed-size
+chunks with the event loop through a small bounded buffer: the thread waits while the other side
+is behind, and stops at its next chunk when that side goes away (an early exit, an error, a
+cancel).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import io
 import os
 import queue
 import tarfile
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Union
 
-from ._exceptions import InvalidArgument
+from ._exceptions import DockerError, InvalidArgument
 from ._transport import Body
 
-__all__ = ["CHUNK", "UploadSource", "extract_tar", "iter_file", "tar_paths", "upload_body"]
+__all__ = [
+    "CHUNK",
+    "DirectoryTar",
+    "FileChunks",
+    "Upload",
+    "UploadSource",
+    "extract_tar",
+    "tree_members",
+    "upload_body",
+]
 
-#: Bytes per chunk exchanged with the worker thread.
+#: Bytes per chunk exchanged with a worker thread.
 CHUNK = 256 * 1024
-_DEPTH = 4  # chunks queued at most between the thread and the loop
+#: Chunks a worker thread may have ready ahead of the other side.
+_AHEAD = 4
 
-#: What an upload (an archive, an image tarball, a build context) may be given as.
-UploadSource = bytes | bytearray | memoryview | AsyncIterable[bytes] | IO[bytes]
+#: What an upload (an archive, an image tarball) may be given as: bytes, an async iterable of
+#: bytes, a binary file object (its ``read`` may be sync or async), or the path of a file.
+UploadSource = Union[
+    bytes, bytearray, memoryview, AsyncIterable[bytes], IO[bytes], "os.PathLike[str]"
+]
+
+
+class Upload:
+    """An upload body that may hold a resource (a thread, an open file) to release."""
+
+    error: DockerError | None = None
+
+    def close(self) -> None:
+        """Release the resource; the upload ends early if it was still running."""
+
+
+class FileChunks(Upload):
+    """A binary file object (sync or async ``read``) or a file path, read in chunks; sync reads
+    run in a worker thread."""
+
+    def __init__(self, file: Any = None, path: Path | None = None) -> None:
+        self._file = file
+        self._path = path
+        self._own = file is None
+        self._done = False
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._done:
+            raise StopAsyncIteration
+        try:
+            if self._file is None:
+                assert self._path is not None
+                self._file = await asyncio.to_thread(open, self._path, "rb")
+            read = self._file.read
+            if inspect.iscoroutinefunction(read):
+                data = await read(CHUNK)
+            else:
+                data = await asyncio.to_thread(read, CHUNK)
+                if inspect.isawaitable(data):
+                    data = await data
+        except OSError as exc:
+            self.error = InvalidArgument(f"cannot read {self._path or 'the file'}: {exc}")
+            self.close()
+            raise self.error from None
+        if isinstance(data, str):
+            self.error = InvalidArgument("the file must be opened in binary mode ('rb')")
+            self.close()
+            raise self.error
+        if not data:
+            self.close()
+            raise StopAsyncIteration
+        return bytes(data)
+
+    def close(self) -> None:
+        self._done = True
+        if self._own and self._file is not None:
+            file, self._file = self._file, None
+            file.close()
 
 
 class _Stop(Exception):
-    """Raised inside the worker thread when the consumer has gone."""
+    """The consumer went away: stop writing the tar."""
 
 
-async def iter_file(file: IO[bytes], chunk_size: int = CHUNK) -> AsyncIterator[bytes]:
-    """Read a binary file object chunk by chunk in a worker thread."""
-    while chunk := await asyncio.to_thread(file.read, chunk_size):
-        yield chunk
+class DirectoryTar(Upload):
+    """A tar of local files as an async iterator of bytes.
+
+    Args:
+        root: what is being packed (named in errors).
+        members: called in the worker thread; yields ``(local path, archive name)`` for each
+            file, directory or link to add (directories are not recursed into by the tar:
+            ``members`` lists what is under them).
+        keep_owners: keep the files' owners (otherwise they become root's, uid/gid 0).
+
+    A worker thread writes the tar (``tarfile`` in stream mode) into chunks of 256 KiB; at most
+    four wait for the upload at a time, so memory stays small whatever the context's size.
+    Closing it stops the thread.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        members: Callable[[], Iterator[tuple[Path, str]]],
+        *,
+        keep_owners: bool = False,
+    ) -> None:
+        self._root = root
+        self._members = members
+        self._keep_owners = keep_owners
+        self._slots = threading.Semaphore(_AHEAD)
+        self._stop = threading.Event()
+        self._queue: asyncio.Queue[bytes | BaseException | None] | None = None
+        self._thread: threading.Thread | None = None
+        self._finished = False
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._finished:
+            raise StopAsyncIteration
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            loop = asyncio.get_running_loop()
+            self._thread = threading.Thread(
+                target=self._produce, args=(loop, self._queue), name="aiodockersock-tar",
+                daemon=True,
+            )
+            self._thread.start()
+        item = await self._queue.get()
+        if isinstance(item, bytes):
+            self._slots.release()
+            return item
+        self._finished = True
+        if item is None:
+            raise StopAsyncIteration
+        raise item
+
+    def close(self) -> None:
+        self._finished = True
+        self._stop.set()
+        self._slots.release()  # wake the writer if it waits for room
+
+    # -- the worker thread ---------------------------------------------------------------
+
+    def _produce(
+        self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[bytes | BaseException | None]
+    ) -> None:
+        buffer = bytearray()
+
+        def send(item: bytes | BaseException | None) -> None:
+            if isinstance(item, bytes):
+                while not self._slots.acquire(timeout=0.5):
+                    if self._stop.is_set() or loop.is_closed():
+                        raise _Stop
+            if self._stop.is_set():
+                raise _Stop
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the loop is closed
+                raise _Stop from None
+
+        class Writer(io.RawIOBase):
+            def writable(self) -> bool:
+                return True
+
+            def write(self, data: Any) -> int:
+                buffer.extend(data)
+                if len(buffer) >= CHUNK:
+                    send(bytes(buffer))
+                    buffer.clear()
+                return len(data)
+
+        try:
+            with tarfile.open(fileobj=Writer(), mode="w|", format=tarfile.PAX_FORMAT) as tar:
+                for path, name in self._members():
+                    self._add(tar, path, name, self._keep_owners)
+            if buffer:
+                send(bytes(buffer))
+            send(None)
+        except _Stop:
+            pass
+        except OSError as exc:
+            self.error = InvalidArgument(
+                f"cannot tar {self._root}: {exc.strerror or exc} "
+                f"({exc.filename or ''})"
+            )
+            with contextlib.suppress(_Stop):
+                send(self.error)
+        except BaseException as exc:  # pragma: no cover - a bug: report it, do not hang
+            with contextlib.suppress(_Stop):
+                send(exc)
+
+    @staticmethod
+    def _add(tar: tarfile.TarFile, path: Path, name: str, keep_owners: bool) -> None:
+        info = tar.gettarinfo(str(path), arcname=name)
+        if info is None:  # a socket: nothing a container could use
+            return
+        if not keep_owners:
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+        if info.isreg():
+            with open(path, "rb") as f:
+                tar.addfile(info, f)
+        else:
+            tar.addfile(info)
 
 
-def upload_body(source: UploadSource, what: str) -> Body:
-    """Turn what the user gave into a request body (bytes, or an async iterable streamed).
+def upload_body(source: Any, what: str) -> tuple[Body, Upload | None]:
+    """Turn an :data:`UploadSource` into a request body, and the resource to close after.
 
     Raises:
-        InvalidArgument: ``source`` is none of the accepted kinds (a path is refused: say
-            whether it is a tarball to open or a directory to pack).
+        InvalidArgument: ``source`` is none of the accepted kinds (a ``str`` is refused as
+            ambiguous), or a path is not a file.
     """
-    if isinstance(source, bytes):
-        return source
-    if isinstance(source, (bytearray, memoryview)):
-        return bytes(source)
-    if isinstance(source, (str, os.PathLike)):
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), None
+    if isinstance(source, os.PathLike):
+        path = Path(source)
+        if not path.is_file():
+            raise InvalidArgument(f"{what}: {path} is not a file")
+        upload = FileChunks(path=path)
+        return upload, upload
+    if isinstance(source, str):
         raise InvalidArgument(
-            f"{what}: got the path {os.fspath(source)!r}; pass an open binary file "
-            "(open(path, 'rb')), bytes or an async iterable of bytes"
+            f"{what}: a str is ambiguous; pass bytes, a binary file, an async iterable of "
+            "bytes, or pathlib.Path(...) for a file"
         )
     if isinstance(source, AsyncIterable):
-        return source
-    if hasattr(source, "read"):
-        return iter_file(source)
+        return source, None
+    if callable(getattr(source, "read", None)):
+        upload = FileChunks(file=source)
+        return upload, upload
     raise InvalidArgument(
-        f"{what}: expected bytes, a binary file object or an async iterable of bytes, "
+        f"{what} must be bytes, a binary file object, an async iterable of bytes or a path, "
         f"not {type(source).__name__}"
     )
 
 
-class _QueueWriter(io.RawIOBase):
-    """The file ``tarfile`` writes to: hands CHUNK-sized pieces to the loop."""
+def tree_members(src: Path, name: str) -> Callable[[], Iterator[tuple[Path, str]]]:
+    """The members of a tar of ``src`` (a file, a link or a directory and all under it, links
+    not followed) named ``name`` at the top, for :class:`DirectoryTar`."""
 
-    def __init__(self, out: queue.Queue[bytes | BaseException | None], gone: threading.Event):
-        self._out = out
-        self._gone = gone
-        self._buf = bytearray()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self._buf += data
-        while len(self._buf) >= CHUNK:
-            self._put(bytes(self._buf[:CHUNK]))
-            del self._buf[:CHUNK]
-        return len(data)
-
-    def _put(self, item: bytes | BaseException | None) -> None:
-        while True:
-            if self._gone.is_set():
-                raise _Stop
-            try:
-                self._out.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def finish(self, error: BaseException | None = None) -> None:
-        if error is None and self._buf:
-            self._put(bytes(self._buf))
-            self._buf.clear()
-        self._put(error)
-
-
-async def tar_paths(
-    entries: list[tuple[Path, str]],
-    *,
-    exclude: Callable[[str], bool] | None = None,
-) -> AsyncIterator[bytes]:
-    """A tar archive of local files and directories, produced as it is read.
-
-    Args:
-        entries: ``(local path, name in the archive)`` pairs; directories are added
-            recursively.
-        exclude: called with each archive name (``a/b/c``); ``True`` leaves it out (and, for
-            a directory, what is under it).
-
-    Raises:
-        InvalidArgument: a path does not exist.
-    """
-    missing = [p for p, _ in entries if not await asyncio.to_thread(os.path.lexists, p)]
-    if missing:
-        raise InvalidArgument(f"{missing[0]} does not exist")
-    out: queue.Queue[bytes | BaseException | None] = queue.Queue(_DEPTH)
-    gone = threading.Event()
-    writer = _QueueWriter(out, gone)
-
-    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
-        if exclude is not None and exclude(info.name):
-            return None
-        return info
-
-    def produce() -> None:
-        try:
-            with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-                for path, name in entries:
-                    tar.add(str(path), arcname=name, recursive=True, filter=keep)
-        except _Stop:
+    def members() -> Iterator[tuple[Path, str]]:
+        yield src, name
+        if src.is_symlink() or not src.is_dir():
             return
-        except BaseException as exc:  # reported to the consumer, in its task
-            with contextlib.suppress(_Stop):
-                writer.finish(exc)
-            return
-        with contextlib.suppress(_Stop):
-            writer.finish()
+        for current, dirs, files in os.walk(src):
+            base = os.path.relpath(current, src).replace(os.sep, "/")
+            prefix = name + "/" if base == "." else f"{name}/{base}/"
+            dirs.sort()
+            for d in dirs:
+                yield Path(current, d), prefix + d
+            dirs[:] = [d for d in dirs if not Path(current, d).is_symlink()]
+            for f in sorted(files):
+                yield Path(current, f), prefix + f
 
-    thread = threading.Thread(target=produce, name="aiodockersock-tar", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = await asyncio.to_thread(out.get)
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        gone.set()
-        await asyncio.to_thread(thread.join)
+    return members
 
 
 class _QueueReader(io.RawIOBase):
@@ -211,7 +335,7 @@ async def extract_tar(chunks: AsyncIterable[bytes], dest: Path) -> None:
     Raises:
         InvalidArgument: a member would be written outside ``dest``.
     """
-    feed: queue.Queue[bytes | None] = queue.Queue(_DEPTH)
+    feed: queue.Queue[bytes | None] = queue.Queue(_AHEAD)
     reader = io.BufferedReader(_QueueReader(feed), CHUNK)
 
     def consume() -> None:

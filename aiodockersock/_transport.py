@@ -16,7 +16,7 @@ import asyncio
 import enum
 import errno
 import re
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from typing import Any, Final, TypeVar, Union
 from urllib.parse import quote
 
@@ -32,6 +32,7 @@ from ._exceptions import (
     DecodeError,
     DockerConnectionError,
     DockerTimeoutError,
+    Forbidden,
     InvalidArgument,
     NotFound,
     ServerError,
@@ -66,7 +67,9 @@ _USER_AGENT: Final = "aiodockersock"
 Body = Union[bytes, AsyncIterable[bytes]]  # noqa: UP007 (runtime alias)
 
 #: A query parameter value (see :func:`encode_query`).
-QueryValue = Union[str, int, float, bool, None, Mapping[str, Any]]  # noqa: UP007 (runtime alias)
+QueryValue = Union[  # noqa: UP007 (runtime alias)
+    str, int, float, bool, None, Mapping[str, Any], Sequence[str]
+]
 
 
 class Default(enum.Enum):
@@ -80,6 +83,7 @@ DEFAULT: Final = Default.token
 
 _STATUS_ERRORS: Final[dict[int, type[APIError]]] = {
     400: BadRequest,
+    403: Forbidden,
     404: NotFound,
     409: Conflict,
 }
@@ -165,14 +169,19 @@ def _filters_json(key: str, filters: Mapping[str, Any]) -> str:
 
 def encode_query(params: Mapping[str, QueryValue] | None) -> str:
     """Encode query parameters; ``None`` values are left out, booleans become ``1``/``0``,
-    mappings (``filters``) become the Engine's JSON filter form."""
+    mappings (``filters``) become the Engine's JSON filter form, and a list or tuple repeats
+    its key once per item (``names=a&names=b``)."""
     if not params:
         return ""
-    parts = [
-        f"{quote(key, safe='')}={quote(_query_text(key, value), safe='')}"
-        for key, value in params.items()
-        if value is not None
-    ]
+    parts = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        name = quote(key, safe="")
+        if isinstance(value, (list, tuple)):
+            parts += [f"{name}={quote(_query_text(key, item), safe='')}" for item in value]
+        else:
+            parts.append(f"{name}={quote(_query_text(key, value), safe='')}")
     return "?" + "&".join(parts) if parts else ""
 
 
@@ -455,6 +464,21 @@ class Transport:
         if cls is None:
             cls = ServerError if status >= 500 else APIError
         raise cls(status, message, method=method, path=path)
+
+    # For _hijack.py, which speaks HTTP/1.1 on its own sockets: the same error table and
+    # connection-error messages, and the same timeouts.
+    raise_for_status = _raise_for_status
+    connection_error = _connection_error
+
+    @property
+    def connect_timeout(self) -> float:
+        """Seconds to wait for a connection to the daemon."""
+        return self._connect_timeout
+
+    @property
+    def request_timeout(self) -> float | None:
+        """The default total timeout of an ordinary request (``None``: none)."""
+        return self._timeout.total
 
     async def request(
         self,

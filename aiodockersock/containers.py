@@ -17,15 +17,17 @@ from ._bodies import ArchiveStream, ByteStream, JSONStream, LogStream, decode_pa
 from ._exceptions import (
     BadRequest,
     ContainerError,
+    DockerError,
     EventsLost,
     InvalidArgument,
     NotFound,
     ServerError,
     WaitTimeout,
 )
+from ._hijack import AttachStream, attach_container
 from ._streams import EventStream, ReconnectPolicy
-from ._tar import UploadSource, extract_tar, tar_paths, upload_body
-from ._transport import DEFAULT, QueryValue, StreamResponse, Transport, parse_version
+from ._tar import DirectoryTar, Upload, UploadSource, extract_tar, tree_members, upload_body
+from ._transport import DEFAULT, Body, QueryValue, StreamResponse, Transport, parse_version
 from ._watch import ContainerWatch
 from .events import event_stream
 from .models.containers import (
@@ -607,8 +609,9 @@ class Containers:
         Args:
             container: the container's id or name.
             path: an existing directory in the container to extract into.
-            data: the tar (plain, gzip, bzip2 or xz): bytes, a binary file object or an async
-                iterable of bytes — files and iterables are streamed, not read into memory.
+            data: the tar (plain, gzip, bzip2 or xz): bytes, a binary file object, a
+                ``pathlib.Path`` of a file or an async iterable of bytes — all but bytes are
+                streamed, not read into memory.
             no_overwrite_dir_non_dir: refuse to replace a directory with a file or back.
             copy_uid_gid: give the files the archive's owners instead of root.
 
@@ -618,30 +621,39 @@ class Containers:
                 raised as ``BadRequest`` too), or the data is not a tar archive.
             APIError: 403 when the target is read-only.
         """
+        body, upload = upload_body(data, "put_archive")
+        await self._put_archive(container, path, body, upload, no_overwrite_dir_non_dir,
+                                copy_uid_gid)
+
+    async def _put_archive(
+        self, container: str, path: str, body: Body, upload: Upload | None,
+        no_overwrite: bool, copy_ids: bool,
+    ) -> None:
         try:
-            await self._put_archive(container, path, data, no_overwrite_dir_non_dir,
-                                    copy_uid_gid)
+            await self._t.request(
+                "PUT",
+                self._t.path("/containers/{}/archive", _name(container)),
+                query={
+                    "path": path,
+                    "noOverwriteDirNonDir": no_overwrite or None,
+                    "copyUIDGID": copy_ids or None,
+                },
+                data=body,
+                headers={"Content-Type": "application/x-tar"},
+                timeout=None,
+            )
         except ServerError as exc:
             if "not a directory" not in exc.message:
                 raise
             # Docker < 23 answers 500 here; newer engines 400: one error class for both
             raise BadRequest(exc.status, exc.message, method=exc.method, path=exc.path) from None
-
-    async def _put_archive(
-        self, container: str, path: str, data: UploadSource, no_overwrite: bool, copy_ids: bool
-    ) -> None:
-        await self._t.request(
-            "PUT",
-            self._t.path("/containers/{}/archive", _name(container)),
-            query={
-                "path": path,
-                "noOverwriteDirNonDir": no_overwrite or None,
-                "copyUIDGID": copy_ids or None,
-            },
-            data=upload_body(data, "put_archive"),
-            headers={"Content-Type": "application/x-tar"},
-            timeout=None,
-        )
+        except DockerError:
+            if upload is not None and upload.error is not None:
+                raise upload.error from None  # the local side failed (an unreadable file…)
+            raise
+        finally:
+            if upload is not None:
+                upload.close()
 
     async def copy_to(
         self, container: str, src: str | os.PathLike[str], dest: str, *, copy_uid_gid: bool = False
@@ -668,9 +680,8 @@ class Containers:
         if not await asyncio.to_thread(local.exists):
             raise InvalidArgument(f"cannot copy {str(src)!r} into the container: it does not exist")
         name = (await asyncio.to_thread(local.resolve)).name or "."
-        await self.put_archive(
-            container, dest, tar_paths([(local, name)]), copy_uid_gid=copy_uid_gid
-        )
+        tar = DirectoryTar(local, tree_members(local, name), keep_owners=copy_uid_gid)
+        await self._put_archive(container, dest, tar, tar, False, copy_uid_gid)
 
     async def copy_from(
         self, container: str, src: str, dest: str | os.PathLike[str]
@@ -844,6 +855,49 @@ class Containers:
                         )
                     break
                 info = await self.inspect(cid or container)
+
+    def attach(
+        self,
+        container: str,
+        *,
+        stdin: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        stream: bool = True,
+        logs: bool = False,
+        detach_keys: str | None = None,
+    ) -> AttachStream:
+        """Attach to a container's standard streams; the stream connects on first use.
+
+        ``POST /containers/{id}/attach`` (hijacked: the connection becomes the container's
+        stdio), and on API 1.41 ``GET /containers/{id}/json`` to learn whether it has a TTY.
+
+        Use ``async with docker.containers.attach(cid, stdin=True) as stream:``, iterate it
+        for output and ``write()`` to it; ``detach()`` leaves the container running. Attaching
+        to a container that is not running yet waits for it to start (enter the ``async with``
+        before ``containers.start()`` to see all of its output, as ``docker start -a`` does).
+
+        Args:
+            container: the container's id or name.
+            stdin: attach standard input (the container needs ``OpenStdin``).
+            stdout: receive standard output.
+            stderr: receive standard error.
+            stream: receive output from now on.
+            logs: first replay the output written so far.
+            detach_keys: the key sequence that detaches from a TTY container
+                (``"ctrl-p,ctrl-q"`` when omitted); :meth:`AttachStream.detach` sends it.
+
+        Returns:
+            An :class:`AttachStream` (not yet connected).
+
+        Raises:
+            NotFound: no such container (when the stream opens).
+            InvalidArgument: malformed ``detach_keys`` (at once).
+        """
+        return attach_container(
+            self._t, _name(container), stdin=stdin, stdout=stdout, stderr=stderr,
+            stream=stream, logs=logs, detach_keys=detach_keys,
+        )
 
     def watch(
         self,

@@ -66,6 +66,7 @@ __all__ = [
     "KNOWN_ENGINES",
     "PODMAN",
     "REGISTRY",
+    "REGISTRY_AUTH",
     "TEST_IMAGE",
     "Engine",
     "EngineError",
@@ -75,6 +76,7 @@ __all__ = [
     "build_test_image",
     "engine_info",
     "ensure_installed",
+    "htpasswd_line",
     "main",
     "start_engine",
     "start_registry",
@@ -97,6 +99,10 @@ SUITE_ENGINES: Mapping[str, str] = {"26.1": "trixie", "28.5": "sid"}
 PODMAN = "podman"
 #: Pseudo-engine name accepted by :func:`ensure_installed` for ``docker-registry``.
 REGISTRY = "registry"
+#: Pseudo-engine name for a registry with basic auth: ``docker-registry`` plus ``htpasswd``
+#: (package ``apache2-utils``), which writes the bcrypt password file offline.
+REGISTRY_AUTH = "registry-auth"
+_PSEUDO_ENGINES: tuple[str, ...] = (REGISTRY, REGISTRY_AUTH)
 DOCKER_ENGINES: tuple[str, ...] = (SYSTEM_ENGINE, *SUITE_ENGINES)
 KNOWN_ENGINES: tuple[str, ...] = (*DOCKER_ENGINES, PODMAN)
 
@@ -661,8 +667,11 @@ def _missing_packages(versions: Sequence[str]) -> list[str]:
         packages.append("busybox-static")
     if PODMAN in versions and not shutil.which("podman", path=_SEARCH_PATH):
         packages.append("podman")
-    if REGISTRY in versions and not shutil.which("docker-registry", path=_SEARCH_PATH):
+    registries = {REGISTRY, REGISTRY_AUTH} & set(versions)
+    if registries and not shutil.which("docker-registry", path=_SEARCH_PATH):
         packages.append("docker-registry")
+    if REGISTRY_AUTH in versions and not shutil.which("htpasswd", path=_SEARCH_PATH):
+        packages.append("apache2-utils")
     return packages
 
 
@@ -670,15 +679,15 @@ def ensure_installed(versions: Sequence[str]) -> None:
     """Make sure the engines named in ``versions`` (and busybox-static) are installed.
 
     ``versions`` holds labels from :data:`KNOWN_ENGINES` (``"20.10"``, ``"26.1"``,
-    ``"28.5"``, ``"podman"``) or :data:`REGISTRY`.  Idempotent and quick when all is
-    present.  As root it installs what is missing; otherwise it raises
+    ``"28.5"``, ``"podman"``), :data:`REGISTRY` or :data:`REGISTRY_AUTH`.  Idempotent and
+    quick when all is present.  As root it installs what is missing; otherwise it raises
     :class:`EngineUnavailable` naming the command to run.
     """
     versions = list(versions)
     for v in versions:
-        if v not in KNOWN_ENGINES and v != REGISTRY:
+        if v not in KNOWN_ENGINES and v not in _PSEUDO_ENGINES:
             raise ValueError(
-                f"unknown engine {v!r}; known: {', '.join((*KNOWN_ENGINES, REGISTRY))}"
+                f"unknown engine {v!r}; known: {', '.join((*KNOWN_ENGINES, *_PSEUDO_ENGINES))}"
             )
     packages = _missing_packages(versions)
     suites = [v for v in versions if v in SUITE_ENGINES and _read_cached(v) is None]
@@ -1197,17 +1206,48 @@ class Registry:
 
     Attributes: ``address`` (``127.0.0.1:PORT``, usable as an image name prefix; Docker
     treats 127.0.0.0/8 registries as insecure so no daemon setup is needed),
-    ``workdir``, ``pid``.
+    ``workdir``, ``pid``, ``username`` (``None`` unless basic auth is on).
+
+    With ``username`` and ``password`` the registry requires HTTP basic auth (distribution's
+    ``htpasswd`` backend; the bcrypt file is written by :func:`htpasswd_line`).
     """
 
-    def __init__(self, workdir: Path, port: int = 0) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int = 0,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
         """Prepare a registry in ``workdir`` on ``port`` (0 picks a free one)."""
+        if (username is None) != (password is None):
+            raise ValueError("basic auth needs both a username and a password")
         self.workdir = Path(os.path.abspath(workdir))
         self.port = port or _free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.log_path = self.workdir / "registry.log"
         self.pid = 0
+        self.username = username
+        self._password = password
         self._proc: subprocess.Popen[bytes] | None = None
+
+    def __repr__(self) -> str:
+        """Describe the registry (never its password)."""
+        auth = f" basic-auth user={self.username!r}" if self.username else ""
+        return f"<Registry {self.address}{auth} pid={self.pid}>"
+
+    def _auth_config(self) -> str:
+        """Write the htpasswd file if basic auth is on; return the config's ``auth:`` part."""
+        if self.username is None or self._password is None:
+            return ""
+        htpasswd = self.workdir / "htpasswd"
+        htpasswd.write_text(htpasswd_line(self.username, self._password) + "\n")
+        htpasswd.chmod(0o600)
+        return (
+            "auth:\n  htpasswd:\n    realm: aiodockersock-test\n"
+            f"    path: {htpasswd}\n"
+        )
 
     def start(self, timeout: float = 30.0) -> None:
         """Launch the registry and wait until ``GET /v2/`` answers."""
@@ -1224,7 +1264,7 @@ class Registry:
             "storage:\n"
             f"  filesystem:\n    rootdirectory: {self.workdir}/registry-data\n"
             "  delete:\n    enabled: true\n"
-            f"http:\n  addr: {self.address}\n"
+            f"http:\n  addr: {self.address}\n" + self._auth_config()
         )
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
@@ -1243,7 +1283,8 @@ class Registry:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
                 conn.request("GET", "/v2/")
-                if conn.getresponse().status == 200:
+                # 401: up, and asking for the credentials basic auth needs
+                if conn.getresponse().status in (200, 401):
                     return
             except OSError:
                 pass
@@ -1275,11 +1316,39 @@ class Registry:
         self.stop()
 
 
-def start_registry(workdir: Path, port: int = 0) -> Registry:
+def start_registry(
+    workdir: Path,
+    port: int = 0,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+) -> Registry:
     """Start a private ``docker-registry`` in ``workdir``; see :class:`Registry`."""
-    registry = Registry(workdir, port)
+    registry = Registry(workdir, port, username=username, password=password)
     registry.start()
     return registry
+
+
+def htpasswd_line(username: str, password: str, cost: int = 5) -> str:
+    """Return ``username:<bcrypt hash>``, the htpasswd line distribution's registry accepts.
+
+    Uses ``htpasswd -B`` (package ``apache2-utils``, see :data:`REGISTRY_AUTH`), with the
+    password on stdin so it never shows in a process listing.  Works offline.
+    """
+    binary = shutil.which("htpasswd", path=_SEARCH_PATH)
+    if binary is None:
+        raise EngineUnavailable("htpasswd missing; run: sudo apt-get install -y apache2-utils")
+    result = subprocess.run(
+        [binary, "-n", "-i", "-B", "-C", str(cost), username],
+        input=password,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    line = result.stdout.strip()
+    if result.returncode != 0 or not line.startswith(f"{username}:$2"):
+        raise EngineError(f"htpasswd -B failed ({result.returncode}): {result.stderr.strip()}")
+    return line
 
 
 # --------------------------------------------------------------------------
@@ -1301,7 +1370,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_install.add_argument(
         "--engines",
         default=",".join(DOCKER_ENGINES),
-        help=f"comma-separated: {', '.join((*KNOWN_ENGINES, REGISTRY))} (default: %(default)s)",
+        help=f"comma-separated: {', '.join((*KNOWN_ENGINES, *_PSEUDO_ENGINES))} "
+        "(default: %(default)s)",
     )
     p_start = sub.add_parser(
         "start", help="start a private engine, build the test image, print DOCKER_HOST"
@@ -1321,8 +1391,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             started = time.monotonic()
             ensure_installed(engines)
             for label in engines:
-                if label == REGISTRY:
-                    print(f"{label}: {shutil.which('docker-registry')}")
+                if label in _PSEUDO_ENGINES:
+                    print(f"{label}: {shutil.which('docker-registry', path=_SEARCH_PATH)}")
                     continue
                 info = engine_info(label)
                 if info["kind"] == "dockerd":

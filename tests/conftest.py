@@ -211,3 +211,55 @@ async def make_container(docker: Docker) -> AsyncIterator[ContainerFactory]:
     for cid in created:
         with contextlib.suppress(NotFound):
             await docker.containers.remove(cid, force=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registries (images tests): Debian's docker-registry on 127.0.0.1, plain and with basic auth
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RegistryHandle:
+    """A private registry the engines push to and pull from (``address`` = ``127.0.0.1:PORT``;
+    engines treat 127.0.0.0/8 registries as insecure, so plain HTTP needs no daemon setup)."""
+
+    address: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    managed: Any = field(default=None, repr=False)
+
+
+def _start_registry(kind: str, **auth: str) -> RegistryHandle:
+    try:
+        script = sys.modules.get("test_engine") or _load_engine_script()
+        script.ensure_installed([kind])  # as root it installs; otherwise names the command
+        workdir = Path(tempfile.mkdtemp(prefix=f"ads-{kind}-", dir="/tmp"))
+        managed = script.start_registry(workdir, **auth)
+    except Exception as exc:  # the script's own errors name what failed
+        why = f"{type(exc).__name__}: {exc}"
+    else:
+        return RegistryHandle(managed.address, auth.get("username"), auth.get("password"),
+                              managed)
+    if IN_CI:
+        pytest.fail(f"CI=true and the test {kind} is unavailable: {why}", pytrace=False)
+    pytest.skip(f"no test {kind}: {why}")
+
+
+@pytest.fixture(scope="session")
+def registry() -> Iterator[RegistryHandle]:
+    """A plain-HTTP registry without auth, for the whole session."""
+    handle = _start_registry("registry")
+    yield handle
+    handle.managed.stop()
+    shutil.rmtree(handle.managed.workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def auth_registry() -> Iterator[RegistryHandle]:
+    """A registry requiring HTTP basic auth (htpasswd, bcrypt); a random password."""
+    handle = _start_registry(
+        "registry-auth", username="ads-user", password=f"pw-{secrets.token_urlsafe(12)}"
+    )
+    yield handle
+    handle.managed.stop()
+    shutil.rmtree(handle.managed.workdir, ignore_errors=True)

@@ -359,7 +359,9 @@ async def test_followed_logs_arrive_as_written_and_end_when_it_stops(
 async def test_followed_log_lines_join_split_writes_and_keep_timestamps(
     docker: Docker, make_container: ContainerFactory
 ) -> None:
-    script = "printf 'par'; sleep 0.3; printf 'tial caf\303'; sleep 0.3; printf '\251\nnext\n'"
+    # (a character split across writes is covered by test_bodies: dockerd's json-file driver
+    # itself mangles a write that ends inside a UTF-8 character)
+    script = "printf 'par'; sleep 0.3; printf 'tial caf\\303\\251'; sleep 0.3; printf '\\nnext\\n'"
     cid = await make_container(["sh", "-c", script])
     await docker.containers.start(cid)
     lines = [line async for line in docker.containers.logs(cid, follow=True).lines()]
@@ -515,7 +517,7 @@ async def test_archive_errors_say_what_was_wrong(
         await docker.containers.put_archive(cid, "/nowhere", _tar_of({"x": b"x"}))
     with pytest.raises(BadRequest, match="not a directory"):  # 20.10 says it with a 500
         await docker.containers.put_archive(cid, "/bin/busybox", _tar_of({"x": b"x"}))
-    with pytest.raises(InvalidArgument, match="open binary file"):
+    with pytest.raises(InvalidArgument, match=r"pathlib\.Path"):
         await docker.containers.put_archive(cid, "/tmp", "/some/local.tar")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument, match="does not exist"):
         await docker.containers.copy_to(cid, "/no/such/local/path", "/tmp")

@@ -34,9 +34,13 @@ def test_public_coroutines_name_their_endpoint() -> None:
     from aiodockersock._client import Docker
     from aiodockersock.containers import Containers
     from aiodockersock.events import Events
+    from aiodockersock.execs import Execs
+    from aiodockersock.images import Images
+    from aiodockersock.networks import Networks
     from aiodockersock.system import System
+    from aiodockersock.volumes import Volumes
 
-    for cls in (Docker, Containers, System, Events):
+    for cls in (Docker, Containers, System, Events, Execs, Images, Networks, Volumes):
         for name, member in inspect.getmembers(cls):
             if name.startswith("_") and name != "__call__":
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import tarfile
 import threading
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aiodockersock import InvalidArgument
-from aiodockersock._tar import CHUNK, extract_tar, tar_paths, upload_body
+from aiodockersock._tar import CHUNK, DirectoryTar, extract_tar, tree_members, upload_body
 
 
 async def chunks_of(data: bytes, size: int = 777) -> AsyncIterator[bytes]:
@@ -42,29 +43,37 @@ async def test_pack_then_extract_round_trips_a_tree(tmp_path: Path) -> None:
     (src / "d" / "e").mkdir(parents=True)
     (src / "d" / "e" / "f.txt").write_text("deep")
     (src / "big").write_bytes(b"\x00\x01" * (CHUNK + 123))  # spans several chunks
-    (src / "skip.log").write_text("left out")
-    blobs = [b async for b in tar_paths([(src, "root")], exclude=lambda n: n.endswith(".log"))]
-    assert len(blobs) > 2 and all(len(b) <= CHUNK for b in blobs)
+    (src / "link").symlink_to("d")  # kept as a link, not followed
+    blobs = [b async for b in DirectoryTar(src, tree_members(src, "root"))]
+    assert len(blobs) > 2 and max(len(b) for b in blobs) < 2 * CHUNK  # streamed in pieces
     await extract_tar(chunks_of(b"".join(blobs)), tmp_path / "out")
     out = tmp_path / "out" / "root"
     assert (out / "d" / "e" / "f.txt").read_text() == "deep"
     assert (out / "big").read_bytes() == (src / "big").read_bytes()
-    assert not (out / "skip.log").exists()
+    assert (out / "link").is_symlink() and (out / "link" / "e" / "f.txt").exists()
+    with tarfile.open(fileobj=io.BytesIO(b"".join(blobs))) as tar:
+        owners = {(m.uid, m.gid, m.uname) for m in tar.getmembers()}
+    assert owners == {(0, 0, "")}  # made root's unless asked to keep them
 
 
 async def test_a_consumer_that_stops_early_stops_the_packing_thread(tmp_path: Path) -> None:
     (tmp_path / "big").write_bytes(b"x" * (20 * CHUNK))
-    before = {t.name for t in threading.enumerate()}
-    stream = tar_paths([(tmp_path / "big", "big")])
-    first = await stream.__anext__()
+    tar = DirectoryTar(tmp_path, tree_members(tmp_path / "big", "big"))
+    first = await tar.__anext__()
     assert first
-    await stream.aclose()
-    assert "aiodockersock-tar" not in {t.name for t in threading.enumerate()} - before
+    tar.close()
+    for _ in range(100):
+        if "aiodockersock-tar" not in {t.name for t in threading.enumerate()}:
+            break
+        await asyncio.sleep(0.05)
+    assert "aiodockersock-tar" not in {t.name for t in threading.enumerate()}
 
 
-async def test_a_missing_path_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
-    with pytest.raises(InvalidArgument, match="does not exist"):
-        async for _ in tar_paths([(tmp_path / "nope", "nope")]):
+async def test_an_unreadable_file_is_reported_not_hung(tmp_path: Path) -> None:
+    (tmp_path / "gone").write_text("x")
+    tar = DirectoryTar(tmp_path, lambda: iter([(tmp_path / "missing", "missing")]))
+    with pytest.raises(InvalidArgument, match="missing"):
+        async for _ in tar:
             pass
 
 
@@ -91,15 +100,20 @@ async def test_untrusted_archives_cannot_write_outside_the_destination(
     assert not any(p.exists() for p in outside)
 
 
-async def test_upload_body_accepts_bytes_files_and_iterables(tmp_path: Path) -> None:
-    assert upload_body(bytearray(b"ab"), "x") == b"ab"
+async def test_upload_body_accepts_bytes_files_paths_and_iterables(tmp_path: Path) -> None:
+    assert upload_body(bytearray(b"ab"), "x") == (b"ab", None)
     path = tmp_path / "f"
     path.write_bytes(b"y" * (CHUNK + 5))
     with path.open("rb") as f:
-        body = upload_body(f, "x")
-        assert not isinstance(body, bytes)
+        body, upload = upload_body(f, "x")
+        assert upload is body and not isinstance(body, bytes)
         assert b"".join([c async for c in body]) == b"y" * (CHUNK + 5)
-    with pytest.raises(InvalidArgument, match="binary file"):
-        upload_body(str(path), "load")  # type: ignore[arg-type]
+        assert not f.closed  # the caller's file stays the caller's
+    body, upload = upload_body(path, "x")
+    assert b"".join([c async for c in body]) == b"y" * (CHUNK + 5)  # type: ignore[union-attr]
+    with pytest.raises(InvalidArgument, match="ambiguous"):
+        upload_body(str(path), "load")
+    with pytest.raises(InvalidArgument, match="not a file"):
+        upload_body(tmp_path, "load")
     with pytest.raises(InvalidArgument, match="not int"):
-        upload_body(5, "load")  # type: ignore[arg-type]
+        upload_body(5, "load")

@@ -75,6 +75,9 @@ def test_query_encoding() -> None:
     )
     assert encode_query({"skip": None}) == ""
     assert encode_query(None) == ""
+    # a list repeats its key (images/get?names=…&names=…, build's several t=…)
+    assert encode_query({"names": ["a/b:1", "c"], "q": "x"}) == "?names=a%2Fb%3A1&names=c&q=x"
+    assert encode_query({"t": []}) == ""
 
 
 def test_filters_are_not_mutated_and_bad_values_are_refused() -> None:

@@ -1,10 +1,25 @@
-"""Image structs (the ``ImageSummary`` definition of API 1.41 and 1.56)."""
+"""Image structs (the ``ImageSummary``, ``ImageInspect``, ``ImageHistoryResponseItem``,
+``ImageDeleteResponseItem`` definitions and the prune and search responses of API 1.41 and
+1.56), plus :class:`PushResult`, the client's summary of a finished push."""
 
 from __future__ import annotations
 
-from ._base import Model
+import msgspec
 
-__all__ = ["ImageSummary"]
+from ._base import Model
+from .containers import ContainerConfig, DriverData
+
+__all__ = [
+    "HistoryResponseItem",
+    "ImageDeleteResponseItem",
+    "ImageInspect",
+    "ImageMetadata",
+    "ImagePruneResponse",
+    "ImageRootFS",
+    "ImageSearchResponseItem",
+    "ImageSummary",
+    "PushResult",
+]
 
 
 class ImageSummary(Model, frozen=True):
@@ -27,3 +42,114 @@ class ImageSummary(Model, frozen=True):
     labels: dict[str, str] | None = None
     # -1 when not computed.
     containers: int | None = None
+
+
+class ImageRootFS(Model, frozen=True):
+    """``RootFS`` of GET /images/{name}/json: the image's layers, bottom first."""
+
+    # "layers".
+    type: str | None = None
+    # The layers' content digests (diff ids, "sha256:…"), not the registry's blob digests.
+    layers: list[str] | None = None
+
+
+class ImageMetadata(Model, frozen=True):
+    """``Metadata`` of GET /images/{name}/json: local facts, not part of the image itself."""
+
+    # RFC 3339 with nanoseconds; only set once the image was tagged locally.
+    last_tag_time: str | None = None
+
+
+class ImageInspect(Model, frozen=True):
+    """The response of GET /images/{name}/json.
+
+    ``Descriptor``, ``Manifests`` and ``Identity`` (not in API 1.41; OCI descriptors and
+    signature data of the containerd image store) are not modelled.
+    """
+
+    # "sha256:…": the image's content-addressable id.
+    id: str | None = None
+    repo_tags: list[str] | None = None
+    # "name@sha256:…" once pulled from or pushed to a registry.
+    repo_digests: list[str] | None = None
+    # Not in API 1.56; the parent image id for images built locally by the classic builder.
+    parent: str | None = None
+    comment: str | None = None
+    # RFC 3339 with nanoseconds.
+    created: str | None = None
+    # Not in API 1.56: the container the image was committed from, and its config.
+    container: str | None = None
+    container_config: ContainerConfig | None = None
+    docker_version: str | None = None
+    author: str | None = None
+    # The ``ImageConfig`` definition: in API 1.41 the same fields as ``ContainerConfig``,
+    # in 1.56 a subset of them.
+    config: ContainerConfig | None = None
+    architecture: str | None = None
+    variant: str | None = None
+    os: str | None = None
+    os_version: str | None = None
+    size: int | None = None
+    # Not in API 1.56 (it equalled Size); sent by 1.41 daemons.
+    virtual_size: int | None = None
+    graph_driver: DriverData | None = None
+    root_fs: ImageRootFS | None = msgspec.field(default=None, name="RootFS")
+    metadata: ImageMetadata | None = None
+
+
+class HistoryResponseItem(Model, frozen=True):
+    """One layer of GET /images/{name}/history (``ImageHistoryResponseItem``), newest first."""
+
+    # The image id of the layer, or "<missing>" for layers built elsewhere.
+    id: str | None = None
+    # Seconds since the Unix epoch.
+    created: int | None = None
+    # The Dockerfile step that made the layer ("/bin/sh -c #(nop)  CMD [\"sh\"]" …).
+    created_by: str | None = None
+    # The tags of the image whose top layer this is.
+    tags: list[str] | None = None
+    size: int | None = None
+    comment: str | None = None
+
+
+class ImageDeleteResponseItem(Model, frozen=True):
+    """One item of DELETE /images/{name} or of the prune response: an untagged name or a
+    deleted image or layer id (one of the two is set)."""
+
+    untagged: str | None = None
+    deleted: str | None = None
+
+
+class ImagePruneResponse(Model, frozen=True):
+    """The response of POST /images/prune."""
+
+    images_deleted: list[ImageDeleteResponseItem] | None = None
+    # Bytes.
+    space_reclaimed: int | None = None
+
+
+class ImageSearchResponseItem(Model, frozen=True, rename=None):
+    """One result of GET /images/search (the registry's own, lower-case field names)."""
+
+    name: str | None = None
+    description: str | None = None
+    star_count: int | None = None
+    is_official: bool | None = None
+    # Deprecated by Docker Hub; always false there.
+    is_automated: bool | None = None
+
+
+class PushResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What a finished push reports (the ``aux`` message at the end of POST
+    /images/{name}/push; not an Engine API definition).
+
+    Attributes:
+        tag: the tag that was pushed.
+        digest: the manifest digest the registry now holds (``"sha256:…"``): pull
+            ``repository@digest`` to get exactly this image.
+        size: the manifest's size in bytes.
+    """
+
+    tag: str
+    digest: str
+    size: int | None = None

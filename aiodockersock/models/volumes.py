@@ -1,12 +1,20 @@
-"""Volume structs (the ``Volume`` definition of API 1.41 and 1.56)."""
+"""Volume structs (the volume definitions of API 1.41 and 1.56)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ._base import Model
 
-__all__ = ["Volume", "VolumeUsageData"]
+__all__ = [
+    "Volume",
+    "VolumeCreateOptions",
+    "VolumeList",
+    "VolumeListResponse",
+    "VolumePruneResponse",
+    "VolumeUsageData",
+]
 
 
 class VolumeUsageData(Model, frozen=True):
@@ -34,3 +42,52 @@ class Volume(Model, frozen=True):
     scope: str | None = None
     options: dict[str, str] | None = None
     usage_data: VolumeUsageData | None = None
+
+
+class VolumeCreateOptions(Model, frozen=True):
+    """The body of POST /volumes/create (``VolumeCreateRequest`` in API 1.56).
+
+    ``ClusterVolumeSpec`` (not in API 1.41; Swarm cluster volumes) is not modelled.
+    """
+
+    # Generated (64 hex digits) when omitted.
+    name: str | None = None
+    # "local" when omitted.
+    driver: str | None = None
+    driver_opts: dict[str, str] | None = None
+    labels: dict[str, str] | None = None
+
+
+class VolumeListResponse(Model, frozen=True):
+    """The answer to GET /volumes."""
+
+    volumes: list[Volume] | None = None
+    # One per volume driver that could not list its volumes; None when all answered.
+    warnings: list[str] | None = None
+
+
+class VolumePruneResponse(Model, frozen=True):
+    """The answer to POST /volumes/prune."""
+
+    # Names of the removed volumes (None or empty when nothing was removed).
+    volumes_deleted: list[str] | None = None
+    space_reclaimed: int | None = None
+
+
+class VolumeList(list[Volume]):
+    """What ``docker.volumes.list()`` returns: a list of volumes that also carries the
+    daemon's warnings.
+
+    Attributes:
+        warnings: one message per volume driver that failed to list its volumes (the list is
+            then incomplete); empty when every driver answered.
+    """
+
+    __slots__ = ("warnings",)
+
+    def __init__(self, volumes: Iterable[Volume] = (), warnings: Iterable[str] = ()) -> None:
+        super().__init__(volumes)
+        self.warnings: list[str] = list(warnings)
+
+    def __repr__(self) -> str:
+        return f"VolumeList({list.__repr__(self)}, warnings={self.warnings!r})"

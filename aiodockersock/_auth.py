@@ -1,0 +1,379 @@
+"""Registry credentials: :class:`RegistryAuth`, and where to find them.
+
+The daemon takes a registry's credentials in the ``X-Registry-Auth`` request header: the
+JSON of its ``AuthConfig`` (``username``, ``password``, ``serveraddress``, ``identitytoken``,
+``registrytoken``), base64url-encoded. :class:`RegistryAuth` holds them and makes that header;
+its ``repr`` and ``str`` never show the password or a token, and nothing in this package
+prints, logs or puts them in an exception.
+
+Credentials not given by the caller are looked up as the Docker CLI does it, in
+``$DOCKER_CONFIG/config.json`` (default ``~/.docker/config.json``):
+
+- the registry of an image reference is its first path component when that looks like a
+  host (holds ``.`` or ``:``, is ``localhost``, or has upper-case letters), else Docker Hub,
+  whose key in the file is ``https://index.docker.io/v1/``;
+- ``credHelpers[registry]``, else ``credsStore``: the helper program
+  ``docker-credential-<name>`` is run (``get``, the registry on stdin) and its answer used;
+- otherwise (or when the helper has nothing for that registry) the ``auths`` entry: its
+  ``auth`` field (base64 of ``user:password``) or ``username``/``password``, plus
+  ``identitytoken``; an entry is found by its exact key or by the host of a URL key
+  (``https://127.0.0.1:5000/v1/`` matches ``127.0.0.1:5000``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from ._exceptions import InvalidArgument
+
+__all__ = [
+    "DOCKER_HUB",
+    "DOCKER_HUB_CONFIG_KEY",
+    "RegistryAuth",
+    "config_key",
+    "registry_of",
+    "split_reference",
+]
+
+#: The registry host of images without one (``busybox``, ``library/busybox``).
+DOCKER_HUB = "docker.io"
+#: Docker Hub's key in ``config.json`` ``auths`` and for credential helpers.
+DOCKER_HUB_CONFIG_KEY = "https://index.docker.io/v1/"
+_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+_HELPER_TIMEOUT = 30.0
+_HIDDEN = "'***'"
+_JSON = msgspec.json.Decoder(dict[str, Any])
+
+
+class RegistryAuth:
+    """Credentials for one registry, as the daemon takes them (``X-Registry-Auth``).
+
+    ``RegistryAuth("alice", "s3cret")`` for a username and password;
+    ``RegistryAuth(identity_token=...)`` for an OAuth refresh token (what ``docker login``
+    stores for some registries); ``RegistryAuth()`` for explicitly anonymous access (no
+    lookup in ``config.json``). ``repr()`` and ``str()`` show the username and the server,
+    never the password or a token.
+
+    Args:
+        username: the account name.
+        password: its password or access token.
+        server_address: the registry (``"127.0.0.1:5000"``, ``"https://index.docker.io/v1/"``);
+            informational for pulls and pushes, where the image names the registry.
+        identity_token: an identity (refresh) token, used instead of a password.
+        registry_token: a bearer token for the registry itself.
+        email: legacy; ignored by current daemons.
+    """
+
+    __slots__ = (
+        "_identity_token",
+        "_password",
+        "_registry_token",
+        "email",
+        "server_address",
+        "username",
+    )
+
+    def __init__(
+        self,
+        username: str | None = None,
+        password: str | None = None,
+        *,
+        server_address: str | None = None,
+        identity_token: str | None = None,
+        registry_token: str | None = None,
+        email: str | None = None,
+    ) -> None:
+        for name, value in (
+            ("username", username),
+            ("password", password),
+            ("server_address", server_address),
+            ("identity_token", identity_token),
+            ("registry_token", registry_token),
+            ("email", email),
+        ):
+            if value is not None and not isinstance(value, str):
+                raise InvalidArgument(
+                    f"RegistryAuth {name} must be a str, not {type(value).__name__}"
+                )
+        self.username = username
+        self._password = password
+        self.server_address = server_address
+        self._identity_token = identity_token
+        self._registry_token = registry_token
+        self.email = email
+
+    @property
+    def password(self) -> str | None:
+        """The password (kept out of ``repr``/``str``)."""
+        return self._password
+
+    @property
+    def identity_token(self) -> str | None:
+        """The identity token (kept out of ``repr``/``str``)."""
+        return self._identity_token
+
+    @property
+    def registry_token(self) -> str | None:
+        """The registry token (kept out of ``repr``/``str``)."""
+        return self._registry_token
+
+    @property
+    def anonymous(self) -> bool:
+        """Whether no credential at all is set (the header then says ``{}``)."""
+        return not (self.username or self._password or self._identity_token
+                    or self._registry_token)
+
+    def to_json(self) -> dict[str, str]:
+        """The ``AuthConfig`` JSON object the daemon expects (secrets included)."""
+        fields = {
+            "username": self.username,
+            "password": self._password,
+            "serveraddress": self.server_address,
+            "identitytoken": self._identity_token,
+            "registrytoken": self._registry_token,
+            "email": self.email,
+        }
+        return {key: value for key, value in fields.items() if value is not None}
+
+    def header(self) -> str:
+        """The ``X-Registry-Auth`` header value: base64url (with padding) of the JSON."""
+        return base64.urlsafe_b64encode(msgspec.json.encode(self.to_json())).decode("ascii")
+
+    def __repr__(self) -> str:
+        parts = []
+        if self.username is not None:
+            parts.append(f"username={self.username!r}")
+        for name, secret in (
+            ("password", self._password),
+            ("identity_token", self._identity_token),
+            ("registry_token", self._registry_token),
+        ):
+            if secret is not None:
+                parts.append(f"{name}={_HIDDEN}")
+        if self.server_address is not None:
+            parts.append(f"server_address={self.server_address!r}")
+        return f"RegistryAuth({', '.join(parts)})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RegistryAuth):
+            return NotImplemented
+        return self.to_json() == other.to_json()
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.to_json().items())))
+
+    @classmethod
+    def for_image(
+        cls, reference: str, *, config_dir: str | os.PathLike[str] | None = None
+    ) -> RegistryAuth | None:
+        """The credentials ``docker login`` stored for the registry of image ``reference``.
+
+        ``RegistryAuth.for_image("127.0.0.1:5000/team/app:1.0")`` looks up
+        ``127.0.0.1:5000``; ``RegistryAuth.for_image("busybox")`` looks up Docker Hub. See
+        :meth:`from_config`.
+        """
+        return cls.from_config(registry_of(reference), config_dir=config_dir)
+
+    @classmethod
+    def from_config(
+        cls, registry: str, *, config_dir: str | os.PathLike[str] | None = None
+    ) -> RegistryAuth | None:
+        """The credentials ``docker login`` stored for ``registry``.
+
+        Reads ``config.json`` in ``config_dir`` (default: ``$DOCKER_CONFIG``, else
+        ``~/.docker``) and runs a credential helper if the file names one (see the module
+        docstring for the order). Blocks on file reads and the helper: from async code call it
+        through ``asyncio.to_thread``, as ``docker.images`` does.
+
+        Args:
+            registry: the registry's host (``"127.0.0.1:5000"``, ``"docker.io"``) or its key
+                in ``config.json`` (``"https://index.docker.io/v1/"``).
+            config_dir: the directory holding ``config.json``.
+
+        Returns:
+            The credentials, or ``None`` when there are none for that registry (or no file).
+
+        Raises:
+            InvalidArgument: ``config.json`` is not valid JSON, an entry's ``auth`` field is
+                not base64 of ``user:password``, or a credential helper it names cannot be
+                run or fails (the message names the helper, never a secret).
+        """
+        key = config_key(registry)
+        directory = Path(config_dir) if config_dir is not None else _default_config_dir()
+        path = directory / "config.json"
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise InvalidArgument(f"cannot read {path}: {exc.strerror}") from None
+        try:
+            doc = _JSON.decode(raw) if raw.strip() else {}
+        except msgspec.DecodeError:
+            raise InvalidArgument(f"{path} is not valid JSON; fix or remove it") from None
+        helpers = doc.get("credHelpers")
+        helper = helpers.get(key) if isinstance(helpers, dict) else None
+        if not isinstance(helper, str) or not helper:
+            store = doc.get("credsStore")
+            helper = store if isinstance(store, str) and store else None
+        if helper is not None:
+            found = _from_helper(helper, key, path)
+            if found is not None:
+                return found
+        auths = doc.get("auths")
+        if not isinstance(auths, dict):
+            return None
+        entry = auths.get(key)
+        entry_key = key
+        if entry is None:
+            host = _url_host(key)
+            for candidate, value in auths.items():
+                if isinstance(candidate, str) and _same_registry(_url_host(candidate), host):
+                    entry, entry_key = value, candidate
+                    break
+        if not isinstance(entry, dict):
+            return None
+        return _from_entry(entry, entry_key, path)
+
+
+def split_reference(reference: str) -> tuple[str, str | None, str | None]:
+    """Split an image reference into ``(repository, tag, digest)``.
+
+    ``"127.0.0.1:5000/app:1.0"`` → ``("127.0.0.1:5000/app", "1.0", None)``;
+    ``"busybox@sha256:…"`` → ``("busybox", None, "sha256:…")``. The registry's port is not
+    taken for a tag.
+    """
+    name, _, digest = reference.partition("@")
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    tag = None
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1:]
+    return name, tag or None, digest or None
+
+
+def registry_of(reference: str) -> str:
+    """The registry host of an image reference, as the Docker CLI resolves it.
+
+    The first path component is the registry when it holds ``.`` or ``:``, is
+    ``localhost``, or has upper-case letters; otherwise the image is on Docker Hub
+    (``"docker.io"``). ``index.docker.io`` is Docker Hub too.
+    """
+    name = split_reference(reference)[0]
+    first, slash, _ = name.partition("/")
+    if not slash or (
+        not any(c in first for c in ".:") and first != "localhost" and first.lower() == first
+    ):
+        return DOCKER_HUB
+    return DOCKER_HUB if first in _HUB_ALIASES else first
+
+
+def config_key(registry: str) -> str:
+    """The key of ``registry`` in ``config.json``: ``https://index.docker.io/v1/`` for
+    Docker Hub, the host itself for any other registry."""
+    return DOCKER_HUB_CONFIG_KEY if _url_host(registry) in _HUB_ALIASES else registry
+
+
+def _url_host(key: str) -> str:
+    """``https://host:port/v1/`` → ``host:port`` (what the CLI calls ConvertToHostname)."""
+    text = key
+    for scheme in ("http://", "https://"):
+        if text.startswith(scheme):
+            text = text[len(scheme):]
+            break
+    return text.split("/", 1)[0]
+
+
+def _same_registry(a: str, b: str) -> bool:
+    return a == b or (a in _HUB_ALIASES and b in _HUB_ALIASES)
+
+
+def _default_config_dir() -> Path:
+    env = os.environ.get("DOCKER_CONFIG")
+    if env:
+        return Path(env)
+    return Path.home() / ".docker"
+
+
+def _from_entry(entry: dict[str, Any], key: str, path: Path) -> RegistryAuth | None:
+    username = _str(entry.get("username"))
+    password = _str(entry.get("password"))
+    encoded = _str(entry.get("auth"))
+    if encoded:
+        try:
+            decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        user, colon, secret = decoded.partition(":")
+        if not colon:
+            raise InvalidArgument(
+                f"the 'auth' field for {key!r} in {path} is not base64 of 'user:password'; "
+                "run 'docker login' again"
+            )
+        username, password = user, secret
+    auth = RegistryAuth(
+        username or None,
+        password or None,
+        server_address=key,
+        identity_token=_str(entry.get("identitytoken")) or None,
+        registry_token=_str(entry.get("registrytoken")) or None,
+    )
+    return None if auth.anonymous else auth
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _from_helper(helper: str, key: str, path: Path) -> RegistryAuth | None:
+    """Ask ``docker-credential-<helper>`` for ``key``'s credentials."""
+    program = f"docker-credential-{helper}"
+    binary = shutil.which(program)
+    if binary is None:
+        raise InvalidArgument(
+            f"{path} names the credential helper {helper!r} for {key}, but {program} is not "
+            "on PATH; install it, remove the entry, or pass auth=RegistryAuth(...) explicitly"
+        )
+    try:
+        done = subprocess.run(
+            [binary, "get"],
+            input=key.encode(),
+            capture_output=True,
+            timeout=_HELPER_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InvalidArgument(
+            f"the credential helper {program} failed for {key}: {type(exc).__name__}"
+        ) from None
+    if done.returncode != 0:
+        said = done.stdout.decode("utf-8", "replace").strip()
+        if "credentials not found" in said.lower():
+            return None
+        raise InvalidArgument(
+            f"the credential helper {program} failed for {key} (exit {done.returncode}): "
+            f"{said.splitlines()[0][:200] if said else 'no message'}"
+        )
+    try:
+        doc = _JSON.decode(done.stdout)
+    except msgspec.DecodeError:
+        raise InvalidArgument(
+            f"the credential helper {program} answered something other than JSON for {key}"
+        ) from None
+    username = _str(doc.get("Username"))
+    secret = _str(doc.get("Secret"))
+    if not secret:
+        return None
+    if username == "<token>":
+        return RegistryAuth(server_address=key, identity_token=secret)
+    return RegistryAuth(username, secret, server_address=key)

@@ -1,0 +1,712 @@
+"""Hijacked connections: two-way streams to a process's stdin, stdout and stderr.
+
+``POST /containers/{id}/attach`` and ``POST /exec/{id}/start`` answer with an HTTP head and then
+turn the connection into a raw byte pipe in both directions ("hijacking"). aiohttp does not hand
+such a connection over cleanly, so this module opens its own — ``asyncio.open_unix_connection``
+for a unix socket, ``asyncio.open_connection`` with the host's TLS context for TCP — writes the
+HTTP/1.1 request by hand with ``Connection: Upgrade`` and ``Upgrade: tcp``, and parses the
+response head itself. ``101 Switching Protocols`` is what dockerd answers to an upgrade request;
+``200`` followed by the raw stream (what dockerd sends without the upgrade headers, and some
+compatible daemons send regardless) is accepted too. Any other status is read with its body and
+raised through the transport's own status → exception table, so ``NotFound``, ``Conflict`` …
+mean the same here as everywhere else. The connection is never pooled: one stream, one socket,
+owned by the stream (closing the client does not close a stream opened before; close both, e.g.
+with ``async with``).
+
+After the head, :class:`AttachStream` owns the socket. Reading yields :class:`LogFrame` items:
+without a TTY the Engine multiplexes stdout and stderr into 8-byte-header frames (decoded with
+:class:`FrameDecoder`); with a TTY it sends the terminal's raw bytes, all reported as
+``"stdout"``. There is no background task: bytes are read only while the caller iterates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import warnings
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any, Final, NamedTuple
+from urllib.parse import urlsplit
+
+import msgspec
+
+from ._exceptions import (
+    DecodeError,
+    DockerConnectionError,
+    DockerError,
+    InvalidArgument,
+    StreamBroken,
+    StreamClosed,
+)
+from ._framing import STREAM_NAMES, FrameDecoder
+from ._transport import _USER_AGENT, QueryValue, Response, Transport, encode_query, parse_version
+from .models.output import ContainerLogs, LogFrame
+
+__all__ = [
+    "DEFAULT_DETACH_KEYS",
+    "AttachStream",
+    "Hijacked",
+    "Session",
+    "attach_container",
+    "detach_sequence",
+    "hijack",
+    "parse_head",
+]
+
+#: The detach sequence the Engine uses when none is configured.
+DEFAULT_DETACH_KEYS: Final = "ctrl-p,ctrl-q"
+
+_READ_SIZE: Final = 64 * 1024
+#: The StreamReader limit: the longest response head accepted; reading from the socket pauses
+#: once twice this much is buffered unread (backpressure to the daemon).
+_LIMIT: Final = 256 * 1024
+_ERROR_BODY_MAX: Final = 64 * 1024
+_STATUS_LINE = re.compile(rb"HTTP/1\.[01] ([0-9]{3})(?: |\r?$)")
+_MULTIPLEXED: Final = "application/vnd.docker.multiplexed-stream"
+_RAW: Final = "application/vnd.docker.raw-stream"
+_CTRL: Final = {"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}
+
+
+class Hijacked(NamedTuple):
+    """An open hijacked connection, just past the response head."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    status: int
+    headers: dict[str, str]
+    address: str
+
+
+class Session(NamedTuple):
+    """What an :class:`AttachStream` needs to know about the connection it was opened with.
+
+    Attributes:
+        conn: the hijacked connection.
+        tty: whether the output is a raw TTY stream (otherwise multiplexed frames).
+        stdin: whether the process's standard input is attached (writes reach it).
+        detach_keys: the byte sequence that detaches from a TTY session.
+        exec_id: the exec instance's id, for an exec.
+        resize: resizes the session's TTY.
+    """
+
+    conn: Hijacked
+    tty: bool
+    stdin: bool
+    detach_keys: bytes
+    exec_id: str | None
+    resize: Callable[[int, int], Awaitable[None]]
+
+
+Opener = Callable[[], Awaitable[Session]]
+
+
+def detach_sequence(keys: str | None) -> bytes:
+    """Turn the Engine's detach-key notation into the bytes that trigger it.
+
+    ``"ctrl-p,ctrl-q"`` → ``b"\\x10\\x11"``; each comma-separated key is a single ASCII
+    character or ``ctrl-`` followed by a letter or one of ``@ [ \\ ] ^ _``.
+
+    Raises:
+        InvalidArgument: the notation is malformed.
+    """
+    out = bytearray()
+    for key in (keys or DEFAULT_DETACH_KEYS).split(","):
+        if len(key) == 1 and key.isascii():
+            out.append(ord(key))
+            continue
+        name = key.lower()
+        if name.startswith("ctrl-") and len(name) == 6:
+            char = name[5]
+            if "a" <= char <= "z":
+                out.append(ord(char) - ord("a") + 1)
+                continue
+            if char in _CTRL:
+                out.append(_CTRL[char])
+                continue
+        raise InvalidArgument(
+            f"{keys!r} is not a detach key sequence: write comma-separated keys, each a single "
+            "character or ctrl-<a-z, @, [, \\, ], ^ or _> (e.g. 'ctrl-p,ctrl-q')"
+        )
+    return bytes(out)
+
+
+# -- opening a hijacked connection ------------------------------------------------------------
+
+
+async def hijack(
+    t: Transport,
+    path: str,
+    *,
+    query: Mapping[str, QueryValue] | None = None,
+    body: Any = None,
+) -> Hijacked:
+    """Send ``POST {path}`` asking for an upgrade to a raw stream; return the open connection.
+
+    Args:
+        t: the transport (for the address, TLS, version prefix, timeouts and error table).
+        path: the path from ``t.path()``, without the version prefix.
+        query: query parameters.
+        body: a struct or mapping sent as JSON.
+
+    Raises:
+        APIError: the daemon answered with an error status (the subclass says which).
+        DockerConnectionError: the client is closed, or the daemon cannot be reached,
+            answered something that is not HTTP, or did not answer within the request timeout.
+    """
+    if t.closed:
+        raise DockerConnectionError(
+            "this Docker client is closed; create a new one", address=t.host.address
+        )
+    version = await t.negotiate()
+    full = f"/v{version}{path}"
+    payload = b"" if body is None else msgspec.json.encode(body)
+    request = _request_head(t, full + encode_query(query), payload) + payload
+    reader, writer = await _connect(t)
+    address = t.host.address
+    try:
+        status, headers = await _within(
+            t.request_timeout, _exchange(reader, writer, request, address)
+        )
+        if status not in (101, 200):
+            error_body = await _within(t.request_timeout, _read_error_body(reader, headers))
+            t.raise_for_status(Response(status, headers, error_body), "POST", full)
+            raise AssertionError("raise_for_status() returned")  # pragma: no cover
+    except (OSError, asyncio.TimeoutError) as exc:
+        writer.close()
+        raise t.connection_error(exc) from exc
+    except BaseException:
+        writer.close()
+        raise
+    return Hijacked(reader, writer, status, headers, address)
+
+
+async def _within(timeout: float | None, aw: Awaitable[Any]) -> Any:
+    return await (asyncio.wait_for(aw, timeout) if timeout is not None else aw)
+
+
+async def _connect(t: Transport) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    host = t.host
+    try:
+        if host.socket_path is not None:
+            opening = asyncio.open_unix_connection(host.socket_path, limit=_LIMIT)
+        else:
+            parts = urlsplit(host.base_url)
+            opening = asyncio.open_connection(
+                parts.hostname, parts.port, ssl=host.ssl, limit=_LIMIT
+            )
+        return await asyncio.wait_for(opening, t.connect_timeout)
+    except (OSError, asyncio.TimeoutError) as exc:
+        raise t.connection_error(exc) from exc
+
+
+def _request_head(t: Transport, target: str, payload: bytes) -> bytes:
+    lines = [
+        f"POST {target} HTTP/1.1",
+        f"Host: {urlsplit(t.host.base_url).netloc}",
+        f"User-Agent: {_USER_AGENT}",
+    ]
+    if payload:
+        lines.append("Content-Type: application/json")
+    lines += [f"Content-Length: {len(payload)}", "Connection: Upgrade", "Upgrade: tcp", "", ""]
+    return "\r\n".join(lines).encode("latin-1")
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes, address: str
+) -> tuple[int, dict[str, str]]:
+    writer.write(request)
+    await writer.drain()
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        got = f" after {exc.partial[:200]!r}" if exc.partial else ""
+        raise DockerConnectionError(
+            f"{address} closed the connection before the response head was complete{got}",
+            address=address,
+        ) from None
+    except asyncio.LimitOverrunError:
+        raise DockerConnectionError(
+            f"the response head from {address} is longer than {_LIMIT} bytes; is it a "
+            "Docker Engine?",
+            address=address,
+        ) from None
+    return parse_head(head, address)
+
+
+def parse_head(head: bytes, address: str) -> tuple[int, dict[str, str]]:
+    """Parse an HTTP/1.x response head (status line and headers, ending in a blank line).
+
+    Header names are normalised to ``Title-Case``.
+
+    Raises:
+        DockerConnectionError: it is not an HTTP/1.x response.
+    """
+    lines = head.split(b"\r\n")
+    match = _STATUS_LINE.match(lines[0])
+    if match is None:
+        raise DockerConnectionError(
+            f"{address} answered something that is not an HTTP/1.1 response: {lines[0][:200]!r}",
+            address=address,
+        )
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(b":")
+        if sep:
+            headers[name.strip().decode("latin-1").title()] = value.strip().decode("latin-1")
+    return int(match.group(1)), headers
+
+
+async def _read_error_body(reader: asyncio.StreamReader, headers: Mapping[str, str]) -> bytes:
+    """The body of an error answer: by Content-Length, chunked, or up to the end (capped)."""
+    length = headers.get("Content-Length", "")
+    if length.isdigit():
+        try:
+            return await reader.readexactly(min(int(length), _ERROR_BODY_MAX))
+        except asyncio.IncompleteReadError as exc:
+            return exc.partial
+    parts: list[bytes] = []
+    size = 0
+    if "chunked" in headers.get("Transfer-Encoding", "").lower():
+        while size < _ERROR_BODY_MAX:
+            try:
+                line = await reader.readuntil(b"\r\n")
+                chunk_size = int(line.split(b";")[0].strip(), 16)
+                if chunk_size == 0:
+                    break
+                chunk = await reader.readexactly(chunk_size + 2)
+            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+                break
+            parts.append(chunk[:-2])
+            size += chunk_size
+        return b"".join(parts)
+    # dockerd answers a failed attach with a plain-text body ended by closing the connection
+    while size < _ERROR_BODY_MAX:
+        chunk = await reader.read(_ERROR_BODY_MAX - size)
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts)
+
+
+# -- container attach ---------------------------------------------------------------------------
+
+
+class _TtyConfig(msgspec.Struct, rename="pascal"):
+    tty: bool | None = None
+
+
+class _TtyInspect(msgspec.Struct, rename="pascal"):
+    config: _TtyConfig | None = None
+
+
+def attach_container(
+    t: Transport,
+    container: str,
+    *,
+    stdin: bool,
+    stdout: bool,
+    stderr: bool,
+    stream: bool,
+    logs: bool,
+    detach_keys: str | None,
+) -> AttachStream:
+    """The stream of ``POST /containers/{id}/attach`` (see ``Containers.attach``)."""
+    keys = detach_sequence(detach_keys)
+    path = t.path("/containers/{}/attach", container)
+    query: dict[str, QueryValue] = {
+        "stdin": stdin,
+        "stdout": stdout,
+        "stderr": stderr,
+        "stream": stream,
+        "logs": logs,
+        "detachKeys": detach_keys,
+    }
+
+    async def resize(height: int, width: int) -> None:
+        await t.request(
+            "POST", t.path("/containers/{}/resize", container), query={"h": height, "w": width}
+        )
+
+    async def opener() -> Session:
+        conn = await hijack(t, path, query=query)
+        try:
+            tty = await _container_tty(t, container, conn)
+        except BaseException:
+            conn.writer.close()
+            raise
+        return Session(conn, tty, stdin, keys, None, resize)
+
+    return AttachStream(opener, f"the attach stream of container {container!r}")
+
+
+async def _container_tty(t: Transport, container: str, conn: Hijacked) -> bool:
+    """Whether the attached container has a TTY.
+
+    From API 1.42 on the Engine says so in the Content-Type (raw for a TTY, multiplexed
+    otherwise); before, it always says raw, so the container is inspected.
+    """
+    content_type = conn.headers.get("Content-Type", "")
+    if content_type.startswith(_MULTIPLEXED):
+        return False
+    if content_type.startswith(_RAW) and parse_version(await t.negotiate()) >= (1, 42):
+        return True
+    resp = await t.request("GET", t.path("/containers/{}/json", container))
+    config = resp.decode(_TtyInspect).config
+    return bool(config is not None and config.tty)
+
+
+# -- the stream ---------------------------------------------------------------------------------
+
+
+class AttachStream:
+    """A two-way stream to a process's standard input, output and error.
+
+    Returned by ``docker.containers.attach()``, ``docker.execs.open()`` and
+    ``docker.execs.start()``. It connects lazily — on ``async with``, :meth:`open`, or the first
+    read or write — and owns its own socket (a hijacked HTTP connection)::
+
+        async with docker.execs.open(cid, ["cat"]) as stream:
+            await stream.write(b"hello\\n")
+            await stream.close_stdin()            # EOF: cat exits
+            async for frame in stream:            # LogFrame(stream="stdout", data=b"hello\\n")
+                print(frame.stream, frame.data)
+
+    Reading: ``async for frame in stream`` yields :class:`LogFrame` items as the bytes arrive
+    (``"stdout"``/``"stderr"`` without a TTY; with a TTY every chunk is ``"stdout"``); iteration
+    ends when the process's side ends (it exited, or a detach). :meth:`read_all` collects the
+    rest. Nothing is read in the background: unread output waits in the socket, and the Engine
+    (and so the process) is slowed down rather than memory filled.
+
+    Writing: :meth:`write` sends bytes to the process's standard input (attach ``stdin``);
+    :meth:`close_stdin` half-closes the connection, which the process sees as end of input
+    (without a TTY; on a TTY, write ``b"\\x04"``).
+
+    Ending: leaving ``async with`` or :meth:`aclose` drops the connection; :meth:`detach`
+    leaves a TTY session the way ``docker attach`` does (with the detach keys), so the process
+    goes on running. A read or write that is cancelled closes the connection, because after a
+    cancellation nobody owns the session any more, and an open stdin would keep a process such
+    as ``cat`` waiting forever. A stream dropped while open is closed with a
+    ``ResourceWarning``.
+
+    Two tasks may use one stream at once, one reading and one writing; two readers may not.
+    """
+
+    def __init__(self, opener: Opener, what: str) -> None:
+        self._opener = opener
+        self._what = what
+        self._open_lock = asyncio.Lock()
+        self._session: Session | None = None
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._decoder: FrameDecoder | None = None
+        self._ready: deque[LogFrame] = deque()
+        self._closed = False  # closed by the caller, a cancellation or an error
+        self._ended = False  # the daemon ended the stream
+        self._stdin_closed = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect now (otherwise the first read or write does).
+
+        Raises:
+            StreamClosed: the stream was closed already.
+            APIError: the daemon refused (``NotFound``: no such container or exec …).
+            DockerConnectionError: the daemon cannot be reached.
+        """
+        if self._closed:
+            raise StreamClosed(f"{self._what} is closed")
+        if self._session is not None or self._ended:
+            return
+        async with self._open_lock:
+            if self._closed:
+                raise StreamClosed(f"{self._what} is closed")
+            if self._session is not None:
+                return
+            session = await self._opener()
+            if self._closed:  # closed by another task while connecting
+                session.conn.writer.close()
+                raise StreamClosed(f"{self._what} is closed")
+            self._session = session
+            self._reader = session.conn.reader
+            self._writer = session.conn.writer
+            self._decoder = None if session.tty else FrameDecoder()
+
+    def close(self) -> None:
+        """Drop the connection at once; frames not yet read are discarded. Safe to call more
+        than once."""
+        self._closed = True
+        self._ready.clear()
+        self._release()
+
+    async def aclose(self) -> None:
+        """Close the connection (see :meth:`close`) and wait until the socket is released."""
+        writer = self._writer
+        self.close()
+        if writer is not None:
+            with contextlib.suppress(Exception):  # the connection's own error, already handled
+                await writer.wait_closed()
+
+    async def detach(self, *, timeout: float = 5.0) -> None:
+        """Leave the session without ending the process, as ``docker attach`` does.
+
+        On a TTY session with stdin attached this sends the detach keys (``ctrl-p,ctrl-q`` or
+        those configured) and waits up to ``timeout`` seconds for the Engine to end the
+        session, then closes; output not yet read is discarded. The Engine only honours
+        detach keys on a TTY: without one, detaching is closing the connection. The process
+        goes on running then too, but its standard input, if attached, is closed — always
+        for an exec, and for a container created with ``StdinOnce`` — as after
+        ``docker attach``.
+        """
+        session, writer, reader = self._session, self._writer, self._reader
+        try:
+            if (
+                session is not None
+                and writer is not None
+                and reader is not None
+                and session.tty
+                and session.stdin
+                and not self._stdin_closed
+            ):
+                # RuntimeError: another task is reading; it will see the end itself
+                with contextlib.suppress(OSError, asyncio.TimeoutError, RuntimeError):
+                    writer.write(session.detach_keys)
+                    await asyncio.wait_for(_discard_to_eof(writer, reader), timeout)
+        finally:
+            await self.aclose()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is closed: by :meth:`close`, :meth:`aclose`, :meth:`detach`,
+        a cancellation or an error, or because the process's side ended."""
+        return self._closed or self._ended
+
+    @property
+    def tty(self) -> bool | None:
+        """Whether the session is a TTY (raw output); ``None`` before it is open."""
+        return self._session.tty if self._session is not None else None
+
+    @property
+    def exec_id(self) -> str | None:
+        """The exec instance's id for an exec session (known once open), else ``None``."""
+        return self._session.exec_id if self._session is not None else None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The response head's headers (empty before the stream opens)."""
+        return dict(self._session.conn.headers) if self._session is not None else {}
+
+    async def __aenter__(self) -> AttachStream:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        writer = getattr(self, "_writer", None)
+        if writer is not None:
+            warnings.warn(
+                f"{self._what} was left open; use 'async with' or 'await stream.aclose()'",
+                ResourceWarning,
+                stacklevel=1,
+                source=self,
+            )
+            with contextlib.suppress(Exception):  # the event loop may be gone already
+                writer.transport.abort()
+
+    def _release(self) -> None:
+        writer, self._writer, self._reader = self._writer, None, None
+        if writer is not None:
+            # abort, not close: close() would first wait to send what a write left buffered,
+            # for ever if the process no longer reads its stdin
+            writer.transport.abort()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def __aiter__(self) -> AttachStream:
+        return self
+
+    async def __anext__(self) -> LogFrame:
+        """The next piece of output, as soon as it arrives.
+
+        Raises:
+            StopAsyncIteration: the process's side ended (it exited, or the session detached).
+            StreamBroken: the connection was lost before the end.
+            StreamClosed: the stream was closed.
+            DecodeError: the Engine sent bytes that are not multiplexed frames.
+        """
+        ready = self._ready
+        while not ready:
+            if self._ended:
+                raise StopAsyncIteration
+            if self._reader is None:
+                await self.open()
+            chunk = await self._receive()
+            if chunk:
+                self._feed(chunk)
+            else:
+                self._end()
+        return ready.popleft()
+
+    async def read_all(self) -> ContainerLogs:
+        """Read to the end of the stream and return everything not read yet.
+
+        Returns:
+            The frames in the order they arrived; a TTY session's output as one ``stdout``
+            frame.
+
+        Raises:
+            StreamBroken: the connection was lost before the end.
+        """
+        frames = [frame async for frame in self]
+        if self.tty:
+            data = b"".join(frame.data for frame in frames)
+            return ContainerLogs(frames=[LogFrame("stdout", data)] if data else [], tty=True)
+        return ContainerLogs(frames=frames, tty=False)
+
+    async def _receive(self) -> bytes:
+        reader = self._reader
+        if reader is None:
+            raise StreamClosed(f"{self._what} is closed")
+        try:
+            return await reader.read(_READ_SIZE)
+        except OSError as exc:
+            self.close()
+            raise self._broken(exc) from exc
+        except BaseException:
+            self.close()  # cancelled mid-read: nobody owns the session any more
+            raise
+
+    def _feed(self, chunk: bytes) -> None:
+        decoder = self._decoder
+        if decoder is None:
+            self._ready.append(LogFrame("stdout", chunk))
+            return
+        try:
+            frames = decoder.feed(chunk)
+        except DecodeError:
+            self.close()
+            raise
+        self._ready.extend(LogFrame(STREAM_NAMES[s], data) for s, data in frames if data)
+
+    def _end(self) -> None:
+        self._ended = True
+        address = self._session.conn.address if self._session is not None else "?"
+        pending = self._decoder.pending if self._decoder is not None else 0
+        self._release()
+        if pending:
+            raise StreamBroken(
+                f"{self._what} broke: the connection closed inside a frame ({pending} bytes "
+                "of it had arrived)",
+                address=address,
+            )
+
+    def _broken(self, exc: BaseException) -> StreamBroken:
+        address = self._session.conn.address if self._session is not None else "?"
+        return StreamBroken(
+            f"{self._what} broke: {exc or type(exc).__name__}", address=address
+        )
+
+    # -- writing -----------------------------------------------------------------------------
+
+    async def write(self, data: bytes) -> None:
+        """Send bytes to the process's standard input and wait until the socket took them.
+
+        On a TTY the bytes are what a keyboard would type: the detach keys in them detach,
+        ``b"\\x03"`` interrupts, ``b"\\x04"`` at the start of a line is end of input.
+
+        Raises:
+            InvalidArgument: stdin is not attached to this session.
+            StreamClosed: stdin was closed (:meth:`close_stdin`), or the stream was closed or
+                has ended.
+            StreamBroken: the connection was lost (e.g. the process has exited).
+        """
+        writer = await self._writable()
+        try:
+            writer.write(data)
+            await writer.drain()
+        except OSError as exc:
+            # Keep the read side: output already received can still be read.
+            self._stdin_closed = True
+            raise self._broken(exc) from exc
+        except BaseException:
+            self.close()  # cancelled mid-write: how much was sent is unknown
+            raise
+
+    async def close_stdin(self) -> None:
+        """Half-close the connection: the process sees the end of its input; output goes on.
+
+        That is without a TTY. A terminal has no end of input, so on a TTY session the Engine
+        takes it as the end of the session instead: the output stops and the process goes on
+        running. To end the input of a process on a TTY, write ``b"\\x04"`` (Ctrl-D) at the
+        start of a line.
+
+        Safe to call more than once. This needs a plain socket (unix or TCP): a TLS connection
+        cannot be half-closed, as asyncio's TLS transport has no ``write_eof()``. Over TLS,
+        end the input some other way (on a TTY write ``b"\\x04"``) or close the stream.
+
+        Raises:
+            DockerError: the connection is TLS, so it cannot be half-closed.
+            StreamClosed: the stream was closed or has ended.
+        """
+        if self._stdin_closed:
+            return
+        writer = await self._writable()
+        if not writer.can_write_eof():
+            raise DockerError(
+                f"cannot close only stdin of {self._what}: a TLS connection cannot be "
+                "half-closed; on a TTY write b'\\x04' (Ctrl-D) instead, or close the stream"
+            )
+        self._stdin_closed = True
+        try:
+            writer.write_eof()
+        except OSError as exc:
+            raise self._broken(exc) from exc
+
+    async def resize(self, height: int, width: int) -> None:
+        """Resize the session's terminal.
+
+        ``POST /exec/{id}/resize`` for an exec, ``POST /containers/{id}/resize`` for an attach.
+
+        Raises:
+            InvalidArgument: the session is not a TTY.
+            NotFound: the exec or container is gone.
+        """
+        if self._session is None:
+            await self.open()
+        session = self._session
+        if session is None:
+            raise StreamClosed(f"{self._what} is closed")
+        if not session.tty:
+            raise InvalidArgument(f"{self._what} has no TTY to resize")
+        await session.resize(height, width)
+
+    async def _writable(self) -> asyncio.StreamWriter:
+        if self._stdin_closed:
+            raise StreamClosed(f"stdin of {self._what} is closed")
+        if self._writer is None:
+            if self._ended:
+                raise StreamClosed(f"{self._what} has ended")
+            await self.open()
+        writer, session = self._writer, self._session
+        if writer is None or session is None:
+            raise StreamClosed(f"{self._what} has ended")
+        if not session.stdin:
+            raise InvalidArgument(f"stdin is not attached to {self._what}; ask for stdin=True")
+        return writer
+
+
+async def _discard_to_eof(writer: asyncio.StreamWriter, reader: asyncio.StreamReader) -> None:
+    await writer.drain()
+    while await reader.read(_READ_SIZE):
+        pass

@@ -1,0 +1,854 @@
+"""The images area of the Engine API: ``docker.images``.
+
+Tarballs (``save``, ``load``, ``import_``, ``build`` contexts) are streamed both ways and never
+held in memory whole: a directory given as a build context is tarred by a worker thread into a
+small bounded buffer while it uploads. Pulls, pushes, builds, loads and imports return a
+:class:`~aiodockersock.ProgressStream`: ``async for`` its typed progress messages, or ``await``
+it for the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import os
+import re
+from collections.abc import AsyncIterable, Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, Union
+
+import msgspec
+
+from ._auth import RegistryAuth, registry_of, split_reference
+from ._bodies import ByteStream, ProgressStream
+from ._exceptions import (
+    APIError,
+    DockerError,
+    InvalidArgument,
+    ProgressError,
+    RegistryUnreachable,
+    ServerError,
+)
+from ._tar import DirectoryTar, Upload, UploadSource, upload_body
+from ._transport import Body, QueryValue, StreamResponse, Transport
+from .models.images import (
+    HistoryResponseItem,
+    ImageDeleteResponseItem,
+    ImageInspect,
+    ImagePruneResponse,
+    ImageSearchResponseItem,
+    ImageSummary,
+    PushResult,
+)
+from .models.progress import ProgressMessage
+
+__all__ = ["BuildContext", "ImageSource", "Images"]
+
+#: Filters as the Engine takes them: each key to one value or a list of values.
+Filters = Mapping[str, "str | Sequence[str]"]
+
+#: A tarball to upload: bytes, an async iterable of bytes, a binary file object (its ``read``
+#: may be sync or async), or the path of a file.
+ImageSource = UploadSource
+
+#: A build context: the path of a directory (tarred on the fly, ``.dockerignore`` honoured) or
+#: of a tar file, or the tar itself as for :data:`ImageSource`.
+BuildContext = Union[
+    str, "os.PathLike[str]", bytes, bytearray, memoryview, AsyncIterable[bytes], IO[bytes]
+]
+
+_TAR = {"Content-Type": "application/x-tar"}
+_NETWORK_FAILURE = re.compile(
+    r"dial tcp|no such host|connection refused|i/o timeout|network is unreachable|"
+    r"no route to host|TLS handshake timeout|server misbehaving|name resolution|"
+    r"context deadline exceeded|connection reset",
+    re.IGNORECASE,
+)
+_LOADED = re.compile(r"^Loaded image(?: ID)?: (.+?)\s*$")
+_BUILT = re.compile(r"^Successfully built ([0-9a-f]{12,64})\s*$")
+_IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def _json_map(name: str, value: Mapping[str, str] | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(f"{name} must be a mapping of str to str, not "
+                              f"{type(value).__name__}")
+    for key, item in value.items():
+        if not isinstance(key, str) or not isinstance(item, str):
+            # values may be secrets (build args often are): name the key, never the value
+            raise InvalidArgument(f"{name} must map str to str; {key!r} maps to a "
+                                  f"{type(item).__name__}")
+    return msgspec.json.encode(dict(value)).decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# .dockerignore
+# ---------------------------------------------------------------------------------------------
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    """A ``.dockerignore`` pattern as a regex: ``*`` and ``?`` stay within a path component,
+    ``**`` spans any number of them, ``[...]`` is a character class, ``\\`` escapes."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            if pattern.startswith("**", i):
+                i += 2
+                if i < n and pattern[i] == "/":
+                    out.append("(?:.*/)?")
+                    i += 1
+                else:
+                    out.append(".*")
+                continue
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1:end]
+                if body[:1] in ("!", "^"):
+                    body = "^" + body[1:]
+                out.append(f"[{body.replace(chr(92), chr(92) * 2)}]")
+                i = end
+        elif c == "\\" and i + 1 < n:
+            i += 1
+            out.append(re.escape(pattern[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+class _Ignore:
+    """The rules of a ``.dockerignore`` file: the last rule matching a path (or one of its
+    parent directories) decides; ``!`` rules re-include."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        # (regex, re-include?, the pattern's literal start: what a match must begin with)
+        self.rules: list[tuple[re.Pattern[str], bool, str]] = []
+        for line in lines:
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            include = text.startswith("!")
+            if include:
+                text = text[1:].strip()
+            text = os.path.normpath(text).replace(os.sep, "/").lstrip("/")
+            if text in ("", "."):
+                continue
+            literal = re.split(r"[*?\[\\]", text, maxsplit=1)[0]
+            self.rules.append((_pattern_regex(text), include, literal))
+
+    def excluded(self, name: str) -> bool:
+        """Whether the file or directory ``name`` (``a/b/c``) is left out."""
+        parts = name.split("/")
+        candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        verdict = False
+        for regex, include, _ in self.rules:
+            if any(regex.match(c) for c in candidates):
+                verdict = not include
+        return verdict
+
+    def may_include_under(self, directory: str) -> bool:
+        """Whether a ``!`` rule could re-include something inside an excluded directory (if
+        not, the walk skips it)."""
+        inside = directory + "/"
+        return any(
+            include and (literal.startswith(inside) or inside.startswith(literal))
+            for _, include, literal in self.rules
+        )
+
+
+def _context_members(
+    root: Path, dockerfile: str
+) -> Callable[[], Iterator[tuple[Path, str]]]:
+    """What goes into the tar of a directory context, in a stable order: the returned function
+    walks the directory (in the worker thread)."""
+    ignore_file = root / ".dockerignore"
+    try:
+        lines = ignore_file.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    except OSError as exc:
+        raise InvalidArgument(f"cannot read {ignore_file}: {exc.strerror}") from None
+    # the Dockerfile and .dockerignore are always sent, as the Docker CLI does it
+    dockerfile_name = os.path.normpath(dockerfile).replace(os.sep, "/").lstrip("/")
+    rules = _Ignore([*lines, "!.dockerignore", "!" + _escape_pattern(dockerfile_name)])
+
+    def members() -> Iterator[tuple[Path, str]]:
+        for current, dirs, files in os.walk(root):
+            base = os.path.relpath(current, root).replace(os.sep, "/")
+            prefix = "" if base == "." else base + "/"
+            dirs.sort()
+            kept_dirs = []
+            for d in dirs:
+                name = prefix + d
+                path = Path(current, d)
+                excluded = rules.excluded(name)
+                if path.is_symlink():  # a link to a directory: add the link, do not follow
+                    if not excluded:
+                        yield path, name
+                    continue
+                if excluded:
+                    if rules.may_include_under(name):
+                        kept_dirs.append(d)  # something inside is re-included
+                    continue
+                yield path, name
+                kept_dirs.append(d)
+            dirs[:] = kept_dirs
+            for f in sorted(files):
+                name = prefix + f
+                if not rules.excluded(name):
+                    yield Path(current, f), name
+
+    return members
+
+
+def _escape_pattern(name: str) -> str:
+    return re.sub(r"([*?\[\\])", r"\\\1", name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress streams that own an upload
+# ---------------------------------------------------------------------------------------------
+
+
+class _UploadProgress(ProgressStream[ProgressMessage, Any]):
+    """A progress stream that also releases its upload source when it closes."""
+
+    def __init__(self, *args: Any, upload: Upload | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._upload = upload
+
+    def close(self) -> None:
+        super().close()
+        upload = getattr(self, "_upload", None)  # absent if __init__ failed early
+        if upload is not None:
+            upload.close()
+
+
+def _tag_from(image: str, tag: str | None, *, default: str | None) -> tuple[str, str | None]:
+    """Split ``image`` into a repository and the tag (or digest) to send."""
+    repository, own_tag, digest = split_reference(image)
+    if not repository:
+        raise InvalidArgument(f"{image!r} is not an image reference")
+    own = digest or own_tag
+    if own and tag and own != tag:
+        raise InvalidArgument(f"{image!r} names a tag or digest already; do not pass tag={tag!r}")
+    return repository, own or tag or default
+
+
+def _ref(repository: str, tag: str | None) -> str:
+    if tag is None:
+        return repository
+    return f"{repository}@{tag}" if ":" in tag else f"{repository}:{tag}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The area
+# ---------------------------------------------------------------------------------------------
+
+
+class Images:
+    """List, inspect, build, pull, push, save, load and remove images (``/images/…``,
+    ``/build``)."""
+
+    __slots__ = ("_t",)
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    # -- local images ----------------------------------------------------------------------
+
+    async def list(
+        self,
+        *,
+        all: bool = False,
+        filters: Filters | None = None,
+        digests: bool = False,
+    ) -> builtins.list[ImageSummary]:
+        """List images.
+
+        ``GET /images/json``
+
+        Args:
+            all: include intermediate images (the classic builder's layers).
+            filters: ``{"reference": "app:*"}``, ``{"label": ["a=b"]}``, ``{"dangling":
+                "true"}``, ``{"before"|"since": image}``.
+            digests: fill ``repo_digests``.
+
+        Returns:
+            One ``ImageSummary`` per image.
+
+        Raises:
+            BadRequest: a filter is not valid.
+        """
+        resp = await self._t.request(
+            "GET", "/images/json", query={"all": all, "filters": filters, "digests": digests}
+        )
+        return resp.decode(builtins.list[ImageSummary])
+
+    async def inspect(self, image: str) -> ImageInspect:
+        """Low-level information about an image.
+
+        ``GET /images/{name}/json``
+
+        Args:
+            image: a name (``app:1.0``, ``127.0.0.1:5000/team/app``), an id or an id prefix.
+
+        Returns:
+            Its id, tags, digests, config, layers, size….
+
+        Raises:
+            NotFound: no such image.
+        """
+        resp = await self._t.request("GET", self._t.path("/images/{}/json", image))
+        return resp.decode(ImageInspect)
+
+    async def exists(self, image: str) -> bool:
+        """Whether an image exists locally.
+
+        ``GET /images/{name}/json``
+        """
+        try:
+            await self.inspect(image)
+        except APIError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    async def history(self, image: str) -> builtins.list[HistoryResponseItem]:
+        """The layers of an image and the steps that made them, newest first.
+
+        ``GET /images/{name}/history``
+
+        Raises:
+            NotFound: no such image.
+        """
+        resp = await self._t.request("GET", self._t.path("/images/{}/history", image))
+        return resp.decode(builtins.list[HistoryResponseItem])
+
+    async def tag(self, image: str, repo: str, tag: str | None = None) -> None:
+        """Give an image another name.
+
+        ``POST /images/{name}/tag``
+
+        Args:
+            image: the image's name or id.
+            repo: the new repository (``127.0.0.1:5000/team/app``), optionally with a tag
+                (``app:2.0``).
+            tag: the new tag (``latest`` when neither gives one).
+
+        Raises:
+            NotFound: no such image.
+            BadRequest: the new name is not valid.
+        """
+        await self._t.request(
+            "POST", self._t.path("/images/{}/tag", image), query={"repo": repo, "tag": tag}
+        )
+
+    async def remove(
+        self, image: str, *, force: bool = False, noprune: bool = False
+    ) -> builtins.list[ImageDeleteResponseItem]:
+        """Remove an image (or one of its names).
+
+        ``DELETE /images/{name}``
+
+        Args:
+            image: a name (removes that name; the image goes with its last name) or an id.
+            force: remove it even if containers use it or it has several names.
+            noprune: keep its untagged parent images.
+
+        Returns:
+            What was untagged and what was deleted.
+
+        Raises:
+            NotFound: no such image.
+            Conflict: a container uses it, or the id has several names (use ``force``).
+        """
+        resp = await self._t.request(
+            "DELETE",
+            self._t.path("/images/{}", image),
+            query={"force": force, "noprune": noprune},
+        )
+        return resp.decode(builtins.list[ImageDeleteResponseItem])
+
+    async def prune(
+        self, *, filters: Filters | None = None, dangling_only: bool = True
+    ) -> ImagePruneResponse:
+        """Remove unused images.
+
+        ``POST /images/prune``
+
+        Args:
+            filters: ``{"until": "24h"}``, ``{"label": ["a=b"]}``, ``{"label!": …}``.
+            dangling_only: remove only images without a name (``False``: every image no
+                container uses). A ``"dangling"`` filter, if given, wins.
+
+        Returns:
+            The removed images and the bytes reclaimed.
+        """
+        chosen: dict[str, Any] = dict(filters or {})
+        if "dangling" not in chosen:
+            chosen["dangling"] = "true" if dangling_only else "false"
+        resp = await self._t.request(
+            "POST", "/images/prune", query={"filters": chosen}, timeout=None
+        )
+        return resp.decode(ImagePruneResponse)
+
+    # -- registries --------------------------------------------------------------------------
+
+    async def search(
+        self,
+        term: str,
+        *,
+        limit: int | None = None,
+        filters: Filters | None = None,
+        auth: RegistryAuth | None = None,
+    ) -> builtins.list[ImageSearchResponseItem]:
+        """Search a registry (Docker Hub unless ``term`` names another) for images.
+
+        ``GET /images/search``
+
+        Args:
+            term: what to look for (``"nginx"``, ``"registry.example.com/team"``).
+            limit: at most this many results (the registry's default is 25).
+            filters: ``{"is-official": "true"}``, ``{"stars": "3"}``.
+            auth: credentials; ``None`` looks them up in ``~/.docker/config.json``.
+
+        Returns:
+            The matching repositories.
+
+        Raises:
+            RegistryUnreachable: the daemon cannot reach the registry (e.g. no internet).
+            ServerError: the registry answered with an error.
+        """
+        headers = await self._auth_headers(term, auth, required=False)
+        try:
+            resp = await self._t.request(
+                "GET",
+                "/images/search",
+                query={"term": term, "limit": limit, "filters": filters},
+                headers=headers,
+            )
+        except ServerError as exc:
+            raise self._unreachable(exc, registry_of(term), f"search for {term!r}") from None
+        return resp.decode(builtins.list[ImageSearchResponseItem])
+
+    def pull(
+        self,
+        image: str,
+        tag: str | None = None,
+        *,
+        platform: str | None = None,
+        auth: RegistryAuth | None = None,
+    ) -> ProgressStream[ProgressMessage, ImageInspect]:
+        """Pull an image from its registry.
+
+        ``POST /images/create`` (``fromImage``)
+
+        ``async for message in docker.images.pull("app")`` yields each
+        :class:`~aiodockersock.models.ProgressMessage`; ``await docker.images.pull("app")``
+        waits for the end and returns the pulled image, inspected.
+
+        Args:
+            image: ``busybox``, ``127.0.0.1:5000/team/app:1.0``, ``app@sha256:…``.
+            tag: the tag or digest, if ``image`` has none (default ``latest``; never all
+                tags).
+            platform: ``os[/arch[/variant]]`` to pull from a multi-platform image.
+            auth: credentials; ``None`` looks them up in ``~/.docker/config.json``
+                (``$DOCKER_CONFIG``) for the image's registry, and sends none if there are
+                none; ``RegistryAuth()`` forces an anonymous pull.
+
+        Returns:
+            A progress stream whose result is the pulled image's :class:`ImageInspect`.
+
+        Raises:
+            NotFound: the registry has no such image or tag (some registries say so in the
+                stream instead: ProgressError).
+            APIError: the registry refused the credentials (``unauthorized…``; 401 or 500
+                depending on the engine).
+            RegistryUnreachable: the daemon cannot reach the registry.
+            ProgressError: the pull failed after it had started.
+        """
+        repository, ref_tag = _tag_from(image, tag, default="latest")
+        ref = _ref(repository, ref_tag)
+
+        async def open_() -> StreamResponse:
+            headers = await self._auth_headers(repository, auth, required=False)
+            try:
+                return await self._t.stream(
+                    "POST",
+                    "/images/create",
+                    query={"fromImage": repository, "tag": ref_tag, "platform": platform},
+                    headers=headers,
+                )
+            except ServerError as exc:
+                raise self._unreachable(exc, registry_of(repository), f"pull {ref}") from None
+
+        async def finish(messages: builtins.list[ProgressMessage]) -> ImageInspect:
+            return await self.inspect(ref)
+
+        return ProgressStream(open_, ProgressMessage, f"pull of {ref}", finish)
+
+    def push(
+        self, image: str, tag: str | None = None, *, auth: RegistryAuth | None = None
+    ) -> ProgressStream[ProgressMessage, PushResult]:
+        """Push an image to its registry (the registry named in the image's name).
+
+        ``POST /images/{name}/push``
+
+        Args:
+            image: ``127.0.0.1:5000/team/app:1.0`` (tag it first with :meth:`tag`).
+            tag: the tag, if ``image`` has none (default ``latest``).
+            auth: credentials; ``None`` looks them up in ``~/.docker/config.json``
+                (``$DOCKER_CONFIG``) and pushes anonymously if there are none.
+
+        Returns:
+            A progress stream whose result is a :class:`PushResult`: the tag, the manifest
+            digest the registry now holds, and its size.
+
+        Raises:
+            ProgressError: the push failed: no such local image, the registry refused the
+                credentials (``unauthorized: authentication required``), it cannot be
+                reached…
+            RegistryUnreachable: the daemon reported an unreachable registry up front.
+        """
+        repository, ref_tag = _tag_from(image, tag, default="latest")
+        if ref_tag is not None and ":" in ref_tag:
+            raise InvalidArgument(f"push a tag, not a digest ({image!r})")
+        ref = _ref(repository, ref_tag)
+
+        async def open_() -> StreamResponse:
+            # Docker 20.10 refuses a push without the header: send "{}" when anonymous.
+            headers = await self._auth_headers(repository, auth, required=True)
+            try:
+                return await self._t.stream(
+                    "POST",
+                    self._t.path("/images/{}/push", repository),
+                    query={"tag": ref_tag},
+                    headers=headers,
+                )
+            except ServerError as exc:
+                raise self._unreachable(exc, registry_of(repository), f"push {ref}") from None
+
+        async def finish(messages: builtins.list[ProgressMessage]) -> PushResult:
+            for message in reversed(messages):
+                aux = message.aux
+                if aux and isinstance(aux.get("Digest"), str):
+                    return PushResult(
+                        tag=str(aux.get("Tag") or ref_tag),
+                        digest=aux["Digest"],
+                        size=aux.get("Size") if isinstance(aux.get("Size"), int) else None,
+                    )
+            for message in reversed(messages):
+                # "<tag>: digest: sha256:… size: 527" (daemons that send no aux)
+                found = re.match(r"^(\S+): digest: (\S+) size: (\d+)", message.status or "")
+                if found:
+                    return PushResult(
+                        tag=found[1], digest=found[2], size=int(found[3])
+                    )
+            raise ProgressError(
+                "the daemon ended the push without reporting a digest",
+                operation=f"push of {ref}",
+                log=builtins.list(messages[-20:]),
+            )
+
+        return ProgressStream(open_, ProgressMessage, f"push of {ref}", finish)
+
+    # -- tarballs ------------------------------------------------------------------------------
+
+    def save(self, images: str | Sequence[str]) -> ByteStream:
+        """Export one or more images, with their names and layers, as a tarball.
+
+        ``GET /images/{name}/get`` (one image) or ``GET /images/get`` (several)
+
+        The tar is streamed: ``async for chunk in docker.images.save("app")``, or
+        ``await stream.write_to(file)``; it is never held in memory whole (unless you
+        :meth:`~ByteStream.read` it).
+
+        Args:
+            images: names or ids; the tar holds them all, sharing common layers.
+
+        Raises:
+            NotFound: an image does not exist (when the stream opens).
+        """
+        names = [images] if isinstance(images, str) else builtins.list(images)
+        if not names or not all(isinstance(n, str) and n for n in names):
+            raise InvalidArgument(f"images must be one or more names or ids, not {images!r}")
+        query: dict[str, QueryValue] | None = None
+        if len(names) == 1:
+            path = self._t.path("/images/{}/get", names[0])
+        else:
+            path, query = "/images/get", {"names": names}
+
+        async def open_() -> StreamResponse:
+            return await self._t.stream("GET", path, query=query)
+
+        return ByteStream(open_, f"save of {', '.join(names)}")
+
+    def load(
+        self, data: ImageSource, *, quiet: bool = True
+    ) -> ProgressStream[ProgressMessage, builtins.list[str]]:
+        """Load images from a tarball made by :meth:`save` (or ``docker save``).
+
+        ``POST /images/load``
+
+        Args:
+            data: the tar: bytes, a binary file object, an async iterable of bytes, or a
+                ``pathlib.Path``; anything but bytes is streamed.
+            quiet: no per-layer progress messages.
+
+        Returns:
+            A progress stream whose result is the loaded images' names (``app:1.0``), or
+            their ids (``sha256:…``) for images saved by id.
+
+        Raises:
+            ProgressError: the tar is not an image archive, or loading it failed.
+            InvalidArgument: ``data`` cannot be read.
+        """
+        body, upload = upload_body(data, "load")
+
+        async def open_() -> StreamResponse:
+            return await self._upload(
+                "/images/load", {"quiet": quiet}, body, upload
+            )
+
+        async def finish(messages: builtins.list[ProgressMessage]) -> builtins.list[str]:
+            loaded: builtins.list[str] = []
+            for message in messages:
+                for text in (message.stream, message.status):
+                    found = _LOADED.match(text or "")
+                    if found and found[1] not in loaded:
+                        loaded.append(found[1])
+            return loaded
+
+        return _UploadProgress(open_, ProgressMessage, "load", finish, upload=upload)
+
+    def import_(
+        self,
+        source: ImageSource,
+        *,
+        repository: str | None = None,
+        tag: str | None = None,
+        changes: Sequence[str] | None = None,
+        message: str | None = None,
+        platform: str | None = None,
+    ) -> ProgressStream[ProgressMessage, str]:
+        """Create an image from a tarball of a root filesystem (``docker import``).
+
+        ``POST /images/create`` (``fromSrc=-``)
+
+        Args:
+            source: the rootfs tar (plain or compressed): bytes, a binary file object, an
+                async iterable of bytes, or a ``pathlib.Path``.
+            repository: the new image's name (may include a tag).
+            tag: its tag.
+            changes: Dockerfile instructions to apply: ``CMD``, ``ENTRYPOINT``, ``ENV``,
+                ``EXPOSE``, ``ONBUILD``, ``USER``, ``VOLUME``, ``WORKDIR``
+                (``['CMD ["sh"]', "ENV A=1"]``).
+            message: the commit message (shown by :meth:`history`).
+            platform: ``os[/arch[/variant]]`` of the image.
+
+        Returns:
+            A progress stream whose result is the new image's id (``sha256:…``).
+
+        Raises:
+            ProgressError: the tar could not be imported.
+            BadRequest: a change is not one of the instructions above.
+        """
+        if isinstance(changes, str):
+            changes = [changes]
+        body, upload = upload_body(source, "import_")
+        params: dict[str, Any] = {
+            "fromSrc": "-",
+            "repo": repository,
+            "tag": tag,
+            "message": message,
+            "platform": platform,
+            "changes": builtins.list(changes or []),
+        }
+
+        async def open_() -> StreamResponse:
+            return await self._upload("/images/create", params, body, upload)
+
+        async def finish(messages: builtins.list[ProgressMessage]) -> str:
+            for m in reversed(messages):
+                if m.status and _IMAGE_ID.match(m.status.strip()):
+                    return m.status.strip()
+            raise ProgressError(
+                "the daemon ended the import without reporting an image id",
+                operation="import", log=builtins.list(messages[-20:]),
+            )
+
+        return _UploadProgress(open_, ProgressMessage, "import", finish, upload=upload)
+
+    def build(
+        self,
+        context: BuildContext,
+        *,
+        tag: str | Sequence[str] | None = None,
+        dockerfile: str = "Dockerfile",
+        buildargs: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        target: str | None = None,
+        nocache: bool = False,
+        pull: bool = False,
+        rm: bool = True,
+        forcerm: bool = False,
+        network_mode: str | None = None,
+        platform: str | None = None,
+        extra_hosts: Sequence[str] | None = None,
+        cache_from: Sequence[str] | None = None,
+        shm_size: int | None = None,
+        memory: int | None = None,
+        quiet: bool = False,
+    ) -> ProgressStream[ProgressMessage, str]:
+        """Build an image with the classic builder (``DOCKER_BUILDKIT=0 docker build``).
+
+        ``POST /build``
+
+        ``async for message in docker.images.build(...)`` yields the build's output (each
+        step's text is in ``message.stream``); awaiting it returns the new image's id.
+
+        Args:
+            context: a directory (tarred on the fly by a worker thread, never whole in memory;
+                ``.dockerignore`` is honoured: ``*``, ``?``, ``[...]``, ``**``, ``!``
+                exceptions, comments; the Dockerfile and ``.dockerignore`` are always sent),
+                the path of a tar file, or a tar as bytes, a binary file object or an async
+                iterable of bytes (may be gzip/bzip2/xz-compressed).
+            tag: a name for the image (``app:1.0``), or several.
+            dockerfile: the Dockerfile's path inside the context.
+            buildargs: values for the Dockerfile's ``ARG``.
+            labels: labels to set on the image.
+            target: the stage of a multi-stage Dockerfile to build.
+            nocache: do not use cached layers.
+            pull: pull newer versions of the base images.
+            rm: remove the intermediate containers after a successful build.
+            forcerm: remove them even after a failed one.
+            network_mode: the network of ``RUN`` steps: ``"none"`` (no network at all),
+                ``"host"``, ``"default"``, a network name; ``None`` leaves it to the daemon
+                (all of these work on 20.10 and 28.5, even on daemons started with
+                ``--bridge=none``).
+            platform: ``os[/arch[/variant]]`` to build for.
+            extra_hosts: ``"name:ip"`` entries for ``/etc/hosts`` of ``RUN`` steps.
+            cache_from: images to use as cache sources.
+            shm_size: size of ``/dev/shm`` of ``RUN`` steps, in bytes.
+            memory: memory limit of ``RUN`` steps, in bytes.
+            quiet: suppress the steps' output.
+
+        Returns:
+            A progress stream whose result is the new image's id (``sha256:…``).
+
+        Raises:
+            ProgressError: a step failed; ``.log`` holds the build output before the error.
+            BadRequest: a parameter was refused (unknown target, bad Dockerfile…).
+            InvalidArgument: the context is not a directory, file or tar, or the Dockerfile
+                is missing from a directory context.
+        """
+        tags = [tag] if isinstance(tag, str) else builtins.list(tag or [])
+        params: dict[str, Any] = {
+            "dockerfile": dockerfile,
+            "t": tags,
+            "buildargs": _json_map("buildargs", buildargs),
+            "labels": _json_map("labels", labels),
+            "target": target,
+            "nocache": nocache or None,
+            "pull": pull or None,
+            "rm": rm,
+            "forcerm": forcerm or None,
+            "networkmode": network_mode,
+            "platform": platform,
+            "extrahosts": ",".join(extra_hosts) if extra_hosts else None,
+            "cachefrom": msgspec.json.encode(builtins.list(cache_from)).decode()
+            if cache_from
+            else None,
+            "shmsize": shm_size,
+            "memory": memory,
+            "q": quiet or None,
+            "version": "1",
+        }
+        upload: Upload | None
+        if isinstance(context, (str, os.PathLike)):
+            root = Path(context)
+            if root.is_dir():
+                if not (root / dockerfile).is_file():
+                    raise InvalidArgument(f"build: no {dockerfile} in the context {root}")
+                upload = DirectoryTar(root, _context_members(root, dockerfile))
+                body: Body = upload
+            elif root.is_file():
+                body, upload = upload_body(root, "build")
+            else:
+                raise InvalidArgument(f"build: {root} is neither a directory nor a tar file")
+        else:
+            body, upload = upload_body(context, "build")
+
+        async def open_() -> StreamResponse:
+            return await self._upload("/build", params, body, upload)
+
+        async def finish(messages: builtins.list[ProgressMessage]) -> str:
+            for m in reversed(messages):
+                if m.aux and isinstance(m.aux.get("ID"), str):
+                    return str(m.aux["ID"])
+            for m in reversed(messages):
+                text = (m.stream or "").strip()
+                if _IMAGE_ID.match(text):
+                    return text
+                found = _BUILT.match(text)
+                if found:
+                    return await self._full_id(found[1])
+            raise ProgressError(
+                "the daemon ended the build without reporting an image id",
+                operation="build", log=builtins.list(messages[-20:]),
+            )
+
+        what = f"build of {tags[0]}" if tags else "build"
+        return _UploadProgress(open_, ProgressMessage, what, finish, upload=upload)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    async def _full_id(self, short: str) -> str:
+        return (await self.inspect(short)).id or short
+
+    async def _upload(
+        self, path: str, params: Mapping[str, QueryValue], body: Body, upload: Upload | None
+    ) -> StreamResponse:
+        try:
+            return await self._t.stream("POST", path, query=params, data=body, headers=_TAR)
+        except DockerError:
+            if upload is not None:
+                upload.close()
+                if upload.error is not None:
+                    raise upload.error from None
+            raise
+
+    async def _auth_headers(
+        self, reference: str, auth: RegistryAuth | None, *, required: bool
+    ) -> dict[str, str] | None:
+        if auth is not None and not isinstance(auth, RegistryAuth):
+            raise InvalidArgument(f"auth must be a RegistryAuth, not {type(auth).__name__}")
+        if auth is None:
+            auth = await asyncio.to_thread(RegistryAuth.for_image, reference)
+        if auth is None:
+            if not required:
+                return None
+            auth = RegistryAuth()
+        return {"X-Registry-Auth": auth.header()}
+
+    @staticmethod
+    def _unreachable(exc: ServerError, registry: str, action: str) -> ServerError:
+        if _NETWORK_FAILURE.search(exc.message):
+            return RegistryUnreachable(
+                exc.status, exc.message, method=exc.method, path=exc.path,
+                registry=registry, action=action,
+            )
+        return exc
+

@@ -1,0 +1,172 @@
+"""The volumes area of the Engine API: ``docker.volumes``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ._exceptions import InvalidArgument
+from ._transport import Transport, parse_version
+from .containers import Filters
+from .models.volumes import (
+    Volume,
+    VolumeCreateOptions,
+    VolumeList,
+    VolumeListResponse,
+    VolumePruneResponse,
+)
+from .networks import _strings
+
+__all__ = ["Volumes"]
+
+
+class Volumes:
+    """Create, list, inspect and remove volumes (``/volumes/…``)."""
+
+    __slots__ = ("_t",)
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    async def create(
+        self,
+        name: str | None = None,
+        *,
+        driver: str | None = None,
+        driver_opts: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> Volume:
+        """Create a volume, or return the existing one of that name.
+
+        ``POST /volumes/create``
+
+        Creating a name that exists is not an error: the daemon returns the existing volume
+        unchanged, even when ``driver_opts`` or ``labels`` differ (compare them if it matters).
+
+        Args:
+            name: the volume's name (``[a-zA-Z0-9][a-zA-Z0-9_.-]*`` for the local driver);
+                ``None`` for a generated one (an anonymous volume).
+            driver: the volume driver (``"local"`` when omitted) or a plugin's name.
+            driver_opts: driver options; for ``local`` e.g.
+                ``{"type": "tmpfs", "device": "tmpfs", "o": "size=64m"}``.
+            labels: the volume's labels.
+
+        Returns:
+            The volume, as :meth:`inspect` reports it.
+
+        Raises:
+            InvalidArgument: an empty name or driver, or non-string options or labels.
+            NotFound: no such volume driver.
+            BadRequest: the name is invalid for the driver, or an option is unknown.
+        """
+        if name is not None and (not isinstance(name, str) or not name):
+            raise InvalidArgument(
+                f"a volume name must be a non-empty str (None for a generated one), not {name!r}"
+            )
+        if driver is not None and (not isinstance(driver, str) or not driver):
+            raise InvalidArgument(f"driver must be a non-empty str or None, not {driver!r}")
+        body = VolumeCreateOptions(
+            name=name,
+            driver=driver,
+            driver_opts=_strings("driver_opts", driver_opts),
+            labels=_strings("labels", labels),
+        )
+        resp = await self._t.request("POST", "/volumes/create", body=body)
+        return resp.decode(Volume)
+
+    async def list(self, *, filters: Filters | None = None) -> VolumeList:
+        """List volumes.
+
+        ``GET /volumes``
+
+        Args:
+            filters: ``name`` (matches a part), ``label`` (``"k"`` or ``"k=v"``), ``driver``
+                and ``dangling`` (``"true"``: used by no container).
+
+        Returns:
+            The volumes, in a list whose ``warnings`` attribute holds the daemon's warnings:
+            one per volume driver that failed to answer, in which case the list is incomplete.
+            With the ``local`` driver alone it is always empty.
+        """
+        resp = await self._t.request("GET", "/volumes", query={"filters": filters or None})
+        listed = resp.decode(VolumeListResponse)
+        return VolumeList(listed.volumes or (), listed.warnings or ())
+
+    async def inspect(self, volume: str) -> Volume:
+        """Everything the daemon knows about a volume.
+
+        ``GET /volumes/{name}``
+
+        Args:
+            volume: the volume's name.
+
+        Raises:
+            NotFound: no such volume.
+        """
+        resp = await self._t.request("GET", self._t.path("/volumes/{}", volume))
+        return resp.decode(Volume)
+
+    async def remove(self, volume: str, *, force: bool = False) -> None:
+        """Remove a volume and its data.
+
+        ``DELETE /volumes/{name}``
+
+        Args:
+            volume: the volume's name.
+            force: also succeed when the volume does not exist (and remove it from the
+                daemon's records even if its driver fails).
+
+        Raises:
+            NotFound: no such volume (without ``force``).
+            Conflict: a container uses it (even a stopped one; remove the container first).
+        """
+        await self._t.request(
+            "DELETE",
+            self._t.path("/volumes/{}", volume),
+            query={"force": force or None},
+        )
+
+    async def prune(
+        self, *, filters: Filters | None = None, all: bool | None = None
+    ) -> VolumePruneResponse:
+        """Remove local volumes no container uses.
+
+        ``POST /volumes/prune``
+
+        Which volumes are candidates depends on the API version: from API 1.42 on, only
+        anonymous ones unless ``all`` is set; at API 1.41 every unused volume, named ones
+        included. The daemon never prunes a volume created with ``driver_opts`` (a tmpfs or
+        NFS mount, say: removing it would reclaim no space) nor a volume of another driver.
+
+        Args:
+            filters: ``label`` (``"k"``, ``"k=v"``, ``"label!=…"``) filters.
+            all: ``True``: named volumes too (the ``all`` filter from API 1.42; what API 1.41
+                does anyway). ``False``: anonymous volumes only (API >= 1.42). ``None``: the
+                daemon's default for the API version in use.
+
+        Returns:
+            The removed volumes' names and the space reclaimed, in bytes.
+
+        Raises:
+            InvalidArgument: ``all=False`` at API 1.41, which cannot spare named volumes, or
+                ``all`` given both here and in ``filters``.
+            Conflict: another prune is running.
+        """
+        query_filters = dict(filters) if filters else {}
+        if all is not None:
+            if "all" in query_filters:
+                raise InvalidArgument(
+                    "give 'all' either as the all= argument or in filters, not both"
+                )
+            if parse_version(await self._t.negotiate()) >= (1, 42):
+                if all:
+                    query_filters["all"] = "true"
+            elif not all:
+                raise InvalidArgument(
+                    "all=False (prune anonymous volumes only) needs API 1.42 or newer; this "
+                    f"daemon speaks {self._t.api_version}, which prunes named volumes too "
+                    "(pass all=True or leave it out to accept that)"
+                )
+        resp = await self._t.request(
+            "POST", "/volumes/prune", query={"filters": query_filters or None}
+        )
+        return resp.decode(VolumePruneResponse)
