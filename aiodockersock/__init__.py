@@ -14,7 +14,7 @@ from :class:`DockerError`.
 from __future__ import annotations
 
 from ._auth import RegistryAuth
-from ._bodies import ByteStream, JSONStream, LogStream, ProgressStream
+from ._bodies import ArchiveStream, ByteStream, JSONStream, LogStream, ProgressStream
 from ._client import Docker
 from ._config import DEFAULT_HOST, TLSConfig
 from ._exceptions import (
@@ -52,6 +52,7 @@ __all__ = [
     "MAX_API_VERSION",
     "MIN_API_VERSION",
     "APIError",
+    "ArchiveStream",
     "AttachStream",
     "BadRequest",
     "ByteStream",
