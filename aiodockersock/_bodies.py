@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import posixpath
+import re
 import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
@@ -29,11 +31,11 @@ from ._exceptions import (
     StreamClosed,
 )
 from ._framing import STREAM_NAMES, BadLine, FrameDecoder, LineDecoder
-from ._transport import StreamResponse, decoder_for
+from ._transport import LIBPOD_HEADER, StreamResponse, decoder_for
 from .models.output import ContainerLogs, LogFrame, LogLine, PathStat
 
 __all__ = ["ArchiveStream", "ByteStream", "JSONStream", "LogStream", "ProgressStream",
-           "decode_path_stat"]
+           "decode_path_stat", "podman_path_stat"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -173,6 +175,7 @@ class ByteStream(_Body):
 
 
 _PATH_STAT_DECODER = msgspec.json.Decoder(PathStat)
+_EXIT_STATUS = re.compile(r"while running runtime: exit status (\d+)\s*$")
 
 
 def decode_path_stat(header: str | None) -> PathStat:
@@ -190,13 +193,25 @@ def decode_path_stat(header: str | None) -> PathStat:
                           data=header.encode()) from None
 
 
+def podman_path_stat(stat: PathStat, path: str) -> PathStat:
+    """Podman's path stat as Docker's: named after ``path`` itself (Podman names a symlink
+    after its target), and a ``link_target`` for symlinks only (Podman gives every path one,
+    the path resolved)."""
+    name = posixpath.basename(path.rstrip("/")) or "/"
+    target = stat.link_target if stat.is_symlink else ""
+    if (name, target) == (stat.name, stat.link_target):
+        return stat
+    return msgspec.structs.replace(stat, name=name, link_target=target)
+
+
 class ArchiveStream(ByteStream):
     """A tar archive of a path in a container (``containers.get_archive``): the bytes as a
     :class:`ByteStream`, and :attr:`stat` — what the path is — once the stream is open."""
 
-    def __init__(self, opener: Opener, what: str) -> None:
+    def __init__(self, opener: Opener, what: str, *, path: str | None = None) -> None:
         super().__init__(opener, what)
         self._stat: PathStat | None = None
+        self._path = path
 
     async def open(self) -> None:
         """Send the request now; :attr:`stat` is known from then on.
@@ -207,13 +222,14 @@ class ArchiveStream(ByteStream):
         """
         await super().open()
         if self._stat is None and self._resp is not None:
+            headers = self._resp.headers
             try:
-                self._stat = decode_path_stat(
-                    self._resp.headers.get("X-Docker-Container-Path-Stat")
-                )
+                self._stat = decode_path_stat(headers.get("X-Docker-Container-Path-Stat"))
             except DecodeError:
                 self.close()
                 raise
+            if self._path is not None and LIBPOD_HEADER in headers:
+                self._stat = podman_path_stat(self._stat, self._path)
 
     @property
     def stat(self) -> PathStat:
@@ -323,6 +339,10 @@ class ProgressStream(JSONStream[T], Generic[T, R]):
             return item
         detail = getattr(item, "error_detail", None)
         code = getattr(detail, "code", None)
+        if code is None and isinstance(error, str):
+            # Podman gives no code; a failed build step says "… exit status 3"
+            found = _EXIT_STATUS.search(error)
+            code = int(found[1]) if found else None
         self.close()
         raise ProgressError(error, operation=self._what, code=code, log=list(self._recent))
 

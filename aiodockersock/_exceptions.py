@@ -9,6 +9,7 @@ exception reaches a caller::
     │   ├── NotFound            404: no such container, image, …
     │   ├── Forbidden           403: not allowed (a network in use, a read-only path, …)
     │   ├── Conflict            409: name in use, container running, …
+    │   ├── NotSupported        the engine does not implement the call (Podman lacks a few)
     │   └── ServerError         5xx: the daemon failed
     │       └── RegistryUnreachable  the daemon cannot reach a registry
     ├── DockerConnectionError   no daemon: socket missing, permission denied, refused, reset
@@ -26,6 +27,11 @@ exception reaches a caller::
 
 Messages say what happened and, where there is one, what to do about it. An :class:`APIError`
 keeps the daemon's own message unchanged in ``.message``.
+
+The class says what went wrong, whatever the engine: Podman's Docker-compatible service answers
+many client errors with ``500`` (a container in the wrong state, a name in use, an unknown
+filter), and those are raised as the class Docker's status would give (``Conflict``,
+``BadRequest``), keeping Podman's own status in ``.status``.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ __all__ = [
     "Forbidden",
     "InvalidArgument",
     "NotFound",
+    "NotSupported",
     "ProgressError",
     "RegistryUnreachable",
     "ServerError",
@@ -92,6 +99,23 @@ class Forbidden(APIError):
 
 class Conflict(APIError):
     """409: the request conflicts with the object's state (name in use, container running…)."""
+
+
+class NotSupported(APIError):
+    """The engine does not implement this call: it answered ``404`` with no error of its own,
+    as for a path it has no route for.
+
+    Podman's Docker-compatible service lacks a few of Docker's endpoints (``POST
+    /containers/{id}/update`` in Podman 4.3). ``.message`` keeps the engine's words
+    (``Not Found``); the text of the exception says which call is missing.
+    """
+
+    def __init__(self, status: int, message: str, *, method: str, path: str) -> None:
+        super().__init__(status, message, method=method, path=path)
+        self.args = (
+            f"the engine does not implement {method} {path} (it answered {status} "
+            f"{message!r}, as for an unknown path)",
+        )
 
 
 class ServerError(APIError):

@@ -164,12 +164,18 @@ class FrameDecoder:
 
     Each frame is an 8-byte header — the stream (0 stdin, 1 stdout, 2 stderr), three zero bytes,
     the payload size as a big-endian 32-bit integer — followed by the payload.
+
+    With ``stray_newlines``, a ``\n`` byte where a header should start (no header starts with
+    one) is taken as the end of the frame before it and given to that frame's stream: Podman's
+    service sends each line of a replayed log that way, its newline after the frame.
     """
 
-    __slots__ = ("_buf",)
+    __slots__ = ("_buf", "_last", "_stray_newlines")
 
-    def __init__(self) -> None:
+    def __init__(self, *, stray_newlines: bool = False) -> None:
         self._buf = bytearray()
+        self._stray_newlines = stray_newlines
+        self._last: int | None = None
 
     @property
     def pending(self) -> int:
@@ -188,7 +194,13 @@ class FrameDecoder:
         frames: list[tuple[int, bytes]] = []
         pos = 0
         size = len(buf)
-        while size - pos >= _HEADER_SIZE:
+        while size - pos >= _HEADER_SIZE or (self._stray_newlines and pos < size):
+            if self._stray_newlines and buf[pos] == 0x0A and self._last is not None:
+                frames.append((self._last, b"\n"))
+                pos += 1
+                continue
+            if size - pos < _HEADER_SIZE:
+                break
             stream, length = _HEADER.unpack_from(buf, pos)
             if stream > STDERR or buf[pos + 1] or buf[pos + 2] or buf[pos + 3]:
                 raise DecodeError(
@@ -199,6 +211,7 @@ class FrameDecoder:
             if end > size:
                 break
             frames.append((stream, bytes(buf[pos + _HEADER_SIZE : end])))
+            self._last = stream
             pos = end
         if pos:
             del buf[:pos]

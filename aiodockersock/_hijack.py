@@ -17,6 +17,15 @@ After the head, :class:`AttachStream` owns the socket. Reading yields :class:`Lo
 without a TTY the Engine multiplexes stdout and stderr into 8-byte-header frames (decoded with
 :class:`FrameDecoder`); with a TTY it sends the terminal's raw bytes, all reported as
 ``"stdout"``. There is no background task: bytes are read only while the caller iterates.
+
+A daemon that closes the connection while input it never read is still queued resets it (the
+process stopped reading its stdin and exited): the output that arrived before stays readable
+and the stream ends there, rather than failing with the reset.
+
+Podman's service differs in ways the stream absorbs: it sees detach keys only one per read (they
+are sent a byte at a time), ends no TTY session when stdin is half-closed (the stream ends it),
+and in a replay of a container's logs (``logs=True``) it sends every line's newline after the
+frame instead of inside it, and sends the streams that were not asked for (both are undone).
 """
 
 from __future__ import annotations
@@ -90,6 +99,8 @@ class Session(NamedTuple):
         detach_keys: the byte sequence that detaches from a TTY session.
         exec_id: the exec instance's id, for an exec.
         resize: resizes the session's TTY.
+        podman: the daemon is Podman's Docker-compatible service.
+        unwanted: names of streams not asked for, dropped if the daemon sends them anyway.
     """
 
     conn: Hijacked
@@ -98,9 +109,15 @@ class Session(NamedTuple):
     detach_keys: bytes
     exec_id: str | None
     resize: Callable[[int, int], Awaitable[None]]
+    podman: bool = False  # the daemon is Podman's service (see the module doc)
+    unwanted: frozenset[str] = frozenset()
 
 
 Opener = Callable[[], Awaitable[Session]]
+
+#: The pause between detach keys sent to Podman, whose service recognises a key only when it
+#: arrives alone in one read.
+_PODMAN_KEY_GAP: Final = 0.05
 
 
 def detach_sequence(keys: str | None) -> bytes:
@@ -187,19 +204,42 @@ async def _within(timeout: float | None, aw: Awaitable[Any]) -> Any:
     return await (asyncio.wait_for(aw, timeout) if timeout is not None else aw)
 
 
+class _Reader(asyncio.StreamReader):
+    """A stream reader that keeps the output readable after a reset.
+
+    asyncio reports a reset (or a failed write of stdin into a closed connection) by failing
+    every later read, even of bytes that arrived before it. Here the reset ends the stream
+    like a close, after those bytes, and is kept in :attr:`reset` for the stream to judge;
+    writes still fail with it.
+    """
+
+    reset: Exception | None = None
+
+    def set_exception(self, exc: Exception) -> None:
+        if isinstance(exc, (BrokenPipeError, ConnectionResetError)):
+            self.reset = exc
+            self.feed_eof()
+            return
+        super().set_exception(exc)
+
+
 async def _connect(t: Transport) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     host = t.host
+    loop = asyncio.get_running_loop()
+    reader = _Reader(limit=_LIMIT, loop=loop)
+    protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
     try:
         if host.socket_path is not None:
-            opening = asyncio.open_unix_connection(host.socket_path, limit=_LIMIT)
+            opening = loop.create_unix_connection(lambda: protocol, host.socket_path)
         else:
-            parts = urlsplit(host.base_url)
-            opening = asyncio.open_connection(
-                parts.hostname, parts.port, ssl=host.ssl, limit=_LIMIT
+            parts = urlsplit(host.base_url)  # always with a host and a port (_config)
+            opening = loop.create_connection(
+                lambda: protocol, parts.hostname or "", parts.port or 0, ssl=host.ssl
             )
-        return await asyncio.wait_for(opening, t.connect_timeout)
+        transport, _ = await asyncio.wait_for(opening, t.connect_timeout)
     except (OSError, asyncio.TimeoutError) as exc:
         raise t.connection_error(exc) from exc
+    return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
 
 
 def _request_head(t: Transport, target: str, payload: bytes) -> bytes:
@@ -331,14 +371,18 @@ def attach_container(
             "POST", t.path("/containers/{}/resize", container), query={"h": height, "w": width}
         )
 
+    unwanted = frozenset(name for name, wanted in (("stdout", stdout), ("stderr", stderr))
+                         if not wanted)
+
     async def opener() -> Session:
         conn = await hijack(t, path, query=query)
         try:
             tty = await _container_tty(t, container, conn)
+            podman = await t.is_podman()
         except BaseException:
             conn.writer.close()
             raise
-        return Session(conn, tty, stdin, keys, None, resize)
+        return Session(conn, tty, stdin, keys, None, resize, podman, unwanted)
 
     return AttachStream(opener, f"the attach stream of container {container!r}")
 
@@ -434,7 +478,7 @@ class AttachStream:
             self._session = session
             self._reader = session.conn.reader
             self._writer = session.conn.writer
-            self._decoder = None if session.tty else FrameDecoder()
+            self._decoder = None if session.tty else FrameDecoder(stray_newlines=session.podman)
 
     def close(self) -> None:
         """Drop the connection at once; frames not yet read are discarded. Safe to call more
@@ -460,7 +504,8 @@ class AttachStream:
         detach keys on a TTY: without one, detaching is closing the connection. The process
         goes on running then too, but its standard input, if attached, is closed — always
         for an exec, and for a container created with ``StdinOnce`` — as after
-        ``docker attach``.
+        ``docker attach``. (Podman 4.3 closes a container's standard input whenever an attach
+        session with stdin ends, ``StdinOnce`` or not.)
         """
         session, writer, reader = self._session, self._writer, self._reader
         try:
@@ -474,8 +519,7 @@ class AttachStream:
             ):
                 # RuntimeError: another task is reading; it will see the end itself
                 with contextlib.suppress(OSError, asyncio.TimeoutError, RuntimeError):
-                    writer.write(session.detach_keys)
-                    await asyncio.wait_for(_discard_to_eof(writer, reader), timeout)
+                    await asyncio.wait_for(_detach(session, writer, reader), timeout)
         finally:
             await self.aclose()
 
@@ -597,13 +641,20 @@ class AttachStream:
         except DecodeError:
             self.close()
             raise
-        self._ready.extend(LogFrame(STREAM_NAMES[s], data) for s, data in frames if data)
+        unwanted = self._session.unwanted if self._session is not None else ()
+        self._ready.extend(LogFrame(STREAM_NAMES[s], data) for s, data in frames
+                           if data and STREAM_NAMES[s] not in unwanted)
 
     def _end(self) -> None:
         self._ended = True
-        address = self._session.conn.address if self._session is not None else "?"
+        session = self._session
+        address = session.conn.address if session is not None else "?"
         pending = self._decoder.pending if self._decoder is not None else 0
+        reset = self._reader.reset if isinstance(self._reader, _Reader) else None
         self._release()
+        if reset is not None and not (session is not None and session.stdin):
+            # with stdin attached a reset means input was left unread: the process is done
+            raise StreamBroken(f"{self._what} broke: {reset}", address=address)
         if pending:
             raise StreamBroken(
                 f"{self._what} broke: the connection closed inside a frame ({pending} bytes "
@@ -648,8 +699,9 @@ class AttachStream:
 
         That is without a TTY. A terminal has no end of input, so on a TTY session the Engine
         takes it as the end of the session instead: the output stops and the process goes on
-        running. To end the input of a process on a TTY, write ``b"\\x04"`` (Ctrl-D) at the
-        start of a line.
+        running (Podman's service would keep the session open, so there the stream closes its
+        connection, and output not received yet is lost). To end the input of a process on a
+        TTY, write ``b"\\x04"`` (Ctrl-D) at the start of a line.
 
         Safe to call more than once. This needs a plain socket (unix or TCP): a TLS connection
         cannot be half-closed, as asyncio's TLS transport has no ``write_eof()``. Over TLS,
@@ -668,6 +720,12 @@ class AttachStream:
                 "half-closed; on a TTY write b'\\x04' (Ctrl-D) instead, or close the stream"
             )
         self._stdin_closed = True
+        session = self._session
+        if session is not None and session.tty and session.podman:
+            # Podman's service would keep the session open: end it as Docker does
+            self._ended = True
+            self._release()
+            return
         try:
             writer.write_eof()
         except OSError as exc:
@@ -704,6 +762,21 @@ class AttachStream:
         if not session.stdin:
             raise InvalidArgument(f"stdin is not attached to {self._what}; ask for stdin=True")
         return writer
+
+
+async def _detach(
+    session: Session, writer: asyncio.StreamWriter, reader: asyncio.StreamReader
+) -> None:
+    """Send the detach keys, then read and drop the output until the Engine ends the session."""
+    if session.podman:
+        for i, key in enumerate(session.detach_keys):
+            if i:
+                await asyncio.sleep(_PODMAN_KEY_GAP)
+            writer.write(bytes([key]))
+            await writer.drain()
+    else:
+        writer.write(session.detach_keys)
+    await _discard_to_eof(writer, reader)
 
 
 async def _discard_to_eof(writer: asyncio.StreamWriter, reader: asyncio.StreamReader) -> None:

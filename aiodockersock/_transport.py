@@ -8,6 +8,10 @@ Path parameters are quoted completely (``/``, ``?``, ``#``, ``%`` included) and 
 as already encoded, so neither yarl nor anything after it re-normalises it; ``.`` and ``..``
 segments are refused before sending, and redirects are never followed (dockerd answers ``301``
 to a path it cleaned, and following it would reach another endpoint).
+
+It also notes which engine answers: Podman's Docker-compatible service marks every answer with a
+``Libpod-Api-Version`` header (:meth:`Transport.is_podman`), and its errors are raised as the
+class Docker would give them (see :func:`_podman_error_class`).
 """
 
 from __future__ import annotations
@@ -35,12 +39,14 @@ from ._exceptions import (
     Forbidden,
     InvalidArgument,
     NotFound,
+    NotSupported,
     ServerError,
     UnsupportedAPIVersion,
 )
 
 __all__ = [
     "DEFAULT",
+    "LIBPOD_HEADER",
     "MAX_API_VERSION",
     "MIN_API_VERSION",
     "Body",
@@ -87,6 +93,19 @@ _STATUS_ERRORS: Final[dict[int, type[APIError]]] = {
     404: NotFound,
     409: Conflict,
 }
+
+#: The header Podman's service puts on every answer (its own version); dockerd never sends it.
+LIBPOD_HEADER: Final = "Libpod-Api-Version"
+
+#: Podman answers these client errors with 500; its ``cause`` (the end of the message) says
+#: which, and Docker's status for the same error gives the class raised.
+_PODMAN_CAUSES: Final[tuple[tuple[str, type[APIError]], ...]] = (
+    ("container state improper", Conflict),  # pause a paused one, remove a running one …
+    ("exec session state improper", Conflict),  # start an exec twice
+    ("that name is already in use", Conflict),  # create with a taken name
+    ("is an invalid filter", BadRequest),
+    ("invalid reference format", BadRequest),  # tag with a malformed name
+)
 
 _ERROR_DECODER: Final = msgspec.json.Decoder(dict[str, Any])
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
@@ -293,6 +312,7 @@ class Transport:
         self._negotiate_lock: asyncio.Lock | None = None
         self._version: str | None = None
         self._prefix = ""
+        self._podman: str | None = None  # Podman's version, "" for another engine, None: unknown
         if api_version != "auto":
             parse_version(api_version)
             self._set_version(api_version)
@@ -343,6 +363,38 @@ class Transport:
                 self._set_version(chosen)
         assert self._version is not None
         return self._version
+
+    # -- engine ------------------------------------------------------------------------------
+
+    @property
+    def podman_version(self) -> str | None:
+        """Podman's version when the daemon is Podman's Docker-compatible service, ``""`` for
+        any other engine, ``None`` before its first answer."""
+        return self._podman
+
+    def note_engine(self, headers: Mapping[str, str]) -> None:
+        """Learn from an answer's headers whether the daemon is Podman (once; only from an
+        engine's own answers, which carry ``Api-Version``, not a proxy's)."""
+        if self._podman is None and "Api-Version" in headers:
+            self._podman = headers.get(LIBPOD_HEADER, "")
+
+    async def is_podman(self) -> bool:
+        """Whether the daemon is Podman's Docker-compatible service (``GET /_ping`` once, if no
+        answer has told yet).
+
+        Raises:
+            DockerConnectionError: the daemon cannot be reached.
+        """
+        if self._podman is None and self._version is None:
+            await self.negotiate()  # its ping tells
+        if self._podman is None:
+            if self._negotiate_lock is None:
+                self._negotiate_lock = asyncio.Lock()
+            async with self._negotiate_lock:
+                if self._podman is None:
+                    resp = await self._send("GET", "/_ping", DEFAULT)
+                    self._podman = resp.headers.get(LIBPOD_HEADER, "")
+        return bool(self._podman)
 
     # -- URLs --------------------------------------------------------------------------------
 
@@ -445,6 +497,8 @@ class Transport:
                 timeout=self._timeout_for(timeout),
             ) as resp:
                 body = await resp.read()
+                if self._podman is None:
+                    self.note_engine(resp.headers)
                 return Response(resp.status, resp.headers, body)
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError) as exc:
             raise self._connection_error(exc) from exc
@@ -463,6 +517,12 @@ class Transport:
         cls = _STATUS_ERRORS.get(status)
         if cls is None:
             cls = ServerError if status >= 500 else APIError
+        if status == 404 and resp.body.strip() == b"Not Found" and resp.headers.get(
+            "Content-Type", ""
+        ).startswith("text/plain"):
+            cls = NotSupported  # no route: Podman's service lacks this endpoint
+        elif status == 500 and LIBPOD_HEADER in resp.headers:
+            cls = _podman_error_class(message) or cls
         raise cls(status, message, method=method, path=path)
 
     # For _hijack.py, which speaks HTTP/1.1 on its own sockets: the same error table and
@@ -579,6 +639,8 @@ class Transport:
                 resp = await request
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError) as exc:
             raise self._connection_error(exc) from exc
+        if self._podman is None:
+            self.note_engine(resp.headers)
         if resp.status >= 300:
             try:
                 error_body = await resp.read()
@@ -605,6 +667,15 @@ class Transport:
     def has_session(self) -> bool:
         """Whether a session (and so possibly connections) is open."""
         return self._session is not None
+
+
+def _podman_error_class(message: str) -> type[APIError] | None:
+    """The class Docker's status gives the error Podman answered with 500, if it is one of
+    :data:`_PODMAN_CAUSES`."""
+    for cause, cls in _PODMAN_CAUSES:
+        if message.endswith(cause):
+            return cls
+    return None
 
 
 def _error_message(resp: Response) -> str:

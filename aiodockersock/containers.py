@@ -13,9 +13,17 @@ from typing import Any
 
 import msgspec
 
-from ._bodies import ArchiveStream, ByteStream, JSONStream, LogStream, decode_path_stat
+from ._bodies import (
+    ArchiveStream,
+    ByteStream,
+    JSONStream,
+    LogStream,
+    decode_path_stat,
+    podman_path_stat,
+)
 from ._exceptions import (
     BadRequest,
+    Conflict,
     ContainerError,
     DockerError,
     EventsLost,
@@ -27,7 +35,15 @@ from ._exceptions import (
 from ._hijack import AttachStream, attach_container
 from ._streams import EventStream, ReconnectPolicy
 from ._tar import DirectoryTar, Upload, UploadSource, extract_tar, tree_members, upload_body
-from ._transport import DEFAULT, Body, QueryValue, StreamResponse, Transport, parse_version
+from ._transport import (
+    DEFAULT,
+    LIBPOD_HEADER,
+    Body,
+    QueryValue,
+    StreamResponse,
+    Transport,
+    parse_version,
+)
 from ._watch import ContainerWatch
 from .events import event_stream
 from .models.containers import (
@@ -287,6 +303,10 @@ class Containers:
 
         ``GET /containers/json``
 
+        Podman's service lists in no particular order unless given a limit, so there the list
+        is asked for with one (the largest), and without ``all`` with a ``status`` filter for
+        running and paused containers (what Docker lists without ``all``).
+
         Args:
             all: include stopped containers (only running ones otherwise).
             limit: at most this many, newest first (implies ``all``).
@@ -297,6 +317,10 @@ class Containers:
         Returns:
             One summary per container.
         """
+        if limit is None and await self._t.is_podman():
+            limit = _NO_LIMIT
+            if not all and "status" not in (filters or {}):
+                filters = {**(filters or {}), "status": ["running", "paused"]}
         resp = await self._t.request(
             "GET",
             "/containers/json",
@@ -354,14 +378,17 @@ class Containers:
 
         Raises:
             NotFound: no such container.
-            Conflict: the container is not running.
+            Conflict: the container is not running (Podman answers that with an empty body,
+                raised as ``Conflict`` too).
         """
-        resp = await self._t.request(
-            "GET",
-            self._t.path("/containers/{}/top", _name(container)),
-            query={"ps_args": ps_args},
-        )
-        return resp.decode(ContainerTopResponse)
+        path = self._t.path("/containers/{}/top", _name(container))
+        resp = await self._t.request("GET", path, query={"ps_args": ps_args})
+        if not resp.body.strip():
+            raise Conflict(
+                resp.status, f"container {container} is not running (nothing to list)",
+                method="GET", path=f"/v{self._t.api_version}{path}",
+            )
+        return _split_top(resp.decode(ContainerTopResponse))
 
     async def changes(self, container: str) -> builtins.list[FilesystemChange]:
         """Files added, changed or deleted in a container's filesystem.
@@ -397,6 +424,9 @@ class Containers:
         Raises:
             NotFound: no such container.
             BadRequest: a value is invalid (e.g. memory below the minimum).
+            NotSupported: the engine has no such endpoint (Podman 4.3's service has not; its
+                own ``/libpod/containers/{id}/update`` changes the cgroup limits only and
+                inspect does not show them).
         """
         resp = await self._t.request(
             "POST", self._t.path("/containers/{}/update", _name(container)), body=resources
@@ -492,17 +522,23 @@ class Containers:
         ``GET /containers/{id}/stats?stream=false``
 
         The daemon takes two readings about a second apart so that ``cpu_percent`` has a
-        previous sample to compare with (as ``docker stats --no-stream`` does).
+        previous sample to compare with (as ``docker stats --no-stream`` does). Podman's
+        service takes one: there the library asks twice, a second apart, and puts the first
+        reading in ``precpu_stats``.
 
         Raises:
             NotFound: no such container.
         """
-        resp = await self._t.request(
-            "GET",
-            self._t.path("/containers/{}/stats", _name(container)),
-            query={"stream": False},
+        path = self._t.path("/containers/{}/stats", _name(container))
+        resp = await self._t.request("GET", path, query={"stream": False})
+        sample = resp.decode(ContainerStats)
+        if LIBPOD_HEADER not in resp.headers:
+            return sample
+        await asyncio.sleep(1.0)
+        resp = await self._t.request("GET", path, query={"stream": False})
+        return msgspec.structs.replace(
+            resp.decode(ContainerStats), preread=sample.read, precpu_stats=sample.cpu_stats
         )
-        return resp.decode(ContainerStats)
 
     def stats_stream(self, container: str) -> JSONStream[ContainerStats]:
         """A container's resource usage, one sample a second, for as long as it is read.
@@ -511,7 +547,7 @@ class Containers:
 
         Use as ``async with docker.containers.stats_stream(id) as samples: async for s in
         samples: print(s.cpu_percent, s.memory_usage)``. The stream of a container that stops
-        goes on with empty samples until closed.
+        goes on with empty samples until closed. (Podman's service sends one every 5 s.)
 
         Returns:
             A ``JSONStream`` of ``ContainerStats`` (it sends the request when first read).
@@ -553,6 +589,10 @@ class Containers:
 
         ``HEAD /containers/{id}/archive``
 
+        The ``name`` is the base name of ``path`` and ``link_target`` is set for symlinks only,
+        whatever the engine (Podman names a symlink after its target and gives every path a
+        ``linkTarget``).
+
         Raises:
             NotFound: no such container, or no such path in it.
         """
@@ -569,7 +609,8 @@ class Containers:
                 404, f"no such path {path!r} in container {container!r} (or no such container)",
                 method=exc.method, path=exc.path,
             ) from None
-        return decode_path_stat(resp.headers.get("X-Docker-Container-Path-Stat"))
+        stat = decode_path_stat(resp.headers.get("X-Docker-Container-Path-Stat"))
+        return podman_path_stat(stat, path) if LIBPOD_HEADER in resp.headers else stat
 
     def get_archive(self, container: str, path: str) -> ArchiveStream:
         """A tar archive of a file or directory in a container, streamed.
@@ -591,7 +632,7 @@ class Containers:
         async def opener() -> StreamResponse:
             return await self._t.stream("GET", url, query={"path": path}, timeout=DEFAULT)
 
-        return ArchiveStream(opener, f"archive of {path} in {container}")
+        return ArchiveStream(opener, f"archive of {path} in {container}", path=path)
 
     async def put_archive(
         self,
@@ -616,7 +657,9 @@ class Containers:
             copy_uid_gid: give the files the archive's owners instead of root.
 
         Raises:
-            NotFound: no such container, or ``path`` does not exist in it.
+            NotFound: no such container, or ``path`` does not exist in it (Podman's service
+                would create it: there ``path`` is looked up first, ``HEAD /containers/{id}/
+                archive``).
             BadRequest: ``path`` is not a directory (Docker 20.10 says so with a 500, which is
                 raised as ``BadRequest`` too), or the data is not a tar archive.
             APIError: 403 when the target is read-only.
@@ -630,6 +673,8 @@ class Containers:
         no_overwrite: bool, copy_ids: bool,
     ) -> None:
         try:
+            if await self._t.is_podman():
+                await self.stat_path(container, path)  # Podman would create a missing path
             await self._t.request(
                 "PUT",
                 self._t.path("/containers/{}/archive", _name(container)),
@@ -819,9 +864,15 @@ class Containers:
             wanted = " and ".join(
                 f"{k} {v!r}" for k, v in (("state", state), ("health", health)) if v
             )
+            hint = ""
+            if health is not None and last and _never_checked(last[-1]) and self._t.podman_version:
+                hint = (
+                    "; Podman runs health checks from systemd timers, and none has run: "
+                    "without systemd, run them yourself (podman healthcheck run)"
+                )
             raise WaitTimeout(
                 f"container {container!r} did not reach {wanted} within {timeout} s "
-                f"(last seen: {seen})"
+                f"(last seen: {seen}){hint}"
             ) from None
 
     async def _wait_for(
@@ -848,13 +899,13 @@ class Containers:
                         break  # something may have been missed: inspect again
                     if ev.actor_id != cid:
                         continue
-                    if ev.action == "destroy":
-                        raise NotFound(
-                            404, f"container {container} was removed while waited for",
-                            method="GET", path="/events",
-                        )
+                    if ev.action in ("destroy", "remove"):  # Podman says "remove"
+                        raise _removed(container)
                     break
-                info = await self.inspect(cid or container)
+                try:
+                    info = await self.inspect(cid or container)
+                except NotFound:
+                    raise _removed(container) from None
 
     def attach(
         self,
@@ -950,6 +1001,34 @@ class Containers:
 
 
 _STATES = ("created", "running", "paused", "restarting", "exited", "dead")
+#: The limit that makes Podman's service sort the containers it lists (newest first).
+_NO_LIMIT = 2**31 - 1
+
+
+def _split_top(top: ContainerTopResponse) -> ContainerTopResponse:
+    """Podman's service sends ``ps``'s header as one title and each row as one string: split
+    them into columns as Docker does (the last column, the command, keeps its spaces)."""
+    titles, rows = top.titles, top.processes
+    if not titles or len(titles) != 1 or len(titles[0].split()) < 2:
+        return top
+    if not all(len(row) == 1 for row in rows or []):
+        return top
+    columns = titles[0].split()
+    return ContainerTopResponse(
+        titles=columns,
+        processes=[row[0].split(None, len(columns) - 1) for row in rows or []],
+    )
+
+
+def _removed(container: str) -> NotFound:
+    return NotFound(404, f"container {container} was removed while waited for",
+                    method="GET", path="/events")
+
+
+def _never_checked(info: ContainerInspect) -> bool:
+    """Whether a container's health check has not run once (its log is empty)."""
+    health = info.state.health if info.state is not None else None
+    return health is not None and health.status == "starting" and not health.log
 _HEALTH = ("starting", "healthy", "unhealthy")
 
 

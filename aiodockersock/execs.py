@@ -191,7 +191,7 @@ class Execs:
 
         ``POST /exec/{id}/start`` (with ``Detach``)
 
-        Use :meth:`wait` for its exit code.
+        Use :meth:`wait` for its exit code (not on Podman 4.3, which never records it).
 
         Args:
             exec_id: the exec instance's id.
@@ -374,6 +374,10 @@ class Execs:
             exec_id: the exec instance's id.
             timeout: give up after this many seconds (``None``: wait as long as it takes).
 
+        Podman 4.3 never records the exit of an exec started with :meth:`start_detached`: it
+        stays "running" until Podman removes it, minutes later. Start it attached to wait
+        for it there.
+
         Returns:
             Its inspection; ``exit_code`` is set unless it was never started.
 
@@ -384,8 +388,14 @@ class Execs:
         try:
             return await asyncio.wait_for(self._poll(exec_id), timeout)
         except asyncio.TimeoutError:
+            hint = ""
+            if self._t.podman_version:
+                hint = (
+                    " (Podman does not record the exit of an exec started detached; if it "
+                    "was, start it attached to wait for it)"
+                )
             raise WaitTimeout(
-                f"exec {exec_id[:12]} was still running after {timeout} s"
+                f"exec {exec_id[:12]} was still running after {timeout} s{hint}"
             ) from None
 
     async def _poll(self, exec_id: str) -> ExecInspect:
@@ -449,7 +459,9 @@ class Execs:
         async def resize(height: int, width: int) -> None:
             await self.resize(exec_id, height, width)
 
-        return Session(conn, tty, stdin, detach_keys or detach_sequence(None), exec_id, resize)
+        podman = await self._t.is_podman()  # known by now: the exec was created or inspected
+        return Session(conn, tty, stdin, detach_keys or detach_sequence(None), exec_id, resize,
+                       podman)
 
 
 async def _communicate(stream: AttachStream, data: bytes) -> ContainerLogs:

@@ -13,6 +13,7 @@ import asyncio
 import builtins
 import os
 import re
+import shlex
 from collections.abc import AsyncIterable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Union
@@ -30,7 +31,7 @@ from ._exceptions import (
     ServerError,
 )
 from ._tar import DirectoryTar, Upload, UploadSource, upload_body
-from ._transport import Body, QueryValue, StreamResponse, Transport
+from ._transport import LIBPOD_HEADER, Body, QueryValue, StreamResponse, Transport
 from .models.images import (
     HistoryResponseItem,
     ImageDeleteResponseItem,
@@ -67,6 +68,7 @@ _NETWORK_FAILURE = re.compile(
 _LOADED = re.compile(r"^Loaded image(?: ID)?: (.+?)\s*$")
 _BUILT = re.compile(r"^Successfully built ([0-9a-f]{12,64})\s*$")
 _IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
+_BARE_ID = re.compile(r"[0-9a-f]{64}")
 
 
 def _json_map(name: str, value: Mapping[str, str] | None) -> str | None:
@@ -245,6 +247,48 @@ def _tag_from(image: str, tag: str | None, *, default: str | None) -> tuple[str,
     return repository, own or tag or default
 
 
+class _PodmanPruned(msgspec.Struct, rename="pascal"):
+    """One item of Podman's ``POST /libpod/images/prune`` answer."""
+
+    id: str | None = None
+    size: int | None = None
+    err: str | None = None
+
+
+def _podman_changes(changes: Sequence[str]) -> builtins.list[str]:
+    """Podman applies ``ENV A=1 B=two`` (and ``LABEL``) as one pair, ``A`` = ``1 B=two``, and
+    keeps quotes in values: send one pair per change, unquoted, as Docker reads them."""
+    out: builtins.list[str] = []
+    for change in changes:
+        instruction, _, rest = change.strip().partition(" ")
+        if instruction.upper() in ("ENV", "LABEL"):
+            try:
+                words = shlex.split(rest)
+            except ValueError:  # unbalanced quotes: Podman may say what it thinks
+                words = []
+            if words and all("=" in word for word in words):
+                out += [f"{instruction} {word}" for word in words]
+                continue
+        out.append(change)
+    return out
+
+
+def _sha256(image_id: str | None) -> str | None:
+    """``sha256:…`` for a bare 64-hex image id (Podman's form), any other id unchanged."""
+    if image_id is not None and _BARE_ID.fullmatch(image_id):
+        return f"sha256:{image_id}"
+    return image_id
+
+
+def _deleted_ids(
+    items: Sequence[ImageDeleteResponseItem],
+) -> builtins.list[ImageDeleteResponseItem]:
+    return [
+        msgspec.structs.replace(item, deleted=_sha256(item.deleted)) if item.deleted else item
+        for item in items
+    ]
+
+
 def _ref(repository: str, tag: str | None) -> str:
     if tag is None:
         return repository
@@ -334,7 +378,10 @@ class Images:
             NotFound: no such image.
         """
         resp = await self._t.request("GET", self._t.path("/images/{}/history", image))
-        return resp.decode(builtins.list[HistoryResponseItem])
+        history = resp.decode(builtins.list[HistoryResponseItem])
+        if LIBPOD_HEADER in resp.headers:  # Podman sends bare ids
+            history = [msgspec.structs.replace(h, id=_sha256(h.id)) for h in history]
+        return history
 
     async def tag(self, image: str, repo: str, tag: str | None = None) -> None:
         """Give an image another name.
@@ -344,13 +391,17 @@ class Images:
         Args:
             image: the image's name or id.
             repo: the new repository (``127.0.0.1:5000/team/app``), optionally with a tag
-                (``app:2.0``).
+                (``app:2.0``; it is sent as the ``tag`` parameter, which Podman needs).
             tag: the new tag (``latest`` when neither gives one).
 
         Raises:
             NotFound: no such image.
             BadRequest: the new name is not valid.
         """
+        if tag is None:
+            name, own_tag, digest = split_reference(repo)
+            if own_tag is not None and digest is None:
+                repo, tag = name, own_tag
         await self._t.request(
             "POST", self._t.path("/images/{}/tag", image), query={"repo": repo, "tag": tag}
         )
@@ -368,7 +419,7 @@ class Images:
             noprune: keep its untagged parent images.
 
         Returns:
-            What was untagged and what was deleted.
+            What was untagged and what was deleted (ids as ``sha256:…`` from every engine).
 
         Raises:
             NotFound: no such image.
@@ -379,7 +430,8 @@ class Images:
             self._t.path("/images/{}", image),
             query={"force": force, "noprune": noprune},
         )
-        return resp.decode(builtins.list[ImageDeleteResponseItem])
+        items = resp.decode(builtins.list[ImageDeleteResponseItem])
+        return _deleted_ids(items) if LIBPOD_HEADER in resp.headers else items
 
     async def prune(
         self, *, filters: Filters | None = None, dangling_only: bool = True
@@ -387,6 +439,9 @@ class Images:
         """Remove unused images.
 
         ``POST /images/prune``
+
+        Podman's Docker-compatible endpoint prunes dangling images only; there
+        ``dangling_only=False`` is sent to its own ``POST /libpod/images/prune`` (``all``).
 
         Args:
             filters: ``{"until": "24h"}``, ``{"label": ["a=b"]}``, ``{"label!": …}``.
@@ -399,10 +454,18 @@ class Images:
         chosen: dict[str, Any] = dict(filters or {})
         if "dangling" not in chosen:
             chosen["dangling"] = "true" if dangling_only else "false"
+        if chosen["dangling"] in ("false", ["false"]) and await self._t.is_podman():
+            del chosen["dangling"]
+            return await self._podman_prune_all(chosen)
         resp = await self._t.request(
             "POST", "/images/prune", query={"filters": chosen}, timeout=None
         )
-        return resp.decode(ImagePruneResponse)
+        report = resp.decode(ImagePruneResponse)
+        if LIBPOD_HEADER in resp.headers and report.images_deleted:  # Podman sends bare ids
+            report = msgspec.structs.replace(
+                report, images_deleted=_deleted_ids(report.images_deleted)
+            )
+        return report
 
     # -- registries --------------------------------------------------------------------------
 
@@ -627,8 +690,10 @@ class Images:
             for message in messages:
                 for text in (message.stream, message.status):
                     found = _LOADED.match(text or "")
-                    if found and found[1] not in loaded:
-                        loaded.append(found[1])
+                    # Podman names all the images in one message: "a:1,b:2"
+                    for name in found[1].split(",") if found else ():
+                        if name and name not in loaded:
+                            loaded.append(name)
             return loaded
 
         return _UploadProgress(open_, ProgressMessage, "load", finish, upload=upload)
@@ -651,7 +716,7 @@ class Images:
             source: the rootfs tar (plain or compressed): bytes, a binary file object, an
                 async iterable of bytes, or a ``pathlib.Path``.
             repository: the new image's name (may include a tag).
-            tag: its tag.
+            tag: its tag (sent as part of the name, the only form Podman honours).
             changes: Dockerfile instructions to apply: ``CMD``, ``ENTRYPOINT``, ``ENV``,
                 ``EXPOSE``, ``ONBUILD``, ``USER``, ``VOLUME``, ``WORKDIR``
                 (``['CMD ["sh"]', "ENV A=1"]``).
@@ -667,17 +732,22 @@ class Images:
         """
         if isinstance(changes, str):
             changes = [changes]
+        if repository is not None and tag is not None:
+            repository, tag = _ref(*_tag_from(repository, tag, default=None)), None
         body, upload = upload_body(source, "import_")
+        wanted = builtins.list(changes or [])
         params: dict[str, Any] = {
             "fromSrc": "-",
             "repo": repository,
             "tag": tag,
             "message": message,
             "platform": platform,
-            "changes": builtins.list(changes or []),
+            "changes": wanted,
         }
 
         async def open_() -> StreamResponse:
+            if wanted and await self._t.is_podman():
+                params["changes"] = _podman_changes(wanted)
             return await self._upload("/images/create", params, body, upload)
 
         async def finish(messages: builtins.list[ProgressMessage]) -> str:
@@ -814,6 +884,21 @@ class Images:
         return _UploadProgress(open_, ProgressMessage, what, finish, upload=upload)
 
     # -- helpers ---------------------------------------------------------------------------
+
+    async def _podman_prune_all(self, filters: Mapping[str, Any]) -> ImagePruneResponse:
+        resp = await self._t.request(
+            "POST", "/libpod/images/prune", query={"all": True, "filters": filters or None},
+            timeout=None,
+        )
+        reports = resp.decode(builtins.list[_PodmanPruned])
+        failed = [r.err for r in reports if r.err]
+        if failed:
+            raise ServerError(resp.status, "; ".join(failed), method="POST",
+                              path=f"/v{self._t.api_version}/libpod/images/prune")
+        return ImagePruneResponse(
+            images_deleted=[ImageDeleteResponseItem(deleted=_sha256(r.id)) for r in reports],
+            space_reclaimed=sum(r.size or 0 for r in reports),
+        )
 
     async def _full_id(self, short: str) -> str:
         return (await self.inspect(short)).id or short

@@ -955,6 +955,19 @@ class Engine:
             conf = self.workdir / "containers.conf"
             conf.write_text(f"[containers]\ndefault_ulimits = [{', '.join(ulimits)}]\n")
             self._env["CONTAINERS_CONF"] = str(conf)
+            # Its own registries.conf: search Docker Hub for short names (as dockerd does),
+            # and treat registries on 127.0.0.1 (any port) as plain-HTTP ones, as dockerd
+            # does for 127.0.0.0/8 (the test registries listen there).
+            registries = self.workdir / "registries.conf"
+            registries.write_text(
+                'unqualified-search-registries = ["docker.io"]\n\n'
+                '[[registry]]\nlocation = "127.0.0.1"\ninsecure = true\n'
+            )
+            self._env["CONTAINERS_REGISTRIES_CONF"] = str(registries)
+            # and its own temporary files (image loads, resource updates) here, not /var/tmp
+            tmp = self.workdir / "tmp-files"
+            tmp.mkdir(exist_ok=True)
+            self._env["TMPDIR"] = str(tmp)
         # Run the daemon under ``tini -s`` (a subreaper): containerd shims daemonize
         # and would otherwise become zombies on machines whose pid 1 does not reap.
         reaper = _reaper_binary()

@@ -1,13 +1,20 @@
 """Test engines: real Docker daemons for the tests that exercise the API.
 
 Which engines:
-- ``AIODOCKERSOCK_TEST_ENGINES`` (comma-separated labels: ``20.10``, ``26.1``, ``28.5``) —
-  private daemons this suite starts itself (as root; it installs what is missing);
+- ``AIODOCKERSOCK_TEST_ENGINES`` (comma-separated labels: ``20.10``, ``26.1``, ``28.5``,
+  ``podman``) — private daemons this suite starts itself (as root; it installs what is
+  missing);
 - otherwise ``DOCKER_HOST``, if set, is used as is (label ``external``);
-- otherwise ``20.10,28.5``.
+- otherwise ``20.10,28.5``, plus ``podman`` for the tests marked ``podman``.
 Tests that take the ``docker`` or ``engine`` fixture run once per engine. Without root and
 without ``DOCKER_HOST`` they are skipped with a message saying how to run them; with
 ``CI=true`` a missing engine fails the run instead.
+
+Podman (``podman system service``, Docker-compatible) runs only the tests marked
+``pytest.mark.podman`` (the core, image and exec modules) that are not marked
+``pytest.mark.docker_only``; every other engine test is Docker-only. ``AIODOCKERSOCK_TEST_PODMAN``
+says whether Podman joins: ``1`` adds it to any engine set, ``0`` leaves it out even if listed;
+unset, it joins the default set and an explicit ``AIODOCKERSOCK_TEST_ENGINES`` that names it.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_IMAGE = "aiodockersock-test/busybox:latest"
 TEST_LABEL = "aiodockersock.test"
 DEFAULT_ENGINES = "20.10,28.5"
+PODMAN = "podman"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -49,12 +57,32 @@ def _load_engine_script() -> ModuleType:
 
 
 def engine_labels() -> list[str]:
+    """Every engine of this run, Podman included when it takes part (see the module doc)."""
     chosen = os.environ.get("AIODOCKERSOCK_TEST_ENGINES")
     if chosen:
-        return [label.strip() for label in chosen.split(",") if label.strip()]
-    if os.environ.get("DOCKER_HOST"):
-        return ["external"]
-    return DEFAULT_ENGINES.split(",")
+        labels = [label.strip() for label in chosen.split(",") if label.strip()]
+    elif os.environ.get("DOCKER_HOST"):
+        labels = ["external"]
+    else:
+        labels = [*DEFAULT_ENGINES.split(","), PODMAN]
+    podman = os.environ.get("AIODOCKERSOCK_TEST_PODMAN", "").strip().lower()
+    if podman in ("0", "false", "no", "off"):
+        labels = [label for label in labels if label != PODMAN]
+    elif podman in ("1", "true", "yes", "on") and PODMAN not in labels:
+        labels.append(PODMAN)
+    return labels
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses the ``engine`` fixture once per engine: Podman only for those
+    marked ``podman`` and not ``docker_only``."""
+    if "engine" not in metafunc.fixturenames:
+        return
+    test = metafunc.definition
+    podman = (test.get_closest_marker("podman") is not None
+              and test.get_closest_marker("docker_only") is None)
+    labels = [label for label in engine_labels() if podman or label != PODMAN]
+    metafunc.parametrize("engine", labels, indirect=True, scope="session")
 
 
 @dataclass
@@ -67,6 +95,16 @@ class EngineHandle:
     server_version: str
     managed: Any = None  # the scripts/test_engine.py Engine, when this suite started it
     cli_env: dict[str, str] = field(default_factory=dict)
+    podman: bool = False  # Podman's Docker-compatible service rather than dockerd
+
+    def image_name(self, name: str) -> str:
+        """How the engine reports an image it was given as ``name``: as given by dockerd;
+        Podman qualifies short names (``app`` → ``docker.io/library/app``, ``team/app`` →
+        ``docker.io/team/app``) and keeps those that name a registry."""
+        first, slash, _ = name.partition("/")
+        if not self.podman or (slash and ("." in first or ":" in first or first == "localhost")):
+            return name
+        return f"docker.io/{name}" if slash else f"docker.io/library/{name}"
 
     def restart(self) -> None:
         """Restart the daemon (only for engines this suite started)."""
@@ -127,7 +165,7 @@ class EnginePool:
         except Exception as exc:  # the script's own errors name what failed
             self._unavailable(label, f"{type(exc).__name__}: {exc}")
         engine = EngineHandle(label, managed.host, managed.api_version, managed.server_version,
-                            managed)
+                              managed, podman=managed.kind == "podman")
         self._engines[label] = engine
         return engine
 
@@ -135,12 +173,13 @@ class EnginePool:
         host = os.environ["DOCKER_HOST"]
         probe = subprocess.run(
             ["docker", "-H", host, "version", "--format", "{{.Server.APIVersion}} "
-             "{{.Server.Version}}"], capture_output=True, text=True, timeout=30, check=False,
+             "{{.Server.Version}} {{range .Server.Components}}{{.Name}},{{end}}"],
+            capture_output=True, text=True, timeout=30, check=False,
         )
         if probe.returncode != 0:
             self._unavailable("external", f"{host} does not answer: {probe.stderr.strip()}")
-        api, _, server = probe.stdout.strip().partition(" ")
-        engine = EngineHandle("external", host, api, server)
+        api, server, components = [*probe.stdout.strip().split(" ", 2), "", ""][:3]
+        engine = EngineHandle("external", host, api, server, podman="Podman" in components)
         if engine.cli("image", "inspect", TEST_IMAGE, check=False).returncode != 0:
             if self._script is None:
                 self._script = _load_engine_script()
@@ -162,9 +201,10 @@ def engine_pool() -> Iterator[EnginePool]:
     pool.close()
 
 
-@pytest.fixture(scope="session", params=engine_labels())
+@pytest.fixture(scope="session")
 def engine(request: pytest.FixtureRequest, engine_pool: EnginePool) -> EngineHandle:
-    """A running engine; tests using it run once per engine label."""
+    """A running engine; tests using it run once per engine label (parametrized by
+    :func:`pytest_generate_tests`)."""
     return engine_pool.get(request.param)
 
 

@@ -2,28 +2,191 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import io
 import json
 import os
+import pty
+import re
+import secrets
+import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, TEST_IMAGE, EngineHandle
+from aiodockersock.cli import PullDisplay, main
+from aiodockersock.models import ProgressMessage
+
+from .conftest import ROOT, TEST_IMAGE, EngineHandle, RegistryHandle
+
+NO_DAEMON = "unix:///nonexistent.sock"
 
 
-def cli(
-    *args: str, host: str | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
+def _env(host: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
     if host is not None:
         env["DOCKER_HOST"] = host
+    return {**env, "PYTHONWARNINGS": "error", **(extra or {})}
+
+
+def cli(
+    *args: str, host: str | None = None, timeout: float = 60, input: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "aiodockersock", *args],
-        capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env, check=False,
+        [sys.executable, "-m", "aiodockersock", *args], input=input,
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=_env(host, env),
+        check=False,
     )
+
+
+def cli_all(
+    *calls: Sequence[str], host: str | None, inputs: Mapping[int, str] | None = None
+) -> list[subprocess.CompletedProcess[str]]:
+    """Run independent command lines at once (it saves their start-up time); ``inputs`` maps
+    a call's index to its stdin. The results come in the order of the calls."""
+    inputs = inputs or {}
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "aiodockersock", *args], cwd=ROOT, env=_env(host), text=True,
+        stdin=subprocess.PIPE if i in inputs else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    ) for i, args in enumerate(calls)]
+    results = []
+    for i, (args, proc) in enumerate(zip(calls, procs, strict=True)):
+        out, err = proc.communicate(inputs.get(i), timeout=60)
+        results.append(subprocess.CompletedProcess(list(args), proc.returncode, out, err))
+    return results
+
+
+def start(*args: str, host: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "aiodockersock", *args], cwd=ROOT, env=_env(host),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+
+
+def read_until(proc: subprocess.Popen[bytes], needle: bytes, timeout: float = 30) -> bytes:
+    """Read the process's stdout (unbuffered, so communicate() gets the rest) until
+    ``needle`` has come."""
+    assert proc.stdout is not None
+    fd, seen = proc.stdout.fileno(), b""
+    deadline = time.monotonic() + timeout
+    while needle not in seen:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(fd, 4096) if ready else b""
+        if not chunk:
+            proc.kill()
+            _, err = proc.communicate()
+            raise AssertionError(f"no {needle!r} in stdout {seen!r}; stderr {err!r}")
+        seen += chunk
+    return seen
+
+
+def run_in_pty(
+    *args: str, host: str, steps: Sequence[tuple[bytes, bytes]] = (), timeout: float = 30,
+) -> tuple[int, bytes, bool]:
+    """Run the command line on a terminal (stdin, stdout and stderr on a pty of 24x100).
+
+    Each step waits for its text in the output, then types its bytes. Returns the exit
+    status, everything written to the terminal, and whether the terminal's settings were
+    the same afterwards as before.
+    """
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    before = termios.tcgetattr(slave)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aiodockersock", *args], cwd=ROOT, env=_env(host),
+        stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+    )
+    out, mark, todo = b"", 0, list(steps)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if todo and (found := out.find(todo[0][0], mark)) >= 0:
+                mark = found + len(todo[0][0])
+                os.write(master, todo.pop(0)[1])
+                continue
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    out += os.read(master, 65536)
+                except OSError:
+                    break
+            elif proc.poll() is not None:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; the terminal shows {out!r}")
+        proc.wait(timeout=10)
+        restored = termios.tcgetattr(slave) == before
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+        os.close(slave)
+    return proc.returncode, out, restored
+
+
+def screen(output: str) -> list[str]:
+    """What a terminal shows after ``output``: text, CR, LF and the ANSI sequences the pull
+    display uses (cursor up/down, erase line)."""
+    rows, row, col, i = [""], 0, 0, 0
+    while i < len(output):
+        ansi = re.match(r"\x1b\[(\d*)([ABK])", output[i:])
+        if ansi:
+            count = int(ansi.group(1) or 1)
+            if ansi.group(2) == "A":
+                row = max(0, row - count)
+            elif ansi.group(2) == "B":
+                row += count
+            else:
+                rows[row] = ""
+            i += ansi.end()
+        else:
+            char = output[i]
+            if char == "\r":
+                col = 0
+            elif char == "\n":
+                row, col = row + 1, 0
+            else:
+                line = rows[row].ljust(col)
+                rows[row] = line[:col] + char + line[col + 1:]
+                col += 1
+            i += 1
+        rows.extend([""] * (row + 1 - len(rows)))
+    return [r.rstrip() for r in rows if r.strip()]
+
+
+def unique(prefix: str = "ads-cli") -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+@contextlib.contextmanager
+def removed_afterwards(engine: EngineHandle, *names: str) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for name in names:
+            engine.cli("rm", "-f", name, check=False)
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("aiodockersock: "), \
+        result.stderr
+    return result.stderr.strip()
+
+
+# -- without an engine -------------------------------------------------------------------------
 
 
 def test_missing_daemon_is_one_line_and_exit_1(tmp_path: os.PathLike[str]) -> None:
@@ -35,22 +198,117 @@ def test_missing_daemon_is_one_line_and_exit_1(tmp_path: os.PathLike[str]) -> No
     assert "Traceback" not in result.stderr
 
 
-def test_bad_filter_is_one_line_and_exit_1() -> None:
-    result = cli("ps", "-f", "nonsense", host="unix:///nonexistent.sock")
-    assert result.returncode == 1
-    assert "--filter takes KEY=VALUE" in result.stderr
+def test_every_command_names_a_missing_daemon_in_one_line() -> None:
+    commands = [["version"], ["info"], ["ps"], ["inspect", "web"], ["run", "busybox", "true"],
+                ["logs", "-f", "web"], ["exec", "web", "true"], ["exec", "-i", "web", "cat"],
+                ["pull", "busybox"], ["events"], ["demo"], ["ps", "--json"]]
+    results = cli_all(*(["--host", NO_DAEMON, *command] for command in commands), host=None)
+    for result in results:
+        line = one_error_line(result)
+        assert "cannot connect to unix:///nonexistent.sock" in line, (result.args, line)
+        assert result.stdout == "", result.args
+
+
+def test_bad_arguments_are_one_line_and_exit_1() -> None:
+    result = cli("ps", "-f", "nonsense", host=NO_DAEMON)
+    assert "--filter takes KEY=VALUE" in one_error_line(result)
+    assert "exec needs a command" in one_error_line(cli("exec", "web", host=NO_DAEMON))
+    # what argparse refuses is a usage error: exit 2
+    assert cli("logs", "--tail", "many", "web", host=NO_DAEMON).returncode == 2
+
+
+@pytest.mark.parametrize("command", ["version", "info", "ps", "inspect", "run", "logs", "exec",
+                                     "pull", "events", "demo"])
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    assert exited.value.code == 0
+    usage = capsys.readouterr().out
+    assert usage.startswith(f"usage: aiodockersock {command} ")
+    assert "--json" in usage and "--host" in usage
+
+
+def test_the_console_script_entry_point_is_main() -> None:
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'aiodockersock = "aiodockersock.cli:main"' in text
+
+
+def _progress(id: str | None, status: str, current: int | None = None) -> ProgressMessage:
+    bar = f"[{'=' * (current or 0)}>] {current}B/9B" if current is not None else None
+    return ProgressMessage(id=id, status=status, progress=bar)
+
+
+PULL = [
+    _progress("v1", "Pulling from team/app"),
+    _progress("aaa", "Already exists"),
+    _progress("bbb", "Pulling fs layer"),
+    _progress("ccc", "Pulling fs layer"),
+    _progress("bbb", "Downloading", 3),
+    _progress("ccc", "Downloading", 2),
+    _progress("bbb", "Downloading", 7),
+    _progress("ccc", "Download complete"),
+    _progress("bbb", "Download complete"),
+    _progress("bbb", "Pull complete"),
+    _progress("ccc", "Pull complete"),
+    _progress(None, "Digest: sha256:abc"),
+    _progress(None, "Status: Downloaded newer image for team/app:v1"),
+]
+
+
+def test_pull_display_on_a_terminal_keeps_one_line_per_layer() -> None:
+    out = io.StringIO()
+    display = PullDisplay(out, tty=True, width=60)
+    shown = []
+    for message in PULL:
+        display.show(message)
+        shown.append(screen(out.getvalue()))
+    assert shown[6] == ["v1: Pulling from team/app", "aaa: Already exists",
+                        "bbb: Downloading [=======>] 7B/9B", "ccc: Downloading [==>] 2B/9B"]
+    assert shown[-1] == ["v1: Pulling from team/app", "aaa: Already exists",
+                         "bbb: Pull complete", "ccc: Pull complete", "Digest: sha256:abc",
+                         "Status: Downloaded newer image for team/app:v1"]
+    # a line wider than the terminal would wrap and break the redrawing: it is cut
+    display = PullDisplay(out := io.StringIO(), tty=True, width=20)
+    display.show(_progress("bbb", "Downloading", 30))
+    assert screen(out.getvalue()) == ["bbb: Downloading [="]
+
+
+def test_pull_display_without_a_terminal_writes_status_changes_only() -> None:
+    out = io.StringIO()
+    display = PullDisplay(out, tty=False)
+    for message in PULL:
+        display.show(message)
+    assert "\x1b" not in out.getvalue()
+    assert out.getvalue().splitlines() == [
+        "v1: Pulling from team/app", "aaa: Already exists", "bbb: Pulling fs layer",
+        "ccc: Pulling fs layer", "bbb: Downloading", "ccc: Downloading",
+        "ccc: Download complete", "bbb: Download complete", "bbb: Pull complete",
+        "ccc: Pull complete", "Digest: sha256:abc",
+        "Status: Downloaded newer image for team/app:v1",
+    ]
+
+
+# -- against the engines -----------------------------------------------------------------------
 
 
 @pytest.mark.engine
 def test_version_and_info(engine: EngineHandle) -> None:
-    result = cli("version", host=engine.host)
+    result, as_json, info, info_json = cli_all(
+        ["--host", engine.host, "version"], ["--host", engine.host, "version", "--json"],
+        ["-H", engine.host, "info"],
+        ["info", "--json", "--host", engine.host],  # --host and --json after the command too
+        host=NO_DAEMON,
+    )
     assert result.returncode == 0, result.stderr
     assert f"Engine:      {engine.server_version}" in result.stdout
-    as_json = json.loads(cli("version", "--json", host=engine.host).stdout)
-    assert as_json["Version"] == engine.server_version
-    assert as_json["ApiVersion"] == engine.api_version
-    info = cli("--host", engine.host, "info", host=None)
+    version = json.loads(as_json.stdout)
+    assert version["Version"] == engine.server_version
+    assert version["ApiVersion"] == engine.api_version
     assert info.returncode == 0 and "Containers:" in info.stdout
+    assert info_json.returncode == 0
+    assert json.loads(info_json.stdout)["ServerVersion"] == engine.server_version
+    # DOCKER_HOST when there is no --host
+    assert cli("version", host=engine.host).stdout == result.stdout
 
 
 @pytest.mark.engine
@@ -69,6 +327,257 @@ def test_ps_matches_the_docker_cli(engine: EngineHandle) -> None:
         assert [c["Names"] for c in listed] == [[f"/{name}"]]
     finally:
         engine.cli("rm", "-f", name)
+
+
+@pytest.mark.engine
+def test_inspect_matches_the_docker_cli(engine: EngineHandle) -> None:
+    name = unique()
+    engine.cli("create", "--name", name, "--network", "none", "-e", "GREETING=hi", "--label",
+               "aiodockersock.test=1", TEST_IMAGE, "sleep", "1")
+    with removed_afterwards(engine, name):
+        result, compact, wrong_kind, partly = cli_all(
+            ["inspect", name, TEST_IMAGE],
+            ["inspect", "--json", "--type", "image", TEST_IMAGE],
+            ["inspect", "--type", "image", name],
+            ["inspect", name, "nothing-by-this-name"],
+            host=engine.host,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("[\n    {\n")  # indented for people
+        container, image = json.loads(result.stdout)
+        [theirs] = json.loads(engine.cli("inspect", name).stdout)
+        for key in ("Id", "Name", "Created", "Path", "Args", "Image"):
+            assert container[key] == theirs[key], key
+        assert container["Config"]["Env"] == theirs["Config"]["Env"]
+        assert container["Config"]["Labels"] == theirs["Config"]["Labels"]
+        assert container["State"]["Status"] == theirs["State"]["Status"] == "created"
+        assert container["HostConfig"]["NetworkMode"] == "none"
+        [their_image] = json.loads(engine.cli("image", "inspect", TEST_IMAGE).stdout)
+        assert image["Id"] == their_image["Id"] == container["Image"]
+        assert image["RepoTags"] == their_image["RepoTags"]
+
+        # --json: the same, compact; --type: only that kind
+        assert compact.stdout.count("\n") == 1
+        assert json.loads(compact.stdout)[0]["Id"] == their_image["Id"]
+        assert json.loads(wrong_kind.stdout) == []
+        assert one_error_line(wrong_kind) == f"aiodockersock: no such image: {name}"
+
+        # what is found is printed; what is not is named on stderr
+        assert [c["Id"] for c in json.loads(partly.stdout)] == [theirs["Id"]]
+        assert one_error_line(partly) == \
+            "aiodockersock: no such container or image: nothing-by-this-name"
+
+
+@pytest.mark.engine
+def test_missing_objects_are_one_line_and_exit_1(engine: EngineHandle) -> None:
+    missing = unique("ads-missing")
+    expected = {
+        ("logs", missing): f"No such container: {missing}",
+        ("logs", "-f", missing): f"No such container: {missing}",
+        ("exec", missing, "true"): f"No such container: {missing}",
+        ("run", "--network", "none", f"{missing}:v1"): f"No such image: {missing}:v1",
+    }
+    for (args, message), result in zip(expected.items(), cli_all(*expected, host=engine.host),
+                                       strict=True):
+        assert message in one_error_line(result), args
+        assert " 404 " not in result.stderr and "/containers/" not in result.stderr
+
+
+@pytest.mark.engine
+def test_run_relays_output_and_exit_code_and_removes(engine: EngineHandle) -> None:
+    name = unique()
+    with removed_afterwards(engine, name):
+        result = cli("run", "--rm", "--name", name, "--network", "none", TEST_IMAGE,
+                     "sh", "-c", "echo hi; echo oops >&2; exit 3", host=engine.host)
+        assert (result.returncode, result.stdout, result.stderr) == (3, "hi\n", "oops\n")
+        assert engine.cli("ps", "-aq", "--filter", f"name={name}").stdout == ""
+
+        # kept without --rm; -e, -w, -u reach the process; --json: a line per output line
+        result = cli("run", "--json", "--name", name, "--network", "none", "-e", "GREETING=hi",
+                     "-e", "FROM_US", "-w", "/tmp", "-u", "1000:1000", TEST_IMAGE, "sh", "-c",
+                     'echo "$GREETING $FROM_US $(pwd) $(id -u)"; printf "no newline" >&2',
+                     host=engine.host, env={"FROM_US": "inherited"})
+        assert result.returncode == 0, result.stderr
+        *lines, last = [json.loads(line) for line in result.stdout.splitlines()]
+        assert lines == [{"stream": "stdout", "text": "hi inherited /tmp 1000"},
+                         {"stream": "stderr", "text": "no newline"}]
+        [theirs] = json.loads(engine.cli("inspect", name).stdout)
+        assert last == {"id": theirs["Id"], "exit_code": 0, "removed": False}
+        assert theirs["State"]["Status"] == "exited"
+        assert "GREETING=hi" in theirs["Config"]["Env"]
+        assert (theirs["Config"]["WorkingDir"], theirs["Config"]["User"]) == ("/tmp", "1000:1000")
+        engine.cli("rm", name)
+
+        # detached: the id, at once, and it runs on
+        result = cli("run", "-d", "--name", name, "--network", "none", TEST_IMAGE,
+                     "sleep", "300", host=engine.host)
+        assert result.returncode == 0, result.stderr
+        running = engine.cli("ps", "-q", "--no-trunc", "--filter", f"name={name}").stdout
+        assert result.stdout == running and len(running.strip()) == 64
+
+
+@pytest.mark.engine
+def test_ctrl_c_stops_run_and_ends_logs_follow(engine: EngineHandle) -> None:
+    name = unique()
+    with removed_afterwards(engine, name):
+        run = start("run", "--rm", "--name", name, "--network", "none", TEST_IMAGE, "sh", "-c",
+                    "trap 'echo got TERM; exit 0' TERM; echo ready; sleep 300 & wait",
+                    host=engine.host)
+        read_until(run, b"ready\n")
+        logs = start("logs", "-f", name, host=engine.host)
+        read_until(logs, b"ready\n")
+        logs.send_signal(signal.SIGINT)
+        out, err = logs.communicate(timeout=15)
+        assert logs.returncode == 130
+        assert err == b"" and out == b"", (out, err)
+        assert engine.cli("inspect", "-f", "{{.State.Running}}", name).stdout.strip() == "true"
+
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=30)
+        assert run.returncode == 130
+        assert out == b"got TERM\n" and err == b"", (out, err)  # stopped with its signal
+        assert engine.cli("ps", "-aq", "--filter", f"name={name}").stdout == ""  # and removed
+
+
+@pytest.mark.engine
+def test_logs_follow_until_exit_with_streams_apart(engine: EngineHandle) -> None:
+    name = unique()
+    script = ("echo out1; echo err1 >&2; while [ ! -e /tmp/go ]; do sleep 0.05; done; "
+              "echo out2; echo err2 >&2")
+    engine.cli("run", "-d", "--name", name, "--network", "none", TEST_IMAGE, "sh", "-c", script)
+    with removed_afterwards(engine, name):
+        follow = start("logs", "-f", name, host=engine.host)
+        seen = read_until(follow, b"out1\n")  # it waits for more …
+        engine.cli("exec", name, "touch", "/tmp/go")
+        out, err = follow.communicate(timeout=30)  # … and ends when the container does
+        assert follow.returncode == 0
+        assert (seen + out, err) == (b"out1\nout2\n", b"err1\nerr2\n")
+        assert engine.cli("inspect", "-f", "{{.State.Running}}", name).stdout.strip() == "false"
+
+        last = cli("logs", "--tail", "2", "-t", name, host=engine.host)  # of both streams
+        stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z"
+        assert re.fullmatch(f"{stamp} out2\n", last.stdout), last.stdout
+        assert re.fullmatch(f"{stamp} err2\n", last.stderr), last.stderr
+
+        as_json = cli("logs", "--json", name, host=engine.host)
+        lines = [json.loads(line) for line in as_json.stdout.splitlines()]
+        assert sorted((line["stream"], line["text"]) for line in lines) == [
+            ("stderr", "err1"), ("stderr", "err2"), ("stdout", "out1"), ("stdout", "out2")]
+
+
+@pytest.mark.engine
+def test_exec_relays_output_exit_code_and_stdin(engine: EngineHandle) -> None:
+    name = unique()
+    engine.cli("run", "-d", "--name", name, "--network", "none", TEST_IMAGE, "sleep", "300")
+    with removed_afterwards(engine, name):
+        tty = start("exec", "-t", name, "tty", host=engine.host)
+        plain, counted, cat, as_json, unknown, refused = cli_all(
+            ["exec", name, "sh", "-c", "echo out; echo err >&2; exit 4"],
+            # -i: our stdin is its stdin, closed at our end of input (else wc would not end)
+            ["exec", "-i", name, "sh", "-c", "wc -c; exit 7"],
+            ["exec", "-i", name, "cat"],
+            # --json: one document; -e, -w, -u reach the process
+            ["exec", "--json", "-e", "X=1", "-w", "/etc", "-u", "1000", name, "sh", "-c",
+             'echo "$X $(pwd) $(id -u)"; echo e >&2; exit 2'],
+            ["exec", name, "no-such-command"],
+            ["exec", "-it", name, "sh"],  # -t with -i needs a terminal
+            host=engine.host, inputs={1: "hello\nworld\n", 2: "line 1\nline 2\n", 5: ""},
+        )
+        assert (plain.returncode, plain.stdout, plain.stderr) == (4, "out\n", "err\n")
+        assert (counted.returncode, counted.stdout.strip(), counted.stderr) == (7, "12", "")
+        assert (cat.returncode, cat.stdout) == (0, "line 1\nline 2\n")
+        assert as_json.returncode == 2
+        doc = json.loads(as_json.stdout)
+        assert doc["exit_code"] == 2 and doc["stdout"] == "1 /etc 1000\n" and doc["stderr"] == "e\n"
+        assert re.fullmatch("[0-9a-f]{64}", doc["id"])
+        assert unknown.returncode in (126, 127) and "no-such-command" in unknown.stdout
+        assert "stdin is not a TTY" in one_error_line(refused)
+
+        # -t without -i: a terminal for the process, its output raw
+        out, err = tty.communicate(timeout=30)
+        assert tty.returncode == 0 and re.fullmatch(rb"/dev/pts/\d+\r\n", out), (out, err)
+
+
+@pytest.mark.engine
+def test_exec_interactive_terminal(engine: EngineHandle) -> None:
+    name = unique()
+    engine.cli("run", "-d", "--name", name, "--network", "none", TEST_IMAGE, "sleep", "300")
+    with removed_afterwards(engine, name):
+        code, out, restored = run_in_pty(
+            "exec", "-it", name, "sh", host=engine.host,
+            steps=[(b"# ", b"stty size; echo $((6*7))\r"), (b"42\r\n", b"exit 5\r")],
+        )
+        assert code == 5, out
+        assert b"24 100\r\n" in out  # our terminal's size
+        assert b"\r\n42\r\n" in out
+        # raw mode: what we type is echoed once, by the process's terminal, not also by ours
+        assert out.count(b"echo $((6*7))") == 1, out
+        assert restored
+
+        # ctrl-p ctrl-q detaches: exit 0 at once (not the 126 newer engines record), no hang
+        code, out, restored = run_in_pty(
+            "exec", "-it", name, "sh", host=engine.host,
+            steps=[(b"# ", b"sleep 123\r"), (b"sleep 123\r\n", b"\x10\x11")],
+        )
+        assert code == 0, out
+        assert re.search(rb"aiodockersock: detached from exec [0-9a-f]{12}\r\n$", out), out
+        assert restored
+
+
+@pytest.mark.engine
+def test_pull_shows_layers_digest_and_status(
+    engine: EngineHandle, registry: RegistryHandle, tmp_path: Path
+) -> None:
+    ref = f"{registry.address}/ads/{unique('cli-pull')}:v1"
+    maker = unique()
+    engine.cli("run", "--name", maker, "--network", "none", TEST_IMAGE, "sh", "-c",
+               "head -c 500000 /dev/urandom > /blob")
+    engine.cli("commit", maker, ref)
+    engine.cli("rm", maker)
+    engine.cli("push", ref)
+    config = {"DOCKER_CONFIG": str(tmp_path)}  # no credentials from this machine's ~/.docker
+    try:
+        engine.cli("rmi", ref)
+        plain = cli("pull", ref, host=engine.host, env=config)
+        assert plain.returncode == 0, plain.stderr
+        lines = plain.stdout.splitlines()
+        digests = json.loads(engine.cli("image", "inspect", "-f", "{{json .RepoDigests}}",
+                                        ref).stdout)
+        digest = digests[0].split("@")[1]
+        assert lines[0] == f"v1: Pulling from ads/{ref.split('/ads/')[1].split(':')[0]}"
+        assert lines[-2:] == [f"Digest: {digest}", f"Status: Downloaded newer image for {ref}"]
+        layers = [line.split(": ", 1) for line in lines[1:-2]]
+        statuses: dict[str, list[str]] = {}
+        for layer, status in layers:
+            statuses.setdefault(layer, []).append(status)
+        assert len(statuses) == 2
+        assert sorted(s[-1] for s in statuses.values()) == ["Already exists", "Pull complete"]
+        new = next(s for s in statuses.values() if s[-1] == "Pull complete")
+        assert new[0] == "Pulling fs layer" and "Downloading" in new and "Extracting" in new
+        assert len(new) == len(set(new))  # a line per change, not per progress update
+
+        engine.cli("rmi", ref)
+        as_json = cli("pull", "--json", ref, host=engine.host, env=config)
+        assert as_json.returncode == 0, as_json.stderr
+        messages = [json.loads(line) for line in as_json.stdout.splitlines()]
+        assert {"status", "id"} <= set(messages[0])
+        assert any(m.get("progressDetail", {}).get("total") for m in messages
+                   if m.get("status") == "Downloading")
+        assert messages[-1] == {"status": f"Status: Downloaded newer image for {ref}"}
+
+        engine.cli("rmi", ref)
+        code, out, _ = run_in_pty("pull", ref, host=engine.host)
+        assert code == 0 and b"\x1b[" in out
+        shown = screen(out.decode())
+        assert shown[0].startswith("v1: Pulling from ")
+        assert sorted(line.split(": ", 1)[1] for line in shown[1:3]) == [
+            "Already exists", "Pull complete"]
+        assert shown[3:] == [f"Digest: {digest}", f"Status: Downloaded newer image for {ref}"]
+
+        failed = cli("pull", ref.replace(":v1", ":no-such-tag"), host=engine.host, env=config)
+        assert re.search("manifest unknown|not found", one_error_line(failed))
+    finally:
+        engine.cli("rmi", ref, check=False)
 
 
 @pytest.mark.engine
@@ -119,3 +628,5 @@ def test_demo_walks_through_a_container(engine: EngineHandle) -> None:
                      "container destroy", "4 events seen live"):
         assert expected in out, (expected, out)
     assert engine.cli("ps", "-aq", "--filter", "label=aiodockersock.demo").stdout.strip() == ""
+    events = [json.loads(line) for line in cli("demo", "--json", host=engine.host).stdout.split()]
+    assert [e["Action"] for e in events] == ["create", "start", "die", "destroy"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
@@ -14,12 +15,13 @@ from aiodockersock import (
     InvalidArgument,
     NotFound,
     StreamClosed,
+    WaitTimeout,
 )
 from aiodockersock.models import ExecResult, LogFrame
 
 from .conftest import ContainerFactory, EngineHandle
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.podman]
 
 
 async def running(make_container: ContainerFactory, docker: Docker, **extra: object) -> str:
@@ -47,7 +49,7 @@ async def read_until(stream: AttachStream, needle: bytes, timeout: float = 15) -
 
 
 async def test_run_returns_exit_code_and_separated_output(
-    docker: Docker, make_container: ContainerFactory
+    docker: Docker, make_container: ContainerFactory, engine: EngineHandle
 ) -> None:
     cid = await running(make_container, docker)
     result = await docker.execs.run(cid, ["sh", "-c", "echo out; echo err >&2; exit 3"])
@@ -63,7 +65,10 @@ async def test_run_returns_exit_code_and_separated_output(
     assert info.id == result.id
     assert info.container_id == cid
     assert info.running is False and info.exit_code == 3
-    assert info.pid and info.pid > 0
+    if engine.podman:  # Podman forgets the pid of an exec that has exited
+        assert info.pid == 0
+    else:
+        assert info.pid and info.pid > 0
     assert info.open_stdout is True and info.open_stderr is True and info.open_stdin is False
     assert info.process_config is not None
     assert info.process_config.entrypoint == "sh"
@@ -145,12 +150,18 @@ async def test_env_workdir_user_and_privileged(
     assert "running" in engine.cli("inspect", "-f", "{{.State.Status}}", cid).stdout
 
 
-async def test_exec_errors(docker: Docker, make_container: ContainerFactory) -> None:
+async def test_exec_errors(
+    docker: Docker, make_container: ContainerFactory, engine: EngineHandle
+) -> None:
     stopped = await make_container()
-    with pytest.raises(Conflict, match="is not running") as info:
+    # Podman: a 500 whose cause is "container state improper", raised as Conflict
+    with pytest.raises(Conflict, match="can only create exec sessions on running containers"
+                       if engine.podman else "is not running") as info:
         await docker.execs.run(stopped, ["true"])
-    assert info.value.status == 409 and info.value.path.endswith(f"/containers/{stopped}/exec")
-    with pytest.raises(NotFound, match="No such container: ads-missing-exec"):
+    assert info.value.status == (500 if engine.podman else 409)
+    assert info.value.path.endswith(f"/containers/{stopped}/exec")
+    with pytest.raises(NotFound, match='no container with name or ID "ads-missing-exec"'
+                       if engine.podman else "No such container: ads-missing-exec"):
         await docker.execs.create("ads-missing-exec", ["true"])
     with pytest.raises(NotFound):
         await docker.execs.inspect("0" * 64)
@@ -172,8 +183,11 @@ async def test_exec_errors(docker: Docker, make_container: ContainerFactory) -> 
         docker.execs.open(paused, ["sh"], console_size=(0, 80))
     # a command that does not exist: the Engine reports it in the output, with 126/127
     missing = await docker.execs.run(paused, ["no-such-command"])
-    assert missing.exit_code in (126, 127)
-    assert b"no-such-command" in missing.stdout
+    if engine.podman:  # the runtime's message stays in Podman's log: only the code tells
+        assert missing.exit_code == 127 and missing.stdout == b""
+    else:
+        assert missing.exit_code in (126, 127)
+        assert b"no-such-command" in missing.stdout
 
 
 async def test_interactive_cat(docker: Docker, make_container: ContainerFactory) -> None:
@@ -276,7 +290,7 @@ async def test_cancelled_reader_closes_the_connection(
 
 
 async def test_start_a_created_exec_attached_and_detached(
-    docker: Docker, make_container: ContainerFactory
+    docker: Docker, make_container: ContainerFactory, engine: EngineHandle
 ) -> None:
     cid = await running(make_container, docker)
     created = await docker.execs.create(cid, ["sh", "-c", "echo hi; echo there >&2"])
@@ -299,13 +313,21 @@ async def test_start_a_created_exec_attached_and_detached(
     detached = await docker.execs.create(cid, ["sh", "-c", "sleep 0.3; exit 4"])
     assert detached.id is not None
     await docker.execs.start_detached(detached.id)
-    info = await docker.execs.wait(detached.id, timeout=10)
-    assert info.exit_code == 4 and info.running is False
+    if engine.podman:  # Podman never records the exit of a detached exec: wait says so
+        with pytest.raises(WaitTimeout, match="Podman does not record the exit of an exec "
+                                              "started detached"):
+            await docker.execs.wait(detached.id, timeout=1)
+        assert (await docker.execs.inspect(detached.id)).running is True
+    else:
+        info = await docker.execs.wait(detached.id, timeout=10)
+        assert info.exit_code == 4 and info.running is False
     with pytest.raises(Conflict):
         await docker.execs.start_detached(detached.id)  # an exec runs once
 
 
-async def test_run_with_input(docker: Docker, make_container: ContainerFactory) -> None:
+async def test_run_with_input(
+    docker: Docker, make_container: ContainerFactory, engine: EngineHandle
+) -> None:
     cid = await running(make_container, docker)
     upper = await docker.execs.run(cid, ["tr", "a-z", "A-Z"], input=b"hello world\n")
     assert (upper.exit_code, upper.stdout) == (0, b"HELLO WORLD\n")
@@ -323,4 +345,10 @@ async def test_run_with_input(docker: Docker, make_container: ContainerFactory) 
     )
     assert (head.exit_code, head.stdout) == (3, b"yyyyy")
     ignored = await asyncio.wait_for(docker.execs.run(cid, ["true"], input=data), 60)
-    assert (ignored.exit_code, ignored.output.frames) == (0, [])
+    assert ignored.exit_code == 0
+    if engine.podman:  # Podman may tell of the input it could not deliver, on stderr
+        assert ignored.stdout == b""
+        assert re.fullmatch(rb"(Error: (read|write) unixpacket \S+: (read|write): connection "
+                            rb"reset by peer\n)?", ignored.stderr), ignored.stderr
+    else:
+        assert ignored.output.frames == []

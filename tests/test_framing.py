@@ -146,3 +146,22 @@ def test_stream_ending_inside_a_frame_is_an_error() -> None:
     assert dec.feed(frame(1, b"abcdef")[:-2]) == []
     with pytest.raises(DecodeError, match="ended inside a frame"):
         dec.close()
+
+
+# Podman's replay of a container's logs: each line's newline comes after its frame.
+PODMAN_REPLAY = (frame(1, b"out") + b"\n" + frame(2, b"err") + b"\n" + frame(1, b"x\n")
+                 + frame(1, b"y"))
+
+
+def test_stray_newlines_join_the_frame_before_them_at_every_offset() -> None:
+    want = [(1, b"out"), (1, b"\n"), (2, b"err"), (2, b"\n"), (1, b"x\n"), (1, b"y")]
+    for cut in range(len(PODMAN_REPLAY) + 1):
+        dec = FrameDecoder(stray_newlines=True)
+        got = dec.feed(PODMAN_REPLAY[:cut]) + dec.feed(PODMAN_REPLAY[cut:])
+        dec.close()
+        assert got == want, cut
+    # only when asked for, and never before a first frame
+    with pytest.raises(DecodeError, match="not a multiplexed stream frame header"):
+        FrameDecoder().feed(PODMAN_REPLAY)
+    with pytest.raises(DecodeError, match="not a multiplexed stream frame header"):
+        FrameDecoder(stray_newlines=True).feed(b"\n" + frame(1, b"out") + b"\n" * 8)

@@ -81,6 +81,9 @@ class Conn:
 
 Scenario = Callable[[Conn], Awaitable[None]]
 
+ENGINE = b"Api-Version: 1.51\r\n"
+PODMAN = ENGINE + b"Libpod-Api-Version: 4.3.1\r\n"
+
 
 class FakeEngine:
     """Answers hijack requests with a scenario; ``GET …/json`` with a fixed JSON document."""
@@ -88,6 +91,7 @@ class FakeEngine:
     def __init__(self) -> None:
         self.scenario: Scenario | None = None
         self.inspect_doc = b'{"Config": {"Tty": false}}'
+        self.get_headers = ENGINE  # headers of GET answers (PODMAN: as Podman's service)
         self.conns: list[Conn] = []
         self.closed = asyncio.Event()  # the client closed a hijacked connection
         self._tasks: set[asyncio.Task[None]] = set()
@@ -111,7 +115,8 @@ class FakeEngine:
                 self.conns.append(conn)
                 if conn.request_line.startswith("GET "):
                     writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                 b"Content-Length: %d\r\n\r\n" % len(self.inspect_doc)
+                                 + self.get_headers
+                                 + b"Content-Length: %d\r\n\r\n" % len(self.inspect_doc)
                                  + self.inspect_doc)
                     await writer.drain()
                     continue
@@ -177,7 +182,9 @@ async def test_attach_request_is_an_http_upgrade(client: Docker, fake: FakeEngin
     async with stream:
         assert [f async for f in stream] == [LogFrame("stdout", b"hi\n")]
         assert stream.headers["Api-Version"] == "1.51"
-    (conn,) = fake.conns
+    (conn,) = fake.hijacks
+    # with a pinned version, nothing told yet which engine it is: one ping says
+    assert [c.request_line for c in fake.conns if c is not conn] == ["GET /_ping HTTP/1.1"]
     assert conn.request_line.startswith("POST ") and conn.request_line.endswith(" HTTP/1.1")
     path, query = conn.target
     assert path == "/v1.51/containers/web/attach"
@@ -448,6 +455,87 @@ async def test_detach_without_a_tty_just_closes(client: Docker, fake: FakeEngine
             break
         await asyncio.sleep(0.01)
     assert received == [b"typed"]  # no detach keys: the Engine ignores them without a TTY
+
+
+async def test_output_stays_readable_after_unread_input_resets(
+    client: Docker, fake: FakeEngine
+) -> None:
+    async def scenario(conn: Conn) -> None:
+        # the process wrote, read a little of its input and exited: the engine closes with
+        # input still queued, which resets the connection
+        await conn.send(upgraded() + frame(1, b"read 10 bytes\n"))
+        await conn.reader.readexactly(10)
+
+    fake.scenario = scenario
+    async with client.containers.attach("web", stdin=True) as stream:
+        writing = asyncio.ensure_future(stream.write(b"y" * 4_000_000))
+        output = await asyncio.wait_for(stream.read_all(), 10)
+        with pytest.raises(StreamBroken):
+            await writing
+    assert output.frames == [LogFrame("stdout", b"read 10 bytes\n")]
+
+
+# -- Podman's service ---------------------------------------------------------------------------
+
+
+async def test_podman_sees_detach_keys_one_per_read(client: Docker, fake: FakeEngine) -> None:
+    fake.get_headers = PODMAN
+    arrivals: list[tuple[bytes, float]] = []
+
+    async def scenario(conn: Conn) -> None:
+        await conn.send(upgraded(RAW))
+        while len(arrivals) < 2:
+            arrivals.append((await conn.reader.read(100), time.monotonic()))
+
+    fake.scenario = scenario
+    async with client.containers.attach("web", stdin=True) as stream:
+        await stream.detach()
+        assert stream.closed
+    assert [data for data, _ in arrivals] == [b"\x10", b"\x11"]
+    assert arrivals[1][1] - arrivals[0][1] >= 0.04
+
+
+async def test_podman_tty_session_ends_when_stdin_closes(
+    client: Docker, fake: FakeEngine
+) -> None:
+    fake.get_headers = PODMAN
+    ended = asyncio.Event()
+
+    async def scenario(conn: Conn) -> None:
+        await conn.send(upgraded(RAW) + b"prompt$ ")
+        await conn.read_until_eof()  # Podman would keep writing; the client closed
+        ended.set()
+
+    fake.scenario = scenario
+    async with client.containers.attach("web", stdin=True) as stream:
+        assert stream.tty is True
+        assert (await stream.__anext__()).data == b"prompt$ "
+        await stream.close_stdin()
+        assert (await asyncio.wait_for(stream.read_all(), 5)).frames == []
+        assert stream.closed
+    await asyncio.wait_for(ended.wait(), 5)
+
+
+async def test_podman_log_replay_newlines_and_streams(client: Docker, fake: FakeEngine) -> None:
+    fake.get_headers = PODMAN
+
+    async def scenario(conn: Conn) -> None:
+        # each line's newline after its frame, and stderr although it was not asked for
+        await conn.send(upgraded() + frame(1, b"out") + b"\n" + frame(2, b"err") + b"\n"
+                        + frame(1, b"two") + b"\n")
+
+    fake.scenario = scenario
+    stream = client.containers.attach("web", logs=True, stream=False, stderr=False)
+    async with stream:
+        output = await stream.read_all()
+    assert output.output == b"out\ntwo\n"
+    assert {f.stream for f in output.frames} == {"stdout"}
+    # from another engine such bytes are an error still
+    fake.get_headers = ENGINE
+    fake.scenario = scenario
+    async with Docker(client.url, api_version="1.51") as other:
+        with pytest.raises(DecodeError, match="not a multiplexed stream frame header"):
+            await other.containers.attach("web", logs=True, stream=False).read_all()
 
 
 async def test_cancelled_reader_closes_the_socket(client: Docker, fake: FakeEngine) -> None:

@@ -8,6 +8,8 @@ Which fields are filled depends on the platform and the cgroup version (v1 or v2
 
 from __future__ import annotations
 
+import msgspec
+
 from ._base import Model
 
 __all__ = [
@@ -132,12 +134,16 @@ class ContainerStats(Model, frozen=True, rename=None):
     """One sample of a container's resource usage, with the figures ``docker stats`` shows.
 
     Attributes:
+        id: the container's id (Podman spells the field ``Id``; it is read from there too).
+        name: its name (``/web``; Podman sends it without the slash, which is added).
         read: when the sample was taken (RFC 3339).
         preread: when the previous sample (``precpu_stats``) was taken.
         networks: per interface; ``None`` for a container without a network.
     """
 
     id: str | None = None
+    # Podman's service sends the id as "Id": copied into ``id`` when that is missing.
+    _podman_id: str | None = msgspec.field(default=None, name="Id")
     name: str | None = None
     os_type: str | None = None
     read: str | None = None
@@ -150,6 +156,12 @@ class ContainerStats(Model, frozen=True, rename=None):
     blkio_stats: ContainerBlkioStats | None = None
     num_procs: int | None = None
     storage_stats: ContainerStorageStats | None = None
+
+    def __post_init__(self) -> None:
+        if self.id is None and self._podman_id is not None:  # Podman's form
+            msgspec.structs.force_setattr(self, "id", self._podman_id)
+            if self.name and not self.name.startswith("/"):
+                msgspec.structs.force_setattr(self, "name", f"/{self.name}")
 
     @property
     def cpu_percent(self) -> float:

@@ -63,7 +63,10 @@ class PingInfo(Model, frozen=True):
     - ``experimental``: ``Docker-Experimental``, ``true``/``false``;
     - ``builder_version``: ``Builder-Version``, the default builder (``1`` classic, ``2``
       BuildKit);
-    - ``swarm``: ``Swarm`` (not in API 1.41), e.g. ``inactive``, ``active/manager``.
+    - ``swarm``: ``Swarm`` (not in API 1.41), e.g. ``inactive``, ``active/manager``;
+    - ``podman_version``: ``Libpod-Api-Version``, Podman's version when the daemon is Podman's
+      Docker-compatible service (which sends no ``OSType`` and says ``Docker-Experimental:
+      true``).
 
     Each is ``None`` when the header is absent. The wire names below are the header names.
     """
@@ -73,6 +76,7 @@ class PingInfo(Model, frozen=True):
     experimental: bool | None = msgspec.field(default=None, name="Docker-Experimental")
     builder_version: str | None = msgspec.field(default=None, name="Builder-Version")
     swarm: str | None = msgspec.field(default=None, name="Swarm")
+    podman_version: str | None = msgspec.field(default=None, name="Libpod-Api-Version")
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> PingInfo:
@@ -83,16 +87,19 @@ class PingInfo(Model, frozen=True):
         """
         if isinstance(headers, dict):  # not case-blind: look up lower-cased names
             headers = {key.lower(): value for key, value in headers.items()}
-            names = ("api-version", "ostype", "docker-experimental", "builder-version", "swarm")
+            names = ("api-version", "ostype", "docker-experimental", "builder-version", "swarm",
+                     "libpod-api-version")
         else:
-            names = ("Api-Version", "OSType", "Docker-Experimental", "Builder-Version", "Swarm")
-        api, os_type, experimental, builder, swarm = (headers.get(name) for name in names)
+            names = ("Api-Version", "OSType", "Docker-Experimental", "Builder-Version", "Swarm",
+                     "Libpod-Api-Version")
+        api, os_type, experimental, builder, swarm, podman = (headers.get(n) for n in names)
         return cls(
             api_version=api,
             os_type=os_type,
             experimental=None if experimental is None else experimental.lower() == "true",
             builder_version=builder,
             swarm=swarm,
+            podman_version=podman,
         )
 
 

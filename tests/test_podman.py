@@ -1,0 +1,399 @@
+"""What the library does about Podman's Docker-compatible service, without a real one.
+
+A small fake answers as Podman 4.3 answered on this machine (its ``Libpod-Api-Version`` header
+on every answer, its shapes and its statuses), and records what the library sent; the same calls
+against a daemon without that header show that Docker engines are left alone. The real thing
+runs in the engine tests (``tests/test_containers.py`` … marked ``podman``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from aiohttp import web
+
+from aiodockersock import (
+    APIError,
+    BadRequest,
+    Conflict,
+    Docker,
+    NotFound,
+    NotSupported,
+    ServerError,
+)
+from aiodockersock._bodies import podman_path_stat
+from aiodockersock.containers import _split_top
+from aiodockersock.images import _podman_changes
+from aiodockersock.models import (
+    ContainerStats,
+    ContainerTopResponse,
+    ImageDeleteResponseItem,
+    PathStat,
+    PingInfo,
+)
+
+PODMAN = {"Libpod-Api-Version": "4.3.1", "Api-Version": "1.41"}
+
+Reply = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class FakeService:
+    """Answers by (method, path without the version prefix); records every request."""
+
+    podman: bool = True
+    routes: dict[tuple[str, str], Reply] = field(default_factory=dict)
+    seen: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return PODMAN if self.podman else {"Api-Version": "1.41"}
+
+    def json(self, doc: Any, status: int = 200) -> web.Response:
+        return web.json_response(doc, status=status, headers=self.headers)
+
+    def error(self, message: str, status: int = 500) -> web.Response:
+        cause = message.rsplit(": ", 1)[-1]
+        return self.json({"cause": cause, "message": message, "response": status}, status)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if path.startswith("/v1."):
+            path = "/" + path.split("/", 2)[2]
+        query: dict[str, list[str]] = {}
+        for key, value in request.query.items():
+            query.setdefault(key, []).append(value)
+        self.seen.append((request.method, path, query))
+        if path == "/_ping":
+            return web.Response(text="OK", headers=self.headers)
+        reply = self.routes.get((request.method, path))
+        if reply is None:  # what Podman's router answers for a path it has no route for
+            return web.Response(status=404, text="Not Found\n")
+        return await reply(request)
+
+    def sent(self, method: str, path: str) -> list[dict[str, list[str]]]:
+        return [q for m, p, q in self.seen if (m, p) == (method, path)]
+
+
+@pytest.fixture
+async def service(tmp_path: Path) -> AsyncIterator[FakeService]:
+    fake = FakeService()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", fake.handle)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    await web.UnixSite(runner, str(tmp_path / "podman.sock")).start()
+    yield fake
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def docker(service: FakeService, tmp_path: Path) -> AsyncIterator[Docker]:
+    async with Docker(f"unix://{tmp_path / 'podman.sock'}") as client:
+        yield client
+
+
+def filters_of(query: dict[str, list[str]]) -> Any:
+    return json.loads(query["filters"][0]) if "filters" in query else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Knowing the engine, and its errors
+# ---------------------------------------------------------------------------------------------
+
+
+async def test_ping_names_podman(docker: Docker, service: FakeService) -> None:
+    ping = await docker.ping()
+    assert ping.podman_version == "4.3.1"
+    assert await docker._transport.is_podman()
+    service.podman = False
+    async with Docker(docker.url) as other:
+        assert (await other.ping()).podman_version is None
+        assert not await other._transport.is_podman()
+
+
+def test_ping_info_reads_the_libpod_header() -> None:
+    headers = {"Api-Version": "1.41", "Libpod-Api-Version": "4.3.1", "Docker-Experimental": "true",
+               "Server": "Libpod/4.3.1 (linux)"}
+    assert PingInfo.from_headers(headers) == PingInfo(
+        api_version="1.41", experimental=True, podman_version="4.3.1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("message", "cls"),
+    [
+        ('"abc" is already paused: container state improper', Conflict),
+        ("cannot remove container abc as it is running - running or paused containers cannot "
+         "be removed without force: container state improper", Conflict),
+        ("container create: creating container storage: the container name \"web\" is already "
+         "in use by abc. You have to remove that container to be able to reuse that name: that "
+         "name is already in use", Conflict),
+        ("can only start created exec sessions, while container abc session def state is "
+         '"running": exec session state improper', Conflict),
+        ("no-such is an invalid filter", BadRequest),
+        ("normalizing image: normalizing name for compat API: invalid reference format",
+         BadRequest),
+        ("OCI runtime error: runc: exec failed", ServerError),
+    ],
+)
+async def test_podman_500s_are_raised_as_docker_would_say_them(
+    docker: Docker, service: FakeService, message: str, cls: type[APIError]
+) -> None:
+    async def reply(request: web.Request) -> web.Response:
+        return service.error(message)
+
+    service.routes["POST", "/containers/abc/pause"] = reply
+    with pytest.raises(APIError) as info:
+        await docker.containers.pause("abc")
+    assert type(info.value) is cls
+    assert (info.value.status, info.value.message) == (500, message)
+    # the same answer from another engine is a ServerError, as its status says
+    service.podman = False
+    with pytest.raises(APIError) as again:
+        await docker.containers.pause("abc")
+    assert type(again.value) is ServerError
+
+
+async def test_a_missing_endpoint_is_not_supported(docker: Docker, service: FakeService) -> None:
+    with pytest.raises(NotSupported) as info:
+        await docker.containers.update("abc", {"CpuShares": 512})
+    assert not isinstance(info.value, NotFound)  # not "no such container"
+    assert (info.value.status, info.value.message) == (404, "Not Found")
+    assert str(info.value) == ("the engine does not implement POST /v1.41/containers/abc/update "
+                               "(it answered 404 'Not Found', as for an unknown path)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Containers
+# ---------------------------------------------------------------------------------------------
+
+
+async def test_list_asks_podman_to_sort(docker: Docker, service: FakeService) -> None:
+    async def reply(request: web.Request) -> web.Response:
+        return service.json([])
+
+    service.routes["GET", "/containers/json"] = reply
+    await docker.containers.list()
+    await docker.containers.list(all=True, filters={"label": "a=1"})
+    await docker.containers.list(filters={"status": "exited"})
+    await docker.containers.list(limit=2)
+    sent = service.sent("GET", "/containers/json")
+    assert [q.get("limit") for q in sent] == [["2147483647"]] * 3 + [["2"]]
+    assert [filters_of(q) for q in sent] == [
+        {"status": ["running", "paused"]},  # what Docker lists without all
+        {"label": ["a=1"]},
+        {"status": ["exited"]},
+        None,
+    ]
+    service.podman = False
+    async with Docker(docker.url) as other:
+        await other.containers.list()
+    assert service.sent("GET", "/containers/json")[-1] == {}
+
+
+def test_top_columns_are_split() -> None:
+    podman = ContainerTopResponse(titles=["PID   USER     COMMAND"],
+                                  processes=[["1 root     sleep 301"], ["7 root     sh -c x y"]])
+    assert _split_top(podman) == ContainerTopResponse(
+        titles=["PID", "USER", "COMMAND"],
+        processes=[["1", "root", "sleep 301"], ["7", "root", "sh -c x y"]],
+    )
+    docker = ContainerTopResponse(titles=["PID", "CMD"], processes=[["1", "sleep 301"]])
+    assert _split_top(docker) is docker
+    single = ContainerTopResponse(titles=["COMMAND"], processes=[["sleep 301"]])
+    assert _split_top(single) is single
+
+
+async def test_top_of_a_stopped_container_is_a_conflict(
+    docker: Docker, service: FakeService
+) -> None:
+    async def reply(request: web.Request) -> web.Response:
+        return web.Response(status=200, headers=service.headers)  # Podman: nothing at all
+
+    service.routes["GET", "/containers/abc/top"] = reply
+    with pytest.raises(Conflict, match="container abc is not running"):
+        await docker.containers.top("abc")
+
+
+STATS = {
+    "read": "2026-11-28T10:59:30.687272173Z", "preread": "0001-01-01T00:00:00Z",
+    "pids_stats": {"current": 1}, "num_procs": 0, "storage_stats": {},
+    "cpu_stats": {"cpu_usage": {"total_usage": 1_000_000_000, "percpu_usage": [1, 2]},
+                  "system_cpu_usage": 9_000_000_000, "online_cpus": 2},
+    "precpu_stats": {"cpu_usage": {"total_usage": 0}, "cpu": 0},
+    "memory_stats": {"usage": 663552, "limit": 25276510208},
+    "name": "web", "Id": "ab" * 32,
+    "networks": {"network": {"rx_bytes": 0, "tx_bytes": 0}},
+}
+
+
+def test_podman_stats_decode_with_id_and_name() -> None:
+    stats = msgspec.json.decode(json.dumps(STATS).encode(), type=ContainerStats)
+    assert (stats.id, stats.name) == ("ab" * 32, "/web")
+    assert stats.network_rx_bytes == 0 and stats.pids == 1
+    docker = msgspec.json.decode(b'{"id": "cd", "name": "/x"}', type=ContainerStats)
+    assert (docker.id, docker.name) == ("cd", "/x")
+
+
+async def test_one_shot_stats_take_two_readings_on_podman(
+    docker: Docker, service: FakeService
+) -> None:
+    readings = []
+
+    async def reply(request: web.Request) -> web.Response:
+        n = len(readings)
+        readings.append(n)
+        doc = json.loads(json.dumps(STATS))
+        doc["read"] = f"2026-11-28T10:59:3{n}Z"
+        doc["cpu_stats"]["cpu_usage"]["total_usage"] = 1_000_000_000 * (n + 1)
+        doc["cpu_stats"]["system_cpu_usage"] = 9_000_000_000 + 2_000_000_000 * n
+        return service.json(doc)
+
+    service.routes["GET", "/containers/web/stats"] = reply
+    sample = await docker.containers.stats("web")
+    assert readings == [0, 1]
+    assert (sample.preread, sample.read) == ("2026-11-28T10:59:30Z", "2026-11-28T10:59:31Z")
+    assert sample.cpu_percent == pytest.approx(100.0)  # one CPU's worth of the two
+
+
+def test_path_stat_is_named_after_the_path() -> None:
+    link = PathStat(name="busybox", size=7, mode=0o777 | 1 << 27, link_target="/bin/busybox")
+    assert podman_path_stat(link, "/bin/sh") == PathStat(
+        name="sh", size=7, mode=0o777 | 1 << 27, link_target="/bin/busybox"
+    )
+    directory = PathStat(name="tmp", size=4096, mode=0o777 | 1 << 31, link_target="/tmp")
+    assert podman_path_stat(directory, "/tmp/") == PathStat(
+        name="tmp", size=4096, mode=0o777 | 1 << 31, link_target=""
+    )
+    assert podman_path_stat(directory, "/").name == "/"
+
+
+async def test_put_archive_into_a_missing_directory_is_not_found(
+    docker: Docker, service: FakeService
+) -> None:
+    async def head(request: web.Request) -> web.Response:
+        return web.Response(status=404, headers=service.headers)
+
+    async def put(request: web.Request) -> web.Response:
+        return web.Response(status=200, headers=service.headers)  # Podman would create it
+
+    service.routes["HEAD", "/containers/web/archive"] = head
+    service.routes["PUT", "/containers/web/archive"] = put
+    with pytest.raises(NotFound, match="no such path '/nowhere'"):
+        await docker.containers.put_archive("web", "/nowhere", b"")
+    assert service.sent("PUT", "/containers/web/archive") == []
+    stat = base64.b64encode(json.dumps({"name": "tmp", "mode": 2147484141,
+                                        "linkTarget": "/tmp"}).encode()).decode()
+
+    async def found(request: web.Request) -> web.Response:
+        return web.Response(headers={**service.headers, "X-Docker-Container-Path-Stat": stat})
+
+    service.routes["HEAD", "/containers/web/archive"] = found
+    await docker.containers.put_archive("web", "/tmp", b"")
+    assert service.sent("PUT", "/containers/web/archive") == [{"path": ["/tmp"]}]
+
+
+# ---------------------------------------------------------------------------------------------
+# Images
+# ---------------------------------------------------------------------------------------------
+
+
+async def test_tag_sends_the_tag_apart(docker: Docker, service: FakeService) -> None:
+    async def reply(request: web.Request) -> web.Response:
+        return web.Response(status=201, headers=service.headers)
+
+    service.routes["POST", "/images/app/tag"] = reply
+    await docker.images.tag("app", "team/app:2.0")
+    await docker.images.tag("app", "127.0.0.1:5000/app")
+    await docker.images.tag("app", "app", "3")
+    assert service.sent("POST", "/images/app/tag") == [
+        {"repo": ["team/app"], "tag": ["2.0"]},
+        {"repo": ["127.0.0.1:5000/app"]},
+        {"repo": ["app"], "tag": ["3"]},
+    ]
+
+
+def test_env_and_label_changes_go_one_pair_each() -> None:
+    assert _podman_changes([
+        "ENV A=1 B=two", 'ENV C="three words" D=4', "LABEL x=y z=w", 'CMD ["sh"]',
+        "ENV LEGACY value with spaces", "WORKDIR /etc", 'ENV BAD="unbalanced',
+    ]) == [
+        "ENV A=1", "ENV B=two", "ENV C=three words", "ENV D=4", "LABEL x=y", "LABEL z=w",
+        'CMD ["sh"]', "ENV LEGACY value with spaces", "WORKDIR /etc", 'ENV BAD="unbalanced',
+    ]
+
+
+async def test_import_sends_the_tag_in_the_name_and_splits_env(
+    docker: Docker, service: FakeService
+) -> None:
+    async def reply(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        return service.json({"status": "sha256:" + "ef" * 32})
+
+    service.routes["POST", "/images/create"] = reply
+    image_id = await docker.images.import_(b"tar", repository="app", tag="one",
+                                           changes=["ENV A=1 B=2"])
+    assert image_id == "sha256:" + "ef" * 32
+    (query,) = service.sent("POST", "/images/create")
+    assert query["repo"] == ["app:one"] and "tag" not in query
+    assert query["changes"] == ["ENV A=1", "ENV B=2"]
+
+
+async def test_image_ids_come_with_their_algorithm(docker: Docker, service: FakeService) -> None:
+    bare = "12" * 32
+
+    async def history(request: web.Request) -> web.Response:
+        return service.json([{"Id": bare, "Created": 1, "Tags": None, "Size": 10}])
+
+    async def remove(request: web.Request) -> web.Response:
+        return service.json([{"Untagged": "docker.io/library/app:1"}, {"Deleted": bare}])
+
+    async def prune(request: web.Request) -> web.Response:
+        return service.json({"ImagesDeleted": [{"Deleted": bare}], "SpaceReclaimed": 10})
+
+    service.routes["GET", "/images/app/history"] = history
+    service.routes["DELETE", "/images/app"] = remove
+    service.routes["POST", "/images/prune"] = prune
+    assert (await docker.images.history("app"))[0].id == f"sha256:{bare}"
+    assert await docker.images.remove("app") == [
+        ImageDeleteResponseItem(untagged="docker.io/library/app:1"),
+        ImageDeleteResponseItem(deleted=f"sha256:{bare}"),
+    ]
+    report = await docker.images.prune()
+    assert report.images_deleted == [ImageDeleteResponseItem(deleted=f"sha256:{bare}")]
+
+
+async def test_pruning_every_unused_image_uses_podmans_own_endpoint(
+    docker: Docker, service: FakeService
+) -> None:
+    async def reply(request: web.Request) -> web.Response:
+        return service.json([{"Id": "34" * 32, "Size": 11}, {"Id": "56" * 32, "Size": 5}])
+
+    service.routes["POST", "/libpod/images/prune"] = reply
+    report = await docker.images.prune(filters={"label": "a=1"}, dangling_only=False)
+    assert report.images_deleted == [ImageDeleteResponseItem(deleted=f"sha256:{'34' * 32}"),
+                                     ImageDeleteResponseItem(deleted=f"sha256:{'56' * 32}")]
+    assert report.space_reclaimed == 16
+    (query,) = service.sent("POST", "/libpod/images/prune")
+    assert query["all"] == ["1"] and filters_of(query) == {"label": ["a=1"]}
+    assert service.sent("POST", "/images/prune") == []
+
+
+async def test_load_names_every_image_of_one_message(
+    docker: Docker, service: FakeService
+) -> None:
+    async def reply(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        return service.json({"stream": "Loaded image: docker.io/library/a:1,"
+                                       "docker.io/library/b:2\n"})
+
+    service.routes["POST", "/images/load"] = reply
+    assert await docker.images.load(b"tar") == ["docker.io/library/a:1", "docker.io/library/b:2"]
