@@ -31,7 +31,7 @@ from ._exceptions import (
     StreamClosed,
 )
 from ._framing import STREAM_NAMES, BadLine, FrameDecoder, LineDecoder
-from ._transport import LIBPOD_HEADER, StreamResponse, decoder_for
+from ._transport import LIBPOD_HEADER, ResponseOwner, StreamResponse, decoder_for
 from .models.output import ContainerLogs, LogFrame, LogLine, PathStat
 
 __all__ = ["ArchiveStream", "ByteStream", "JSONStream", "LogStream", "ProgressStream",
@@ -47,7 +47,7 @@ _READ_SIZE = 256 * 1024
 _LOG_KEEP = 100
 
 
-class _Body:
+class _Body(ResponseOwner):
     """The lifecycle shared by the body streams: lazy open, close once, warn if abandoned."""
 
     def __init__(self, opener: Opener, what: str) -> None:
@@ -74,22 +74,6 @@ class _Body:
     def headers(self) -> dict[str, str]:
         """The response headers (empty before the stream opens)."""
         return dict(self._resp.headers) if self._resp is not None else {}
-
-    def close(self) -> None:
-        """Drop the connection at once. Safe to call more than once."""
-        self._closed = True
-        resp, self._resp = self._resp, None
-        if resp is not None:
-            resp.close()
-
-    async def aclose(self) -> None:
-        """Close the stream (see :meth:`close`)."""
-        self.close()
-
-    @property
-    def closed(self) -> bool:
-        """Whether the stream has been closed."""
-        return self._closed
 
     async def __aenter__(self: S) -> S:
         await self.open()

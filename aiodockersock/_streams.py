@@ -42,7 +42,7 @@ from ._exceptions import (
     StreamClosed,
 )
 from ._framing import BadLine, LineDecoder, LineTooLong
-from ._transport import QueryValue, StreamResponse, Transport, parse_version
+from ._transport import QueryValue, ResponseOwner, StreamResponse, Transport, parse_version
 from .models.events import EventGap, EventMessage, with_legacy_fields
 
 __all__ = ["EventStream", "EventStreamStats", "ReconnectPolicy"]
@@ -105,7 +105,7 @@ def format_nanos(nanos: int) -> str:
     return f"{seconds}.{frac:09d}"
 
 
-class EventStream(Generic[T]):
+class EventStream(ResponseOwner, Generic[T]):
     """A live stream of Engine events: an async iterator and an async context manager.
 
     Made by ``docker.events(...)``. The connection opens on ``async with`` or on the first
@@ -193,22 +193,6 @@ class EventStream(Generic[T]):
             self._connected_ns = time.time_ns()
             version = self._t.api_version
             self._legacy = version is not None and parse_version(version) >= (1, 52)
-
-    def close(self) -> None:
-        """Drop the connection at once. Safe to call more than once."""
-        self._closed = True
-        resp, self._resp = self._resp, None
-        if resp is not None:
-            resp.close()
-
-    async def aclose(self) -> None:
-        """Close the stream (see :meth:`close`)."""
-        self.close()
-
-    @property
-    def closed(self) -> bool:
-        """Whether the stream has been closed."""
-        return self._closed
 
     async def __aenter__(self) -> EventStream[T]:
         await self.open()

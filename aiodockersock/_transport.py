@@ -53,6 +53,7 @@ __all__ = [
     "Default",
     "QueryValue",
     "Response",
+    "ResponseOwner",
     "StreamResponse",
     "Transport",
     "encode_query",
@@ -281,6 +282,31 @@ class StreamResponse:
     def close(self) -> None:
         """Drop the connection at once. Safe to call more than once."""
         self._resp.close()
+
+
+class ResponseOwner:
+    """The closing half of a stream that owns one open :class:`StreamResponse` in ``_resp``:
+    :meth:`close` drops the connection at once (an endless stream cannot be returned to the
+    pool), :meth:`aclose` does the same for ``async`` code, :attr:`closed` tells."""
+
+    _resp: StreamResponse | None
+    _closed: bool
+
+    def close(self) -> None:
+        """Drop the connection at once. Safe to call more than once."""
+        self._closed = True
+        resp, self._resp = self._resp, None
+        if resp is not None:
+            resp.close()
+
+    async def aclose(self) -> None:
+        """Close the stream (see :meth:`close`)."""
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream has been closed."""
+        return self._closed
 
 
 class Transport:
