@@ -13,6 +13,7 @@ from :class:`DockerError`.
 
 from __future__ import annotations
 
+from ._attach import AttachStream
 from ._auth import RegistryAuth
 from ._bodies import ArchiveStream, ByteStream, JSONStream, LogStream, ProgressStream
 from ._client import Docker
@@ -40,7 +41,6 @@ from ._exceptions import (
     UnsupportedAPIVersion,
     WaitTimeout,
 )
-from ._hijack import AttachStream
 from ._hub import EventHub, Subscription
 from ._streams import EventStream, EventStreamStats, ReconnectPolicy
 from ._transport import MAX_API_VERSION, MIN_API_VERSION

@@ -15,10 +15,8 @@ import binascii
 import codecs
 import posixpath
 import re
-import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -31,7 +29,8 @@ from ._exceptions import (
     StreamClosed,
 )
 from ._framing import STREAM_NAMES, BadLine, FrameDecoder, LineDecoder
-from ._transport import LIBPOD_HEADER, ResponseOwner, StreamResponse, decoder_for
+from ._streams import ResponseStream
+from ._transport import LIBPOD_HEADER, StreamResponse, decoder_for
 from .models.output import ContainerLogs, LogFrame, LogLine, PathStat
 
 __all__ = ["ArchiveStream", "ByteStream", "JSONStream", "LogStream", "ProgressStream",
@@ -39,7 +38,6 @@ __all__ = ["ArchiveStream", "ByteStream", "JSONStream", "LogStream", "ProgressSt
 
 T = TypeVar("T")
 R = TypeVar("R")
-S = TypeVar("S", bound="_Body")
 
 Opener = Callable[[], Awaitable[StreamResponse]]
 
@@ -47,14 +45,14 @@ _READ_SIZE = 256 * 1024
 _LOG_KEEP = 100
 
 
-class _Body(ResponseOwner):
-    """The lifecycle shared by the body streams: lazy open, close once, warn if abandoned."""
+class _Body(ResponseStream):
+    """What the body streams share: reading the response they own, opened lazily."""
 
     def __init__(self, opener: Opener, what: str) -> None:
         self._opener = opener
         self._what = what
+        self._resource_name = f"a {what} stream"
         self._resp: StreamResponse | None = None
-        self._closed = False
         self._done = False
 
     async def open(self) -> None:
@@ -74,18 +72,6 @@ class _Body(ResponseOwner):
     def headers(self) -> dict[str, str]:
         """The response headers (empty before the stream opens)."""
         return dict(self._resp.headers) if self._resp is not None else {}
-
-    async def __aenter__(self: S) -> S:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     async def _read(self, size: int) -> bytes:
         """The next bytes of the body; ``b""`` once it has ended (the stream is then closed)."""
@@ -110,17 +96,6 @@ class _Body(ResponseOwner):
             self._resp = None
             resp.close()
         return chunk
-
-    def __del__(self) -> None:
-        if getattr(self, "_resp", None) is not None:
-            warnings.warn(
-                f"a {self._what} stream was left open; use 'async with' or 'await "
-                "stream.aclose()'",
-                ResourceWarning,
-                stacklevel=1,
-                source=self,
-            )
-            self.close()
 
 
 class ByteStream(_Body):

@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
@@ -42,10 +40,11 @@ from ._exceptions import (
     StreamClosed,
 )
 from ._framing import BadLine, LineDecoder, LineTooLong
-from ._transport import QueryValue, ResponseOwner, StreamResponse, Transport, parse_version
+from ._resource import Resource
+from ._transport import QueryValue, StreamResponse, Transport
 from .models.events import EventGap, EventMessage, with_legacy_fields
 
-__all__ = ["EventStream", "EventStreamStats", "ReconnectPolicy"]
+__all__ = ["EventStream", "EventStreamStats", "ReconnectPolicy", "ResponseStream"]
 
 T = TypeVar("T")
 
@@ -105,7 +104,29 @@ def format_nanos(nanos: int) -> str:
     return f"{seconds}.{frac:09d}"
 
 
-class EventStream(ResponseOwner, Generic[T]):
+class ResponseStream(Resource):
+    """A stream that owns one open :class:`StreamResponse` (in ``_resp``): entering opens it,
+    closing drops its connection (an endless stream cannot go back to the pool)."""
+
+    _resp: StreamResponse | None
+
+    async def open(self) -> None:
+        """Connect now (otherwise the first read does)."""
+        raise NotImplementedError
+
+    async def _enter(self) -> None:
+        await self.open()
+
+    def _release(self) -> None:
+        resp, self._resp = self._resp, None
+        if resp is not None:
+            resp.close()
+
+    def _holds(self) -> bool:
+        return self._resp is not None
+
+
+class EventStream(ResponseStream, Generic[T]):
     """A live stream of Engine events: an async iterator and an async context manager.
 
     Made by ``docker.events(...)``. The connection opens on ``async with`` or on the first
@@ -139,7 +160,6 @@ class EventStream(ResponseOwner, Generic[T]):
         self._gap_yields = on_gap == "yield"
         self._skip_malformed = on_malformed == "skip"
         self._resp: StreamResponse | None = None
-        self._closed = False
         self._close_reason = "it was closed"
         self._legacy = False
         self._lines: LineDecoder[EventMessage] = LineDecoder(_EVENT_DECODER, max_line)
@@ -191,30 +211,9 @@ class EventStream(ResponseOwner, Generic[T]):
         self._resp = await self._t.stream("GET", "/events", query=query)
         if not self._connected_ns:
             self._connected_ns = time.time_ns()
-            version = self._t.api_version
-            self._legacy = version is not None and parse_version(version) >= (1, 52)
+            self._legacy = await self._t.api_at_least("1.52")
 
-    async def __aenter__(self) -> EventStream[T]:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "_resp", None) is not None:
-            warnings.warn(
-                "an EventStream was left open; use 'async with' or 'await stream.aclose()'",
-                ResourceWarning,
-                stacklevel=1,
-                source=self,
-            )
-            self.close()
+    _resource_name = "an EventStream"
 
     # -- observation ---------------------------------------------------------------------
 

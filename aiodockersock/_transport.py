@@ -1,8 +1,14 @@
 """HTTP transport: the only module that imports aiohttp.
 
-It owns the session (a ``UnixConnector`` or a TCP connector with optional TLS), builds every URL
-in one place (:meth:`Transport.path`, :func:`encode_query`), negotiates the API version, and turns
-HTTP statuses and socket failures into the exceptions of :mod:`aiodockersock._exceptions`.
+It owns every byte on the wire. Connections come from one factory per kind of address
+(:mod:`aiodockersock._connect`: unix, TCP, TLS): aiohttp's pool takes its connections from it
+through :class:`_FactoryConnector`, and :meth:`Transport.upgrade` (attach, exec) takes its own from
+the same factory, with the same headers, timeouts and error mapping. The transport builds every
+URL in one place (:meth:`Transport.path`, :func:`encode_query`), negotiates the API version
+(:meth:`Transport.api_at_least` answers version questions), and turns HTTP statuses and socket
+failures into the exceptions of :mod:`aiodockersock._exceptions` — statuses in
+:meth:`Transport.raise_for_status`, socket failures in :meth:`Transport.mapped_errors`, each
+written once.
 
 Path parameters are quoted completely (``/``, ``?``, ``#``, ``%`` included) and the URL is marked
 as already encoded, so neither yarl nor anything after it re-normalises it; ``.`` and ``..``
@@ -17,24 +23,27 @@ class Docker would give them (see :func:`_podman_error_class`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import errno
 import re
-from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
-from typing import Any, Final, TypeVar, Union
-from urllib.parse import quote
+from collections.abc import AsyncIterable, Awaitable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Final, NamedTuple, TypeVar, Union
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import msgspec
 from yarl import URL
 
 from ._config import HostConfig
+from ._connect import Connector, ResettableReader, connector_for
 from ._exceptions import (
     APIError,
     BadRequest,
     Conflict,
     DecodeError,
     DockerConnectionError,
+    DockerError,
     DockerTimeoutError,
     Forbidden,
     InvalidArgument,
@@ -43,6 +52,7 @@ from ._exceptions import (
     ServerError,
     UnsupportedAPIVersion,
 )
+from ._http1 import read_error_body, read_head, request_head
 
 __all__ = [
     "DEFAULT",
@@ -53,9 +63,9 @@ __all__ = [
     "Default",
     "QueryValue",
     "Response",
-    "ResponseOwner",
     "StreamResponse",
     "Transport",
+    "Upgraded",
     "encode_query",
     "parse_version",
 ]
@@ -284,29 +294,41 @@ class StreamResponse:
         self._resp.close()
 
 
-class ResponseOwner:
-    """The closing half of a stream that owns one open :class:`StreamResponse` in ``_resp``:
-    :meth:`close` drops the connection at once (an endless stream cannot be returned to the
-    pool), :meth:`aclose` does the same for ``async`` code, :attr:`closed` tells."""
+class Upgraded(NamedTuple):
+    """A connection switched to a raw byte pipe (:meth:`Transport.upgrade`), past the head.
 
-    _resp: StreamResponse | None
-    _closed: bool
+    Attributes:
+        reader: what the daemon sends; a reset ends it like a close (``reader.reset`` tells).
+        writer: what goes to the daemon.
+        status: ``101``, or ``200`` from a daemon that streams without switching protocols.
+        headers: the response head's headers, names in ``Title-Case``.
+        address: the daemon's address, for messages.
+    """
 
-    def close(self) -> None:
-        """Drop the connection at once. Safe to call more than once."""
-        self._closed = True
-        resp, self._resp = self._resp, None
-        if resp is not None:
-            resp.close()
+    reader: ResettableReader
+    writer: asyncio.StreamWriter
+    status: int
+    headers: dict[str, str]
+    address: str
 
-    async def aclose(self) -> None:
-        """Close the stream (see :meth:`close`)."""
-        self.close()
 
-    @property
-    def closed(self) -> bool:
-        """Whether the stream has been closed."""
-        return self._closed
+class _FactoryConnector(aiohttp.BaseConnector):
+    """aiohttp's connection pool over our connection factory: the pooled connections of
+    ordinary requests and streams are made by the same :class:`Connector` as upgrades."""
+
+    def __init__(self, connector: Connector, *, limit: int) -> None:
+        super().__init__(limit=limit)
+        self._connector = connector
+
+    async def _create_connection(
+        self, req: Any, traces: Any, timeout: aiohttp.ClientTimeout
+    ) -> Any:
+        opening = self._connector.create_connection(self._factory)
+        if timeout.sock_connect is not None:
+            _, protocol = await asyncio.wait_for(opening, timeout.sock_connect)
+        else:
+            _, protocol = await opening
+        return protocol
 
 
 class Transport:
@@ -328,6 +350,8 @@ class Transport:
         connect_timeout: float = 5.0,
     ) -> None:
         self.host = host
+        #: The connection factory every connection to this daemon comes from.
+        self.connector = connector_for(host)
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
         self._stream_timeout = aiohttp.ClientTimeout(
             total=None, connect=connect_timeout, sock_read=None
@@ -372,7 +396,7 @@ class Transport:
             if self._version is None:
                 resp = await self._send("GET", "/_ping", DEFAULT)
                 if resp.status >= 400:
-                    self._raise_for_status(resp, "GET", "/_ping")
+                    self.raise_for_status(resp, "GET", "/_ping")
                 daemon = resp.headers.get("Api-Version")
                 if daemon is None:
                     raise DockerConnectionError(
@@ -389,6 +413,31 @@ class Transport:
                 self._set_version(chosen)
         assert self._version is not None
         return self._version
+
+    async def api_at_least(self, version: str) -> bool:
+        """Whether the API version in use is ``version`` or newer (negotiates first if needed)."""
+        if self._version is None:
+            await self.negotiate()
+        assert self._version is not None
+        return parse_version(self._version) >= parse_version(version)
+
+    async def require_api(self, version: str, what: str, consequence: str = "") -> None:
+        """Refuse ``what`` on a daemon older than API ``version``.
+
+        Args:
+            version: the oldest API version that has it.
+            what: what needs it, for the message (``"enable_ipv4"``).
+            consequence: what the older daemon would do instead, for the message.
+
+        Raises:
+            InvalidArgument: the API version in use is older.
+        """
+        if not await self.api_at_least(version):
+            why = f" ({consequence})" if consequence else ""
+            raise InvalidArgument(
+                f"{what} needs API {version} or newer; this daemon speaks "
+                f"{self._version}{why}"
+            )
 
     # -- engine ------------------------------------------------------------------------------
 
@@ -445,15 +494,8 @@ class Transport:
                     "this Docker client is closed; create a new one",
                     address=self.host.address,
                 )
-            connector: aiohttp.BaseConnector
-            if self.host.socket_path is not None:
-                connector = aiohttp.UnixConnector(path=self.host.socket_path, limit=100)
-            else:
-                connector = aiohttp.TCPConnector(
-                    ssl=self.host.ssl if self.host.ssl is not None else False, limit=100
-                )
             self._session = aiohttp.ClientSession(
-                connector=connector,
+                connector=_FactoryConnector(self.connector, limit=100),
                 headers={"User-Agent": _USER_AGENT},
                 auto_decompress=False,
                 skip_auto_headers=("Accept-Encoding",),
@@ -472,6 +514,18 @@ class Transport:
             return self._timeout
         return aiohttp.ClientTimeout(total=timeout, connect=self._connect_timeout)
 
+    @contextlib.contextmanager
+    def mapped_errors(self) -> Iterator[None]:
+        """Turn the socket, aiohttp and timeout errors raised inside into
+        :class:`DockerConnectionError` (:class:`DockerTimeoutError` for a timeout) naming the
+        address and the likely fix; our own errors pass unchanged."""
+        try:
+            yield
+        except DockerError:
+            raise
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError) as exc:
+            raise self._connection_error(exc) from exc
+
     def _connection_error(self, exc: BaseException) -> DockerConnectionError:
         address = self.host.address
         if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
@@ -482,7 +536,7 @@ class Transport:
             )
         os_error = getattr(exc, "os_error", None) or (exc if isinstance(exc, OSError) else None)
         code = getattr(os_error, "errno", None)
-        where = self.host.socket_path or address
+        where = self.connector.where
         if code == errno.ENOENT:
             text = f"cannot connect to {address}: {where} does not exist; is dockerd running?"
         elif code in (errno.EACCES, errno.EPERM):
@@ -513,7 +567,7 @@ class Transport:
     ) -> Response:
         session = self._get_session()
         url = URL(self.host.base_url + path + query, encoded=True)
-        try:
+        with self.mapped_errors():
             async with session.request(
                 method,
                 url,
@@ -526,10 +580,13 @@ class Transport:
                 if self._podman is None:
                     self.note_engine(resp.headers)
                 return Response(resp.status, resp.headers, body)
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError) as exc:
-            raise self._connection_error(exc) from exc
 
-    def _raise_for_status(self, resp: Response, method: str, path: str) -> None:
+    def raise_for_status(self, resp: Response, method: str, path: str) -> None:
+        """Raise the exception the status of an error answer stands for.
+
+        Raises:
+            APIError: always: the subclass the status (and for Podman, the message) gives.
+        """
         status = resp.status
         message = _error_message(resp)
         if 300 <= status < 400:
@@ -550,21 +607,6 @@ class Transport:
         elif status == 500 and LIBPOD_HEADER in resp.headers:
             cls = _podman_error_class(message) or cls
         raise cls(status, message, method=method, path=path)
-
-    # For _hijack.py, which speaks HTTP/1.1 on its own sockets: the same error table and
-    # connection-error messages, and the same timeouts.
-    raise_for_status = _raise_for_status
-    connection_error = _connection_error
-
-    @property
-    def connect_timeout(self) -> float:
-        """Seconds to wait for a connection to the daemon."""
-        return self._connect_timeout
-
-    @property
-    def request_timeout(self) -> float | None:
-        """The default total timeout of an ordinary request (``None``: none)."""
-        return self._timeout.total
 
     async def request(
         self,
@@ -610,7 +652,7 @@ class Transport:
             method, full, timeout, query=encode_query(query), data=data, headers=headers
         )
         if resp.status >= 300 and resp.status not in ok:
-            self._raise_for_status(resp, method, full)
+            self.raise_for_status(resp, method, full)
         return resp
 
     async def stream(
@@ -648,7 +690,9 @@ class Transport:
         if body is not None:
             data = msgspec.json.encode(body)
             headers = {"Content-Type": "application/json", **(headers or {})}
-        try:
+        if timeout is DEFAULT:
+            timeout = self._timeout.total
+        with self.mapped_errors():
             request = session.request(
                 method,
                 url,
@@ -657,14 +701,7 @@ class Transport:
                 allow_redirects=False,
                 timeout=self._stream_timeout,
             )
-            if timeout is DEFAULT:
-                timeout = self._timeout.total
-            if timeout is not None:
-                resp = await asyncio.wait_for(request, timeout)
-            else:
-                resp = await request
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError) as exc:
-            raise self._connection_error(exc) from exc
+            resp = await _within(timeout, request)
         if self._podman is None:
             self.note_engine(resp.headers)
         if resp.status >= 300:
@@ -674,8 +711,76 @@ class Transport:
                 error_body = b""
             finally:
                 resp.close()
-            self._raise_for_status(Response(resp.status, resp.headers, error_body), method, full)
+            self.raise_for_status(Response(resp.status, resp.headers, error_body), method, full)
         return StreamResponse(resp, self.host.address)
+
+    async def upgrade(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        body: Any = None,
+        protocol: str = "tcp",
+    ) -> Upgraded:
+        """Send a request that switches its connection to a raw byte pipe (attach, exec).
+
+        The connection comes from the same factory as every other (same TLS), is never pooled,
+        and belongs to the caller, who must close its writer. The head must arrive within the
+        request timeout; the pipe itself never times out.
+
+        Args:
+            method, path, query, body: as for :meth:`request`.
+            protocol: the ``Upgrade`` header's protocol (``tcp`` for attach and exec).
+
+        Returns:
+            The open connection, just past the response head: ``101 Switching Protocols``, or
+            ``200`` from a daemon that streams without switching.
+
+        Raises:
+            APIError: the daemon refused (the subclass says which, as for :meth:`request`).
+            DockerConnectionError: the client is closed, or the daemon cannot be reached,
+                answered something that is not HTTP, or did not answer in time.
+        """
+        if self._closed:
+            raise DockerConnectionError(
+                "this Docker client is closed; create a new one", address=self.host.address
+            )
+        if self._version is None:
+            await self.negotiate()
+        full = self._prefix + path
+        payload = b"" if body is None else msgspec.json.encode(body)
+        headers = {"User-Agent": _USER_AGENT}
+        if payload:
+            headers["Content-Type"] = "application/json"
+        head = request_head(
+            method,
+            full + encode_query(query),
+            urlsplit(self.host.base_url).netloc,
+            headers,
+            len(payload),
+            protocol,
+        )
+        address = self.host.address
+        with self.mapped_errors():
+            reader, writer = await _within(self._connect_timeout, self.connector.open_stream())
+        try:
+            with self.mapped_errors():
+                writer.write(head + payload)
+                await _within(self._timeout.total, writer.drain())
+                status, resp_headers = await _within(
+                    self._timeout.total, read_head(reader, address)
+                )
+                if status not in (101, 200):
+                    error_body = await _within(
+                        self._timeout.total, read_error_body(reader, resp_headers)
+                    )
+                    self.raise_for_status(Response(status, resp_headers, error_body), method, full)
+        except BaseException:
+            writer.close()
+            raise
+        # not noted: which engine it is is told by ordinary answers only (see is_podman)
+        return Upgraded(reader, writer, status, resp_headers, address)
 
     async def close(self) -> None:
         """Close the session and every pooled connection. Safe to call more than once."""
@@ -693,6 +798,10 @@ class Transport:
     def has_session(self) -> bool:
         """Whether a session (and so possibly connections) is open."""
         return self._session is not None
+
+
+async def _within(timeout: float | None, aw: Awaitable[T]) -> T:
+    return await (asyncio.wait_for(aw, timeout) if timeout is not None else aw)
 
 
 def _podman_error_class(message: str) -> type[APIError] | None:

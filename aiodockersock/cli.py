@@ -45,6 +45,7 @@ from typing import Any, BinaryIO, TextIO
 
 import msgspec
 
+from ._attach import AttachStream, detach_sequence
 from ._client import Docker
 from ._exceptions import (
     APIError,
@@ -56,7 +57,6 @@ from ._exceptions import (
     StreamBroken,
     StreamClosed,
 )
-from ._hijack import AttachStream, detach_sequence
 from .models.containers import ContainerCreateBody, HostConfig
 from .models.events import EventMessage
 from .models.output import LogFrame

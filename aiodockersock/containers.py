@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from ._attach import AttachStream, Session, detach_sequence
 from ._bodies import (
     ArchiveStream,
     ByteStream,
@@ -32,7 +33,6 @@ from ._exceptions import (
     ServerError,
     WaitTimeout,
 )
-from ._hijack import AttachStream, attach_container
 from ._streams import EventStream, ReconnectPolicy
 from ._tar import DirectoryTar, Upload, UploadSource, extract_tar, tree_members, upload_body
 from ._transport import (
@@ -42,7 +42,6 @@ from ._transport import (
     QueryValue,
     StreamResponse,
     Transport,
-    parse_version,
 )
 from ._watch import ContainerWatch
 from .events import event_stream
@@ -505,16 +504,28 @@ class Containers:
             return await self._t.stream("GET", path, query=query, timeout=DEFAULT)
 
         async def probe(resp: StreamResponse) -> bool:
-            content_type = resp.headers.get("Content-Type", "")
-            if content_type.startswith(_MULTIPLEXED):
-                return False
-            if tty is not None:
-                return tty
-            if content_type.startswith(_RAW) and await self._api_at_least("1.42"):
-                return True  # from 1.42 on the daemon marks multiplexed output itself
-            return bool((await self.inspect(name)).config.tty)  # type: ignore[union-attr]
+            return await self._output_is_tty(name, resp.headers, known=tty)
 
         return LogStream(opener, f"logs of {container}", probe, timestamps=timestamps)
+
+    async def _output_is_tty(
+        self, container: str, headers: Mapping[str, str], *, known: bool | None = None
+    ) -> bool:
+        """Whether a container's output stream (logs, attach) is a TTY's raw bytes.
+
+        From API 1.42 on the Engine says so in the Content-Type (raw for a TTY, multiplexed
+        otherwise); before, it always says raw, so the container is inspected unless the
+        caller ``known`` it.
+        """
+        content_type = headers.get("Content-Type", "")
+        if content_type.startswith(_MULTIPLEXED):
+            return False
+        if known is not None:
+            return known
+        if content_type.startswith(_RAW) and await self._t.api_at_least("1.42"):
+            return True
+        config = (await self.inspect(container)).config
+        return bool(config is not None and config.tty)
 
     async def stats(self, container: str) -> ContainerStats:
         """One sample of a container's resource usage (CPU, memory, network, block I/O).
@@ -907,6 +918,26 @@ class Containers:
                 except NotFound:
                     raise _removed(container) from None
 
+    async def resize(self, container: str, height: int, width: int) -> None:
+        """Resize a container's TTY.
+
+        ``POST /containers/{id}/resize``
+
+        Args:
+            container: the container's id or name.
+            height: rows.
+            width: columns.
+
+        Raises:
+            NotFound: no such container.
+            ServerError: the container has no TTY or is not running (as the daemon says).
+        """
+        await self._t.request(
+            "POST",
+            self._t.path("/containers/{}/resize", _name(container)),
+            query={"h": height, "w": width},
+        )
+
     def attach(
         self,
         container: str,
@@ -945,10 +976,35 @@ class Containers:
             NotFound: no such container (when the stream opens).
             InvalidArgument: malformed ``detach_keys`` (at once).
         """
-        return attach_container(
-            self._t, _name(container), stdin=stdin, stdout=stdout, stderr=stderr,
-            stream=stream, logs=logs, detach_keys=detach_keys,
+        keys = detach_sequence(detach_keys)
+        name = _name(container)
+        path = self._t.path("/containers/{}/attach", name)
+        query: dict[str, QueryValue] = {
+            "stdin": stdin,
+            "stdout": stdout,
+            "stderr": stderr,
+            "stream": stream,
+            "logs": logs,
+            "detachKeys": detach_keys,
+        }
+        unwanted = frozenset(
+            stream for stream, wanted in (("stdout", stdout), ("stderr", stderr)) if not wanted
         )
+
+        async def resize(height: int, width: int) -> None:
+            await self.resize(name, height, width)
+
+        async def opener() -> Session:
+            conn = await self._t.upgrade("POST", path, query=query)
+            try:
+                tty = await self._output_is_tty(name, conn.headers)
+                podman = await self._t.is_podman()
+            except BaseException:
+                conn.writer.close()
+                raise
+            return Session(conn, tty, stdin, keys, None, resize, podman, unwanted)
+
+        return AttachStream(opener, f"the attach stream of container {container!r}")
 
     def watch(
         self,
@@ -989,14 +1045,9 @@ class Containers:
         with contextlib.suppress(NotFound):
             await self.kill(cid)
 
-    async def _api_at_least(self, version: str) -> bool:
-        return parse_version(await self._t.negotiate()) >= parse_version(version)
-
     async def _since_api(self, version: str, what: str, value: str | None) -> str | None:
-        if value is not None and not await self._api_at_least(version):
-            raise InvalidArgument(
-                f"{what} needs API {version} or newer; this daemon speaks {self._t.api_version}"
-            )
+        if value is not None:
+            await self._t.require_api(version, what)
         return value
 
 

@@ -2,7 +2,7 @@
 
 An exec goes through ``POST /containers/{id}/exec`` (create), ``POST /exec/{id}/start`` and
 ``GET /exec/{id}/json`` (inspect, for the exit code). Starting an exec without detaching
-hijacks the HTTP connection (see :mod:`aiodockersock._hijack`): the same socket then carries
+upgrades the HTTP connection (the transport's ``upgrade``): the same socket then carries
 the process's stdin one way and its output the other, so one code path serves both the
 collected output of :meth:`Execs.run` and the interactive sessions of :meth:`Execs.open`, and
 output arrives as the process writes it on every engine.
@@ -18,9 +18,9 @@ import asyncio
 import shlex
 from collections.abc import Mapping, Sequence
 
+from ._attach import AttachStream, Session, detach_sequence
 from ._exceptions import InvalidArgument, StreamBroken, WaitTimeout
-from ._hijack import AttachStream, Session, detach_sequence, hijack
-from ._transport import Transport, parse_version
+from ._transport import Transport
 from .models.execs import (
     ExecCreateBody,
     ExecCreateResponse,
@@ -440,12 +440,12 @@ class Execs:
         resize_after = False
         size = None
         if console_size is not None and tty:
-            if parse_version(await self._t.negotiate()) >= (1, 42):
+            if await self._t.api_at_least("1.42"):
                 size = console_size
             else:
                 resize_after = True
-        conn = await hijack(
-            self._t,
+        conn = await self._t.upgrade(
+            "POST",
             self._t.path("/exec/{}/start", exec_id),
             body=ExecStartBody(detach=False, tty=tty, console_size=size),
         )

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from ._exceptions import InvalidArgument
-from ._transport import Transport, parse_version
+from ._transport import Transport
 from .containers import Filters
 from .models.containers import EndpointIPAMConfig, EndpointSettings
 from .models.networks import (
@@ -90,12 +90,11 @@ class Networks:
         """
         if not isinstance(name, str) or not name:
             raise InvalidArgument(f"a network needs a non-empty name, not {name!r}")
-        if enable_ipv4 is not None and not await self._api_at_least("1.48"):
-            raise InvalidArgument(
-                f"enable_ipv4 needs API 1.48 or newer; this daemon speaks {self._t.api_version} "
-                "(and would silently create an IPv4 network)"
+        if enable_ipv4 is not None:
+            await self._t.require_api(
+                "1.48", "enable_ipv4", "and would silently create an IPv4 network"
             )
-        send_check = check_duplicate and not await self._api_at_least("1.44")
+        send_check = check_duplicate and not await self._t.api_at_least("1.44")
         body = NetworkCreateRequest(
             name=name,
             check_duplicate=True if send_check else None,
@@ -261,9 +260,6 @@ class Networks:
         await self._t.request(
             "POST", self._t.path("/networks/{}/disconnect", network), body=body
         )
-
-    async def _api_at_least(self, version: str) -> bool:
-        return parse_version(await self._t.negotiate()) >= parse_version(version)
 
 
 def _container(value: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ._exceptions import InvalidArgument
-from ._transport import Transport, parse_version
+from ._transport import Transport
 from .containers import Filters
 from .models.volumes import (
     Volume,
@@ -157,7 +157,7 @@ class Volumes:
                 raise InvalidArgument(
                     "give 'all' either as the all= argument or in filters, not both"
                 )
-            if parse_version(await self._t.negotiate()) >= (1, 42):
+            if await self._t.api_at_least("1.42"):
                 if all:
                     query_filters["all"] = "true"
             elif not all:

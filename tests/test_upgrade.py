@@ -1,5 +1,5 @@
-"""The hijacked connection (``_hijack``) against a tiny fake engine, for what a real one will not
-do on demand: a response head split at every byte, a connection dropped mid-frame, error bodies
+"""Upgraded connections (``Transport.upgrade``) and the attach stream (``_attach``) against a
+tiny fake engine, for what a real one will not do on demand: a response head split at every byte, a connection dropped mid-frame, error bodies
 of every shape, a TLS connection that cannot be half-closed, an answer that never comes."""
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from aiodockersock import (
     StreamBroken,
     StreamClosed,
 )
-from aiodockersock._hijack import detach_sequence, hijack, parse_head
+from aiodockersock._attach import detach_sequence
+from aiodockersock._http1 import parse_head
 from aiodockersock.models import ContainerLogs, ExecStartBody, LogFrame
 
 MUX = b"application/vnd.docker.multiplexed-stream"
@@ -202,8 +203,9 @@ async def test_exec_start_body_is_json(client: Docker, fake: FakeEngine) -> None
         await conn.send(upgraded(RAW) + b"raw bytes")
 
     fake.scenario = scenario
-    conn = await hijack(client._transport, "/exec/abc/start",
-                        body=ExecStartBody(detach=False, tty=True, console_size=[24, 80]))
+    conn = await client._transport.upgrade(
+        "POST", "/exec/abc/start", body=ExecStartBody(detach=False, tty=True, console_size=[24, 80])
+    )
     assert conn.status == 101 and conn.headers["Content-Type"] == RAW.decode()
     assert await conn.reader.read() == b"raw bytes"
     conn.writer.close()

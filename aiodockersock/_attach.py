@@ -1,22 +1,17 @@
-"""Hijacked connections: two-way streams to a process's stdin, stdout and stderr.
+"""The attach stream: two-way pipes to a process's stdin, stdout and stderr.
 
 ``POST /containers/{id}/attach`` and ``POST /exec/{id}/start`` answer with an HTTP head and then
-turn the connection into a raw byte pipe in both directions ("hijacking"). aiohttp does not hand
-such a connection over cleanly, so this module opens its own — ``asyncio.open_unix_connection``
-for a unix socket, ``asyncio.open_connection`` with the host's TLS context for TCP — writes the
-HTTP/1.1 request by hand with ``Connection: Upgrade`` and ``Upgrade: tcp``, and parses the
-response head itself. ``101 Switching Protocols`` is what dockerd answers to an upgrade request;
-``200`` followed by the raw stream (what dockerd sends without the upgrade headers, and some
-compatible daemons send regardless) is accepted too. Any other status is read with its body and
-raised through the transport's own status → exception table, so ``NotFound``, ``Conflict`` …
-mean the same here as everywhere else. The connection is never pooled: one stream, one socket,
+turn the connection into a raw byte pipe in both directions ("hijacking"). The transport makes
+that connection (:meth:`Transport.upgrade <aiodockersock._transport.Transport.upgrade>`: the same
+connection factory, TLS, headers, timeouts and error mapping as every other request); this
+module is what reads and writes it. The connection is never pooled: one stream, one socket,
 owned by the stream (closing the client does not close a stream opened before; close both, e.g.
 with ``async with``).
 
-After the head, :class:`AttachStream` owns the socket. Reading yields :class:`LogFrame` items:
-without a TTY the Engine multiplexes stdout and stderr into 8-byte-header frames (decoded with
-:class:`FrameDecoder`); with a TTY it sends the terminal's raw bytes, all reported as
-``"stdout"``. There is no background task: bytes are read only while the caller iterates.
+:class:`AttachStream` yields :class:`LogFrame` items: without a TTY the Engine multiplexes
+stdout and stderr into 8-byte-header frames (decoded with :class:`FrameDecoder`); with a TTY it
+sends the terminal's raw bytes, all reported as ``"stdout"``. There is no background task: bytes
+are read only while the caller iterates.
 
 A daemon that closes the connection while input it never read is still queued resets it (the
 process stopped reading its stdin and exited): the output that arrived before stays readable
@@ -32,68 +27,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
-import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
-from types import TracebackType
-from typing import Any, Final, NamedTuple
-from urllib.parse import urlsplit
+from collections.abc import Awaitable, Callable
+from typing import Final, NamedTuple
 
-import msgspec
-
+from ._connect import ResettableReader
 from ._exceptions import (
     DecodeError,
-    DockerConnectionError,
     DockerError,
     InvalidArgument,
     StreamBroken,
     StreamClosed,
 )
 from ._framing import STREAM_NAMES, FrameDecoder
-from ._transport import _USER_AGENT, QueryValue, Response, Transport, encode_query, parse_version
+from ._resource import Resource
+from ._transport import Upgraded
 from .models.output import ContainerLogs, LogFrame
 
-__all__ = [
-    "DEFAULT_DETACH_KEYS",
-    "AttachStream",
-    "Hijacked",
-    "Session",
-    "attach_container",
-    "detach_sequence",
-    "hijack",
-    "parse_head",
-]
+__all__ = ["DEFAULT_DETACH_KEYS", "AttachStream", "Session", "detach_sequence"]
 
 #: The detach sequence the Engine uses when none is configured.
 DEFAULT_DETACH_KEYS: Final = "ctrl-p,ctrl-q"
 
 _READ_SIZE: Final = 64 * 1024
-#: The StreamReader limit: the longest response head accepted; reading from the socket pauses
-#: once twice this much is buffered unread (backpressure to the daemon).
-_LIMIT: Final = 256 * 1024
-_ERROR_BODY_MAX: Final = 64 * 1024
-_STATUS_LINE = re.compile(rb"HTTP/1\.[01] ([0-9]{3})(?: |\r?$)")
-_MULTIPLEXED: Final = "application/vnd.docker.multiplexed-stream"
-_RAW: Final = "application/vnd.docker.raw-stream"
 _CTRL: Final = {"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}
-
-
-class Hijacked(NamedTuple):
-    """An open hijacked connection, just past the response head."""
-
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    status: int
-    headers: dict[str, str]
-    address: str
 
 
 class Session(NamedTuple):
     """What an :class:`AttachStream` needs to know about the connection it was opened with.
 
     Attributes:
-        conn: the hijacked connection.
+        conn: the upgraded connection.
         tty: whether the output is a raw TTY stream (otherwise multiplexed frames).
         stdin: whether the process's standard input is attached (writes reach it).
         detach_keys: the byte sequence that detaches from a TTY session.
@@ -103,7 +67,7 @@ class Session(NamedTuple):
         unwanted: names of streams not asked for, dropped if the daemon sends them anyway.
     """
 
-    conn: Hijacked
+    conn: Upgraded
     tty: bool
     stdin: bool
     detach_keys: bytes
@@ -150,263 +114,10 @@ def detach_sequence(keys: str | None) -> bytes:
     return bytes(out)
 
 
-# -- opening a hijacked connection ------------------------------------------------------------
-
-
-async def hijack(
-    t: Transport,
-    path: str,
-    *,
-    query: Mapping[str, QueryValue] | None = None,
-    body: Any = None,
-) -> Hijacked:
-    """Send ``POST {path}`` asking for an upgrade to a raw stream; return the open connection.
-
-    Args:
-        t: the transport (for the address, TLS, version prefix, timeouts and error table).
-        path: the path from ``t.path()``, without the version prefix.
-        query: query parameters.
-        body: a struct or mapping sent as JSON.
-
-    Raises:
-        APIError: the daemon answered with an error status (the subclass says which).
-        DockerConnectionError: the client is closed, or the daemon cannot be reached,
-            answered something that is not HTTP, or did not answer within the request timeout.
-    """
-    if t.closed:
-        raise DockerConnectionError(
-            "this Docker client is closed; create a new one", address=t.host.address
-        )
-    version = await t.negotiate()
-    full = f"/v{version}{path}"
-    payload = b"" if body is None else msgspec.json.encode(body)
-    request = _request_head(t, full + encode_query(query), payload) + payload
-    reader, writer = await _connect(t)
-    address = t.host.address
-    try:
-        status, headers = await _within(
-            t.request_timeout, _exchange(reader, writer, request, address)
-        )
-        if status not in (101, 200):
-            error_body = await _within(t.request_timeout, _read_error_body(reader, headers))
-            t.raise_for_status(Response(status, headers, error_body), "POST", full)
-            raise AssertionError("raise_for_status() returned")  # pragma: no cover
-    except (OSError, asyncio.TimeoutError) as exc:
-        writer.close()
-        raise t.connection_error(exc) from exc
-    except BaseException:
-        writer.close()
-        raise
-    return Hijacked(reader, writer, status, headers, address)
-
-
-async def _within(timeout: float | None, aw: Awaitable[Any]) -> Any:
-    return await (asyncio.wait_for(aw, timeout) if timeout is not None else aw)
-
-
-class _Reader(asyncio.StreamReader):
-    """A stream reader that keeps the output readable after a reset.
-
-    asyncio reports a reset (or a failed write of stdin into a closed connection) by failing
-    every later read, even of bytes that arrived before it. Here the reset ends the stream
-    like a close, after those bytes, and is kept in :attr:`reset` for the stream to judge;
-    writes still fail with it.
-    """
-
-    reset: Exception | None = None
-
-    def set_exception(self, exc: Exception) -> None:
-        if isinstance(exc, (BrokenPipeError, ConnectionResetError)):
-            self.reset = exc
-            self.feed_eof()
-            return
-        super().set_exception(exc)
-
-
-async def _connect(t: Transport) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    host = t.host
-    loop = asyncio.get_running_loop()
-    reader = _Reader(limit=_LIMIT, loop=loop)
-    protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
-    try:
-        if host.socket_path is not None:
-            opening = loop.create_unix_connection(lambda: protocol, host.socket_path)
-        else:
-            parts = urlsplit(host.base_url)  # always with a host and a port (_config)
-            opening = loop.create_connection(
-                lambda: protocol, parts.hostname or "", parts.port or 0, ssl=host.ssl
-            )
-        transport, _ = await asyncio.wait_for(opening, t.connect_timeout)
-    except (OSError, asyncio.TimeoutError) as exc:
-        raise t.connection_error(exc) from exc
-    return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
-
-
-def _request_head(t: Transport, target: str, payload: bytes) -> bytes:
-    lines = [
-        f"POST {target} HTTP/1.1",
-        f"Host: {urlsplit(t.host.base_url).netloc}",
-        f"User-Agent: {_USER_AGENT}",
-    ]
-    if payload:
-        lines.append("Content-Type: application/json")
-    lines += [f"Content-Length: {len(payload)}", "Connection: Upgrade", "Upgrade: tcp", "", ""]
-    return "\r\n".join(lines).encode("latin-1")
-
-
-async def _exchange(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes, address: str
-) -> tuple[int, dict[str, str]]:
-    writer.write(request)
-    await writer.drain()
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        got = f" after {exc.partial[:200]!r}" if exc.partial else ""
-        raise DockerConnectionError(
-            f"{address} closed the connection before the response head was complete{got}",
-            address=address,
-        ) from None
-    except asyncio.LimitOverrunError:
-        raise DockerConnectionError(
-            f"the response head from {address} is longer than {_LIMIT} bytes; is it a "
-            "Docker Engine?",
-            address=address,
-        ) from None
-    return parse_head(head, address)
-
-
-def parse_head(head: bytes, address: str) -> tuple[int, dict[str, str]]:
-    """Parse an HTTP/1.x response head (status line and headers, ending in a blank line).
-
-    Header names are normalised to ``Title-Case``.
-
-    Raises:
-        DockerConnectionError: it is not an HTTP/1.x response.
-    """
-    lines = head.split(b"\r\n")
-    match = _STATUS_LINE.match(lines[0])
-    if match is None:
-        raise DockerConnectionError(
-            f"{address} answered something that is not an HTTP/1.1 response: {lines[0][:200]!r}",
-            address=address,
-        )
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(b":")
-        if sep:
-            headers[name.strip().decode("latin-1").title()] = value.strip().decode("latin-1")
-    return int(match.group(1)), headers
-
-
-async def _read_error_body(reader: asyncio.StreamReader, headers: Mapping[str, str]) -> bytes:
-    """The body of an error answer: by Content-Length, chunked, or up to the end (capped)."""
-    length = headers.get("Content-Length", "")
-    if length.isdigit():
-        try:
-            return await reader.readexactly(min(int(length), _ERROR_BODY_MAX))
-        except asyncio.IncompleteReadError as exc:
-            return exc.partial
-    parts: list[bytes] = []
-    size = 0
-    if "chunked" in headers.get("Transfer-Encoding", "").lower():
-        while size < _ERROR_BODY_MAX:
-            try:
-                line = await reader.readuntil(b"\r\n")
-                chunk_size = int(line.split(b";")[0].strip(), 16)
-                if chunk_size == 0:
-                    break
-                chunk = await reader.readexactly(chunk_size + 2)
-            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-                break
-            parts.append(chunk[:-2])
-            size += chunk_size
-        return b"".join(parts)
-    # dockerd answers a failed attach with a plain-text body ended by closing the connection
-    while size < _ERROR_BODY_MAX:
-        chunk = await reader.read(_ERROR_BODY_MAX - size)
-        if not chunk:
-            break
-        parts.append(chunk)
-        size += len(chunk)
-    return b"".join(parts)
-
-
-# -- container attach ---------------------------------------------------------------------------
-
-
-class _TtyConfig(msgspec.Struct, rename="pascal"):
-    tty: bool | None = None
-
-
-class _TtyInspect(msgspec.Struct, rename="pascal"):
-    config: _TtyConfig | None = None
-
-
-def attach_container(
-    t: Transport,
-    container: str,
-    *,
-    stdin: bool,
-    stdout: bool,
-    stderr: bool,
-    stream: bool,
-    logs: bool,
-    detach_keys: str | None,
-) -> AttachStream:
-    """The stream of ``POST /containers/{id}/attach`` (see ``Containers.attach``)."""
-    keys = detach_sequence(detach_keys)
-    path = t.path("/containers/{}/attach", container)
-    query: dict[str, QueryValue] = {
-        "stdin": stdin,
-        "stdout": stdout,
-        "stderr": stderr,
-        "stream": stream,
-        "logs": logs,
-        "detachKeys": detach_keys,
-    }
-
-    async def resize(height: int, width: int) -> None:
-        await t.request(
-            "POST", t.path("/containers/{}/resize", container), query={"h": height, "w": width}
-        )
-
-    unwanted = frozenset(name for name, wanted in (("stdout", stdout), ("stderr", stderr))
-                         if not wanted)
-
-    async def opener() -> Session:
-        conn = await hijack(t, path, query=query)
-        try:
-            tty = await _container_tty(t, container, conn)
-            podman = await t.is_podman()
-        except BaseException:
-            conn.writer.close()
-            raise
-        return Session(conn, tty, stdin, keys, None, resize, podman, unwanted)
-
-    return AttachStream(opener, f"the attach stream of container {container!r}")
-
-
-async def _container_tty(t: Transport, container: str, conn: Hijacked) -> bool:
-    """Whether the attached container has a TTY.
-
-    From API 1.42 on the Engine says so in the Content-Type (raw for a TTY, multiplexed
-    otherwise); before, it always says raw, so the container is inspected.
-    """
-    content_type = conn.headers.get("Content-Type", "")
-    if content_type.startswith(_MULTIPLEXED):
-        return False
-    if content_type.startswith(_RAW) and parse_version(await t.negotiate()) >= (1, 42):
-        return True
-    resp = await t.request("GET", t.path("/containers/{}/json", container))
-    config = resp.decode(_TtyInspect).config
-    return bool(config is not None and config.tty)
-
-
 # -- the stream ---------------------------------------------------------------------------------
 
 
-class AttachStream:
+class AttachStream(Resource):
     """A two-way stream to a process's standard input, output and error.
 
     Returned by ``docker.containers.attach()``, ``docker.execs.open()`` and
@@ -442,13 +153,13 @@ class AttachStream:
     def __init__(self, opener: Opener, what: str) -> None:
         self._opener = opener
         self._what = what
+        self._resource_name = what
         self._open_lock = asyncio.Lock()
         self._session: Session | None = None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._decoder: FrameDecoder | None = None
         self._ready: deque[LogFrame] = deque()
-        self._closed = False  # closed by the caller, a cancellation or an error
         self._ended = False  # the daemon ended the stream
         self._stdin_closed = False
 
@@ -480,12 +191,16 @@ class AttachStream:
             self._writer = session.conn.writer
             self._decoder = None if session.tty else FrameDecoder(stray_newlines=session.podman)
 
-    def close(self) -> None:
-        """Drop the connection at once; frames not yet read are discarded. Safe to call more
-        than once."""
-        self._closed = True
+    async def _enter(self) -> None:
+        await self.open()
+
+    def _release(self) -> None:
+        """Drop the connection at once; frames not yet read are discarded."""
         self._ready.clear()
-        self._release()
+        self._drop_socket()
+
+    def _holds(self) -> bool:
+        return self._writer is not None
 
     async def aclose(self) -> None:
         """Close the connection (see :meth:`close`) and wait until the socket is released."""
@@ -544,31 +259,7 @@ class AttachStream:
         """The response head's headers (empty before the stream opens)."""
         return dict(self._session.conn.headers) if self._session is not None else {}
 
-    async def __aenter__(self) -> AttachStream:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def __del__(self) -> None:
-        writer = getattr(self, "_writer", None)
-        if writer is not None:
-            warnings.warn(
-                f"{self._what} was left open; use 'async with' or 'await stream.aclose()'",
-                ResourceWarning,
-                stacklevel=1,
-                source=self,
-            )
-            with contextlib.suppress(Exception):  # the event loop may be gone already
-                writer.transport.abort()
-
-    def _release(self) -> None:
+    def _drop_socket(self) -> None:
         writer, self._writer, self._reader = self._writer, None, None
         if writer is not None:
             # abort, not close: close() would first wait to send what a write left buffered,
@@ -650,8 +341,8 @@ class AttachStream:
         session = self._session
         address = session.conn.address if session is not None else "?"
         pending = self._decoder.pending if self._decoder is not None else 0
-        reset = self._reader.reset if isinstance(self._reader, _Reader) else None
-        self._release()
+        reset = self._reader.reset if isinstance(self._reader, ResettableReader) else None
+        self._drop_socket()
         if reset is not None and not (session is not None and session.stdin):
             # with stdin attached a reset means input was left unread: the process is done
             raise StreamBroken(f"{self._what} broke: {reset}", address=address)
@@ -724,7 +415,7 @@ class AttachStream:
         if session is not None and session.tty and session.podman:
             # Podman's service would keep the session open: end it as Docker does
             self._ended = True
-            self._release()
+            self._drop_socket()
             return
         try:
             writer.write_eof()
