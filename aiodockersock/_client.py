@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ssl
 import warnings
-from types import TracebackType
 
 from ._config import TLSConfig, resolve_host
+from ._resource import AsyncResource
 from ._transport import DEFAULT, Default, Transport
 from .containers import Containers
 from .events import Events
@@ -20,10 +20,10 @@ from .volumes import Volumes
 __all__ = ["Docker"]
 
 
-class Docker:
+class Docker(AsyncResource):
     """An asyncio client for one Docker Engine.
 
-    Use it as ``async with Docker() as docker: ...`` or call :meth:`close` when done::
+    Use it as ``async with Docker() as docker: ...`` or ``await docker.aclose()`` when done::
 
         async with aiodockersock.Docker() as docker:
             created = await docker.containers.create({"Image": "busybox", "Cmd": ["true"]})
@@ -69,6 +69,7 @@ class Docker:
             timeout=timeout,
             connect_timeout=connect_timeout,
         )
+        self._resource_name = f"the Docker client for {self._transport.host.address}"
         self.system = System(self._transport)
         self.containers = Containers(self._transport)
         self.execs = Execs(self._transport)
@@ -86,11 +87,6 @@ class Docker:
     def api_version(self) -> str | None:
         """The API version in use; ``None`` until ``"auto"`` has negotiated (first request)."""
         return self._transport.api_version
-
-    @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` has been called."""
-        return self._transport.closed
 
     async def negotiate(self) -> str:
         """Settle the API version now rather than on the first request.
@@ -137,32 +133,33 @@ class Docker:
         """
         return await self.system.df()
 
-    async def close(self) -> None:
-        """Close every connection. Safe to call more than once."""
+    async def aclose(self) -> None:
+        """Close every connection. Safe to call more than once.
+
+        Streams opened from this client hold their own connections: close them first (or
+        use them with ``async with``).
+        """
+        self._closed = True
         await self._transport.close()
 
-    async def __aenter__(self) -> Docker:
-        return self
+    async def close(self) -> None:
+        """Deprecated: use :meth:`aclose` (or ``async with``).
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+        Every other ``close()`` in the library (streams, the hub, the watch) drops its
+        connection at once without awaiting; this one is a coroutine. It stays one release as
+        an alias of :meth:`aclose`, with a ``DeprecationWarning``.
+        """
+        warnings.warn(
+            "Docker.close() is deprecated; use 'await docker.aclose()' or 'async with Docker()'",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        await self.aclose()
+
+    def _holds(self) -> bool:
+        return not self._transport.closed and self._transport.has_session
 
     def __repr__(self) -> str:
         version = self.api_version or "auto"
         state = " closed" if self.closed else ""
         return f"<Docker {self.url} api={version}{state}>"
-
-    def __del__(self) -> None:
-        transport = getattr(self, "_transport", None)
-        if transport is not None and not transport.closed and transport.has_session:
-            warnings.warn(  # pragma: no cover - depends on the garbage collector
-                f"unclosed {self!r}; use 'async with Docker()' or 'await docker.close()'",
-                ResourceWarning,
-                stacklevel=1,
-                source=self,
-            )

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any, Literal
 
 import anyio
@@ -38,6 +37,7 @@ from ._exceptions import (
     StreamClosed,
     SubscriberTooSlow,
 )
+from ._resource import Resource
 from ._streams import EventStream
 from .models.events import EventGap, EventMessage
 
@@ -46,13 +46,15 @@ __all__ = ["EventHub", "SlowPolicy", "Subscription"]
 SlowPolicy = Literal["wait", "drop_oldest", "disconnect"]
 
 
-class Subscription:
+class Subscription(Resource):
     """One consumer of an :class:`EventHub`: an async iterator and an async context manager.
 
     Attributes:
         policy: what happens when its buffer is full.
         dropped: events dropped for it (``"drop_oldest"``).
     """
+
+    _resource_name = "an EventHub subscription"
 
     def __init__(
         self, hub: EventHub, maxsize: int, policy: SlowPolicy, on_gap: Literal["raise", "yield"]
@@ -69,7 +71,7 @@ class Subscription:
         self._left = False
         self.dropped = 0
 
-    async def __aenter__(self) -> Subscription:
+    async def _enter(self) -> None:
         if self._active or self._left:
             raise StreamClosed("a subscription can be entered once")
         self._send, self._receive = anyio.create_memory_object_stream[Any](self._maxsize)
@@ -81,24 +83,23 @@ class Subscription:
             self._close_streams()
             raise
         self._active = True
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Leave the hub (the last one to leave closes the shared connection)."""
+    def _release(self) -> None:
+        """Leave the hub at once (the last one to leave closes the shared connection)."""
         if self._left or not self._active:
             return
         self._left = True
         self._active = False
-        await self._hub._leave(self)
+        self._hub._leave(self)
         self._close_streams()
+
+    def _holds(self) -> bool:
+        return self._active
+
+    async def aclose(self) -> None:
+        """Leave the hub, and wait for its reader to stop if this was the last subscriber."""
+        self.close()
+        await self._hub._settle()
 
     def _close_streams(self) -> None:
         self._send.close()
@@ -141,7 +142,7 @@ class Subscription:
         self._send.close()
 
 
-class EventHub:
+class EventHub(Resource):
     """Share one event stream among many consumers.
 
     Made by ``docker.events.hub(...)``::
@@ -170,27 +171,31 @@ class EventHub:
         self._subs: list[Subscription] = []
         self._entered = False
         self._reader: asyncio.Task[None] | None = None
-        self._closed = False
+        self._stopping: asyncio.Task[None] | None = None
         #: how often a "wait" subscriber held the reader up longer than ``stall_limit``
         self.stalls = 0
 
-    async def __aenter__(self) -> EventHub:
+    _resource_name = "an EventHub"
+
+    async def _enter(self) -> None:
         if self._entered:
             raise StreamClosed("an EventHub can be entered once")
         self._entered = True
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._closed = True
+    def _release(self) -> None:
         for sub in list(self._subs):
             sub._fail(StreamClosed("the hub was closed"))
         self._subs.clear()
-        await self._stop_reader()
+        self._stop_reader()
+
+    def _holds(self) -> bool:
+        return self._reader is not None
+
+    async def aclose(self) -> None:
+        """Close the hub: every subscriber's iteration ends with ``StreamClosed``, the shared
+        connection is closed and its reader has stopped when this returns."""
+        self.close()
+        await self._settle()
 
     def subscribe(
         self,
@@ -242,20 +247,27 @@ class EventHub:
             self._reader = asyncio.create_task(self._read(stream), name="aiodockersock-hub")
         self._subs.append(sub)
 
-    async def _leave(self, sub: Subscription) -> None:
+    def _leave(self, sub: Subscription) -> None:
         if sub in self._subs:
             self._subs.remove(sub)
         if not self._subs:
-            await self._stop_reader()
+            self._stop_reader()
 
-    async def _stop_reader(self) -> None:
+    def _stop_reader(self) -> None:
+        """Close the shared stream and cancel its reader (:meth:`_settle` waits for it)."""
         reader, self._reader = self._reader, None
         stream, self._stream = self._stream, None
         if stream is not None:
             stream.close()
         if reader is not None:
             reader.cancel()
-            # wait for it to finish (shielded: this is cleanup, even when we are cancelled)
+            self._stopping = reader
+
+    async def _settle(self) -> None:
+        """Wait until a reader being stopped has finished (shielded: this is cleanup, even
+        when the caller is cancelled)."""
+        reader, self._stopping = self._stopping, None
+        if reader is not None and not reader.done():
             await asyncio.shield(asyncio.wait([reader]))
 
     async def _read(self, stream: EventStream[EventMessage | EventGap]) -> None:

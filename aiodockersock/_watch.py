@@ -10,19 +10,19 @@ It runs no task of its own: the cache advances as the watch is iterated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Literal
 
 import msgspec
 
 from ._exceptions import EventsLost
+from ._resource import Resource
 from ._streams import EventStream
 from .models.containers import ContainerSummary
 from .models.events import EventMessage
 
-if TYPE_CHECKING:
-    from .containers import Containers
+#: Lists containers (``all=True``) with the given filters: ``Containers.list``, in effect.
+Lister = Callable[[dict[str, list[str]] | None], Awaitable[list[ContainerSummary]]]
 
 __all__ = ["ContainerChange", "ContainerWatch"]
 
@@ -55,7 +55,7 @@ def _comparable(summary: ContainerSummary) -> ContainerSummary:
     return msgspec.structs.replace(summary, status=None)
 
 
-class ContainerWatch:
+class ContainerWatch(Resource):
     """Containers kept up to date from the event stream; iterate it for the changes.
 
     Made by ``docker.containers.watch()``::
@@ -67,26 +67,17 @@ class ContainerWatch:
 
     """
 
-    def __init__(self, containers: Containers, stream: EventStream[EventMessage],
-                 labels: Sequence[str]) -> None:
-        self._containers = containers
+    _resource_name = "a ContainerWatch"
+
+    def __init__(
+        self, lister: Lister, stream: EventStream[EventMessage], labels: Sequence[str]
+    ) -> None:
+        self._list = lister
         self._stream = stream
         self._labels = list(labels)
         self._cache: dict[str, ContainerSummary] = {}
         self._queue: list[ContainerChange] = []
         self._started = False
-
-    async def __aenter__(self) -> ContainerWatch:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def start(self) -> None:
         """Subscribe, then list: fills the cache and queues an ``"added"`` per container.
@@ -103,9 +94,11 @@ class ContainerWatch:
             self._stream.close()
             raise
 
-    async def aclose(self) -> None:
-        """Stop watching (closes the event connection)."""
-        self._stream.close()
+    async def _enter(self) -> None:
+        await self.start()
+
+    def _release(self) -> None:
+        self._stream.close()  # the event connection (the stream warns itself if leaked)
 
     @property
     def containers(self) -> list[ContainerSummary]:
@@ -148,7 +141,7 @@ class ContainerWatch:
         return filters or None
 
     async def _relist(self, action: str | None) -> None:
-        listed = await self._containers.list(all=True, filters=self._listing_filters(None))
+        listed = await self._list(self._listing_filters(None))
         fresh = {c.id: c for c in listed if c.id is not None}
         for cid in list(self._cache):
             if cid not in fresh:
@@ -175,7 +168,7 @@ class ContainerWatch:
             if old is not None:
                 self._queue.append(ContainerChange("removed", cid, old, action))
             return
-        listed = await self._containers.list(all=True, filters=self._listing_filters(cid))
+        listed = await self._list(self._listing_filters(cid))
         now = next((c for c in listed if c.id == cid), None)
         if now is not None:
             self._put(cid, now, action)

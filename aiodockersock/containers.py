@@ -1035,7 +1035,13 @@ class Containers:
         stream: EventStream[EventMessage] = event_stream(
             self._t, filters=filters, reconnect=reconnect, on_malformed="skip"
         )
-        return ContainerWatch(self, stream, labels)
+
+        async def lister(
+            filters: dict[str, list[str]] | None,
+        ) -> builtins.list[ContainerSummary]:
+            return await self.list(all=True, filters=filters)
+
+        return ContainerWatch(lister, stream, labels)
 
     async def _remove_quietly(self, cid: str) -> None:
         with contextlib.suppress(NotFound):

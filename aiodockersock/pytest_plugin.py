@@ -188,13 +188,13 @@ def _fixtures_module() -> ModuleType:
         try:
             await client.ping(timeout=10.0)
         except DockerConnectionError as exc:
-            await client.close()
+            await client.aclose()
             session.unavailable = f"no Docker daemon answers at {client.url}: {exc}"
             _unavailable(session)
         try:
             yield client
         finally:
-            await client.close()
+            await client.aclose()
 
     @async_fixture
     async def _aiodockersock_made(

@@ -398,7 +398,7 @@ async def test_bad_options_are_refused() -> None:
         docker.events(on_malformed="warn")  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument, match="max_line"):
         docker.events(max_line=10)
-    await docker.close()
+    await docker.aclose()
 
 
 # -- real engines ----------------------------------------------------------------------------

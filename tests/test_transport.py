@@ -247,8 +247,17 @@ async def test_too_old_daemon_is_a_clear_error(fake: Callable[[Handler], Awaitab
 
 async def test_closed_client_refuses_requests(tmp_path: Path) -> None:
     docker = Docker(f"unix://{tmp_path}/x.sock", api_version="1.41")
-    await docker.close()
-    await docker.close()
+    await docker.aclose()
+    await docker.aclose()
+    assert docker.closed
+    with pytest.raises(DockerConnectionError, match="closed"):
+        await docker.ping()
+
+
+async def test_deprecated_close_still_closes_and_warns(tmp_path: Path) -> None:
+    docker = Docker(f"unix://{tmp_path}/x.sock", api_version="1.41")
+    with pytest.warns(DeprecationWarning, match=r"Docker.close\(\) is deprecated; use .*aclose"):
+        await docker.close()
     assert docker.closed
     with pytest.raises(DockerConnectionError, match="closed"):
         await docker.ping()

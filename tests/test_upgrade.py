@@ -370,7 +370,7 @@ async def test_no_daemon_is_a_connection_error(tmp_path: Path) -> None:
 async def test_a_closed_client_opens_no_stream(fake_engine: tuple[FakeEngine, str]) -> None:
     fake, url = fake_engine
     docker = Docker(url, api_version="1.51")
-    await docker.close()
+    await docker.aclose()
     with pytest.raises(DockerConnectionError, match="client is closed"):
         await docker.containers.attach("web").open()
     assert fake.conns == []

@@ -386,7 +386,7 @@ class SharedDocker:
         try:
             await self.close_streams()
         finally:
-            await self.docker.close()
+            await self.docker.aclose()
 
     @property
     def closed(self) -> bool:
