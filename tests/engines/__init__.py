@@ -30,7 +30,7 @@ The modules, one job each:
 * :mod:`.errors` -- :class:`EngineError` and its subclasses;
 * :mod:`.shell` -- progress messages, running commands, log tails, the static-ELF check;
 * :mod:`.procs` -- finding, signalling, reaping and killing an engine's processes; unmounting;
-* :mod:`.unixhttp` -- one HTTP request over a unix socket;
+* :mod:`.unixhttp` -- HTTP over a unix socket (:class:`UnixAPI` for a daemon we did not start);
 * :mod:`.install` -- apt installs, ``docker.io`` from other Debian suites, :func:`engine_info`;
 * :mod:`.daemon` -- :class:`Engine`: start, restart and stop a private dockerd or Podman;
 * :mod:`.image` -- the offline busybox test image;
@@ -42,8 +42,6 @@ Command line::
     python scripts/test_engine.py install [--engines 20.10,26.1,28.5]
     python scripts/test_engine.py start VERSION --dir DIR   # prints DOCKER_HOST=unix://...
     python scripts/test_engine.py stop --dir DIR
-
-(``python -m tests.engines ...`` from the repository root is the same.)
 """
 
 from .cli import main
@@ -60,7 +58,7 @@ from .errors import EngineError, EngineStartError, EngineUnavailable
 from .image import TEST_IMAGE, build_test_image
 from .install import engine_info, ensure_installed
 from .registry import Registry, htpasswd_line, start_registry
-from .unixhttp import unix_request
+from .unixhttp import EngineAPI, UnixAPI, unix_request
 
 __all__ = [
     "CACHE_ROOT",
@@ -71,10 +69,12 @@ __all__ = [
     "REGISTRY_AUTH",
     "TEST_IMAGE",
     "Engine",
+    "EngineAPI",
     "EngineError",
     "EngineStartError",
     "EngineUnavailable",
     "Registry",
+    "UnixAPI",
     "build_test_image",
     "engine_info",
     "ensure_installed",

@@ -10,9 +10,9 @@ import urllib.parse
 from pathlib import Path
 
 from .config import BUSYBOX
-from .daemon import Engine
 from .errors import EngineError, EngineUnavailable
 from .shell import is_static_elf, run_command
+from .unixhttp import EngineAPI
 
 #: Repository and tag of the offline busybox test image.
 TEST_IMAGE_REPO = "aiodockersock-test/busybox"
@@ -56,7 +56,7 @@ def _rootfs_tar(busybox: Path = BUSYBOX) -> bytes:
     return buf.getvalue()
 
 
-def _image_id(engine: Engine, ref: str) -> str | None:
+def _image_id(engine: EngineAPI, ref: str) -> str | None:
     """Return the id of image ``ref`` on ``engine``, or None if it is missing."""
     status, body = engine.request("GET", f"/images/{ref}/json", timeout=30)
     if status == 404:
@@ -66,7 +66,7 @@ def _image_id(engine: Engine, ref: str) -> str | None:
     return str(json.loads(body)["Id"])
 
 
-def build_test_image(engine: Engine) -> str:
+def build_test_image(engine: EngineAPI) -> str:
     """Import ``aiodockersock-test/busybox:latest`` into ``engine`` if missing; return its id.
 
     The image is built offline from the machine's static busybox, with

@@ -1,9 +1,10 @@
-"""One HTTP request over a unix socket (the standard library's ``http.client``)."""
+"""HTTP requests over a unix socket (the standard library's ``http.client``)."""
 
 import http.client
 import socket
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):
@@ -42,3 +43,41 @@ def unix_request(
         return response.status, response.read()
     finally:
         conn.close()
+
+
+class EngineAPI(Protocol):
+    """Anything that sends one request to an Engine API: :class:`Engine` or :class:`UnixAPI`."""
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 60.0,
+    ) -> tuple[int, bytes]:
+        """Send one HTTP request; return (status, body)."""
+        ...
+
+
+class UnixAPI:
+    """The Engine API of a daemon this package did not start, at the unix socket ``socket_path``."""
+
+    def __init__(self, socket_path: str | Path) -> None:
+        """Talk to the daemon at ``socket_path``."""
+        self.socket_path = Path(socket_path)
+
+    def __repr__(self) -> str:
+        """Name the socket."""
+        return f"<UnixAPI {self.socket_path}>"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 60.0,
+    ) -> tuple[int, bytes]:
+        """Send one HTTP request to the socket; return (status, body)."""
+        return unix_request(self.socket_path, method, path, body, headers, timeout)
