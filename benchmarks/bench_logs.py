@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import os
 import platform
@@ -240,17 +239,12 @@ def log(message: str) -> None:
 
 
 def start_engine() -> tuple[str, Any, Path]:
-    spec = importlib.util.spec_from_file_location(
-        "test_engine", REPO_ROOT / "scripts" / "test_engine.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["test_engine"] = module
-    spec.loader.exec_module(module)
-    module.ensure_installed(["28.5"])
+    from tests.engines import Engine, build_test_image, ensure_installed  # the repo root's
+
+    ensure_installed(["28.5"])
     workdir = Path(tempfile.mkdtemp(prefix="adsb-", dir="/tmp"))
-    engine = module.Engine.start_engine("28.5", workdir)
-    module.build_test_image(engine)
+    engine = Engine.start_engine("28.5", workdir)
+    build_test_image(engine)
     return engine.host, engine, workdir
 
 

@@ -20,23 +20,28 @@ unset, it joins the default set and an explicit ``AIODOCKERSOCK_TEST_ENGINES`` t
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from aiodockersock import Docker, NotFound
 
+from .engines import (
+    Engine,
+    Registry,
+    UnixAPI,
+    build_test_image,
+    ensure_installed,
+    start_registry,
+)
 from .fake_daemon import FakeDaemon
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,15 +50,6 @@ TEST_LABEL = "aiodockersock.test"
 DEFAULT_ENGINES = "20.10,28.5"
 PODMAN = "podman"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _load_engine_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("test_engine", ROOT / "scripts/test_engine.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["test_engine"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def engine_labels() -> list[str]:
@@ -93,7 +89,7 @@ class EngineHandle:
     host: str
     api_version: str
     server_version: str
-    managed: Any = None  # the scripts/test_engine.py Engine, when this suite started it
+    managed: Engine | None = None  # the tests.engines Engine, when this suite started it
     cli_env: dict[str, str] = field(default_factory=dict)
     podman: bool = False  # Podman's Docker-compatible service rather than dockerd
 
@@ -133,7 +129,6 @@ class EnginePool:
     def __init__(self) -> None:
         self._engines: dict[str, EngineHandle] = {}
         self._failures: dict[str, str] = {}
-        self._script: ModuleType | None = None
         self._tmp = Path(tempfile.mkdtemp(prefix="ads-", dir="/tmp"))
 
     def _unavailable(self, label: str, why: str) -> None:
@@ -155,14 +150,11 @@ class EnginePool:
         if os.geteuid() != 0:
             self._unavailable(label, "starting a private dockerd needs root")
         try:
-            if self._script is None:
-                self._script = _load_engine_script()
-            script = self._script
-            script.ensure_installed([label])
+            ensure_installed([label])
             workdir = self._tmp / label.replace(".", "")
-            managed = script.Engine.start_engine(label, workdir)
-            script.build_test_image(managed)
-        except Exception as exc:  # the script's own errors name what failed
+            managed = Engine.start_engine(label, workdir)
+            build_test_image(managed)
+        except Exception as exc:  # the engine package's own errors name what failed
             self._unavailable(label, f"{type(exc).__name__}: {exc}")
         engine = EngineHandle(label, managed.host, managed.api_version, managed.server_version,
                               managed, podman=managed.kind == "podman")
@@ -181,9 +173,14 @@ class EnginePool:
         api, server, components = [*probe.stdout.strip().split(" ", 2), "", ""][:3]
         engine = EngineHandle("external", host, api, server, podman="Podman" in components)
         if engine.cli("image", "inspect", TEST_IMAGE, check=False).returncode != 0:
-            if self._script is None:
-                self._script = _load_engine_script()
-            self._script.build_test_image(engine)
+            if not host.startswith("unix://"):
+                self._unavailable("external", f"{host} lacks the test image {TEST_IMAGE}, which "
+                                  "this suite imports over a unix:// socket only")
+            try:
+                build_test_image(UnixAPI(host.removeprefix("unix://")))
+            except Exception as exc:  # the engine package's own errors name what failed
+                self._unavailable("external", f"importing {TEST_IMAGE}: "
+                                  f"{type(exc).__name__}: {exc}")
         self._engines["external"] = engine
         return engine
 
@@ -266,23 +263,29 @@ class RegistryHandle:
     address: str
     username: str | None = None
     password: str | None = field(default=None, repr=False)
-    managed: Any = field(default=None, repr=False)
+    managed: Registry | None = field(default=None, repr=False)
 
 
-def _start_registry(kind: str, **auth: str) -> RegistryHandle:
+def _start_registry(
+    kind: str, username: str | None = None, password: str | None = None
+) -> RegistryHandle:
     try:
-        script = sys.modules.get("test_engine") or _load_engine_script()
-        script.ensure_installed([kind])  # as root it installs; otherwise names the command
+        ensure_installed([kind])  # as root it installs; otherwise names the command
         workdir = Path(tempfile.mkdtemp(prefix=f"ads-{kind}-", dir="/tmp"))
-        managed = script.start_registry(workdir, **auth)
-    except Exception as exc:  # the script's own errors name what failed
+        managed = start_registry(workdir, username=username, password=password)
+    except Exception as exc:  # the engine package's own errors name what failed
         why = f"{type(exc).__name__}: {exc}"
     else:
-        return RegistryHandle(managed.address, auth.get("username"), auth.get("password"),
-                              managed)
+        return RegistryHandle(managed.address, username, password, managed)
     if IN_CI:
         pytest.fail(f"CI=true and the test {kind} is unavailable: {why}", pytrace=False)
     pytest.skip(f"no test {kind}: {why}")
+
+
+def _stop_registry(handle: RegistryHandle) -> None:
+    if handle.managed is not None:
+        handle.managed.stop()
+        shutil.rmtree(handle.managed.workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -290,8 +293,7 @@ def registry() -> Iterator[RegistryHandle]:
     """A plain-HTTP registry without auth, for the whole session."""
     handle = _start_registry("registry")
     yield handle
-    handle.managed.stop()
-    shutil.rmtree(handle.managed.workdir, ignore_errors=True)
+    _stop_registry(handle)
 
 
 @pytest.fixture(scope="session")
@@ -301,5 +303,4 @@ def auth_registry() -> Iterator[RegistryHandle]:
         "registry-auth", username="ads-user", password=f"pw-{secrets.token_urlsafe(12)}"
     )
     yield handle
-    handle.managed.stop()
-    shutil.rmtree(handle.managed.workdir, ignore_errors=True)
+    _stop_registry(handle)
