@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from typing import Final, NamedTuple
 
 from ._connect import ResettableReader
+from ._deprecation import deprecated_name
 from ._exceptions import (
     DecodeError,
     DockerError,
@@ -294,6 +295,11 @@ class AttachStream(Resource):
         return ready.popleft()
 
     async def read_all(self) -> ContainerLogs:
+        """Deprecated: use :meth:`read`."""
+        deprecated_name("AttachStream.read_all()", "read()")
+        return await self.read()
+
+    async def read(self) -> ContainerLogs:
         """Read to the end of the stream and return everything not read yet.
 
         Returns:

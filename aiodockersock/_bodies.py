@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from ._deprecation import deprecated_name
 from ._exceptions import (
     DecodeError,
     DockerConnectionError,
@@ -262,7 +263,7 @@ class ProgressStream(JSONStream[T], Generic[T, R]):
     """The progress of a pull, push, build, load or import: iterate it, or await the result.
 
     ``async for message in stream`` yields each progress message as it comes;
-    ``await stream`` (or ``await stream.result()``) reads everything and returns the
+    ``await stream`` (or ``await stream.read()``) reads everything and returns the
     operation's result. Either way, an ``error`` message raises :class:`ProgressError`
     after the messages before it, and the stream ends.
 
@@ -305,7 +306,7 @@ class ProgressStream(JSONStream[T], Generic[T, R]):
         self.close()
         raise ProgressError(error, operation=self._what, code=code, log=list(self._recent))
 
-    async def result(self) -> R:
+    async def read(self) -> R:
         """Read the stream to its end and return the operation's result.
 
         Raises:
@@ -317,7 +318,12 @@ class ProgressStream(JSONStream[T], Generic[T, R]):
         return await self._finish(self._messages)
 
     def __await__(self) -> Generator[Any, None, R]:
-        return self.result().__await__()
+        return self.read().__await__()
+
+    async def result(self) -> R:
+        """Deprecated: use :meth:`read` (or ``await stream``)."""
+        deprecated_name("ProgressStream.result()", "read() or 'await stream'")
+        return await self.read()
 
 
 class LogStream(_Body):
@@ -431,7 +437,7 @@ class LogStream(_Body):
             return LogLine(stream, rest, stamp)
         return LogLine(stream, text)
 
-    async def collect(self) -> ContainerLogs:
+    async def read(self) -> ContainerLogs:
         """Read the stream to its end; all frames in order (a TTY's as one ``stdout`` frame)."""
         frames = [frame async for frame in self]
         if self._tty and len(frames) > 1:
@@ -439,4 +445,9 @@ class LogStream(_Body):
         return ContainerLogs(frames=frames, tty=bool(self._tty))
 
     def __await__(self) -> Generator[Any, None, ContainerLogs]:
-        return self.collect().__await__()
+        return self.read().__await__()
+
+    async def collect(self) -> ContainerLogs:
+        """Deprecated: use :meth:`read` (or ``await stream``)."""
+        deprecated_name("LogStream.collect()", "read() or 'await stream'")
+        return await self.read()

@@ -344,7 +344,7 @@ class Execs:
 
         async with AttachStream(opener, f"the stream of exec {exec_id[:12]}") as stream:
             if input is None:
-                output = await stream.read_all()
+                output = await stream.read()
             else:
                 output = await _communicate(stream, input)
         info = await self.wait(exec_id)
@@ -474,7 +474,7 @@ async def _communicate(stream: AttachStream, data: bytes) -> ContainerLogs:
         except StreamBroken:
             pass  # the process stopped reading (like a broken pipe); the reader reports the rest
 
-    reader = asyncio.ensure_future(stream.read_all())
+    reader = asyncio.ensure_future(stream.read())
     feeder = asyncio.ensure_future(feed())
     try:
         # The output ending first is normal (the process need not read all of its input);

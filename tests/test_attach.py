@@ -105,7 +105,7 @@ async def test_closing_stdin_ends_a_stdin_once_container(
         await stream.write(b"line\n")
         assert await read_until(stream, b"line\n") == b"line\n"
         await stream.close_stdin()
-        rest = await asyncio.wait_for(stream.read_all(), 10)
+        rest = await asyncio.wait_for(stream.read(), 10)
     assert rest.frames == [LogFrame("stderr", b"done\n")]
     assert (await docker.containers.wait(cid, timeout=10)).status_code == 0
 
@@ -117,14 +117,14 @@ async def test_attach_before_start_sees_all_output(
     # as `docker start -a`: attach first (it waits for the start), then start
     async with docker.containers.attach(cid) as stream:
         await docker.containers.start(cid)
-        output = await asyncio.wait_for(stream.read_all(), 15)
+        output = await asyncio.wait_for(stream.read(), 15)
     assert [(f.stream, f.data) for f in output.frames] == [
         ("stdout", b"out\n"), ("stderr", b"err\n")
     ]
     assert (await docker.containers.wait(cid, timeout=10)).status_code == 2
     # logs=True replays what was written; stream=False ends after that
     async with docker.containers.attach(cid, logs=True, stream=False, stderr=False) as replay:
-        assert (await asyncio.wait_for(replay.read_all(), 10)).output == b"out\n"
+        assert (await asyncio.wait_for(replay.read(), 10)).output == b"out\n"
 
 
 async def test_attach_errors(

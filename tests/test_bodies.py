@@ -211,3 +211,16 @@ async def test_byte_stream_broken_mid_body(fake: FakeDaemon) -> None:
         fake.canned["/containers/c1/export"] = Canned([b"a" * 70_000, b"b"], "application/x-tar")
         assert await docker.containers.export("c1").read() == b"a" * 70_000 + b"b"
 
+
+
+async def test_read_is_the_one_name_and_the_old_names_warn(fake: FakeDaemon) -> None:
+    fake.canned["/containers/c1/logs"] = Canned([BODY], MUX)
+    fake.canned["/images/create"] = Canned([b'{"status":"Pulling","id":"1"}\r\n'])
+    async with Docker(fake.host) as docker:
+        logs = await docker.containers.logs("c1").read()
+        assert logs.stderr == b"warn\n"
+        assert await progress_stream(docker, "/images/create").read() == 1
+        with pytest.warns(DeprecationWarning, match=r"LogStream.collect\(\) is deprecated.*read"):
+            assert await docker.containers.logs("c1").collect() == logs
+        with pytest.warns(DeprecationWarning, match=r"ProgressStream.result\(\) is deprecated"):
+            assert await progress_stream(docker, "/images/create").result() == 1

@@ -216,7 +216,7 @@ async def test_end_of_input_on_a_tty(docker: Docker, make_container: ContainerFa
         await stream.write(b"typed\n")
         await read_until(stream, b"typed\r\ntyped\r\n")
         await stream.write(b"\x04")
-        assert (await asyncio.wait_for(stream.read_all(), 10)).output == b""
+        assert (await asyncio.wait_for(stream.read(), 10)).output == b""
     assert stream.exec_id is not None
     assert (await docker.execs.wait(stream.exec_id, timeout=10)).exit_code == 0
     # half-closing a TTY session ends the session, not the process (the Engine's rule)
@@ -224,7 +224,7 @@ async def test_end_of_input_on_a_tty(docker: Docker, make_container: ContainerFa
         await stream.write(b"typed\n")
         await read_until(stream, b"typed\r\ntyped\r\n")
         await stream.close_stdin()
-        await asyncio.wait_for(stream.read_all(), 10)
+        await asyncio.wait_for(stream.read(), 10)
         assert stream.closed
     assert stream.exec_id is not None
     assert (await docker.execs.inspect(stream.exec_id)).running is True
@@ -243,7 +243,7 @@ async def test_interactive_sh(docker: Docker, make_container: ContainerFactory) 
         frame = await asyncio.wait_for(shell.__anext__(), 10)
         assert frame == LogFrame("stderr", b"oops\n")
         await shell.write(b"pwd; exit 4\n")  # the shell kept its state between commands
-        rest = await asyncio.wait_for(shell.read_all(), 10)
+        rest = await asyncio.wait_for(shell.read(), 10)
         assert rest.stdout == b"/tmp\n"
     assert shell.exec_id is not None
     assert (await docker.execs.wait(shell.exec_id, timeout=10)).exit_code == 4
@@ -299,7 +299,7 @@ async def test_start_a_created_exec_attached_and_detached(
         assert stream.exec_id == created.id and stream.tty is False
         with pytest.raises(InvalidArgument, match="stdin is not attached"):
             await stream.write(b"x")
-        output = await stream.read_all()
+        output = await stream.read()
     assert (output.stdout, output.stderr) == (b"hi\n", b"there\n")
     assert (await docker.execs.wait(created.id, timeout=10)).exit_code == 0
 
@@ -308,7 +308,7 @@ async def test_start_a_created_exec_attached_and_detached(
     tty = await docker.execs.create(cid, ["sh", "-c", "sleep 0.5; stty size"], tty=True)
     assert tty.id is not None
     async with docker.execs.start(tty.id, console_size=(12, 34)) as stream:
-        assert (await stream.read_all()).stdout == b"12 34\r\n"
+        assert (await stream.read()).stdout == b"12 34\r\n"
 
     detached = await docker.execs.create(cid, ["sh", "-c", "sleep 0.3; exit 4"])
     assert detached.id is not None

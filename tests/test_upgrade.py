@@ -1,6 +1,7 @@
-"""Upgraded connections (``Transport.upgrade``) and the attach stream (``_attach``) against a
-tiny fake engine, for what a real one will not do on demand: a response head split at every byte, a connection dropped mid-frame, error bodies
-of every shape, a TLS connection that cannot be half-closed, an answer that never comes."""
+"""Upgraded connections (``Transport.upgrade``) and the attach stream (``_attach``) against a tiny
+fake engine, for what a real one will not do on demand: a response head split at every byte, a
+connection dropped mid-frame, error bodies of every shape, a TLS connection that cannot be half-
+closed, an answer that never comes."""
 
 from __future__ import annotations
 
@@ -230,12 +231,23 @@ async def test_response_split_at_every_byte(client: Docker, fake: FakeEngine) ->
     fake.scenario = scenario
     for split in range(1, len(response)):
         async with client.containers.attach("web") as stream:
-            output = await asyncio.wait_for(stream.read_all(), 5)
+            output = await asyncio.wait_for(stream.read(), 5)
         assert output.frames == [
             LogFrame("stdout", b"hello\n"), LogFrame("stderr", b"oops\n"),
             LogFrame("stdout", b"bye"),
         ], split
         assert stream.tty is False
+
+
+async def test_read_all_is_a_deprecated_alias_of_read(client: Docker, fake: FakeEngine) -> None:
+    async def scenario(conn: Conn) -> None:
+        await conn.send(upgraded() + frame(1, b"out"))
+
+    fake.scenario = scenario
+    async with client.containers.attach("web") as stream:
+        with pytest.warns(DeprecationWarning, match=r"AttachStream.read_all\(\) is deprecated"):
+            output = await stream.read_all()
+    assert output.frames == [LogFrame("stdout", b"out")]
 
 
 def test_parse_head() -> None:
@@ -259,7 +271,7 @@ async def test_200_with_a_raw_stream_is_accepted(client: Docker, fake: FakeEngin
     fake.scenario = scenario
     async with client.containers.attach("web") as stream:
         assert stream.tty is True  # raw from API 1.42 on means a TTY
-        assert await stream.read_all() == ContainerLogs(
+        assert await stream.read() == ContainerLogs(
             frames=[LogFrame("stdout", b"\x1b[1mbold\x1b[0m\r\n")], tty=True
         )
 
@@ -276,7 +288,7 @@ async def test_api_141_asks_the_container_whether_it_has_a_tty(
     fake.scenario = scenario
     async with Docker(url, api_version="1.41") as docker:
         async with docker.containers.attach("web") as stream:
-            assert await stream.read_all() == ContainerLogs(
+            assert await stream.read() == ContainerLogs(
                 frames=[LogFrame("stdout", b"demuxed\n")], tty=False
             )
         assert [c.request_line.split(" ")[:2] for c in fake.conns] == [
@@ -398,7 +410,7 @@ async def test_tty_output_where_frames_are_expected_is_a_decode_error(
     fake.scenario = lambda conn: serve_then_close(conn, upgraded() + b"plain text, no frames")
     async with client.containers.attach("web") as stream:
         with pytest.raises(DecodeError, match="not a multiplexed stream frame header"):
-            await stream.read_all()
+            await stream.read()
         assert stream.closed
 
 
@@ -418,7 +430,7 @@ async def test_write_and_half_close(client: Docker, fake: FakeEngine) -> None:
         await stream.close_stdin()  # twice is fine
         with pytest.raises(StreamClosed, match="stdin"):
             await stream.write(b"late")
-        output = await stream.read_all()
+        output = await stream.read()
     assert received == [b"first " + b"second" * 100_000]
     assert output.frames == [LogFrame("stdout", b"got 600006 bytes")]
 
@@ -471,7 +483,7 @@ async def test_output_stays_readable_after_unread_input_resets(
     fake.scenario = scenario
     async with client.containers.attach("web", stdin=True) as stream:
         writing = asyncio.ensure_future(stream.write(b"y" * 4_000_000))
-        output = await asyncio.wait_for(stream.read_all(), 10)
+        output = await asyncio.wait_for(stream.read(), 10)
         with pytest.raises(StreamBroken):
             await writing
     assert output.frames == [LogFrame("stdout", b"read 10 bytes\n")]
@@ -513,7 +525,7 @@ async def test_podman_tty_session_ends_when_stdin_closes(
         assert stream.tty is True
         assert (await stream.__anext__()).data == b"prompt$ "
         await stream.close_stdin()
-        assert (await asyncio.wait_for(stream.read_all(), 5)).frames == []
+        assert (await asyncio.wait_for(stream.read(), 5)).frames == []
         assert stream.closed
     await asyncio.wait_for(ended.wait(), 5)
 
@@ -529,7 +541,7 @@ async def test_podman_log_replay_newlines_and_streams(client: Docker, fake: Fake
     fake.scenario = scenario
     stream = client.containers.attach("web", logs=True, stream=False, stderr=False)
     async with stream:
-        output = await stream.read_all()
+        output = await stream.read()
     assert output.output == b"out\ntwo\n"
     assert {f.stream for f in output.frames} == {"stdout"}
     # from another engine such bytes are an error still
@@ -537,7 +549,7 @@ async def test_podman_log_replay_newlines_and_streams(client: Docker, fake: Fake
     fake.scenario = scenario
     async with Docker(client.url, api_version="1.51") as other:
         with pytest.raises(DecodeError, match="not a multiplexed stream frame header"):
-            await other.containers.attach("web", logs=True, stream=False).read_all()
+            await other.containers.attach("web", logs=True, stream=False).read()
 
 
 async def test_cancelled_reader_closes_the_socket(client: Docker, fake: FakeEngine) -> None:
@@ -621,7 +633,7 @@ async def test_plain_tcp(tmp_path: Path) -> None:
                 async with docker.containers.attach("web", stdin=True) as stream:
                     await stream.write(b"over tcp")
                     await stream.close_stdin()
-                    assert (await stream.read_all()).stdout == b"done"
+                    assert (await stream.read()).stdout == b"done"
         assert fake.conns[0].headers["host"] == f"127.0.0.1:{port}"
         assert received == [b"over tcp"]
     finally:
