@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from ._args import Filters, container_ref, shielded
 from ._attach import AttachStream, Session, detach_sequence
 from ._bodies import (
     ArchiveStream,
@@ -63,18 +64,8 @@ from .models.stats import ContainerStats
 
 __all__ = ["Containers", "Filters"]
 
-#: Filters as the Engine takes them: each key to one value or a list of values.
-Filters = Mapping[str, "str | Sequence[str]"]
-
 _MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
 _RAW = "application/vnd.docker.raw-stream"
-
-
-def _name(value: str) -> str:
-    """Accept a container name as the Engine reports it (``/web``) as well as ``web``."""
-    if isinstance(value, str) and value.startswith("/") and "/" not in value[1:]:
-        return value[1:]
-    return value
 
 
 class Containers:
@@ -139,7 +130,7 @@ class Containers:
             ServerError: the daemon could not start it (bad command, missing mount…).
         """
         resp = await self._t.request(
-            "POST", self._t.path("/containers/{}/start", _name(container)), ok=(304,)
+            "POST", self._t.path("/containers/{}/start", container_ref(container)), ok=(304,)
         )
         return resp.status != 304
 
@@ -165,7 +156,7 @@ class Containers:
         """
         resp = await self._t.request(
             "POST",
-            self._t.path("/containers/{}/stop", _name(container)),
+            self._t.path("/containers/{}/stop", container_ref(container)),
             query={"t": timeout, "signal": await self._since_api("1.42", "signal", signal)},
             ok=(304,),
             timeout=self._t.timeout_after(timeout),
@@ -184,7 +175,7 @@ class Containers:
         """
         await self._t.request(
             "POST",
-            self._t.path("/containers/{}/restart", _name(container)),
+            self._t.path("/containers/{}/restart", container_ref(container)),
             query={"t": timeout, "signal": await self._since_api("1.42", "signal", signal)},
             timeout=self._t.timeout_after(timeout),
         )
@@ -204,7 +195,7 @@ class Containers:
         """
         await self._t.request(
             "POST",
-            self._t.path("/containers/{}/kill", _name(container)),
+            self._t.path("/containers/{}/kill", container_ref(container)),
             query={"signal": str(signal)},
         )
 
@@ -217,7 +208,8 @@ class Containers:
             NotFound: no such container.
             Conflict: the container is not running or already paused.
         """
-        await self._t.request("POST", self._t.path("/containers/{}/pause", _name(container)))
+        path = self._t.path("/containers/{}/pause", container_ref(container))
+        await self._t.request("POST", path)
 
     async def unpause(self, container: str) -> None:
         """Resume a paused container.
@@ -228,7 +220,8 @@ class Containers:
             NotFound: no such container.
             Conflict: the container is not paused.
         """
-        await self._t.request("POST", self._t.path("/containers/{}/unpause", _name(container)))
+        path = self._t.path("/containers/{}/unpause", container_ref(container))
+        await self._t.request("POST", path)
 
     async def wait(
         self,
@@ -256,7 +249,7 @@ class Containers:
         """
         resp = await self._t.request(
             "POST",
-            self._t.path("/containers/{}/wait", _name(container)),
+            self._t.path("/containers/{}/wait", container_ref(container)),
             query={"condition": condition},
             timeout=timeout,
         )
@@ -286,7 +279,7 @@ class Containers:
         """
         await self._t.request(
             "DELETE",
-            self._t.path("/containers/{}", _name(container)),
+            self._t.path("/containers/{}", container_ref(container)),
             query={"force": force or None, "v": volumes or None, "link": link or None},
         )
 
@@ -346,7 +339,7 @@ class Containers:
         """
         resp = await self._t.request(
             "GET",
-            self._t.path("/containers/{}/json", _name(container)),
+            self._t.path("/containers/{}/json", container_ref(container)),
             query={"size": True} if size else None,
         )
         return resp.decode(ContainerInspect)
@@ -362,7 +355,7 @@ class Containers:
         """
         await self._t.request(
             "POST",
-            self._t.path("/containers/{}/rename", _name(container)),
+            self._t.path("/containers/{}/rename", container_ref(container)),
             query={"name": new_name},
         )
 
@@ -380,7 +373,7 @@ class Containers:
             Conflict: the container is not running (Podman answers that with an empty body,
                 raised as ``Conflict`` too).
         """
-        path = self._t.path("/containers/{}/top", _name(container))
+        path = self._t.path("/containers/{}/top", container_ref(container))
         resp = await self._t.request("GET", path, query={"ps_args": ps_args})
         if not resp.body.strip():
             raise Conflict(
@@ -401,7 +394,7 @@ class Containers:
             NotFound: no such container.
         """
         resp = await self._t.request(
-            "GET", self._t.path("/containers/{}/changes", _name(container))
+            "GET", self._t.path("/containers/{}/changes", container_ref(container))
         )
         return resp.decode(list[FilesystemChange] | None) or []  # type: ignore[arg-type]
 
@@ -428,7 +421,7 @@ class Containers:
                 inspect does not show them).
         """
         resp = await self._t.request(
-            "POST", self._t.path("/containers/{}/update", _name(container)), body=resources
+            "POST", self._t.path("/containers/{}/update", container_ref(container)), body=resources
         )
         return resp.decode(ContainerUpdateResponse)
 
@@ -488,7 +481,7 @@ class Containers:
         Raises:
             NotFound: no such container (when the stream opens).
         """
-        name = _name(container)
+        name = container_ref(container)
         path = self._t.path("/containers/{}/logs", name)
         query: dict[str, QueryValue] = {
             "follow": follow or None,
@@ -540,7 +533,7 @@ class Containers:
         Raises:
             NotFound: no such container.
         """
-        path = self._t.path("/containers/{}/stats", _name(container))
+        path = self._t.path("/containers/{}/stats", container_ref(container))
         resp = await self._t.request("GET", path, query={"stream": False})
         sample = resp.decode(ContainerStats)
         if LIBPOD_HEADER not in resp.headers:
@@ -566,7 +559,7 @@ class Containers:
         Raises:
             NotFound: no such container (when the stream opens).
         """
-        path = self._t.path("/containers/{}/stats", _name(container))
+        path = self._t.path("/containers/{}/stats", container_ref(container))
 
         async def opener() -> StreamResponse:
             return await self._t.stream("GET", path, query={"stream": True},
@@ -588,7 +581,7 @@ class Containers:
         Raises:
             NotFound: no such container (when the stream opens).
         """
-        path = self._t.path("/containers/{}/export", _name(container))
+        path = self._t.path("/containers/{}/export", container_ref(container))
 
         async def opener() -> StreamResponse:
             return await self._t.stream("GET", path, timeout=DEFAULT)
@@ -610,7 +603,7 @@ class Containers:
         try:
             resp = await self._t.request(
                 "HEAD",
-                self._t.path("/containers/{}/archive", _name(container)),
+                self._t.path("/containers/{}/archive", container_ref(container)),
                 query={"path": path},
             )
         except NotFound as exc:
@@ -638,7 +631,7 @@ class Containers:
         Raises:
             NotFound: no such container, or no such path in it (when the stream opens).
         """
-        url = self._t.path("/containers/{}/archive", _name(container))
+        url = self._t.path("/containers/{}/archive", container_ref(container))
 
         async def opener() -> StreamResponse:
             return await self._t.stream("GET", url, query={"path": path}, timeout=DEFAULT)
@@ -688,7 +681,7 @@ class Containers:
                 await self.stat_path(container, path)  # Podman would create a missing path
             await self._t.request(
                 "PUT",
-                self._t.path("/containers/{}/archive", _name(container)),
+                self._t.path("/containers/{}/archive", container_ref(container)),
                 query={
                     "path": path,
                     "noOverwriteDirNonDir": no_overwrite or None,
@@ -815,15 +808,15 @@ class Containers:
             try:
                 waited = await self.wait(cid, timeout=timeout)
             except TimeoutError:
-                await _shielded(self._kill_quietly(cid))
+                await shielded(self._kill_quietly(cid))
                 raise
             logs = await self.logs(cid)
         except BaseException:
             if remove:
-                await _shielded(self._remove_quietly(cid))
+                await shielded(self._remove_quietly(cid))
             raise
         if remove:
-            await _shielded(self._remove_quietly(cid))
+            await shielded(self._remove_quietly(cid))
         exit_code = waited.status_code if waited.status_code is not None else -1
         if check and exit_code != 0:
             raise ContainerError(cid, exit_code, logs.stderr)
@@ -868,7 +861,7 @@ class Containers:
         last: list[ContainerInspect] = []
         try:
             return await asyncio.wait_for(
-                self._wait_for(_name(container), state, health, last), timeout
+                self._wait_for(container_ref(container), state, health, last), timeout
             )
         except asyncio.TimeoutError:
             seen = _describe(last[-1]) if last else "nothing yet"
@@ -934,7 +927,7 @@ class Containers:
         """
         await self._t.request(
             "POST",
-            self._t.path("/containers/{}/resize", _name(container)),
+            self._t.path("/containers/{}/resize", container_ref(container)),
             query={"h": height, "w": width},
         )
 
@@ -977,7 +970,7 @@ class Containers:
             InvalidArgument: malformed ``detach_keys`` (at once).
         """
         keys = detach_sequence(detach_keys)
-        name = _name(container)
+        name = container_ref(container)
         path = self._t.path("/containers/{}/attach", name)
         query: dict[str, QueryValue] = {
             "stdin": stdin,
@@ -1137,13 +1130,3 @@ def _with_cmd(
         "config must be an image name, a ContainerCreateBody or a mapping, "
         f"not {type(config).__name__}"
     )
-
-
-async def _shielded(coro: Any) -> None:
-    """Run a cleanup to the end even if the caller is being cancelled."""
-    task = asyncio.ensure_future(coro)
-    try:
-        await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await asyncio.wait([task])
-        raise

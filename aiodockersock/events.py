@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, Union, overload
 
+from ._args import Filters
 from ._exceptions import InvalidArgument
 from ._hub import EventHub
 from ._streams import EventStream, ReconnectPolicy, format_nanos
@@ -23,7 +23,7 @@ __all__ = ["EventFilters", "Events", "TimeSpec", "event_stream", "format_time"]
 TimeSpec = Union[datetime, timedelta, int, float, str]  # noqa: UP007 (a runtime alias)
 
 #: Filters as the Engine takes them: each key to one value or a list of values.
-EventFilters = Mapping[str, Union[str, Sequence[str]]]  # noqa: UP007 (a runtime alias)
+EventFilters = Filters
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _DEFAULT_POLICY = ReconnectPolicy()

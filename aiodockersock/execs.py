@@ -18,6 +18,7 @@ import asyncio
 import shlex
 from collections.abc import Mapping, Sequence
 
+from ._args import container_ref
 from ._attach import AttachStream, Session, detach_sequence
 from ._exceptions import InvalidArgument, StreamBroken, WaitTimeout
 from ._transport import Transport
@@ -34,13 +35,6 @@ __all__ = ["Execs"]
 
 #: Environment variables: a mapping, or ``"NAME=value"`` strings.
 Env = Mapping[str, str] | Sequence[str]
-
-
-def _name(value: str) -> str:
-    """Accept a container name as the Engine reports it (``/web``) as well as ``web``."""
-    if isinstance(value, str) and value.startswith("/") and "/" not in value[1:]:
-        return value[1:]
-    return value
 
 
 def _command(cmd: str | Sequence[str]) -> list[str]:
@@ -142,7 +136,7 @@ class Execs:
             detach_keys=detach_keys,
         )
         resp = await self._t.request(
-            "POST", self._t.path("/containers/{}/exec", _name(container)), body=body
+            "POST", self._t.path("/containers/{}/exec", container_ref(container)), body=body
         )
         return resp.decode(ExecCreateResponse)
 

@@ -20,6 +20,7 @@ from typing import IO, Any, Union
 
 import msgspec
 
+from ._args import Filters, string_map
 from ._auth import RegistryAuth, registry_of, split_reference
 from ._bodies import ByteStream, ProgressStream
 from ._exceptions import (
@@ -45,8 +46,6 @@ from .models.progress import ProgressMessage
 
 __all__ = ["BuildContext", "ImageSource", "Images"]
 
-#: Filters as the Engine takes them: each key to one value or a list of values.
-Filters = Mapping[str, "str | Sequence[str]"]
 
 #: A tarball to upload: bytes, an async iterable of bytes, a binary file object (its ``read``
 #: may be sync or async), or the path of a file.
@@ -72,17 +71,8 @@ _BARE_ID = re.compile(r"[0-9a-f]{64}")
 
 
 def _json_map(name: str, value: Mapping[str, str] | None) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise InvalidArgument(f"{name} must be a mapping of str to str, not "
-                              f"{type(value).__name__}")
-    for key, item in value.items():
-        if not isinstance(key, str) or not isinstance(item, str):
-            # values may be secrets (build args often are): name the key, never the value
-            raise InvalidArgument(f"{name} must map str to str; {key!r} maps to a "
-                                  f"{type(item).__name__}")
-    return msgspec.json.encode(dict(value)).decode()
+    checked = string_map(name, value)
+    return None if checked is None else msgspec.json.encode(checked).decode()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,9 +8,9 @@ from typing import Any
 
 import msgspec
 
+from ._args import Filters, container_ref, string_list, string_map
 from ._exceptions import InvalidArgument
 from ._transport import Transport
-from .containers import Filters
 from .models.containers import EndpointIPAMConfig, EndpointSettings
 from .models.networks import (
     IPAM,
@@ -108,8 +108,8 @@ class Networks:
             ipam=_ipam(ipam),
             enable_ipv4=enable_ipv4,
             enable_ipv6=enable_ipv6,
-            options=_strings("options", options),
-            labels=_strings("labels", labels),
+            options=string_map("options", options),
+            labels=string_map("labels", labels),
         )
         resp = await self._t.request("POST", "/networks/create", body=body)
         return resp.decode(NetworkCreateResponse)
@@ -228,12 +228,12 @@ class Networks:
             ipam_config = EndpointIPAMConfig(ipv4_address=ipv4_address, ipv6_address=ipv6_address)
         endpoint = EndpointSettings(
             ipam_config=ipam_config,
-            aliases=_names("aliases", aliases),
-            links=_names("links", links),
-            driver_opts=_strings("driver_opts", driver_opts),
+            aliases=string_list("aliases", aliases),
+            links=string_list("links", links),
+            driver_opts=string_map("driver_opts", driver_opts),
         )
         body = NetworkConnectRequest(
-            container=_container(container),
+            container=container_ref(container),
             endpoint_config=endpoint if endpoint != EndpointSettings() else None,
         )
         await self._t.request(
@@ -256,43 +256,10 @@ class Networks:
             ServerError: the container is not attached to this network (the daemon answers
                 500).
         """
-        body = NetworkDisconnectRequest(container=_container(container), force=force or None)
+        body = NetworkDisconnectRequest(container=container_ref(container), force=force or None)
         await self._t.request(
             "POST", self._t.path("/networks/{}/disconnect", network), body=body
         )
-
-
-def _container(value: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise InvalidArgument(f"a container id or name must be a non-empty str, not {value!r}")
-    return value
-
-
-def _names(what: str, value: Sequence[str] | None) -> builtins.list[str] | None:
-    """A list of strings; refuses one string (it would be taken letter by letter)."""
-    if value is None:
-        return None
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise InvalidArgument(f"{what} must be a list of strings, not {value!r}")
-    names = builtins.list(value)
-    if not all(isinstance(v, str) and v for v in names):
-        raise InvalidArgument(f"{what} must hold non-empty strings only, got {names!r}")
-    return names
-
-
-def _strings(what: str, value: Mapping[str, str] | None) -> dict[str, str] | None:
-    """A copy of a str -> str mapping; anything else is refused before it is sent."""
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise InvalidArgument(f"{what} must be a mapping of str to str, not {value!r}")
-    for key, val in value.items():
-        if not isinstance(key, str) or not isinstance(val, str):
-            raise InvalidArgument(
-                f"{what} must map strings to strings; {key!r}: {val!r} is not "
-                "(the Engine takes every value as a string, e.g. \"1400\")"
-            )
-    return dict(value)
 
 
 def _wire_names(cls: type[msgspec.Struct]) -> set[str]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ._args import Filters, string_map
 from ._exceptions import InvalidArgument
 from ._transport import Transport
-from .containers import Filters
 from .models.volumes import (
     Volume,
     VolumeCreateOptions,
@@ -14,7 +14,6 @@ from .models.volumes import (
     VolumeListResponse,
     VolumePruneResponse,
 )
-from .networks import _strings
 
 __all__ = ["Volumes"]
 
@@ -67,8 +66,8 @@ class Volumes:
         body = VolumeCreateOptions(
             name=name,
             driver=driver,
-            driver_opts=_strings("driver_opts", driver_opts),
-            labels=_strings("labels", labels),
+            driver_opts=string_map("driver_opts", driver_opts),
+            labels=string_map("labels", labels),
         )
         resp = await self._t.request("POST", "/volumes/create", body=body)
         return resp.decode(Volume)

@@ -41,6 +41,7 @@ import msgspec
 from .._client import Docker
 from .._exceptions import DockerError, InvalidArgument, StreamClosed
 from .._hub import EventHub, SlowPolicy
+from .._streams import format_nanos
 from ..events import EventFilters
 from ..models.events import EventGap, EventMessage
 
@@ -65,7 +66,6 @@ SSE_HEADERS: Final[Mapping[str, str]] = {
 
 _ENCODER = msgspec.json.Encoder()
 _KEEP_ALIVE: Final = b": keep-alive\n\n"
-_NS: Final = 1_000_000_000
 
 
 def encode_event(item: EventMessage | EventGap) -> bytes:
@@ -117,11 +117,6 @@ def parse_last_event_id(value: str | None) -> int | None:
         return None
     nanos = int(value)
     return nanos if nanos > 0 else None
-
-
-def _format_nanos(nanos: int) -> str:
-    seconds, frac = divmod(nanos, _NS)
-    return f"{seconds}.{frac:09d}"
 
 
 class _Live(Protocol):
@@ -200,9 +195,9 @@ async def _replay(
     """The events after ``last_nano`` up to now, from the daemon's replay buffer; a gap notice
     when the buffer no longer holds the client's last event."""
     stream = docker.events(
-        since=_format_nanos(last_nano),
+        since=format_nanos(last_nano),
         # until now (this machine's clock; a daemon whose clock runs ahead replays less)
-        until=_format_nanos(max(time.time_ns(), last_nano + 1)),
+        until=format_nanos(max(time.time_ns(), last_nano + 1)),
         filters=filters,
         on_gap="yield",
     )
