@@ -32,13 +32,11 @@ Every object the factories create carries three labels: ``aiodockersock.pytest=1
 and ``aiodockersock.pytest.test=<node id>``. A session that is killed cannot clean up; remove
 what it left with :func:`prune` or from a shell::
 
-    python -m aiodockersock.pytest_plugin prune --older-than 1h   # --session ID, --dry-run, --host
+    python -m aiodockersock prune --older-than 1h   # --session ID, --dry-run, --host URL, --json
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import contextlib
 import itertools
 import re
@@ -46,6 +44,7 @@ import secrets
 import shlex
 import sys
 import time
+import warnings
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -210,8 +209,7 @@ def _fixtures_module() -> ModuleType:
             pytest.fail(
                 "aiodockersock could not remove what the test created: "
                 + "; ".join(problems)
-                + f" (prune it later: python -m aiodockersock.pytest_plugin prune "
-                f"--session {session.id})",
+                + f" (prune it later: python -m aiodockersock prune --session {session.id})",
                 pytrace=False,
             )
 
@@ -564,69 +562,44 @@ def _timestamp(text: str | None) -> float | None:
     return datetime.fromisoformat(stamp).timestamp()
 
 
-_DURATION = re.compile(r"(?:\d+(?:\.\d+)?[smhd])+|\d+(?:\.\d+)?")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def _seconds(text: str) -> float:
-    value = text.strip()
-    if not _DURATION.fullmatch(value):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a duration: use seconds or e.g. 30m, 1h, 2d, 1h30m"
-        )
-    if value[-1].isdigit():
-        return float(value)
-    return sum(
-        float(n) * _UNITS[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)([smhd])", value)
-    )
+_DEPRECATED = (
+    "'python -m aiodockersock.pytest_plugin prune' is deprecated and goes away in the next "
+    "release: use 'python -m aiodockersock prune' (or 'aiodockersock prune'), which takes the "
+    "same options"
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m aiodockersock.pytest_plugin prune``: remove the fixtures' leftovers."""
-    parser = argparse.ArgumentParser(
-        prog="python -m aiodockersock.pytest_plugin",
-        description="Remove what the aiodockersock pytest fixtures left behind (objects "
-        f"labelled {LABEL}=1) when a test session could not clean up.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    cmd = commands.add_parser("prune", help="remove leftover containers, networks, volumes")
-    cmd.add_argument("--host", help="the daemon (default: DOCKER_HOST, then the default socket)")
-    cmd.add_argument("--session", help="only this session id's objects")
-    cmd.add_argument(
-        "--older-than",
-        type=_seconds,
-        metavar="DURATION",
-        help="only objects at least this old (seconds, or 30m, 1h, 2d): spares sessions "
-        "still running on a shared daemon",
-    )
-    cmd.add_argument("--dry-run", action="store_true", help="list, remove nothing")
-    args = parser.parse_args(argv)
+    """Deprecated: run ``python -m aiodockersock prune`` (or ``aiodockersock prune``) instead.
 
-    async def run() -> Pruned:
-        async with Docker(args.host) as docker:
-            return await prune(
-                docker, session=args.session, older_than=args.older_than, dry_run=args.dry_run
-            )
+    ``python -m aiodockersock.pytest_plugin prune [--older-than D] [--session ID] [--dry-run]
+    [--host URL]`` still works for one release: it warns, then hands its arguments to the
+    ``prune`` command of :func:`aiodockersock.cli.main`.
 
-    try:
-        pruned = asyncio.run(run())
-    except DockerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    verb = "would remove" if args.dry_run else "removed"
-    for kind, names in (
-        ("container", pruned.containers),
-        ("network", pruned.networks),
-        ("volume", pruned.volumes),
-    ):
-        for name in names:
-            print(f"{verb} {kind} {name}")
-    print(
-        f"{verb} {len(pruned.containers)} container(s), {len(pruned.networks)} network(s), "
-        f"{len(pruned.volumes)} volume(s)"
-    )
-    return 0
+    Args:
+        argv: the arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit status of ``python -m aiodockersock prune``.
+    """
+    warnings.warn(_DEPRECATED, DeprecationWarning, stacklevel=2)
+    return _prune_command(argv)
+
+
+def _prune_command(argv: Sequence[str] | None) -> int:
+    """``prune …`` as the old command line took it, run by the one command line."""
+    from .cli import main as cli_main
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["-h"], ["--help"]):
+        args = ["prune", "--help"]
+    if args[:1] != ["prune"]:  # as before: nothing is removed without the command's name
+        print("usage: python -m aiodockersock prune [--older-than DURATION] [--session ID] "
+              "[--dry-run] [--host URL] [--json]", file=sys.stderr)
+        return 2
+    return cli_main(args)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    print(f"DeprecationWarning: {_DEPRECATED}", file=sys.stderr, flush=True)
+    raise SystemExit(_prune_command(None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
 import io
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from aiodockersock.cli import PullDisplay, main
+from aiodockersock.cli.parser import duration
 from aiodockersock.models import ProgressMessage
 
 from .conftest import ROOT, TEST_IMAGE, EngineHandle, RegistryHandle
@@ -201,7 +203,8 @@ def test_missing_daemon_is_one_line_and_exit_1(tmp_path: os.PathLike[str]) -> No
 def test_every_command_names_a_missing_daemon_in_one_line() -> None:
     commands = [["version"], ["info"], ["ps"], ["inspect", "web"], ["run", "busybox", "true"],
                 ["logs", "-f", "web"], ["exec", "web", "true"], ["exec", "-i", "web", "cat"],
-                ["pull", "busybox"], ["events"], ["demo"], ["ps", "--json"]]
+                ["pull", "busybox"], ["events"], ["demo"], ["ps", "--json"],
+                ["prune", "--dry-run"]]
     results = cli_all(*(["--host", NO_DAEMON, *command] for command in commands), host=None)
     for result in results:
         line = one_error_line(result)
@@ -218,7 +221,7 @@ def test_bad_arguments_are_one_line_and_exit_1() -> None:
 
 
 @pytest.mark.parametrize("command", ["version", "info", "ps", "inspect", "run", "logs", "exec",
-                                     "pull", "events", "demo"])
+                                     "pull", "events", "demo", "prune"])
 def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main([command, "--help"])
@@ -226,6 +229,24 @@ def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]
     usage = capsys.readouterr().out
     assert usage.startswith(f"usage: aiodockersock {command} ")
     assert "--json" in usage and "--host" in usage
+
+
+def test_durations_of_prune_older_than() -> None:
+    assert [duration(s) for s in ("90", "1.5", "30m", "1h30m", "2d")] == [
+        90, 1.5, 1800, 5400, 172800
+    ]
+    for bad in ("", "1y", "h", "-1"):
+        with pytest.raises(argparse.ArgumentTypeError, match="not a duration"):
+            duration(bad)
+    assert cli("prune", "--older-than", "1y", host=NO_DAEMON).returncode == 2
+
+
+def test_the_public_names_stay_importable() -> None:
+    import aiodockersock.cli as package
+    from aiodockersock.cli import format_event
+
+    assert package.__all__ == ["PullDisplay", "format_event", "main"]
+    assert callable(main) and callable(format_event) and isinstance(PullDisplay, type)
 
 
 def test_the_console_script_entry_point_is_main() -> None:

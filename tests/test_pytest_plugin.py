@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,8 @@ from aiodockersock.pytest_plugin import (
     SESSION_LABEL,
     TEST_LABEL,
     _labelled,
-    _seconds,
     _timestamp,
+    main,
 )
 
 from .conftest import ROOT, TEST_IMAGE, EngineHandle
@@ -72,6 +73,17 @@ def labelled(engine: EngineHandle, kind: str, session: str) -> list[str]:
                "volume": ["volume", "ls", "-q"]}[kind]
     out = engine.cli(*listing, "--filter", f"label={SESSION_LABEL}={session}").stdout
     return out.split()
+
+
+def prune(engine: EngineHandle, *args: str,
+          command: Sequence[str] = (sys.executable, "-m", "aiodockersock", "prune"),
+          ) -> subprocess.CompletedProcess[str]:
+    """Run the prune command line against the engine; it must succeed."""
+    return subprocess.run(
+        [*command, *args, "--host", engine.host],
+        capture_output=True, text=True, timeout=120, check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "error"},
+    )
 
 
 def assert_all_gone(engine: EngineHandle, made: dict[str, object]) -> None:
@@ -374,24 +386,33 @@ def test_prune_removes_what_a_killed_session_left(engine: EngineHandle,
         assert len(labelled(engine, "network", session)) == 1
         assert labelled(engine, "volume", session) == made["volumes"]
 
-        def prune(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [sys.executable, "-m", ENTRY_POINT, "prune", "--host", engine.host, *args],
-                capture_output=True, text=True, timeout=120, check=True,
-                env={**os.environ, "PYTHONPATH": str(ROOT)},
-            )
-
         # objects younger than an hour are spared (a session may still be running)
-        young = prune("--session", session, "--older-than", "1h")
+        young = prune(engine, "--session", session, "--older-than", "1h")
         assert "removed 0 container(s), 0 network(s), 0 volume(s)" in young.stdout
-        dry = prune("--session", session, "--dry-run")
-        assert f"would remove container {made['containers'][0]}" in dry.stdout
+        dry = prune(engine, "--session", session, "--dry-run")
+        assert dry.stdout.splitlines() == [
+            f"would remove container {made['containers'][0]}",
+            f"would remove network {made['networks'][0]}",
+            f"would remove volume {made['volumes'][0]}",
+            "would remove 1 container(s), 1 network(s), 1 volume(s)",
+        ]
+        assert json.loads(prune(engine, "--session", session, "--dry-run", "--json").stdout) == {
+            "dry_run": True, "containers": made["containers"], "networks": made["networks"],
+            "volumes": made["volumes"],
+        }
+        # the old command line still works for a release, and says what replaces it
+        old = prune(engine, "prune", "--session", session, "--dry-run",
+                    command=[sys.executable, "-m", ENTRY_POINT])
+        assert old.stdout == dry.stdout
+        assert old.stderr.startswith("DeprecationWarning: 'python -m aiodockersock.pytest_plugin "
+                                     "prune' is deprecated"), old.stderr
+        assert "use 'python -m aiodockersock prune'" in old.stderr
         assert len(labelled(engine, "container", session)) == 1
         # another session's id touches nothing
-        prune("--session", "0" * 12)
+        prune(engine, "--session", "0" * 12)
         assert len(labelled(engine, "container", session)) == 1
         time.sleep(1.1)
-        done = prune("--session", session, "--older-than", "1s")
+        done = prune(engine, "--session", session, "--older-than", "1s")
         assert "removed 1 container(s), 1 network(s), 1 volume(s)" in done.stdout
         assert_all_gone(engine, made)
     finally:
@@ -399,6 +420,30 @@ def test_prune_removes_what_a_killed_session_left(engine: EngineHandle,
                          ("volume", ["volume", "rm", "-f"])):
             for name in labelled(engine, kind, session):
                 engine.cli(*rm, name, check=False)
+
+
+def test_the_old_prune_command_line_warns_and_hands_over() -> None:
+    """``python -m aiodockersock.pytest_plugin prune`` is deprecated for a release: it says so
+    on stderr and runs ``python -m aiodockersock prune`` (whose one-line errors it then has)."""
+    env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
+    env.update(PYTHONPATH=str(ROOT), PYTHONWARNINGS="error")
+
+    def old(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", ENTRY_POINT, *args], capture_output=True,
+                              text=True, timeout=60, env=env, check=False)
+
+    no_daemon = old("prune", "--dry-run", "--host", "unix:///nonexistent.sock")
+    assert no_daemon.returncode == 1 and no_daemon.stdout == ""
+    warning, error = no_daemon.stderr.splitlines()
+    assert warning.startswith("DeprecationWarning: 'python -m aiodockersock.pytest_plugin prune'")
+    assert "use 'python -m aiodockersock prune'" in warning
+    assert error.startswith("aiodockersock: cannot connect to unix:///nonexistent.sock")
+    # without the command's name nothing is pruned: a usage error, as before
+    bare = old()
+    assert bare.returncode == 2 and "usage: python -m aiodockersock prune" in bare.stderr
+    # called from Python, main() warns the Python way
+    with pytest.warns(DeprecationWarning, match="use 'python -m aiodockersock prune'"):
+        assert main(["prune", "--host", "unix:///nonexistent.sock"]) == 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,15 +469,9 @@ def test_labelled_adds_labels_to_every_config_form() -> None:
         _labelled(42, None, LABELS)  # type: ignore[arg-type]
 
 
-def test_engine_times_and_durations() -> None:
+def test_engine_times() -> None:
     assert _timestamp("2024-05-01T10:00:00Z") == 1714557600.0
     assert _timestamp("2024-05-01T10:00:00.123456789Z") == pytest.approx(1714557600.123456)
     assert _timestamp("2024-05-01T12:00:00+02:00") == 1714557600.0
     assert _timestamp("2024-05-01 10:00:00 +0000") == 1714557600.0  # the CLI's style
     assert _timestamp(None) is None and _timestamp("yesterday") is None
-    assert [_seconds(s) for s in ("90", "1.5", "30m", "1h30m", "2d")] == [
-        90, 1.5, 1800, 5400, 172800
-    ]
-    for bad in ("", "1y", "h", "-1"):
-        with pytest.raises(Exception, match="not a duration"):
-            _seconds(bad)

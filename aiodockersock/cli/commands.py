@@ -1,0 +1,506 @@
+"""The commands: one coroutine each, taking the client and the parsed arguments and returning
+the exit status."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shutil
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import msgspec
+
+from .. import AttachStream, Conflict, Docker, DockerError, InvalidArgument, NotFound
+from .._args import shielded
+from ..models import ContainerCreateBody, EventMessage, HostConfig, LogFrame
+from .render import (
+    ExecOutput,
+    LineSplitter,
+    OutputLine,
+    PruneOutput,
+    PullDisplay,
+    RunExit,
+    age,
+    demo_line,
+    format_event,
+    print_json,
+    print_table,
+    relay,
+    warn,
+)
+from .tasks import cancel
+from .terminal import DetachWatch, feed_stdin, follow_resizes, raw_terminal, terminal_size
+
+__all__ = ["COMMANDS", "DEMO_IMAGES", "Command"]
+
+#: The images ``demo`` tries, in this order, when ``--image`` is not given.
+DEMO_IMAGES = ("aiodockersock-test/busybox:latest", "busybox:latest", "alpine:latest")
+
+#: A command: the client and the parsed arguments in, the exit status out.
+Command = Callable[[Docker, argparse.Namespace], Awaitable[int]]
+
+
+# -- version, info, ps -------------------------------------------------------------------------
+
+
+async def _version(docker: Docker, args: argparse.Namespace) -> int:
+    v = await docker.version()
+    if args.json:
+        print_json(v)
+        return 0
+    print(f"Engine:      {v.version}")
+    print(f"API version: {v.api_version} (min {v.min_api_version}); client uses "
+          f"{docker.api_version}")
+    print(f"OS/Arch:     {v.os}/{v.arch}  kernel {v.kernel_version}")
+    print(f"Go version:  {v.go_version}  commit {v.git_commit}")
+    for component in v.components or []:
+        print(f"  {component.name}: {component.version}")
+    return 0
+
+
+async def _info(docker: Docker, args: argparse.Namespace) -> int:
+    info = await docker.info()
+    if args.json:
+        print_json(info)
+        return 0
+    print(f"Name:        {info.name}")
+    print(f"Containers:  {info.containers} (running {info.containers_running}, "
+          f"paused {info.containers_paused}, stopped {info.containers_stopped})")
+    print(f"Images:      {info.images}")
+    print(f"Server:      {info.server_version}  storage {info.driver}  cgroup "
+          f"{info.cgroup_driver} v{info.cgroup_version}")
+    print(f"OS:          {info.operating_system}  kernel {info.kernel_version}  "
+          f"{info.ncpu} CPUs  {(info.mem_total or 0) / 2**30:.1f} GiB")
+    print(f"Root dir:    {info.docker_root_dir}")
+    return 0
+
+
+async def _ps(docker: Docker, args: argparse.Namespace) -> int:
+    filters = _filters(args.filter)
+    containers = await docker.containers.list(all=args.all, filters=filters or None)
+    if args.json:
+        print_json(containers)
+        return 0
+    rows = [("CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES")]
+    for c in containers:
+        command = c.command or ""
+        if len(command) > 20:
+            command = command[:19] + "…"
+        rows.append((
+            (c.id or "")[:12],
+            c.image or "",
+            f'"{command}"',
+            age(c.created),
+            c.status or "",
+            ",".join(n.lstrip("/") for n in c.names or []),
+        ))
+    print_table(rows)
+    return 0
+
+
+# -- inspect -----------------------------------------------------------------------------------
+
+
+async def _inspect(docker: Docker, args: argparse.Namespace) -> int:
+    found: list[Any] = []
+    missing: list[str] = []
+    for name in args.names:
+        obj: Any = None
+        if args.type in (None, "container"):
+            with contextlib.suppress(NotFound):
+                obj = await docker.containers.inspect(name, size=args.size)
+        if obj is None and args.type in (None, "image"):
+            with contextlib.suppress(NotFound):
+                obj = await docker.images.inspect(name)
+        if obj is None:
+            missing.append(name)
+        else:
+            found.append(obj)
+    encoded = msgspec.json.encode(found)
+    if not args.json:
+        encoded = msgspec.json.format(encoded, indent=4)
+    sys.stdout.write(encoded.decode() + "\n")
+    sys.stdout.flush()
+    for name in missing:
+        warn(f"no such {args.type or 'container or image'}: {name}")
+    return 1 if missing else 0
+
+
+# -- run ---------------------------------------------------------------------------------------
+
+
+def _env(items: Sequence[str] | None) -> list[str]:
+    """``-e NAME=value`` as given; ``-e NAME`` takes NAME from our environment (or is
+    dropped if it is not set there), as the Docker CLI does."""
+    env = []
+    for item in items or []:
+        name, sep, _ = item.partition("=")
+        if not name:
+            raise InvalidArgument(f"-e takes NAME=value or NAME, not {item!r}")
+        if sep:
+            env.append(item)
+        elif name in os.environ:
+            env.append(f"{name}={os.environ[name]}")
+    return env
+
+
+async def _stop(docker: Docker, cid: str, *, hurry: asyncio.Event) -> None:
+    """Stop a container (its stop signal, then SIGKILL after its stop timeout), or kill it at
+    once when ``hurry`` is set meanwhile (a second Ctrl-C)."""
+    if sys.stderr.isatty():
+        warn(f"stopping {cid[:12]} (Ctrl-C again to kill it)")
+    stopping = asyncio.ensure_future(docker.containers.stop(cid))
+    hurried = asyncio.ensure_future(hurry.wait())
+    try:
+        await asyncio.wait({stopping, hurried}, return_when=asyncio.FIRST_COMPLETED)
+        if not stopping.done():
+            with contextlib.suppress(Conflict, NotFound):
+                await docker.containers.kill(cid)
+        with contextlib.suppress(NotFound):
+            await stopping
+    finally:
+        await cancel(stopping, hurried)
+
+
+async def _run(docker: Docker, args: argparse.Namespace) -> int:
+    body = ContainerCreateBody(
+        image=args.image,
+        cmd=list(args.cmd) or None,
+        env=_env(args.env) or None,
+        working_dir=args.workdir,
+        user=args.user,
+        stop_timeout=args.stop_timeout,
+        host_config=HostConfig(
+            network_mode=args.network, auto_remove=True if args.rm and args.detach else None
+        ),
+    )
+    created = await docker.containers.create(body, name=args.name)
+    for warning in created.warnings or []:
+        warn(f"warning: {warning}")
+    cid = created.id
+    assert cid is not None
+    if args.detach:
+        try:
+            await docker.containers.start(cid)
+        except BaseException:
+            if args.rm:  # it may have removed itself already
+                with contextlib.suppress(DockerError):
+                    await shielded(docker.containers.remove(cid, force=True))
+            raise
+        if args.json:
+            print_json(created)
+        else:
+            print(cid, flush=True)
+        return 0
+    return await _run_attached(docker, args, cid)
+
+
+async def _run_attached(docker: Docker, args: argparse.Namespace, cid: str) -> int:
+    splitter = LineSplitter() if args.json else None
+
+    async def relay_all(output: AttachStream) -> None:
+        async for frame in output:
+            if splitter is None:
+                relay(frame)
+            else:
+                for line in splitter.feed(frame):
+                    print_json(line)
+
+    # attached before it starts, so no output can be missed (as `docker run` does)
+    output = docker.containers.attach(cid)
+    relaying: asyncio.Future[None] | None = None
+    try:
+        await output.open()
+        await docker.containers.start(cid)
+        relaying = asyncio.ensure_future(relay_all(output))
+        await asyncio.shield(relaying)  # Ctrl-C interrupts the waiting, not the relaying
+        waited = await docker.containers.wait(cid)
+    except asyncio.CancelledError:
+        await shielded(_interrupted(docker, cid, relaying, args))
+        raise
+    except BaseException:
+        if args.rm:
+            with contextlib.suppress(DockerError):
+                await shielded(docker.containers.remove(cid, force=True))
+        raise
+    finally:
+        if relaying is not None:
+            await cancel(relaying)
+        await output.aclose()
+    if args.rm:
+        with contextlib.suppress(NotFound):
+            await shielded(docker.containers.remove(cid, force=True))
+    code = waited.status_code if waited.status_code is not None else 1
+    if splitter is not None:
+        for line in splitter.flush():
+            print_json(line)
+        print_json(RunExit(cid, code, args.rm))
+    return code
+
+
+async def _interrupted(
+    docker: Docker, cid: str, relaying: asyncio.Future[None] | None, args: argparse.Namespace
+) -> None:
+    """Ctrl-C during an attached run: stop the container, relaying what it writes meanwhile
+    (say, how it shuts down), then remove it with ``--rm``."""
+    await _stop(docker, cid, hurry=args.hurry)
+    if relaying is not None:
+        await asyncio.wait([relaying], timeout=5)  # the output ends as the container stops
+    if args.rm:
+        with contextlib.suppress(NotFound, Conflict):  # Conflict: being removed already
+            await docker.containers.remove(cid, force=True)
+
+
+# -- logs --------------------------------------------------------------------------------------
+
+
+async def _logs(docker: Docker, args: argparse.Namespace) -> int:
+    stream = docker.containers.logs(
+        args.container, follow=args.follow, tail=args.tail, timestamps=args.timestamps
+    )
+    async with stream:
+        if args.json:
+            async for line in stream.lines():
+                print_json(OutputLine(line.stream, line.text, line.timestamp))
+        else:
+            async for frame in stream:
+                relay(frame)
+    return 0
+
+
+# -- exec --------------------------------------------------------------------------------------
+
+
+async def _exec(docker: Docker, args: argparse.Namespace) -> int:
+    if not args.cmd:
+        raise InvalidArgument("exec needs a command to run: exec CONTAINER CMD [ARG…]")
+    stdin_is_terminal = args.interactive and os.isatty(0)
+    if args.tty and args.interactive and not stdin_is_terminal:
+        raise InvalidArgument(
+            "-t with -i needs a terminal on stdin (stdin is not a TTY); drop -t to pipe input"
+        )
+    stream = docker.execs.open(
+        args.container,
+        args.cmd,
+        stdin=args.interactive,
+        tty=args.tty,
+        env=_env(args.env) or None,
+        workdir=args.workdir,
+        user=args.user,
+        console_size=terminal_size() if args.tty else None,
+    )
+    frames: list[LogFrame] | None = [] if args.json else None
+    watch = DetachWatch() if args.tty else None
+
+    async def relay_output() -> None:
+        async for frame in stream:
+            if frames is None:
+                relay(frame)
+            else:
+                frames.append(frame)
+
+    async with stream:
+        with contextlib.ExitStack() as terminal:
+            if args.tty and stdin_is_terminal:
+                terminal.enter_context(raw_terminal(0))
+                terminal.enter_context(follow_resizes(stream))
+            output = asyncio.ensure_future(relay_output())
+            tasks: set[asyncio.Future[None]] = {output}
+            if args.interactive:
+                feeding = feed_stdin(stream, tty=args.tty, watch=watch)
+                tasks.add(asyncio.ensure_future(feeding))
+            try:
+                while not output.done():
+                    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done - {output}:
+                        task.result()  # the input side failed (e.g. TLS cannot half-close)
+                        tasks.discard(task)
+                output.result()
+            finally:
+                await cancel(*tasks)
+        exec_id = stream.exec_id
+    assert exec_id is not None
+    if watch is not None and watch.seen:
+        warn(f"detached from exec {exec_id[:12]}")
+        return 0
+    info = await docker.execs.wait(exec_id)
+    # no exit code: the process never started (the Engine's reason is in the output)
+    code = info.exit_code if info.exit_code is not None else 126
+    if frames is not None:
+        stdout = b"".join(f.data for f in frames if f.stream != "stderr")
+        stderr = b"".join(f.data for f in frames if f.stream == "stderr")
+        print_json(ExecOutput(exec_id, code, stdout.decode("utf-8", "replace"),
+                               stderr.decode("utf-8", "replace")))
+    return code
+
+
+# -- pull --------------------------------------------------------------------------------------
+
+
+async def _pull(docker: Docker, args: argparse.Namespace) -> int:
+    stream = docker.images.pull(args.image, platform=args.platform)
+    display = None
+    if not args.json:
+        tty = sys.stdout.isatty()
+        display = PullDisplay(sys.stdout, tty=tty, width=shutil.get_terminal_size().columns)
+    async with stream:
+        async for message in stream:
+            if display is None:
+                print_json(message)
+            else:
+                display.show(message)
+    return 0
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+def _filters(items: Sequence[str] | None) -> dict[str, list[str]]:
+    filters: dict[str, list[str]] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidArgument(f"--filter takes KEY=VALUE (e.g. type=container), not {item!r}")
+        filters.setdefault(key, []).append(value)
+    return filters
+
+
+async def _events(docker: Docker, args: argparse.Namespace) -> int:
+    stream = docker.events(
+        since=args.since, until=args.until, filters=_filters(args.filter) or None
+    )
+    out = sys.stdout
+    async with stream:
+        async for ev in stream:
+            if args.json:
+                out.write(msgspec.json.encode(ev).decode() + "\n")
+            else:
+                out.write(format_event(ev) + "\n")
+            out.flush()
+    return 0
+
+
+# -- demo --------------------------------------------------------------------------------------
+
+
+async def _demo(docker: Docker, args: argparse.Namespace) -> int:
+    def say(text: str) -> None:
+        if not args.json:
+            print(text, flush=True)
+
+    def show(ev: EventMessage) -> None:
+        if args.json:
+            print_json(ev)
+        else:
+            print(demo_line(ev), flush=True)
+
+    ping = await docker.ping()
+    version = await docker.version()
+    say(f"connected to {docker.url}: Docker {version.version}, API {ping.api_version} "
+        f"(using {docker.api_version})")
+    label = f"aiodockersock.demo={int(time.time() * 1000)}"
+    config = ContainerCreateBody(
+        image="",
+        cmd=["sh", "-c", "echo hello from $(hostname); sleep 0.5; echo bye >&2; exit 3"],
+        labels=dict([label.split("=", 1)]),
+        host_config=HostConfig(network_mode="none"),
+    )
+    images = [args.image] if args.image else list(DEMO_IMAGES)
+    events = docker.events(filters={"type": ["container"], "label": [label]})
+    async with events:
+        created = None
+        for image in images:
+            try:
+                created = await docker.containers.create(
+                    msgspec.structs.replace(config, image=image)
+                )
+                break
+            except NotFound:
+                continue
+        if created is None or created.id is None:
+            warn(f"none of the images {', '.join(images)} is present; pull or import one "
+                  "(or pass --image)")
+            return 1
+        cid = created.id
+        say(f"created container {cid[:12]} from {image}")
+        seen = 0
+        try:
+            await docker.containers.start(cid)
+            state = await docker.containers.inspect(cid)
+            say(f"started: running={state.state and state.state.running} "
+                f"pid={state.state and state.state.pid}")
+            async for ev in events:
+                show(ev)
+                seen += 1
+                if ev.action == "die":
+                    break
+            waited = await docker.containers.wait(cid)
+            logs = await docker.containers.logs(cid)
+            say(f"exited with status {waited.status_code}")
+            say(f"  stdout: {logs.stdout.decode().strip()!r}")
+            say(f"  stderr: {logs.stderr.decode().strip()!r}")
+        finally:
+            await shielded(docker.containers.remove(cid, force=True))
+        async for ev in events:
+            show(ev)
+            seen += 1
+            if ev.action == "destroy":
+                break
+        say(f"removed {cid[:12]}; {seen} events seen live")
+    return 0
+
+
+# -- prune -------------------------------------------------------------------------------------
+
+
+async def _prune(docker: Docker, args: argparse.Namespace) -> int:
+    try:
+        from ..pytest_plugin import prune
+    except ImportError as exc:
+        if exc.name != "pytest":
+            raise
+        raise DockerError("prune needs pytest, which the fixtures it cleans up after came "
+                          "with: pip install pytest") from exc
+    pruned = await prune(
+        docker, session=args.session, older_than=args.older_than, dry_run=args.dry_run
+    )
+    if args.json:
+        print_json(PruneOutput(args.dry_run, pruned.containers, pruned.networks, pruned.volumes))
+        return 0
+    verb = "would remove" if args.dry_run else "removed"
+    for kind, names in (
+        ("container", pruned.containers),
+        ("network", pruned.networks),
+        ("volume", pruned.volumes),
+    ):
+        for name in names:
+            print(f"{verb} {kind} {name}")
+    print(
+        f"{verb} {len(pruned.containers)} container(s), {len(pruned.networks)} network(s), "
+        f"{len(pruned.volumes)} volume(s)"
+    )
+    return 0
+
+
+# -- all of them -------------------------------------------------------------------------------
+
+
+#: The commands by name (the parser in :mod:`.parser` declares their arguments).
+COMMANDS: dict[str, Command] = {
+    "version": _version,
+    "info": _info,
+    "ps": _ps,
+    "inspect": _inspect,
+    "run": _run,
+    "logs": _logs,
+    "exec": _exec,
+    "pull": _pull,
+    "events": _events,
+    "demo": _demo,
+    "prune": _prune,
+}

@@ -1,0 +1,182 @@
+"""The command line's grammar: global options, a subcommand each, and their argument types."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Any
+
+from .commands import DEMO_IMAGES
+
+__all__ = ["build_parser", "duration", "tail"]
+
+_HOST_HELP = "daemon address (default: DOCKER_HOST, then unix:///var/run/docker.sock)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the whole command line: the global options, then a subcommand each."""
+    parser = argparse.ArgumentParser(
+        prog="aiodockersock",
+        description="A typed asyncio client for the Docker Engine API, as a command line.",
+        epilog="Exit status: 0 ok; run/exec: the process's own; 1 an error (one line on "
+               "stderr); 2 bad usage; 130 Ctrl-C.",
+    )
+    parser.add_argument("-H", "--host", help=_HOST_HELP)
+    parser.add_argument("--api-version", default="auto", help="pin the API version (e.g. 1.45)")
+    parser.add_argument("--json", action="store_true",
+                        help="machine-readable output (JSON, or one JSON object per line)")
+    # the same options after the command; SUPPRESS keeps a value given before it
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-H", "--host", default=argparse.SUPPRESS, help=_HOST_HELP)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print JSON (one object per line for streams)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str, description: str | None = None) -> Any:
+        return sub.add_parser(name, parents=[common], help=help_text,
+                              description=description or help_text)
+
+    command("version", "show the engine's version")
+    command("info", "show system-wide information")
+
+    ps = command("ps", "list containers")
+    ps.add_argument("-a", "--all", action="store_true", help="include stopped containers")
+    ps.add_argument("-f", "--filter", action="append", metavar="KEY=VALUE",
+                    help="filter, e.g. name=web, status=exited, label=app=web")
+
+    inspect = command(
+        "inspect", "show containers or images as JSON",
+        "Print a JSON array with one object per NAME: a container of that name or id if there "
+        "is one, else an image. Field names are the Engine's. A NAME that matches nothing is "
+        "reported on stderr and makes the exit status 1.",
+    )
+    inspect.add_argument("names", nargs="+", metavar="NAME", help="container or image")
+    inspect.add_argument("--type", choices=("container", "image"),
+                         help="only look for this kind of object")
+    inspect.add_argument("-s", "--size", action="store_true",
+                         help="include the sizes of containers (slower)")
+
+    run = command(
+        "run", "run a command in a new container",
+        "Create and start a container. Attached (the default), its stdout and stderr are "
+        "copied to ours as they are written, and the exit status is the container's; with "
+        "--json, one {stream, text} object per line and a last {id, exit_code, removed}. "
+        "Ctrl-C stops the container (a second Ctrl-C kills it) and removes it with --rm. "
+        "The image must be present (see pull).",
+    )
+    run.add_argument("--rm", action="store_true", help="remove the container when it exits")
+    run.add_argument("-d", "--detach", action="store_true",
+                     help="start it in the background and print its id")
+    run.add_argument("-e", "--env", action="append", metavar="NAME=VALUE",
+                     help="set an environment variable (NAME alone: take ours)")
+    run.add_argument("--name", help="the container's name")
+    run.add_argument("--network", help="network mode: none, host, bridge, NAME …")
+    run.add_argument("-w", "--workdir", metavar="DIR", help="working directory inside")
+    run.add_argument("-u", "--user", metavar="USER[:GROUP]", help="user to run as")
+    run.add_argument("--stop-timeout", type=int, metavar="SECONDS",
+                     help="how long a stop waits before SIGKILL (default: the engine's, 10)")
+    run.add_argument("image", metavar="IMAGE")
+    run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="CMD …",
+                     help="the command and its arguments (default: the image's)")
+
+    logs = command(
+        "logs", "show a container's output",
+        "Copy a container's stdout to ours and its stderr to ours, as it arrives. With -f, "
+        "follow until the container stops (Ctrl-C: exit 130). With --json, one "
+        "{stream, text[, timestamp]} object per line.",
+    )
+    logs.add_argument("-f", "--follow", action="store_true", help="keep following new output")
+    logs.add_argument("-n", "--tail", type=tail, default="all", metavar="N",
+                      help="only the last N lines (default: all)")
+    logs.add_argument("-t", "--timestamps", action="store_true",
+                      help="prefix each line with its RFC 3339 timestamp")
+    logs.add_argument("container", metavar="CONTAINER")
+
+    exe = command(
+        "exec", "run a command in a running container",
+        "Run CMD in a running container, copy its stdout and stderr to ours as they come, and "
+        "exit with its status (126: it could not be started). -i copies our stdin to it and "
+        "closes its stdin at our end of input. -t gives it a terminal; with -i too, our "
+        "terminal is put in raw mode (keys, Ctrl-C included, go to the process; ctrl-p ctrl-q "
+        "detaches) and its size follows ours. With --json, the output is "
+        "collected and printed at the end as one {id, exit_code, stdout, stderr} object.",
+    )
+    exe.add_argument("-i", "--interactive", action="store_true", help="forward our stdin")
+    exe.add_argument("-t", "--tty", action="store_true", help="allocate a terminal")
+    exe.add_argument("-e", "--env", action="append", metavar="NAME=VALUE",
+                     help="set an environment variable (NAME alone: take ours)")
+    exe.add_argument("-w", "--workdir", metavar="DIR", help="working directory inside")
+    exe.add_argument("-u", "--user", metavar="USER[:GROUP]", help="user to run as")
+    exe.add_argument("container", metavar="CONTAINER")
+    exe.add_argument("cmd", nargs=argparse.REMAINDER, metavar="CMD …",
+                     help="the command and its arguments")
+
+    pull = command(
+        "pull", "pull an image from a registry",
+        "Pull an image, one line per layer (redrawn in place on a terminal, a line per "
+        "status change otherwise), then its Digest and Status. With --json, each progress "
+        "message from the Engine as one JSON object per line. Registry credentials come "
+        "from ~/.docker/config.json.",
+    )
+    pull.add_argument("image", metavar="IMAGE[:TAG|@DIGEST]")
+    pull.add_argument("--platform", metavar="OS[/ARCH[/VARIANT]]",
+                      help="which platform of a multi-platform image")
+
+    events = command("events", "print the daemon's live events (Ctrl-C ends)")
+    events.add_argument("-f", "--filter", action="append", metavar="KEY=VALUE",
+                        help="filter, e.g. type=container, event=die, label=app=web")
+    events.add_argument("--since", help="replay from: seconds since the epoch, a duration "
+                        "before now (10m) or an ISO 8601 date-time")
+    events.add_argument("--until", help="stop at this point (same forms as --since)")
+
+    demo = command(
+        "demo", "create and start a container while printing its live events, then clean up"
+    )
+    demo.add_argument("--image", help=f"image to run (default: first of {', '.join(DEMO_IMAGES)})")
+
+    prune = command(
+        "prune", "remove what the pytest fixtures left behind",
+        "Remove the containers, networks and volumes that the aiodockersock pytest fixtures "
+        "created (labelled aiodockersock.pytest=1) and that a test session could not remove "
+        "(it was killed before its teardown, say). One line per object, then the counts; with "
+        "--json, one {dry_run, containers, networks, volumes} object.",
+    )
+    prune.add_argument("--session", metavar="ID",
+                       help="only this session's objects (its id is in pytest's report header)")
+    prune.add_argument("--older-than", type=duration, metavar="DURATION",
+                       help="only objects at least this old (seconds, or 30m, 1h, 2d): spares "
+                       "sessions still running on a shared daemon")
+    prune.add_argument("--dry-run", action="store_true", help="list, remove nothing")
+    return parser
+
+
+def tail(value: str) -> int | str:
+    """``--tail``: a number of lines, or ``all``."""
+    if value == "all":
+        return value
+    try:
+        lines = int(value)
+    except ValueError:
+        lines = -1
+    if lines < 0:
+        raise argparse.ArgumentTypeError(f"a number of lines or 'all', not {value!r}")
+    return lines
+
+
+_DURATION = re.compile(r"(?:\d+(?:\.\d+)?[smhd])+|\d+(?:\.\d+)?")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text: str) -> float:
+    """``--older-than``: seconds (``90``, ``1.5``) or a duration such as ``30m``, ``1h30m``,
+    ``2d``, as a number of seconds."""
+    value = text.strip()
+    if not _DURATION.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration: use seconds or e.g. 30m, 1h, 2d, 1h30m"
+        )
+    if value[-1].isdigit():
+        return float(value)
+    return sum(
+        float(n) * _UNITS[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)([smhd])", value)
+    )

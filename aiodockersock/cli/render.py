@@ -1,0 +1,237 @@
+"""What the command line writes: JSON, container output, event lines, pull progress, tables
+and the one-line error messages."""
+
+from __future__ import annotations
+
+import codecs
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any, BinaryIO, TextIO
+
+import msgspec
+
+from .. import APIError, DockerError, RegistryUnreachable
+from ..models import EventMessage, LogFrame, ProgressMessage
+
+__all__ = [
+    "ExecOutput",
+    "LineSplitter",
+    "OutputLine",
+    "PruneOutput",
+    "PullDisplay",
+    "RunExit",
+    "age",
+    "demo_line",
+    "format_event",
+    "one_line",
+    "print_json",
+    "print_table",
+    "relay",
+    "warn",
+]
+
+
+# -- JSON documents ----------------------------------------------------------------------------
+
+
+class OutputLine(msgspec.Struct, omit_defaults=True):
+    """A line of container output in ``--json`` mode (``logs``, attached ``run``)."""
+
+    stream: str
+    text: str
+    timestamp: str | None = None
+
+
+class RunExit(msgspec.Struct):
+    """The last ``--json`` line of an attached ``run``."""
+
+    id: str
+    exit_code: int
+    removed: bool
+
+
+class ExecOutput(msgspec.Struct):
+    """What ``exec --json`` prints: the exec's id, its exit status and its output as text."""
+
+    id: str
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class PruneOutput(msgspec.Struct):
+    """What ``prune --json`` prints: whether it was a dry run, and what was (or would be)
+    removed — the ids of containers and networks, the names of volumes."""
+
+    dry_run: bool
+    containers: list[str]
+    networks: list[str]
+    volumes: list[str]
+
+
+def print_json(value: Any) -> None:
+    """Write ``value`` as one line of JSON to stdout, at once."""
+    sys.stdout.write(msgspec.json.encode(value).decode() + "\n")
+    sys.stdout.flush()
+
+
+# -- container output --------------------------------------------------------------------------
+
+
+def _binary(stream: TextIO) -> BinaryIO:
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a stream without bytes underneath (e.g. replaced by a test harness)
+        raise DockerError("cannot write binary output to this stream")
+    stream.flush()
+    return buffer  # type: ignore[no-any-return]
+
+
+def relay(frame: LogFrame) -> None:
+    """Write a frame to our stdout or stderr (as the container wrote it) at once."""
+    out = _binary(sys.stderr if frame.stream == "stderr" else sys.stdout)
+    out.write(frame.data)
+    out.flush()
+
+
+class LineSplitter:
+    """Frames in, text lines out, per stream: a line (or a character) split across frames is
+    joined; the last unterminated line comes from :meth:`flush`."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, str] = {}
+        self._decoders: dict[str, codecs.IncrementalDecoder] = {}
+
+    def feed(self, frame: LogFrame) -> list[OutputLine]:
+        decoder = self._decoders.get(frame.stream)
+        if decoder is None:
+            decoder = self._decoders[frame.stream] = codecs.getincrementaldecoder("utf-8")(
+                "replace"
+            )
+        parts = (self._pending.get(frame.stream, "") + decoder.decode(frame.data)).split("\n")
+        self._pending[frame.stream] = parts.pop()
+        return [OutputLine(frame.stream, part.removesuffix("\r")) for part in parts]
+
+    def flush(self) -> list[OutputLine]:
+        lines = []
+        for stream, decoder in self._decoders.items():
+            rest = self._pending.pop(stream, "") + decoder.decode(b"", final=True)
+            if rest:
+                lines.append(OutputLine(stream, rest.removesuffix("\r")))
+        return lines
+
+
+# -- messages ----------------------------------------------------------------------------------
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as the one line the command line prints for it."""
+    text = str(exc)
+    if isinstance(exc, APIError) and not isinstance(exc, RegistryUnreachable) and exc.message:
+        text = exc.message  # the daemon's own words; the status and path are noise here
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return "; ".join(lines) or type(exc).__name__
+
+
+def warn(text: str) -> None:
+    """Write ``aiodockersock: <text>`` to stderr."""
+    print(f"aiodockersock: {text}", file=sys.stderr, flush=True)
+
+
+# -- tables ------------------------------------------------------------------------------------
+
+
+def age(created: int | None) -> str:
+    """``3 hours ago`` for a time in seconds since the epoch (``?`` when unknown)."""
+    if not created:
+        return "?"
+    seconds = max(0, int(time.time()) - created)
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} seconds ago"
+
+
+def print_table(rows: Sequence[Sequence[str]]) -> None:
+    """Print rows (the first one the header) in left-aligned columns three spaces apart."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("   ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+def format_event(ev: EventMessage) -> str:
+    """One line per event, as ``docker events`` prints it."""
+    stamp = "?"
+    if ev.time_nano is not None:
+        seconds, nanos = divmod(ev.time_nano, 1_000_000_000)
+        when = datetime.fromtimestamp(seconds, timezone.utc)
+        stamp = f"{when:%Y-%m-%dT%H:%M:%S}.{nanos:09d}Z"
+    attributes = (ev.actor.attributes if ev.actor is not None else None) or {}
+    detail = ", ".join(f"{k}={v}" for k, v in sorted(attributes.items()))
+    line = f"{stamp} {ev.type} {ev.action} {ev.actor_id or ''}"
+    return f"{line} ({detail})" if detail else line
+
+
+def demo_line(ev: EventMessage) -> str:
+    """An event as ``demo`` shows it: time of day, action, short id, name, exit code."""
+    stamp = datetime.fromtimestamp((ev.time_nano or 0) / 1e9, timezone.utc)
+    extra = f" exitCode={ev.exit_code}" if ev.exit_code is not None else ""
+    return (f"  event {stamp:%H:%M:%S.%f} {ev.type} {ev.action:<8} {(ev.actor_id or '')[:12]} "
+            f"name={ev.name}{extra}")
+
+
+# -- pull progress -----------------------------------------------------------------------------
+
+
+class PullDisplay:
+    """Shows the progress of a pull as ``docker pull`` does: one line per layer.
+
+    On a terminal (``tty=True``) each layer keeps its line, redrawn in place with ANSI cursor
+    movement as its status and progress bar change; lines are cut to ``width`` so that none
+    wraps. Otherwise a line is written only when a layer's status changes (no progress bars),
+    which keeps logs and CI output readable. Messages without a layer id (``Digest: …``,
+    ``Status: …``) are written as they come; on a terminal the layers after one start a new
+    block below it.
+    """
+
+    def __init__(self, out: TextIO, *, tty: bool, width: int = 80) -> None:
+        self._out = out
+        self._tty = tty
+        self._width = max(width, 20)
+        self._rows: dict[str, int] = {}  # layer id -> its row in the block (tty)
+        self._status: dict[str, str] = {}  # layer id -> the last status written (plain)
+
+    def show(self, message: ProgressMessage) -> None:
+        """Write what ``message`` changes."""
+        text = message.status or (message.stream or "").rstrip("\n")
+        layer = message.id
+        if not layer:
+            if text:
+                self._rows.clear()
+                self._write(text + "\n")
+            return
+        if not self._tty:
+            if text and self._status.get(layer) != text:
+                self._status[layer] = text
+                self._write(f"{layer}: {text}\n")
+            return
+        line = f"{layer}: {text}"
+        if message.progress:
+            line += f" {message.progress}"
+        line = line[: self._width - 1]
+        row = self._rows.get(layer)
+        if row is None:
+            self._rows[layer] = len(self._rows)
+            self._write(line + "\n")
+            return
+        up = len(self._rows) - row
+        # up to the layer's row, clear it, write, and back down to the line below the block
+        self._write(f"\x1b[{up}A\r\x1b[2K{line}\x1b[{up}B\r")
+
+    def _write(self, text: str) -> None:
+        self._out.write(text)
+        self._out.flush()
