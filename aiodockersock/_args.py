@@ -9,15 +9,34 @@ often hold tokens): they name the key and the type.
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Any, Union
 
 from ._exceptions import InvalidArgument
 
-__all__ = ["Filters", "container_ref", "shielded", "string_list", "string_map"]
+__all__ = [
+    "Filters",
+    "TimeSpec",
+    "container_ref",
+    "format_nanos",
+    "format_time",
+    "shielded",
+    "string_list",
+    "string_map",
+]
 
 #: Filters as the Engine takes them: each key to one value or a list of values.
 Filters = Mapping[str, Union[str, Sequence[str]]]  # noqa: UP007 (a runtime alias)
+
+#: A point in time as ``events()`` takes it: a ``datetime`` (naive means UTC), a ``timedelta``
+#: relative to now (``timedelta(minutes=-5)`` is five minutes ago), seconds since the epoch, or
+#: a string: the Engine's ``"1700000000.000000001"``, a duration before now as the Docker CLI
+#: takes it (``"10m"``, ``"1h30m"``, ``"45s"``), or an ISO 8601 / RFC 3339 date-time.
+TimeSpec = Union[datetime, timedelta, int, float, str]  # noqa: UP007 (a runtime alias)
+_NS = 1_000_000_000
 
 
 def container_ref(value: str) -> str:
@@ -82,3 +101,73 @@ async def shielded(aw: Awaitable[Any]) -> None:
     except asyncio.CancelledError:
         await asyncio.wait([task])
         raise
+
+
+def format_nanos(nanos: int) -> str:
+    """Nanoseconds since the epoch → the Engine's ``seconds.nanoseconds``."""
+    seconds, frac = divmod(nanos, _NS)
+    return f"{seconds}.{frac:09d}"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def format_time(value: TimeSpec) -> str:
+    """Render a point in time as the Engine's ``seconds.nanoseconds``.
+
+    Raises:
+        InvalidArgument: the value is of another type, or not after the epoch.
+    """
+    if isinstance(value, str):
+        return _format_text(value)
+    if isinstance(value, bool):
+        raise InvalidArgument("a bool is not a point in time")
+    nanos: int
+    if isinstance(value, timedelta):
+        nanos = time.time_ns() + (value // timedelta(microseconds=1)) * 1000
+    elif isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        nanos = ((aware - _EPOCH) // timedelta(microseconds=1)) * 1000
+    elif isinstance(value, int):
+        nanos = value * 1_000_000_000
+    elif isinstance(value, float):
+        whole = int(value)
+        nanos = whole * 1_000_000_000 + round((value - whole) * 1e9)
+    else:
+        raise InvalidArgument(
+            "a point in time must be a datetime, timedelta, number or str, not "
+            f"{type(value).__name__}"
+        )
+    if nanos <= 0:
+        raise InvalidArgument(
+            f"{value!r} is not after the epoch (the Engine reads since=0 as 'no since')"
+        )
+    return format_nanos(nanos)
+
+
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)(h|ms|m|s))+")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_ENGINE_TIME = re.compile(r"\d+(?:\.\d{1,9})?")
+
+
+def _format_text(text: str) -> str:
+    value = text.strip()
+    if _ENGINE_TIME.fullmatch(value):
+        seconds, _, frac = value.partition(".")
+        if int(seconds) == 0 and not frac.strip("0"):
+            raise InvalidArgument(
+                "0 is not after the epoch (the Engine reads since=0 as 'no since')"
+            )
+        return f"{seconds}.{frac.ljust(9, '0')}"
+    if _DURATION.fullmatch(value):
+        ago = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(value))
+        return format_nanos(time.time_ns() - round(ago * 1e9))
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InvalidArgument(
+            f"{text!r} is not a point in time: use seconds since the epoch, a duration before "
+            "now ('10m', '1h30m') or an ISO 8601 date-time ('2024-05-01T12:00:00Z')"
+        ) from None
+    return format_time(parsed)

@@ -31,11 +31,13 @@ from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
+from ._args import Filters, TimeSpec, format_nanos, format_time
 from ._exceptions import (
     DecodeError,
     DockerConnectionError,
     DockerError,
     EventsLost,
+    InvalidArgument,
     StreamBroken,
     StreamClosed,
 )
@@ -44,7 +46,7 @@ from ._resource import Resource
 from ._transport import QueryValue, StreamResponse, Transport
 from .models.events import EventGap, EventMessage, with_legacy_fields
 
-__all__ = ["EventStream", "EventStreamStats", "ReconnectPolicy", "ResponseStream"]
+__all__ = ["EventStream", "EventStreamStats", "ReconnectPolicy", "ResponseStream", "event_stream"]
 
 T = TypeVar("T")
 
@@ -96,12 +98,6 @@ class EventStreamStats:
     gaps: int
     last_time_nano: int | None
     lag: float | None
-
-
-def format_nanos(nanos: int) -> str:
-    """Nanoseconds since the epoch → the Engine's ``seconds.nanoseconds``."""
-    seconds, frac = divmod(nanos, _NS)
-    return f"{seconds}.{frac:09d}"
 
 
 class ResponseStream(Resource):
@@ -456,3 +452,49 @@ class EventStream(ResponseStream, Generic[T]):
             self._markers += 1
         else:
             self._push_error(EventsLost(since, until_nano, self._reconnects))
+
+
+_DEFAULT_POLICY = ReconnectPolicy()
+_NO_RECONNECT = ReconnectPolicy(attempts=0)
+
+
+def event_stream(
+    transport: Transport,
+    *,
+    since: TimeSpec | None = None,
+    until: TimeSpec | None = None,
+    filters: Filters | None = None,
+    reconnect: ReconnectPolicy | bool = True,
+    on_gap: Literal["raise", "yield"] = "raise",
+    on_malformed: Literal["raise", "skip"] = "raise",
+    max_line: int = 64 * 1024 * 1024,
+    stall_limit: float = 0.1,
+) -> EventStream[Any]:
+    """Check the options and make an (unconnected) event stream; see ``Events.__call__``.
+
+    Raises:
+        InvalidArgument: an option is unknown or out of range.
+    """
+    if on_gap not in ("raise", "yield"):
+        raise InvalidArgument(f"on_gap must be 'raise' or 'yield', not {on_gap!r}")
+    if on_malformed not in ("raise", "skip"):
+        raise InvalidArgument(f"on_malformed must be 'raise' or 'skip', not {on_malformed!r}")
+    if max_line < 1024:
+        raise InvalidArgument(f"max_line must be at least 1024 bytes, not {max_line}")
+    if isinstance(reconnect, bool):
+        policy = _DEFAULT_POLICY if reconnect else _NO_RECONNECT
+    elif isinstance(reconnect, ReconnectPolicy):
+        policy = reconnect
+    else:
+        raise InvalidArgument("reconnect must be a bool or a ReconnectPolicy")
+    return EventStream(
+        transport,
+        since=format_time(since) if since is not None else None,
+        until=format_time(until) if until is not None else None,
+        filters=filters,
+        max_line=max_line,
+        reconnect=policy,
+        on_gap=on_gap,
+        on_malformed=on_malformed,
+        stall_limit=stall_limit,
+    )

@@ -34,7 +34,7 @@ from ._exceptions import (
     ServerError,
     WaitTimeout,
 )
-from ._streams import EventStream, ReconnectPolicy
+from ._streams import EventStream, ReconnectPolicy, event_stream
 from ._tar import DirectoryTar, Upload, UploadSource, extract_tar, tree_members, upload_body
 from ._transport import (
     DEFAULT,
@@ -45,7 +45,6 @@ from ._transport import (
     Transport,
 )
 from ._watch import ContainerWatch
-from .events import event_stream
 from .models.containers import (
     ContainerCreateBody,
     ContainerCreateResponse,

@@ -38,10 +38,10 @@ from typing import Any, Final, Protocol
 import anyio
 import msgspec
 
+from .._args import format_nanos
 from .._client import Docker
 from .._exceptions import DockerError, InvalidArgument, StreamClosed
 from .._hub import EventHub, SlowPolicy
-from .._streams import format_nanos
 from ..events import EventFilters
 from ..models.events import EventGap, EventMessage
 
