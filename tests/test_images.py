@@ -31,8 +31,9 @@ from aiodockersock import (
     RegistryUnreachable,
     ServerError,
 )
+from aiodockersock._build_context import context_members
 from aiodockersock._tar import DirectoryTar
-from aiodockersock.images import _context_members, _Ignore, _tag_from
+from aiodockersock.images import _tag_from
 from aiodockersock.models import (
     HistoryResponseItem,
     ImageDeleteResponseItem,
@@ -44,6 +45,7 @@ from aiodockersock.models import (
 )
 
 from .conftest import TEST_IMAGE, TEST_LABEL, EngineHandle, RegistryHandle
+from .test_build_context import make_tree
 
 # the engine tests below also run against Podman's Docker-compatible service
 pytestmark = pytest.mark.podman
@@ -171,68 +173,13 @@ def test_tag_or_digest_from_reference() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_dockerignore_rules() -> None:
-    rules = _Ignore([
-        "# a comment", "", "*.log", "!keep.log", "secret*", "build/", "**/*.tmp",
-        "/docs/*.md", "!docs/README.md", "cache/**", "a?c", "[xy].txt",
-    ])
-    excluded = {
-        "x.log", "secret.txt", "secrets/inner/file", "build", "build/out/bin", "deep/er/f.tmp",
-        "f.tmp", "docs/guide.md", "cache/a/b", "abc", "x.txt",
-    }
-    kept = {
-        "keep.log", "src/x.log", "src/secret.txt", "builder", "docs/README.md", "docs/sub/g.md",
-        "cache", "abbc", "z.txt", "Dockerfile",
-    }
-    for name in excluded:
-        assert rules.excluded(name), name
-    for name in kept:
-        assert not rules.excluded(name), name
-    # an excluded directory is walked only if a "!" rule may re-include something inside
-    assert rules.may_include_under("docs") and not rules.may_include_under("build")
-    assert not _Ignore(["*.log"]).may_include_under("logs")
-    assert _Ignore(["logs", "!**/keep.log"]).may_include_under("logs")
-
-
-def make_tree(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-
-def test_context_members_honour_dockerignore(tmp_path: Path) -> None:
-    make_tree(tmp_path, {
-        "Dockerfile": "FROM x\n",
-        ".dockerignore": (
-            "*.log\nlogs\n!logs/keep.log\nDockerfile\n.dockerignore\nnode_modules\nbuild\n"
-        ),
-        "app.py": "",
-        "debug.log": "",
-        "logs/a.log": "",
-        "logs/keep.log": "",
-        "node_modules/m/index.js": "",
-        "src/main.py": "",
-        "build/Dockerfile.dev": "FROM y\n",
-        "build/other": "",
-    })
-    # a Dockerfile inside an excluded directory is still sent (and only it)
-    dev = [name for _, name in _context_members(tmp_path, "build/Dockerfile.dev")()]
-    assert "build/Dockerfile.dev" in dev and "build/other" not in dev
-    names = [name for _, name in _context_members(tmp_path, "Dockerfile")()]
-    # the Dockerfile and .dockerignore always go, even when listed; "logs" itself is excluded
-    # but what a "!" rule re-includes inside it is sent
-    assert sorted(names) == [".dockerignore", "Dockerfile", "app.py", "logs/keep.log", "src",
-                             "src/main.py"]
-
-
 async def test_directory_tar_streams_in_bounded_chunks(tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(secrets.token_bytes(3 * 1024 * 1024))
     make_tree(tmp_path, {"Dockerfile": "FROM x\n", "sub/a.txt": "A"})
     with socket.socket(socket.AF_UNIX) as sock:  # a socket cannot be tarred: left out
         sock.bind(str(tmp_path / "sub/daemon.sock"))
-        tar = DirectoryTar(tmp_path, _context_members(tmp_path, "Dockerfile"))
+        tar = DirectoryTar(tmp_path, context_members(tmp_path, "Dockerfile"))
         chunks = [chunk async for chunk in tar]
     assert max(len(c) for c in chunks) <= 256 * 1024 + 10240
     with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as archive:
@@ -247,7 +194,7 @@ async def test_directory_tar_stops_its_thread_when_closed_early(tmp_path: Path) 
     (tmp_path / "big.bin").write_bytes(b"\0" * (8 * 1024 * 1024))
     (tmp_path / "Dockerfile").write_text("FROM x\n")
     before = {t.ident for t in threading.enumerate()}
-    tar = DirectoryTar(tmp_path, _context_members(tmp_path, "Dockerfile"))
+    tar = DirectoryTar(tmp_path, context_members(tmp_path, "Dockerfile"))
     first = await tar.__anext__()
     assert first
     tar.close()
