@@ -12,10 +12,26 @@ A field left at ``None`` is not sent when a struct is encoded as a request body
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import msgspec
+
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**_options: object) -> object:
+        return lambda cls: cls
+
 
 __all__ = ["Model"]
 
 
+# msgspec passes ``frozen`` and ``kw_only`` down to subclasses, but type checkers read a
+# subclass's own keywords only (a subclass without ``frozen=True`` is a mutable dataclass
+# deriving from a frozen one, an error). This restates the defaults for them, so subclasses
+# write ``class X(Model):``. It only exists while type checking: typing_extensions is not a
+# runtime dependency, and msgspec needs nothing of it.
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(msgspec.field,))
 class Model(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, rename="pascal"):
     """Base class of all Engine API structs: frozen, keyword-only, PascalCase on the wire."""

@@ -9,7 +9,7 @@ from ._base import Model
 __all__ = ["BuildCacheRecord"]
 
 
-class BuildCacheRecord(Model, frozen=True):
+class BuildCacheRecord(Model):
     """One build cache record (``BuildCache`` items in GET /system/df)."""
 
     id: str | None = msgspec.field(default=None, name="ID")

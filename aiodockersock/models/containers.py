@@ -70,7 +70,7 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
-class HealthConfig(Model, frozen=True):
+class HealthConfig(Model):
     """A container's healthcheck (``Config.Healthcheck``); durations are in nanoseconds."""
 
     test: list[str] | None = None
@@ -82,7 +82,7 @@ class HealthConfig(Model, frozen=True):
     start_interval: int | None = None
 
 
-class RestartPolicy(Model, frozen=True):
+class RestartPolicy(Model):
     """``HostConfig.RestartPolicy``: ``Name`` is ``""``, ``no``, ``always``, ``unless-stopped``,
     ``on-failure``."""
 
@@ -90,35 +90,35 @@ class RestartPolicy(Model, frozen=True):
     maximum_retry_count: int | None = None
 
 
-class PortBinding(Model, frozen=True):
+class PortBinding(Model):
     """One host address a container port is published on (``HostConfig.PortBindings``)."""
 
     host_ip: str | None = None
     host_port: str | None = None
 
 
-class LogConfig(Model, frozen=True):
+class LogConfig(Model):
     """``HostConfig.LogConfig``: the logging driver and its options."""
 
     type: str | None = None
     config: dict[str, str] | None = None
 
 
-class ThrottleDevice(Model, frozen=True):
+class ThrottleDevice(Model):
     """A device rate limit (``BlkioDeviceReadBps`` …): bytes or IO operations per second."""
 
     path: str | None = None
     rate: int | None = None
 
 
-class WeightDevice(Model, frozen=True):
+class WeightDevice(Model):
     """A relative block IO weight for one device (``BlkioWeightDevice``)."""
 
     path: str | None = None
     weight: int | None = None
 
 
-class DeviceMapping(Model, frozen=True):
+class DeviceMapping(Model):
     """A host device made available in the container (``HostConfig.Devices``)."""
 
     path_on_host: str | None = None
@@ -126,7 +126,7 @@ class DeviceMapping(Model, frozen=True):
     cgroup_permissions: str | None = None
 
 
-class DeviceRequest(Model, frozen=True):
+class DeviceRequest(Model):
     """A request for devices from a device driver, e.g. GPUs (``HostConfig.DeviceRequests``)."""
 
     driver: str | None = None
@@ -136,7 +136,7 @@ class DeviceRequest(Model, frozen=True):
     options: dict[str, str] | None = None
 
 
-class Ulimit(Model, frozen=True):
+class Ulimit(Model):
     """A resource limit set in the container (``HostConfig.Ulimits``)."""
 
     name: str | None = None
@@ -144,7 +144,7 @@ class Ulimit(Model, frozen=True):
     hard: int | None = None
 
 
-class BindOptions(Model, frozen=True):
+class BindOptions(Model):
     """``Mount.BindOptions``: options for a mount of type ``bind``."""
 
     propagation: str | None = None
@@ -155,14 +155,14 @@ class BindOptions(Model, frozen=True):
     read_only_force_recursive: bool | None = None
 
 
-class DriverConfig(Model, frozen=True):
+class DriverConfig(Model):
     """``Mount.VolumeOptions.DriverConfig``: the volume driver and its options."""
 
     name: str | None = None
     options: dict[str, str] | None = None
 
 
-class VolumeOptions(Model, frozen=True):
+class VolumeOptions(Model):
     """``Mount.VolumeOptions``: options for a mount of type ``volume``."""
 
     no_copy: bool | None = None
@@ -172,13 +172,13 @@ class VolumeOptions(Model, frozen=True):
     subpath: str | None = None
 
 
-class ImageOptions(Model, frozen=True):
+class ImageOptions(Model):
     """``Mount.ImageOptions``: options for a mount of type ``image`` (not in API 1.41)."""
 
     subpath: str | None = None
 
 
-class TmpfsOptions(Model, frozen=True):
+class TmpfsOptions(Model):
     """``Mount.TmpfsOptions``: options for a mount of type ``tmpfs``."""
 
     size_bytes: int | None = None
@@ -187,7 +187,7 @@ class TmpfsOptions(Model, frozen=True):
     options: list[list[str]] | None = None
 
 
-class Mount(Model, frozen=True):
+class Mount(Model):
     """A mount requested at create time (``HostConfig.Mounts``)."""
 
     target: str | None = None
@@ -202,7 +202,7 @@ class Mount(Model, frozen=True):
     tmpfs_options: TmpfsOptions | None = None
 
 
-class EndpointIPAMConfig(Model, frozen=True):
+class EndpointIPAMConfig(Model):
     """Static addresses requested for a network endpoint (``EndpointSettings.IPAMConfig``)."""
 
     ipv4_address: str | None = msgspec.field(default=None, name="IPv4Address")
@@ -210,7 +210,7 @@ class EndpointIPAMConfig(Model, frozen=True):
     link_local_ips: list[str] | None = msgspec.field(default=None, name="LinkLocalIPs")
 
 
-class EndpointSettings(Model, frozen=True):
+class EndpointSettings(Model):
     """A container's attachment to one network: requested at create, reported by inspect."""
 
     ipam_config: EndpointIPAMConfig | None = msgspec.field(default=None, name="IPAMConfig")
@@ -232,7 +232,7 @@ class EndpointSettings(Model, frozen=True):
     dns_names: list[str] | None = msgspec.field(default=None, name="DNSNames")
 
 
-class NetworkingConfig(Model, frozen=True):
+class NetworkingConfig(Model):
     """``NetworkingConfig`` of POST /containers/create: the networks to connect at create."""
 
     endpoints_config: dict[str, EndpointSettings] | None = None
@@ -243,7 +243,7 @@ class NetworkingConfig(Model, frozen=True):
 # --------------------------------------------------------------------------------------------
 
 
-class ContainerConfig(Model, frozen=True):
+class ContainerConfig(Model):
     """The portable part of a container's configuration (``ContainerConfig``).
 
     Sent in POST /containers/create (see ``ContainerCreateBody``) and returned as ``Config`` by
@@ -280,7 +280,7 @@ class ContainerConfig(Model, frozen=True):
     shell: list[str] | None = None
 
 
-class ContainerResources(Model, frozen=True):
+class ContainerResources(Model):
     """The ``Resources`` definition plus ``RestartPolicy``.
 
     The request body of POST /containers/{id}/update; ``HostConfig`` extends it.
@@ -327,7 +327,7 @@ class ContainerResources(Model, frozen=True):
     restart_policy: RestartPolicy | None = None
 
 
-class HostConfig(ContainerResources, frozen=True):
+class HostConfig(ContainerResources):
     """The non-portable part of a container's configuration (``HostConfig``, with ``Resources``).
 
     Sent in POST /containers/create and returned by GET /containers/{id}/json.
@@ -376,7 +376,7 @@ class HostConfig(ContainerResources, frozen=True):
     readonly_paths: list[str] | None = None
 
 
-class ContainerCreateBody(ContainerConfig, frozen=True):
+class ContainerCreateBody(ContainerConfig):
     """The request body of POST /containers/create: a ``ContainerConfig`` plus host and network
     settings.
 
@@ -391,14 +391,14 @@ class ContainerCreateBody(ContainerConfig, frozen=True):
     networking_config: NetworkingConfig | None = None
 
 
-class ContainerCreateResponse(Model, frozen=True):
+class ContainerCreateResponse(Model):
     """The response of POST /containers/create."""
 
     id: str | None = None
     warnings: list[str] | None = None
 
 
-class ContainerUpdateResponse(Model, frozen=True):
+class ContainerUpdateResponse(Model):
     """The response of POST /containers/{id}/update."""
 
     warnings: list[str] | None = None
@@ -409,7 +409,7 @@ class ContainerUpdateResponse(Model, frozen=True):
 # --------------------------------------------------------------------------------------------
 
 
-class HealthcheckResult(Model, frozen=True):
+class HealthcheckResult(Model):
     """One healthcheck run (``State.Health.Log[]``); ``Start``/``End`` are RFC 3339 strings."""
 
     start: str | None = None
@@ -418,7 +418,7 @@ class HealthcheckResult(Model, frozen=True):
     output: str | None = None
 
 
-class ContainerHealth(Model, frozen=True):
+class ContainerHealth(Model):
     """``State.Health``: ``Status`` is ``none``, ``starting``, ``healthy`` or ``unhealthy``."""
 
     status: str | None = None
@@ -426,7 +426,7 @@ class ContainerHealth(Model, frozen=True):
     log: list[HealthcheckResult] | None = None
 
 
-class ContainerState(Model, frozen=True):
+class ContainerState(Model):
     """``State`` in GET /containers/{id}/json; times are RFC 3339 strings."""
 
     # "created", "running", "paused", "restarting", "removing", "exited", "dead" (open set).
@@ -444,7 +444,7 @@ class ContainerState(Model, frozen=True):
     health: ContainerHealth | None = None
 
 
-class MountPoint(Model, frozen=True):
+class MountPoint(Model):
     """A mount as reported by inspect and list (``Mounts[]``)."""
 
     type: str | None = None
@@ -457,14 +457,14 @@ class MountPoint(Model, frozen=True):
     propagation: str | None = None
 
 
-class Address(Model, frozen=True):
+class Address(Model):
     """An address with its prefix length (``NetworkSettings.SecondaryIPAddresses[]``)."""
 
     addr: str | None = None
     prefix_len: int | None = None
 
 
-class NetworkSettings(Model, frozen=True):
+class NetworkSettings(Model):
     """``NetworkSettings`` in GET /containers/{id}/json.
 
     The top-level fields from ``bridge`` to ``mac_address`` (``IPAddress``, ``Gateway`` …) are
@@ -499,32 +499,32 @@ class NetworkSettings(Model, frozen=True):
     networks: dict[str, EndpointSettings] | None = None
 
 
-class DriverData(Model, frozen=True):
+class DriverData(Model):
     """``GraphDriver``: the storage driver's name and its low-level, driver-specific data."""
 
     name: str | None = None
     data: dict[str, str] | None = None
 
 
-class RootFSSnapshot(Model, frozen=True):
+class RootFSSnapshot(Model):
     """``Storage.RootFS.Snapshot``: the containerd snapshot of the root filesystem."""
 
     name: str | None = None
 
 
-class RootFSStorage(Model, frozen=True):
+class RootFSStorage(Model):
     """``Storage.RootFS``: how the root filesystem is stored (containerd image store)."""
 
     snapshot: RootFSSnapshot | None = None
 
 
-class ContainerStorage(Model, frozen=True):
+class ContainerStorage(Model):
     """``Storage`` in GET /containers/{id}/json (not in API 1.41; containerd image store)."""
 
     root_fs: RootFSStorage | None = msgspec.field(default=None, name="RootFS")
 
 
-class ContainerInspect(Model, frozen=True):
+class ContainerInspect(Model):
     """The response of GET /containers/{id}/json.
 
     ``ImageManifestDescriptor`` (not in API 1.41; an OCI descriptor) is not modelled.
@@ -566,7 +566,7 @@ class ContainerInspect(Model, frozen=True):
 # --------------------------------------------------------------------------------------------
 
 
-class Port(Model, frozen=True):
+class Port(Model):
     """A port of a listed container (``Ports[]`` in GET /containers/json)."""
 
     ip: str | None = msgspec.field(default=None, name="IP")
@@ -576,7 +576,7 @@ class Port(Model, frozen=True):
     type: str | None = None
 
 
-class ContainerSummaryHostConfig(Model, frozen=True):
+class ContainerSummaryHostConfig(Model):
     """``HostConfig`` of a listed container: only the network mode and annotations."""
 
     network_mode: str | None = None
@@ -584,20 +584,20 @@ class ContainerSummaryHostConfig(Model, frozen=True):
     annotations: dict[str, str] | None = None
 
 
-class ContainerSummaryNetworkSettings(Model, frozen=True):
+class ContainerSummaryNetworkSettings(Model):
     """``NetworkSettings`` of a listed container: only the attached networks."""
 
     networks: dict[str, EndpointSettings] | None = None
 
 
-class ContainerSummaryHealth(Model, frozen=True):
+class ContainerSummaryHealth(Model):
     """``Health`` of a listed container (API 1.52+): status and failing streak, no log."""
 
     status: str | None = None
     failing_streak: int | None = None
 
 
-class ContainerSummary(Model, frozen=True):
+class ContainerSummary(Model):
     """One item of GET /containers/json (and of ``Containers`` in GET /system/df).
 
     ``ImageManifestDescriptor`` (not in API 1.41; an OCI descriptor) is not modelled.
@@ -629,20 +629,20 @@ class ContainerSummary(Model, frozen=True):
 # --------------------------------------------------------------------------------------------
 
 
-class ContainerWaitExitError(Model, frozen=True):
+class ContainerWaitExitError(Model):
     """``Error`` of POST /containers/{id}/wait: set when waiting failed."""
 
     message: str | None = None
 
 
-class ContainerWaitResponse(Model, frozen=True):
+class ContainerWaitResponse(Model):
     """The response of POST /containers/{id}/wait."""
 
     status_code: int | None = None
     error: ContainerWaitExitError | None = None
 
 
-class ContainerTopResponse(Model, frozen=True):
+class ContainerTopResponse(Model):
     """The response of GET /containers/{id}/top: column titles and one row per process."""
 
     titles: list[str] | None = None
@@ -657,7 +657,7 @@ CHANGE_DELETED: Final = 2
 """``FilesystemChange.kind`` of a deleted path ("D" in ``docker diff``)."""
 
 
-class FilesystemChange(Model, frozen=True):
+class FilesystemChange(Model):
     """One item of GET /containers/{id}/changes.
 
     ``kind`` is ``CHANGE_MODIFIED`` (0), ``CHANGE_ADDED`` (1) or ``CHANGE_DELETED`` (2).
@@ -667,7 +667,7 @@ class FilesystemChange(Model, frozen=True):
     kind: int | None = None
 
 
-class ContainerPruneResponse(Model, frozen=True):
+class ContainerPruneResponse(Model):
     """The response of POST /containers/prune."""
 
     containers_deleted: list[str] | None = None

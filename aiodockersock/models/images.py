@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-class ImageSummary(Model, frozen=True):
+class ImageSummary(Model):
     """One item of GET /images/json (and of ``Images`` in GET /system/df).
 
     ``Manifests`` and ``Descriptor`` (not in API 1.41; OCI descriptors) are not modelled.
@@ -44,7 +44,7 @@ class ImageSummary(Model, frozen=True):
     containers: int | None = None
 
 
-class ImageRootFS(Model, frozen=True):
+class ImageRootFS(Model):
     """``RootFS`` of GET /images/{name}/json: the image's layers, bottom first."""
 
     # "layers".
@@ -53,14 +53,14 @@ class ImageRootFS(Model, frozen=True):
     layers: list[str] | None = None
 
 
-class ImageMetadata(Model, frozen=True):
+class ImageMetadata(Model):
     """``Metadata`` of GET /images/{name}/json: local facts, not part of the image itself."""
 
     # RFC 3339 with nanoseconds; only set once the image was tagged locally.
     last_tag_time: str | None = None
 
 
-class ImageInspect(Model, frozen=True):
+class ImageInspect(Model):
     """The response of GET /images/{name}/json.
 
     ``Descriptor``, ``Manifests`` and ``Identity`` (not in API 1.41; OCI descriptors and
@@ -97,7 +97,7 @@ class ImageInspect(Model, frozen=True):
     metadata: ImageMetadata | None = None
 
 
-class HistoryResponseItem(Model, frozen=True):
+class HistoryResponseItem(Model):
     """One layer of GET /images/{name}/history (``ImageHistoryResponseItem``), newest first."""
 
     # The image id of the layer, or "<missing>" for layers built elsewhere.
@@ -112,7 +112,7 @@ class HistoryResponseItem(Model, frozen=True):
     comment: str | None = None
 
 
-class ImageDeleteResponseItem(Model, frozen=True):
+class ImageDeleteResponseItem(Model):
     """One item of DELETE /images/{name} or of the prune response: an untagged name or a
     deleted image or layer id (one of the two is set)."""
 
@@ -120,7 +120,7 @@ class ImageDeleteResponseItem(Model, frozen=True):
     deleted: str | None = None
 
 
-class ImagePruneResponse(Model, frozen=True):
+class ImagePruneResponse(Model):
     """The response of POST /images/prune."""
 
     images_deleted: list[ImageDeleteResponseItem] | None = None
@@ -128,7 +128,7 @@ class ImagePruneResponse(Model, frozen=True):
     space_reclaimed: int | None = None
 
 
-class ImageSearchResponseItem(Model, frozen=True, rename=None):
+class ImageSearchResponseItem(Model, rename=None):
     """One result of GET /images/search (the registry's own, lower-case field names)."""
 
     name: str | None = None

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-class IPAMConfig(Model, frozen=True):
+class IPAMConfig(Model):
     """One address pool of a network (an item of ``IPAM.Config``)."""
 
     # CIDR, e.g. "10.10.0.0/24" or "fd00:1::/64".
@@ -42,7 +42,7 @@ class IPAMConfig(Model, frozen=True):
     auxiliary_addresses: dict[str, str] | None = None
 
 
-class IPAM(Model, frozen=True):
+class IPAM(Model):
     """A network's IP address management: its driver, address pools and driver options."""
 
     # "default" unless an IPAM plugin is used.
@@ -51,21 +51,21 @@ class IPAM(Model, frozen=True):
     options: dict[str, str] | None = None
 
 
-class ConfigReference(Model, frozen=True):
+class ConfigReference(Model):
     """``ConfigFrom``: the config-only network a network takes its configuration from."""
 
     # Empty when the network has its own configuration.
     network: str | None = None
 
 
-class PeerInfo(Model, frozen=True):
+class PeerInfo(Model):
     """A swarm node taking part in an overlay network (items of ``Network.Peers``)."""
 
     name: str | None = None
     ip: str | None = msgspec.field(default=None, name="IP")
 
 
-class NetworkContainer(Model, frozen=True):
+class NetworkContainer(Model):
     """A container's endpoint on a network, as the network reports it (``Network.Containers``).
 
     ``EndpointResource`` in API 1.56.
@@ -79,7 +79,7 @@ class NetworkContainer(Model, frozen=True):
     ipv6_address: str | None = msgspec.field(default=None, name="IPv6Address")
 
 
-class NetworkTaskInfo(Model, frozen=True):
+class NetworkTaskInfo(Model):
     """A swarm task behind a service on a network (``ServiceInfo.Tasks``)."""
 
     name: str | None = None
@@ -88,7 +88,7 @@ class NetworkTaskInfo(Model, frozen=True):
     info: dict[str, str] | None = None
 
 
-class ServiceInfo(Model, frozen=True):
+class ServiceInfo(Model):
     """A swarm service's load-balancing state on a network (verbose inspect only)."""
 
     vip: str | None = msgspec.field(default=None, name="VIP")
@@ -97,7 +97,7 @@ class ServiceInfo(Model, frozen=True):
     tasks: list[NetworkTaskInfo] | None = None
 
 
-class Network(Model, frozen=True):
+class Network(Model):
     """A network: GET /networks/{id} and the items of GET /networks.
 
     ``Status`` (API 1.52+, newer than this library speaks) is not modelled.
@@ -129,7 +129,7 @@ class Network(Model, frozen=True):
     services: dict[str, ServiceInfo] | None = None
 
 
-class NetworkCreateRequest(Model, frozen=True):
+class NetworkCreateRequest(Model):
     """The body of POST /networks/create (``Networks.create`` builds it from its arguments)."""
 
     name: str | None = None
@@ -150,7 +150,7 @@ class NetworkCreateRequest(Model, frozen=True):
     labels: dict[str, str] | None = None
 
 
-class NetworkCreateResponse(Model, frozen=True):
+class NetworkCreateResponse(Model):
     """The answer to POST /networks/create."""
 
     id: str | None = None
@@ -158,21 +158,21 @@ class NetworkCreateResponse(Model, frozen=True):
     warning: str | None = None
 
 
-class NetworkConnectRequest(Model, frozen=True):
+class NetworkConnectRequest(Model):
     """The body of POST /networks/{id}/connect."""
 
     container: str | None = None
     endpoint_config: EndpointSettings | None = None
 
 
-class NetworkDisconnectRequest(Model, frozen=True):
+class NetworkDisconnectRequest(Model):
     """The body of POST /networks/{id}/disconnect."""
 
     container: str | None = None
     force: bool | None = None
 
 
-class NetworkPruneResponse(Model, frozen=True):
+class NetworkPruneResponse(Model):
     """The answer to POST /networks/prune."""
 
     # Names of the removed networks; None when nothing was removed.

@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-class ContainerThrottlingData(Model, frozen=True, rename=None):
+class ContainerThrottlingData(Model, rename=None):
     """CPU throttling under a CPU quota (Linux)."""
 
     periods: int | None = None
@@ -35,7 +35,7 @@ class ContainerThrottlingData(Model, frozen=True, rename=None):
     throttled_time: int | None = None
 
 
-class ContainerCPUUsage(Model, frozen=True, rename=None):
+class ContainerCPUUsage(Model, rename=None):
     """CPU time used, in nanoseconds."""
 
     total_usage: int | None = None
@@ -45,7 +45,7 @@ class ContainerCPUUsage(Model, frozen=True, rename=None):
     usage_in_usermode: int | None = None
 
 
-class ContainerCPUStats(Model, frozen=True, rename=None):
+class ContainerCPUStats(Model, rename=None):
     """CPU usage of the container and of the whole system at the time of a sample."""
 
     cpu_usage: ContainerCPUUsage | None = None
@@ -55,7 +55,7 @@ class ContainerCPUStats(Model, frozen=True, rename=None):
     throttling_data: ContainerThrottlingData | None = None
 
 
-class ContainerMemoryStats(Model, frozen=True, rename=None):
+class ContainerMemoryStats(Model, rename=None):
     """Memory use, in bytes; ``stats`` holds the cgroup's own counters (they differ by
     cgroup version: ``inactive_file`` on v2, ``total_inactive_file``/``cache`` on v1)."""
 
@@ -72,7 +72,7 @@ class ContainerMemoryStats(Model, frozen=True, rename=None):
     privateworkingset: int | None = None
 
 
-class ContainerBlkioStatEntry(Model, frozen=True, rename=None):
+class ContainerBlkioStatEntry(Model, rename=None):
     """One block I/O counter of one device (``op``: ``read``, ``write``, ``total`` …)."""
 
     major: int | None = None
@@ -81,7 +81,7 @@ class ContainerBlkioStatEntry(Model, frozen=True, rename=None):
     value: int | None = None
 
 
-class ContainerBlkioStats(Model, frozen=True, rename=None):
+class ContainerBlkioStats(Model, rename=None):
     """Block I/O counters per device (on cgroup v2 only ``io_service_bytes_recursive``)."""
 
     io_service_bytes_recursive: list[ContainerBlkioStatEntry] | None = None
@@ -94,7 +94,7 @@ class ContainerBlkioStats(Model, frozen=True, rename=None):
     sectors_recursive: list[ContainerBlkioStatEntry] | None = None
 
 
-class ContainerNetworkStats(Model, frozen=True, rename=None):
+class ContainerNetworkStats(Model, rename=None):
     """Traffic of one network interface of the container."""
 
     rx_bytes: int | None = None
@@ -110,14 +110,14 @@ class ContainerNetworkStats(Model, frozen=True, rename=None):
     instance_id: str | None = None
 
 
-class ContainerPidsStats(Model, frozen=True, rename=None):
+class ContainerPidsStats(Model, rename=None):
     """How many processes (tasks) the container has, and its limit."""
 
     current: int | None = None
     limit: int | None = None
 
 
-class ContainerStorageStats(Model, frozen=True, rename=None):
+class ContainerStorageStats(Model, rename=None):
     """Disk I/O (Windows only)."""
 
     read_count_normalized: int | None = None
@@ -130,7 +130,7 @@ def _sum_op(entries: list[ContainerBlkioStatEntry] | None, op: str) -> int:
     return sum(e.value or 0 for e in entries or () if (e.op or "").lower() == op)
 
 
-class ContainerStats(Model, frozen=True, rename=None):
+class ContainerStats(Model, rename=None):
     """One sample of a container's resource usage, with the figures ``docker stats`` shows.
 
     Attributes:

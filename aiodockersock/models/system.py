@@ -55,7 +55,7 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
-class PingInfo(Model, frozen=True):
+class PingInfo(Model):
     """What GET /_ping tells about the daemon, read from its response headers (not JSON).
 
     - ``api_version``: ``Api-Version``, the highest API version the daemon supports;
@@ -108,13 +108,13 @@ class PingInfo(Model, frozen=True):
 # --------------------------------------------------------------------------------------------
 
 
-class Platform(Model, frozen=True):
+class Platform(Model):
     """``Platform`` in GET /version: the product name, e.g. ``Docker Engine - Community``."""
 
     name: str | None = None
 
 
-class ComponentVersion(Model, frozen=True):
+class ComponentVersion(Model):
     """One item of ``Components`` in GET /version (``Engine``, ``containerd``, ``runc`` …)."""
 
     name: str | None = None
@@ -124,7 +124,7 @@ class ComponentVersion(Model, frozen=True):
     details: dict[str, Any] | None = None
 
 
-class SystemVersion(Model, frozen=True):
+class SystemVersion(Model):
     """The response of GET /version."""
 
     platform: Platform | None = None
@@ -147,7 +147,7 @@ class SystemVersion(Model, frozen=True):
 # --------------------------------------------------------------------------------------------
 
 
-class PluginsInfo(Model, frozen=True):
+class PluginsInfo(Model):
     """``Plugins`` in GET /info: the names of the available plugins by kind."""
 
     volume: list[str] | None = None
@@ -156,7 +156,7 @@ class PluginsInfo(Model, frozen=True):
     log: list[str] | None = None
 
 
-class IndexInfo(Model, frozen=True):
+class IndexInfo(Model):
     """One registry of ``RegistryConfig.IndexConfigs`` in GET /info."""
 
     name: str | None = None
@@ -165,7 +165,7 @@ class IndexInfo(Model, frozen=True):
     official: bool | None = None
 
 
-class RegistryConfig(Model, frozen=True):
+class RegistryConfig(Model):
     """``RegistryConfig`` in GET /info (the ``RegistryServiceConfig`` definition)."""
 
     # Not in API 1.56 (the next two); sent by 1.41 daemons.
@@ -180,28 +180,28 @@ class RegistryConfig(Model, frozen=True):
     mirrors: list[str] | None = None
 
 
-class NamedResourceSpec(Model, frozen=True):
+class NamedResourceSpec(Model):
     """A string-valued generic resource, e.g. ``GPU=UUID1``."""
 
     kind: str | None = None
     value: str | None = None
 
 
-class DiscreteResourceSpec(Model, frozen=True):
+class DiscreteResourceSpec(Model):
     """An integer-valued generic resource, e.g. ``SSD=3``."""
 
     kind: str | None = None
     value: int | None = None
 
 
-class GenericResource(Model, frozen=True):
+class GenericResource(Model):
     """One item of ``GenericResources``: exactly one of the two specs is set."""
 
     named_resource_spec: NamedResourceSpec | None = None
     discrete_resource_spec: DiscreteResourceSpec | None = None
 
 
-class RuntimeInfo(Model, frozen=True):
+class RuntimeInfo(Model):
     """One OCI runtime of ``Runtimes`` in GET /info (the ``Runtime`` definition)."""
 
     # This definition's wire names are lower camelCase.
@@ -211,7 +211,7 @@ class RuntimeInfo(Model, frozen=True):
     status: dict[str, str] | None = msgspec.field(default=None, name="status")
 
 
-class Commit(Model, frozen=True):
+class Commit(Model):
     """The commit of a bundled component (``ContainerdCommit``, ``RuncCommit``, ``InitCommit``)."""
 
     id: str | None = msgspec.field(default=None, name="ID")
@@ -219,13 +219,13 @@ class Commit(Model, frozen=True):
     expected: str | None = None
 
 
-class ObjectVersion(Model, frozen=True):
+class ObjectVersion(Model):
     """The version number of a Swarm object, used for optimistic concurrency on updates."""
 
     index: int | None = None
 
 
-class TLSInfo(Model, frozen=True):
+class TLSInfo(Model):
     """The Swarm's root CA and issuer information (``ClusterInfo.TLSInfo``)."""
 
     trust_root: str | None = None
@@ -233,7 +233,7 @@ class TLSInfo(Model, frozen=True):
     cert_issuer_public_key: str | None = None
 
 
-class ClusterInfo(Model, frozen=True):
+class ClusterInfo(Model):
     """``Swarm.Cluster`` in GET /info: the swarm this manager belongs to.
 
     ``Spec`` (the full ``SwarmSpec``) is not modelled here.
@@ -251,14 +251,14 @@ class ClusterInfo(Model, frozen=True):
     subnet_size: int | None = None
 
 
-class PeerNode(Model, frozen=True):
+class PeerNode(Model):
     """A Swarm manager the node knows of (``Swarm.RemoteManagers[]`` in GET /info)."""
 
     node_id: str | None = msgspec.field(default=None, name="NodeID")
     addr: str | None = None
 
 
-class SwarmInfo(Model, frozen=True):
+class SwarmInfo(Model):
     """``Swarm`` in GET /info: this node's Swarm membership."""
 
     node_id: str | None = msgspec.field(default=None, name="NodeID")
@@ -274,14 +274,14 @@ class SwarmInfo(Model, frozen=True):
     cluster: ClusterInfo | None = None
 
 
-class AddressPool(Model, frozen=True):
+class AddressPool(Model):
     """One item of ``DefaultAddressPools`` in GET /info."""
 
     base: str | None = None
     size: int | None = None
 
 
-class FirewallInfo(Model, frozen=True):
+class FirewallInfo(Model):
     """``FirewallBackend`` in GET /info (not in API 1.41; Linux only)."""
 
     driver: str | None = None
@@ -289,35 +289,35 @@ class FirewallInfo(Model, frozen=True):
     info: list[list[str]] | None = None
 
 
-class DeviceInfo(Model, frozen=True):
+class DeviceInfo(Model):
     """One item of ``DiscoveredDevices`` in GET /info (not in API 1.41), e.g. a CDI device."""
 
     source: str | None = None
     id: str | None = msgspec.field(default=None, name="ID")
 
 
-class NRIInfo(Model, frozen=True):
+class NRIInfo(Model):
     """``NRI`` in GET /info (not in API 1.41; only when NRI is enabled)."""
 
     # [label, value] pairs; not a stable format.
     info: list[list[str]] | None = None
 
 
-class ContainerdNamespaces(Model, frozen=True):
+class ContainerdNamespaces(Model):
     """``Containerd.Namespaces`` in GET /info: the containerd namespaces the daemon uses."""
 
     containers: str | None = None
     plugins: str | None = None
 
 
-class ContainerdInfo(Model, frozen=True):
+class ContainerdInfo(Model):
     """``Containerd`` in GET /info (not in API 1.41): the containerd the daemon talks to."""
 
     address: str | None = None
     namespaces: ContainerdNamespaces | None = None
 
 
-class SystemInfo(Model, frozen=True):
+class SystemInfo(Model):
     """The response of GET /info."""
 
     id: str | None = msgspec.field(default=None, name="ID")
@@ -402,7 +402,7 @@ class SystemInfo(Model, frozen=True):
 # --------------------------------------------------------------------------------------------
 
 
-class ImagesDiskUsage(Model, frozen=True):
+class ImagesDiskUsage(Model):
     """``ImageUsage`` in GET /system/df (not in API 1.41); ``items`` may be omitted."""
 
     active_count: int | None = None
@@ -412,7 +412,7 @@ class ImagesDiskUsage(Model, frozen=True):
     items: list[ImageSummary] | None = None
 
 
-class ContainersDiskUsage(Model, frozen=True):
+class ContainersDiskUsage(Model):
     """``ContainerUsage`` in GET /system/df (not in API 1.41); ``items`` may be omitted."""
 
     active_count: int | None = None
@@ -422,7 +422,7 @@ class ContainersDiskUsage(Model, frozen=True):
     items: list[ContainerSummary] | None = None
 
 
-class VolumesDiskUsage(Model, frozen=True):
+class VolumesDiskUsage(Model):
     """``VolumeUsage`` in GET /system/df (not in API 1.41); ``items`` may be omitted."""
 
     active_count: int | None = None
@@ -432,7 +432,7 @@ class VolumesDiskUsage(Model, frozen=True):
     items: list[Volume] | None = None
 
 
-class BuildCacheDiskUsage(Model, frozen=True):
+class BuildCacheDiskUsage(Model):
     """``BuildCacheUsage`` in GET /system/df (not in API 1.41); ``items`` may be omitted."""
 
     active_count: int | None = None
@@ -442,7 +442,7 @@ class BuildCacheDiskUsage(Model, frozen=True):
     items: list[BuildCacheRecord] | None = None
 
 
-class SystemDataUsage(Model, frozen=True):
+class SystemDataUsage(Model):
     """The response of GET /system/df.
 
     API 1.41 sends the lists (``layers_size``, ``images``, ``containers``, ``volumes``,

@@ -17,14 +17,14 @@ __all__ = [
 ]
 
 
-class VolumeUsageData(Model, frozen=True):
+class VolumeUsageData(Model):
     """``Volume.UsageData``: only filled in by GET /system/df; -1 when not computed."""
 
     size: int | None = None
     ref_count: int | None = None
 
 
-class Volume(Model, frozen=True):
+class Volume(Model):
     """A volume: GET /volumes/{name}, items of GET /volumes and of ``Volumes`` in /system/df.
 
     ``ClusterVolume`` (not in API 1.41; Swarm cluster volumes) is not modelled.
@@ -44,7 +44,7 @@ class Volume(Model, frozen=True):
     usage_data: VolumeUsageData | None = None
 
 
-class VolumeCreateOptions(Model, frozen=True):
+class VolumeCreateOptions(Model):
     """The body of POST /volumes/create (``VolumeCreateRequest`` in API 1.56).
 
     ``ClusterVolumeSpec`` (not in API 1.41; Swarm cluster volumes) is not modelled.
@@ -58,7 +58,7 @@ class VolumeCreateOptions(Model, frozen=True):
     labels: dict[str, str] | None = None
 
 
-class VolumeListResponse(Model, frozen=True):
+class VolumeListResponse(Model):
     """The answer to GET /volumes."""
 
     volumes: list[Volume] | None = None
@@ -66,7 +66,7 @@ class VolumeListResponse(Model, frozen=True):
     warnings: list[str] | None = None
 
 
-class VolumePruneResponse(Model, frozen=True):
+class VolumePruneResponse(Model):
     """The answer to POST /volumes/prune."""
 
     # Names of the removed volumes (None or empty when nothing was removed).
