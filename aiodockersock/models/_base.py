@@ -27,11 +27,13 @@ else:
 __all__ = ["Model"]
 
 
-# msgspec passes ``frozen`` and ``kw_only`` down to subclasses, but type checkers read a
-# subclass's own keywords only (a subclass without ``frozen=True`` is a mutable dataclass
-# deriving from a frozen one, an error). This restates the defaults for them, so subclasses
-# write ``class X(Model):``. It only exists while type checking: typing_extensions is not a
-# runtime dependency, and msgspec needs nothing of it.
-@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(msgspec.field,))
+# msgspec passes ``frozen``, ``omit_defaults`` and ``rename`` down to subclasses, but type
+# checkers read a subclass's own keywords only (a subclass without ``frozen=True`` would be a
+# mutable dataclass deriving from a frozen one, an error). This restates ``frozen`` for them, so
+# subclasses write ``class X(Model):``. It only exists while type checking: typing_extensions is
+# not a runtime dependency. ``kw_only`` is not inherited (msgspec, like dataclasses, applies it to
+# the fields a class defines itself, and Model has none), so subclasses take positional
+# arguments too, and the type checkers are told the same.
+@dataclass_transform(frozen_default=True, field_specifiers=(msgspec.field,))
 class Model(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, rename="pascal"):
-    """Base class of all Engine API structs: frozen, keyword-only, PascalCase on the wire."""
+    """Base class of all Engine API structs: frozen, PascalCase on the wire."""
