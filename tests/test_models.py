@@ -6,9 +6,11 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+import io
 import os
 import pkgutil
 import re
+import tokenize
 import types
 from pathlib import Path
 from typing import Any
@@ -257,6 +259,59 @@ def test_model_subclasses_do_not_repeat_model_options() -> None:
         if keyword.arg in MODEL_OPTIONS
     ]
     assert repeated == []
+
+
+def field_comments(source: str, struct_names: set[str]) -> list[int]:
+    """Lines of comments on a field of the named classes or directly above one: notes pdoc
+    does not show (a string literal after the field is its docstring). Pragmas pass."""
+    comments = {
+        token.start[0]
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type == tokenize.COMMENT
+        and not re.match(r"#\s*(type:|noqa|pragma)", token.string)
+    }
+    found: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef) and node.name in struct_names:
+            for stmt in node.body:
+                if isinstance(stmt, ast.AnnAssign):
+                    found |= comments.intersection(
+                        range(stmt.lineno - 1, (stmt.end_lineno or stmt.lineno) + 1)
+                    )
+    return sorted(found)
+
+
+def test_field_notes_are_docstrings() -> None:
+    misplaced = []
+    for path in model_sources():
+        names = {node.name for node, _ in struct_class_defs(path)}
+        misplaced += [f"{path.name}:{line}" for line in field_comments(path.read_text(), names)]
+    assert misplaced == []
+
+
+def test_field_comments_finds_notes() -> None:
+    source = """
+class A(Model):
+    # a note above
+    a: int | None = None
+    b: str | None = None  # a note beside
+    c: int | None = msgspec.field(
+        default=None, name="C"  # a note within
+    )
+    d: int | None = None  # type: ignore[assignment]
+    e: int | None = None
+    \"\"\"A docstring.\"\"\"
+
+    # a comment before a method is no field note
+
+    def f(self) -> None: ...
+
+
+class Plain:
+    # not a Struct
+    X: int = 1
+"""
+    assert field_comments(source, {"A"}) == [3, 5, 7]
 
 
 # ---------------------------------------------------------------------------------------------

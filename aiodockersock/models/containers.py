@@ -78,8 +78,8 @@ class HealthConfig(Model):
     timeout: int | None = None
     retries: int | None = None
     start_period: int | None = None
-    # Not in API 1.41.
     start_interval: int | None = None
+    """Not in API 1.41."""
 
 
 class RestartPolicy(Model):
@@ -149,10 +149,12 @@ class BindOptions(Model):
 
     propagation: str | None = None
     non_recursive: bool | None = None
-    # Not in API 1.41 (the next three).
     create_mountpoint: bool | None = None
+    """Not in API 1.41."""
     read_only_non_recursive: bool | None = None
+    """Not in API 1.41."""
     read_only_force_recursive: bool | None = None
+    """Not in API 1.41."""
 
 
 class DriverConfig(Model):
@@ -168,8 +170,8 @@ class VolumeOptions(Model):
     no_copy: bool | None = None
     labels: dict[str, str] | None = None
     driver_config: DriverConfig | None = None
-    # Not in API 1.41.
     subpath: str | None = None
+    """Not in API 1.41."""
 
 
 class ImageOptions(Model):
@@ -183,8 +185,8 @@ class TmpfsOptions(Model):
 
     size_bytes: int | None = None
     mode: int | None = None
-    # Not in API 1.41: extra options as [key, value] or [flag] pairs.
     options: list[list[str]] | None = None
+    """Not in API 1.41: extra options as [key, value] or [flag] pairs."""
 
 
 class Mount(Model):
@@ -192,8 +194,8 @@ class Mount(Model):
 
     target: str | None = None
     source: str | None = None
-    # "bind", "volume", "tmpfs", "npipe", "cluster", "image" (open set).
     type: str | None = None
+    """``"bind"``, ``"volume"``, ``"tmpfs"``, ``"npipe"``, ``"cluster"``, ``"image"`` (open set)."""
     read_only: bool | None = None
     consistency: str | None = None
     bind_options: BindOptions | None = None
@@ -218,8 +220,8 @@ class EndpointSettings(Model):
     mac_address: str | None = None
     aliases: list[str] | None = None
     driver_opts: dict[str, str] | None = None
-    # Not in API 1.41.
     gw_priority: int | None = None
+    """Not in API 1.41."""
     network_id: str | None = msgspec.field(default=None, name="NetworkID")
     endpoint_id: str | None = msgspec.field(default=None, name="EndpointID")
     gateway: str | None = None
@@ -228,8 +230,8 @@ class EndpointSettings(Model):
     ipv6_gateway: str | None = msgspec.field(default=None, name="IPv6Gateway")
     global_ipv6_address: str | None = msgspec.field(default=None, name="GlobalIPv6Address")
     global_ipv6_prefix_len: int | None = msgspec.field(default=None, name="GlobalIPv6PrefixLen")
-    # Not in API 1.41.
     dns_names: list[str] | None = msgspec.field(default=None, name="DNSNames")
+    """Not in API 1.41."""
 
 
 class NetworkingConfig(Model):
@@ -256,8 +258,8 @@ class ContainerConfig(Model):
     attach_stdin: bool | None = None
     attach_stdout: bool | None = None
     attach_stderr: bool | None = None
-    # Keys are "<port>/<proto>"; the values are always empty objects: {"80/tcp": {}}.
     exposed_ports: dict[str, dict[str, object]] | None = None
+    """Keys are ``"<port>/<proto>"``; the values are always empty objects: ``{"80/tcp": {}}``."""
     tty: bool | None = None
     open_stdin: bool | None = None
     stdin_once: bool | None = None
@@ -266,13 +268,13 @@ class ContainerConfig(Model):
     healthcheck: HealthConfig | None = None
     args_escaped: bool | None = None
     image: str | None = None
-    # Keys are container paths; the values are always empty objects: {"/data": {}}.
     volumes: dict[str, dict[str, object]] | None = None
+    """Keys are container paths; the values are always empty objects: ``{"/data": {}}``."""
     working_dir: str | None = None
     entrypoint: list[str] | None = None
     network_disabled: bool | None = None
-    # Not in API 1.56 (use EndpointSettings.MacAddress); sent by 1.41 daemons.
     mac_address: str | None = None
+    """Not in API 1.56 (use EndpointSettings.MacAddress); sent by 1.41 daemons."""
     on_build: list[str] | None = None
     labels: dict[str, str] | None = None
     stop_signal: str | None = None
@@ -308,9 +310,10 @@ class ContainerResources(Model):
     devices: list[DeviceMapping] | None = None
     device_cgroup_rules: list[str] | None = None
     device_requests: list[DeviceRequest] | None = None
-    # Not in API 1.56 (kernel memory limits were removed); sent by 1.41 daemons.
     kernel_memory: int | None = None
+    """Not in API 1.56 (kernel memory limits were removed); sent by 1.41 daemons."""
     kernel_memory_tcp: int | None = msgspec.field(default=None, name="KernelMemoryTCP")
+    """Not in API 1.56 (kernel memory limits were removed); sent by 1.41 daemons."""
     memory_reservation: int | None = None
     memory_swap: int | None = None
     memory_swappiness: int | None = None
@@ -319,11 +322,14 @@ class ContainerResources(Model):
     init: bool | None = None
     pids_limit: int | None = None
     ulimits: list[Ulimit] | None = None
-    # Windows only (the next four).
     cpu_count: int | None = None
+    """Windows only."""
     cpu_percent: int | None = None
+    """Windows only."""
     io_maximum_iops: int | None = msgspec.field(default=None, name="IOMaximumIOps")
+    """Windows only."""
     io_maximum_bandwidth: int | None = msgspec.field(default=None, name="IOMaximumBandwidth")
+    """Windows only."""
     restart_policy: RestartPolicy | None = None
 
 
@@ -337,16 +343,16 @@ class HostConfig(ContainerResources):
     container_id_file: str | None = msgspec.field(default=None, name="ContainerIDFile")
     log_config: LogConfig | None = None
     network_mode: str | None = None
-    # A port without bindings may come as null: {"80/tcp": null}.
     port_bindings: dict[str, list[PortBinding] | None] | None = None
+    """A port without bindings may come as null: ``{"80/tcp": null}``."""
     auto_remove: bool | None = None
     volume_driver: str | None = None
     volumes_from: list[str] | None = None
     mounts: list[Mount] | None = None
-    # [height, width] of the TTY.
     console_size: list[int] | None = None
-    # Not in API 1.41.
+    """[height, width] of the TTY."""
     annotations: dict[str, str] | None = None
+    """Not in API 1.41."""
     cap_add: list[str] | None = None
     cap_drop: list[str] | None = None
     cgroupns_mode: str | None = None
@@ -429,8 +435,9 @@ class ContainerHealth(Model):
 class ContainerState(Model):
     """``State`` in GET /containers/{id}/json; times are RFC 3339 strings."""
 
-    # "created", "running", "paused", "restarting", "removing", "exited", "dead" (open set).
     status: str | None = None
+    """``"created"``, ``"running"``, ``"paused"``, ``"restarting"``, ``"removing"``,
+    ``"exited"``, ``"dead"`` (open set)."""
     running: bool | None = None
     paused: bool | None = None
     restarting: bool | None = None
@@ -479,8 +486,8 @@ class NetworkSettings(Model):
     link_local_ipv6_prefix_len: int | None = msgspec.field(
         default=None, name="LinkLocalIPv6PrefixLen"
     )
-    # A port that is exposed but not published comes as null: {"80/tcp": null}.
     ports: dict[str, list[PortBinding] | None] | None = None
+    """A port that is exposed but not published comes as null: ``{"80/tcp": null}``."""
     sandbox_key: str | None = None
     secondary_ip_addresses: list[Address] | None = msgspec.field(
         default=None, name="SecondaryIPAddresses"
@@ -531,8 +538,8 @@ class ContainerInspect(Model):
     """
 
     id: str | None = None
-    # RFC 3339 string (unlike ContainerSummary.Created, which is an int).
     created: str | None = None
+    """RFC 3339 string (unlike ContainerSummary.Created, which is an int)."""
     path: str | None = None
     args: list[str] | None = None
     state: ContainerState | None = None
@@ -541,8 +548,8 @@ class ContainerInspect(Model):
     hostname_path: str | None = None
     hosts_path: str | None = None
     log_path: str | None = None
-    # With the leading slash, e.g. "/web".
     name: str | None = None
+    """With the leading slash, e.g. "/web"."""
     restart_count: int | None = None
     driver: str | None = None
     platform: str | None = None
@@ -553,8 +560,8 @@ class ContainerInspect(Model):
     host_config: HostConfig | None = None
     graph_driver: DriverData | None = None
     storage: ContainerStorage | None = None
-    # Only with ?size=true.
     size_rw: int | None = None
+    """Only with ?size=true."""
     size_root_fs: int | None = None
     mounts: list[MountPoint] | None = None
     config: ContainerConfig | None = None
@@ -572,16 +579,16 @@ class Port(Model):
     ip: str | None = msgspec.field(default=None, name="IP")
     private_port: int | None = None
     public_port: int | None = None
-    # "tcp", "udp", "sctp".
     type: str | None = None
+    """``"tcp"``, ``"udp"``, ``"sctp"``."""
 
 
 class ContainerSummaryHostConfig(Model):
     """``HostConfig`` of a listed container: only the network mode and annotations."""
 
     network_mode: str | None = None
-    # Not in API 1.41.
     annotations: dict[str, str] | None = None
+    """Not in API 1.41."""
 
 
 class ContainerSummaryNetworkSettings(Model):
@@ -604,16 +611,16 @@ class ContainerSummary(Model):
     """
 
     id: str | None = None
-    # With leading slashes, e.g. ["/web"].
     names: list[str] | None = None
+    """With leading slashes, e.g. ["/web"]."""
     image: str | None = None
     image_id: str | None = msgspec.field(default=None, name="ImageID")
     command: str | None = None
-    # Seconds since the Unix epoch (an int, unlike ContainerInspect.Created).
     created: int | None = None
+    """Seconds since the Unix epoch (an int, unlike ContainerInspect.Created)."""
     ports: list[Port] | None = None
-    # Only with ?size=true.
     size_rw: int | None = None
+    """Only with ?size=true."""
     size_root_fs: int | None = None
     labels: dict[str, str] | None = None
     state: str | None = None

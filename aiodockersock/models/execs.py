@@ -48,8 +48,8 @@ class ExecCreateBody(Model):
     attach_stdin: bool | None = None
     attach_stdout: bool | None = None
     attach_stderr: bool | None = None
-    # Not in API 1.41.
     console_size: list[int] | None = None
+    """Not in API 1.41."""
     detach_keys: str | None = None
     tty: bool | None = None
     env: list[str] | None = None
@@ -77,8 +77,8 @@ class ExecStartBody(Model):
 
     detach: bool | None = None
     tty: bool | None = None
-    # Not in API 1.41.
     console_size: list[int] | None = None
+    """Not in API 1.41."""
 
 
 class ProcessConfig(Model):

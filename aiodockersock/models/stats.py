@@ -31,16 +31,16 @@ class ContainerThrottlingData(Model, rename=None):
 
     periods: int | None = None
     throttled_periods: int | None = None
-    # nanoseconds
     throttled_time: int | None = None
+    """Nanoseconds."""
 
 
 class ContainerCPUUsage(Model, rename=None):
     """CPU time used, in nanoseconds."""
 
     total_usage: int | None = None
-    # cgroup v1 only
     percpu_usage: list[int] | None = None
+    """cgroup v1 only."""
     usage_in_kernelmode: int | None = None
     usage_in_usermode: int | None = None
 
@@ -49,8 +49,8 @@ class ContainerCPUStats(Model, rename=None):
     """CPU usage of the container and of the whole system at the time of a sample."""
 
     cpu_usage: ContainerCPUUsage | None = None
-    # nanoseconds of host CPU time (all CPUs)
     system_cpu_usage: int | None = None
+    """Nanoseconds of host CPU time (all CPUs)."""
     online_cpus: int | None = None
     throttling_data: ContainerThrottlingData | None = None
 
@@ -60,16 +60,18 @@ class ContainerMemoryStats(Model, rename=None):
     cgroup version: ``inactive_file`` on v2, ``total_inactive_file``/``cache`` on v1)."""
 
     usage: int | None = None
-    # cgroup v1 only
     max_usage: int | None = None
+    """cgroup v1 only."""
     stats: dict[str, int | None] | None = None
-    # cgroup v1 only
     failcnt: int | None = None
+    """cgroup v1 only."""
     limit: int | None = None
-    # Windows only
     commitbytes: int | None = None
+    """Windows only."""
     commitpeakbytes: int | None = None
+    """Windows only."""
     privateworkingset: int | None = None
+    """Windows only."""
 
 
 class ContainerBlkioStatEntry(Model, rename=None):
@@ -105,9 +107,10 @@ class ContainerNetworkStats(Model, rename=None):
     tx_packets: int | None = None
     tx_errors: int | None = None
     tx_dropped: int | None = None
-    # Windows only
     endpoint_id: str | None = None
+    """Windows only."""
     instance_id: str | None = None
+    """Windows only."""
 
 
 class ContainerPidsStats(Model, rename=None):
@@ -142,8 +145,8 @@ class ContainerStats(Model, rename=None):
     """
 
     id: str | None = None
-    # Podman's service sends the id as "Id": copied into ``id`` when that is missing.
     _podman_id: str | None = msgspec.field(default=None, name="Id")
+    """Podman's service sends the id as "Id": copied into ``id`` when that is missing."""
     name: str | None = None
     os_type: str | None = None
     read: str | None = None

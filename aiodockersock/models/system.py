@@ -119,9 +119,9 @@ class ComponentVersion(Model):
 
     name: str | None = None
     version: str | None = None
-    # Free-form per component (the spec says only "object"); in practice string values such
-    # as {"ApiVersion": "1.41", "GitCommit": "…", "Experimental": "false"}.
     details: dict[str, Any] | None = None
+    """Free-form per component (the spec says only "object"); in practice string values such as
+    ``{"ApiVersion": "1.41", "GitCommit": "…", "Experimental": "false"}``."""
 
 
 class SystemVersion(Model):
@@ -138,8 +138,8 @@ class SystemVersion(Model):
     arch: str | None = None
     kernel_version: str | None = None
     experimental: bool | None = None
-    # RFC 3339 string.
     build_time: str | None = None
+    """RFC 3339 string."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,11 +168,12 @@ class IndexInfo(Model):
 class RegistryConfig(Model):
     """``RegistryConfig`` in GET /info (the ``RegistryServiceConfig`` definition)."""
 
-    # Not in API 1.56 (the next two); sent by 1.41 daemons.
     allow_nondistributable_artifacts_cidrs: list[str] | None = msgspec.field(
         default=None, name="AllowNondistributableArtifactsCIDRs"
     )
+    """Not in API 1.56; sent by 1.41 daemons."""
     allow_nondistributable_artifacts_hostnames: list[str] | None = None
+    """Not in API 1.56; sent by 1.41 daemons."""
     insecure_registry_cidrs: list[str] | None = msgspec.field(
         default=None, name="InsecureRegistryCIDRs"
     )
@@ -202,21 +203,21 @@ class GenericResource(Model):
 
 
 class RuntimeInfo(Model):
-    """One OCI runtime of ``Runtimes`` in GET /info (the ``Runtime`` definition)."""
+    """One OCI runtime of ``Runtimes`` in GET /info (the ``Runtime`` definition). This
+    definition's wire names are lower camelCase."""
 
-    # This definition's wire names are lower camelCase.
     path: str | None = msgspec.field(default=None, name="path")
     runtime_args: list[str] | None = msgspec.field(default=None, name="runtimeArgs")
-    # Not in API 1.41: runtime-specific information, string values.
     status: dict[str, str] | None = msgspec.field(default=None, name="status")
+    """Not in API 1.41: runtime-specific information, string values."""
 
 
 class Commit(Model):
     """The commit of a bundled component (``ContainerdCommit``, ``RuncCommit``, ``InitCommit``)."""
 
     id: str | None = msgspec.field(default=None, name="ID")
-    # Not in API 1.56; sent by 1.41 daemons.
     expected: str | None = None
+    """Not in API 1.56; sent by 1.41 daemons."""
 
 
 class ObjectVersion(Model):
@@ -241,9 +242,10 @@ class ClusterInfo(Model):
 
     id: str | None = msgspec.field(default=None, name="ID")
     version: ObjectVersion | None = None
-    # RFC 3339 strings.
     created_at: str | None = None
+    """RFC 3339 string."""
     updated_at: str | None = None
+    """RFC 3339 string."""
     tls_info: TLSInfo | None = msgspec.field(default=None, name="TLSInfo")
     root_rotation_in_progress: bool | None = None
     data_path_port: int | None = None
@@ -263,15 +265,15 @@ class SwarmInfo(Model):
 
     node_id: str | None = msgspec.field(default=None, name="NodeID")
     node_addr: str | None = None
-    # "", "inactive", "pending", "active", "error", "locked" (open set).
     local_node_state: str | None = None
+    """``""``, ``"inactive"``, ``"pending"``, ``"active"``, ``"error"``, ``"locked"`` (open set)."""
     control_available: bool | None = None
     error: str | None = None
     remote_managers: list[PeerNode] | None = None
     nodes: int | None = None
     managers: int | None = None
-    # Set on managers only (workers send null or omit it).
     cluster: ClusterInfo | None = None
+    """Set on managers only (workers send null or omit it)."""
 
 
 class AddressPool(Model):
@@ -285,8 +287,8 @@ class FirewallInfo(Model):
     """``FirewallBackend`` in GET /info (not in API 1.41; Linux only)."""
 
     driver: str | None = None
-    # [label, value] pairs; not a stable format.
     info: list[list[str]] | None = None
+    """[label, value] pairs; not a stable format."""
 
 
 class DeviceInfo(Model):
@@ -299,8 +301,8 @@ class DeviceInfo(Model):
 class NRIInfo(Model):
     """``NRI`` in GET /info (not in API 1.41; only when NRI is enabled)."""
 
-    # [label, value] pairs; not a stable format.
     info: list[list[str]] | None = None
+    """[label, value] pairs; not a stable format."""
 
 
 class ContainerdNamespaces(Model):
@@ -327,15 +329,16 @@ class SystemInfo(Model):
     containers_stopped: int | None = None
     images: int | None = None
     driver: str | None = None
-    # [label, value] pairs from the storage driver.
     driver_status: list[list[str]] | None = None
+    """[label, value] pairs from the storage driver."""
     docker_root_dir: str | None = None
     plugins: PluginsInfo | None = None
     memory_limit: bool | None = None
     swap_limit: bool | None = None
-    # Not in API 1.56 (the next two); sent by 1.41 daemons.
     kernel_memory: bool | None = None
+    """Not in API 1.56; sent by 1.41 daemons."""
     kernel_memory_tcp: bool | None = msgspec.field(default=None, name="KernelMemoryTCP")
+    """Not in API 1.56; sent by 1.41 daemons."""
     cpu_cfs_period: bool | None = None
     cpu_cfs_quota: bool | None = None
     cpu_shares: bool | None = msgspec.field(default=None, name="CPUShares")
@@ -343,14 +346,15 @@ class SystemInfo(Model):
     pids_limit: bool | None = None
     oom_kill_disable: bool | None = None
     ipv4_forwarding: bool | None = msgspec.field(default=None, name="IPv4Forwarding")
-    # Not in API 1.56 (the next two); sent by 1.41 daemons.
     bridge_nf_iptables: bool | None = None
+    """Not in API 1.56; sent by 1.41 daemons."""
     bridge_nf_ip6tables: bool | None = msgspec.field(default=None, name="BridgeNfIp6tables")
+    """Not in API 1.56; sent by 1.41 daemons."""
     debug: bool | None = None
     n_fd: int | None = None
     n_goroutines: int | None = None
-    # RFC 3339 string with nanoseconds.
     system_time: str | None = None
+    """RFC 3339 string with nanoseconds."""
     logging_driver: str | None = None
     cgroup_driver: str | None = None
     cgroup_version: str | None = None
@@ -372,9 +376,10 @@ class SystemInfo(Model):
     labels: list[str] | None = None
     experimental_build: bool | None = None
     server_version: str | None = None
-    # Not in API 1.56 (the next two); sent by 1.41 daemons.
     cluster_store: str | None = None
+    """Not in API 1.56; sent by 1.41 daemons."""
     cluster_advertise: str | None = None
+    """Not in API 1.56; sent by 1.41 daemons."""
     runtimes: dict[str, RuntimeInfo] | None = None
     default_runtime: str | None = None
     swarm: SwarmInfo | None = None
@@ -387,14 +392,17 @@ class SystemInfo(Model):
     security_options: list[str] | None = None
     product_license: str | None = None
     default_address_pools: list[AddressPool] | None = None
-    # Not in API 1.41 (the next three).
     firewall_backend: FirewallInfo | None = None
+    """Not in API 1.41."""
     discovered_devices: list[DeviceInfo] | None = None
+    """Not in API 1.41."""
     nri: NRIInfo | None = msgspec.field(default=None, name="NRI")
+    """Not in API 1.41."""
     warnings: list[str] | None = None
-    # Not in API 1.41 (the next two).
     cdi_spec_dirs: list[str] | None = msgspec.field(default=None, name="CDISpecDirs")
+    """Not in API 1.41."""
     containerd: ContainerdInfo | None = None
+    """Not in API 1.41."""
 
 
 # --------------------------------------------------------------------------------------------
