@@ -5,6 +5,7 @@ API, its guides link only to what exists, and the migration table names real cal
 from __future__ import annotations
 
 import ast
+import html
 import importlib.util
 import inspect
 import re
@@ -77,6 +78,51 @@ def test_every_area_method_is_in_the_reference(site: Path) -> None:
     assert "Events.__call__" in ids(site / "reference/aiodockersock/events.html")
     plugin = ids(site / "reference/aiodockersock/pytest_plugin.html")
     assert {"prune", "ContainerFactory", "NetworkFactory", "VolumeFactory"} <= plugin
+
+
+def field_docstrings() -> dict[str, str]:
+    """``Class.field`` → the docstring written under the field, for the exported models."""
+    found = {}
+    for path in Path(aiodockersock.models.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.ClassDef) and node.name in aiodockersock.models.__all__):
+                continue
+            for field, after in zip(node.body, node.body[1:], strict=False):
+                if (
+                    isinstance(field, ast.AnnAssign)
+                    and isinstance(field.target, ast.Name)
+                    and not field.target.id.startswith("_")
+                    and isinstance(after, ast.Expr)
+                    and isinstance(after.value, ast.Constant)
+                    and isinstance(after.value.value, str)
+                ):
+                    found[f"{node.name}.{field.target.id}"] = after.value.value
+    return found
+
+
+def entry_text(page: str, anchor: str) -> str:
+    """The text of one entry of a reference page (up to the next entry), tags removed."""
+    start = page.index(f'id="{anchor}"')
+    end = page.find(' id="', start + 1)
+    text = re.sub(r"<[^>]+>", "", page[start : end if end > 0 else len(page)])
+    return " ".join(html.unescape(text).split())
+
+
+def test_field_docstrings_reach_the_reference(site: Path) -> None:
+    page = (site / "reference/aiodockersock/models.html").read_text()
+    docs = field_docstrings()
+    assert docs["Volume.created_at"] == "RFC 3339 string."
+    assert re.search(
+        r'id="Volume\.created_at".*?<div class="docstring"><p>RFC 3339 string\.</p>', page,
+        re.DOTALL,
+    )
+    assert len(docs) > 90
+    missing = [
+        anchor
+        for anchor, doc in docs.items()
+        if " ".join(doc.replace("``", "").split()) not in entry_text(page, anchor)
+    ]
+    assert missing == []
 
 
 def test_every_guide_is_built_and_links_to_the_reference(site: Path) -> None:

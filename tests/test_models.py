@@ -3,11 +3,14 @@ and checking every wire name against the Engine API specs (1.41 and 1.56)."""
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib
+import io
 import os
 import pkgutil
 import re
+import tokenize
 import types
 from pathlib import Path
 from typing import Any
@@ -172,6 +175,143 @@ def test_structs_are_frozen() -> None:
     body = ContainerCreateBody(image="x")
     with pytest.raises(AttributeError):
         body.image = "y"  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------------------------
+# Struct options, written once on Model
+# ---------------------------------------------------------------------------------------------
+
+#: The exported Structs that are not Models: the client's own types.
+PLAIN_STRUCTS = {
+    "ContainerLogs", "EventGap", "ExecResult", "LogFrame", "LogLine", "PathStat", "PushResult",
+    "RunResult",
+}
+#: The exported Structs that refuse positional arguments. msgspec applies ``kw_only`` to the
+#: fields a class defines itself, so Model's own ``kw_only=True`` does not reach its subclasses.
+KEYWORD_ONLY = {"PushResult"}
+#: Options Model sets once for every subclass (``rename`` may be overridden: stats, progress).
+MODEL_OPTIONS = {"frozen", "kw_only", "omit_defaults"}
+
+
+def exported_structs() -> list[type[msgspec.Struct]]:
+    return sorted(
+        {
+            obj
+            for obj in (getattr(models, name) for name in models.__all__)
+            if isinstance(obj, type) and issubclass(obj, msgspec.Struct) and obj is not Model
+        },
+        key=lambda c: c.__name__,
+    )
+
+
+def with_nones(cls: type[msgspec.Struct]) -> Any:
+    """An instance with every field ``None`` (``__init__`` does not check types)."""
+    return cls(**{field.name: None for field in msgspec.structs.fields(cls)})
+
+
+def test_struct_options_reach_every_exported_struct() -> None:
+    structs = exported_structs()
+    assert {c.__name__ for c in structs if not issubclass(c, Model)} == PLAIN_STRUCTS
+    for cls in structs:
+        config, instance = cls.__struct_config__, with_nones(cls)
+        assert config.frozen and config.eq, cls.__name__
+        for name in cls.__struct_fields__:
+            with pytest.raises(AttributeError):
+                setattr(instance, name, None)
+        assert hash(instance) == hash(with_nones(cls)), cls.__name__
+        assert instance == with_nones(cls), cls.__name__
+        try:
+            cls(*[None] * len(cls.__struct_fields__))
+        except TypeError:
+            keyword_only = True
+        else:
+            keyword_only = False
+        assert keyword_only == (cls.__name__ in KEYWORD_ONLY), cls.__name__
+        if issubclass(cls, Model):
+            assert config.omit_defaults, cls.__name__
+            assert msgspec.json.encode(cls()) == b"{}", cls.__name__
+
+
+def model_sources() -> list[Path]:
+    return sorted(Path(models.__file__).parent.glob("*.py"))
+
+
+def struct_class_defs(path: Path) -> list[tuple[ast.ClassDef, type[msgspec.Struct]]]:
+    """The Struct classes defined in one module of models/, as parsed and as imported."""
+    name = "aiodockersock.models" + ("" if path.stem == "__init__" else f".{path.stem}")
+    module = importlib.import_module(name)
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ClassDef):
+            cls = getattr(module, node.name, None)
+            if isinstance(cls, type) and issubclass(cls, msgspec.Struct):
+                found.append((node, cls))
+    return found
+
+
+def test_model_subclasses_do_not_repeat_model_options() -> None:
+    repeated = [
+        f"{path.name}:{node.lineno} {keyword.arg}"
+        for path in model_sources()
+        for node, cls in struct_class_defs(path)
+        if cls is not Model and issubclass(cls, Model)
+        for keyword in node.keywords
+        if keyword.arg in MODEL_OPTIONS
+    ]
+    assert repeated == []
+
+
+def field_comments(source: str, struct_names: set[str]) -> list[int]:
+    """Lines of comments on a field of the named classes or directly above one: notes pdoc
+    does not show (a string literal after the field is its docstring). Pragmas pass."""
+    comments = {
+        token.start[0]
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type == tokenize.COMMENT
+        and not re.match(r"#\s*(type:|noqa|pragma)", token.string)
+    }
+    found: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef) and node.name in struct_names:
+            for stmt in node.body:
+                if isinstance(stmt, ast.AnnAssign):
+                    found |= comments.intersection(
+                        range(stmt.lineno - 1, (stmt.end_lineno or stmt.lineno) + 1)
+                    )
+    return sorted(found)
+
+
+def test_field_notes_are_docstrings() -> None:
+    misplaced = []
+    for path in model_sources():
+        names = {node.name for node, _ in struct_class_defs(path)}
+        misplaced += [f"{path.name}:{line}" for line in field_comments(path.read_text(), names)]
+    assert misplaced == []
+
+
+def test_field_comments_finds_notes() -> None:
+    source = """
+class A(Model):
+    # a note above
+    a: int | None = None
+    b: str | None = None  # a note beside
+    c: int | None = msgspec.field(
+        default=None, name="C"  # a note within
+    )
+    d: int | None = None  # type: ignore[assignment]
+    e: int | None = None
+    \"\"\"A docstring.\"\"\"
+
+    # a comment before a method is no field note
+
+    def f(self) -> None: ...
+
+
+class Plain:
+    # not a Struct
+    X: int = 1
+"""
+    assert field_comments(source, {"A"}) == [3, 5, 7]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """msgspec Structs for the Engine API: one module per area, all re-exported here.
 
-The Engine's structs derive from ``Model`` (frozen, keyword-only, PascalCase on the wire, ``None``
+The Engine's structs derive from ``Model`` (frozen, PascalCase on the wire, ``None``
 defaults that are omitted on encode); ``output`` holds what the client builds from byte streams.
 The models import only msgspec, the standard library's typing helpers and each other.
 """

@@ -70,7 +70,7 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
-class HealthConfig(Model, frozen=True):
+class HealthConfig(Model):
     """A container's healthcheck (``Config.Healthcheck``); durations are in nanoseconds."""
 
     test: list[str] | None = None
@@ -78,11 +78,11 @@ class HealthConfig(Model, frozen=True):
     timeout: int | None = None
     retries: int | None = None
     start_period: int | None = None
-    # Not in API 1.41.
     start_interval: int | None = None
+    """Not in API 1.41."""
 
 
-class RestartPolicy(Model, frozen=True):
+class RestartPolicy(Model):
     """``HostConfig.RestartPolicy``: ``Name`` is ``""``, ``no``, ``always``, ``unless-stopped``,
     ``on-failure``."""
 
@@ -90,35 +90,35 @@ class RestartPolicy(Model, frozen=True):
     maximum_retry_count: int | None = None
 
 
-class PortBinding(Model, frozen=True):
+class PortBinding(Model):
     """One host address a container port is published on (``HostConfig.PortBindings``)."""
 
     host_ip: str | None = None
     host_port: str | None = None
 
 
-class LogConfig(Model, frozen=True):
+class LogConfig(Model):
     """``HostConfig.LogConfig``: the logging driver and its options."""
 
     type: str | None = None
     config: dict[str, str] | None = None
 
 
-class ThrottleDevice(Model, frozen=True):
+class ThrottleDevice(Model):
     """A device rate limit (``BlkioDeviceReadBps`` …): bytes or IO operations per second."""
 
     path: str | None = None
     rate: int | None = None
 
 
-class WeightDevice(Model, frozen=True):
+class WeightDevice(Model):
     """A relative block IO weight for one device (``BlkioWeightDevice``)."""
 
     path: str | None = None
     weight: int | None = None
 
 
-class DeviceMapping(Model, frozen=True):
+class DeviceMapping(Model):
     """A host device made available in the container (``HostConfig.Devices``)."""
 
     path_on_host: str | None = None
@@ -126,7 +126,7 @@ class DeviceMapping(Model, frozen=True):
     cgroup_permissions: str | None = None
 
 
-class DeviceRequest(Model, frozen=True):
+class DeviceRequest(Model):
     """A request for devices from a device driver, e.g. GPUs (``HostConfig.DeviceRequests``)."""
 
     driver: str | None = None
@@ -136,7 +136,7 @@ class DeviceRequest(Model, frozen=True):
     options: dict[str, str] | None = None
 
 
-class Ulimit(Model, frozen=True):
+class Ulimit(Model):
     """A resource limit set in the container (``HostConfig.Ulimits``)."""
 
     name: str | None = None
@@ -144,56 +144,58 @@ class Ulimit(Model, frozen=True):
     hard: int | None = None
 
 
-class BindOptions(Model, frozen=True):
+class BindOptions(Model):
     """``Mount.BindOptions``: options for a mount of type ``bind``."""
 
     propagation: str | None = None
     non_recursive: bool | None = None
-    # Not in API 1.41 (the next three).
     create_mountpoint: bool | None = None
+    """Not in API 1.41."""
     read_only_non_recursive: bool | None = None
+    """Not in API 1.41."""
     read_only_force_recursive: bool | None = None
+    """Not in API 1.41."""
 
 
-class DriverConfig(Model, frozen=True):
+class DriverConfig(Model):
     """``Mount.VolumeOptions.DriverConfig``: the volume driver and its options."""
 
     name: str | None = None
     options: dict[str, str] | None = None
 
 
-class VolumeOptions(Model, frozen=True):
+class VolumeOptions(Model):
     """``Mount.VolumeOptions``: options for a mount of type ``volume``."""
 
     no_copy: bool | None = None
     labels: dict[str, str] | None = None
     driver_config: DriverConfig | None = None
-    # Not in API 1.41.
     subpath: str | None = None
+    """Not in API 1.41."""
 
 
-class ImageOptions(Model, frozen=True):
+class ImageOptions(Model):
     """``Mount.ImageOptions``: options for a mount of type ``image`` (not in API 1.41)."""
 
     subpath: str | None = None
 
 
-class TmpfsOptions(Model, frozen=True):
+class TmpfsOptions(Model):
     """``Mount.TmpfsOptions``: options for a mount of type ``tmpfs``."""
 
     size_bytes: int | None = None
     mode: int | None = None
-    # Not in API 1.41: extra options as [key, value] or [flag] pairs.
     options: list[list[str]] | None = None
+    """Not in API 1.41: extra options as [key, value] or [flag] pairs."""
 
 
-class Mount(Model, frozen=True):
+class Mount(Model):
     """A mount requested at create time (``HostConfig.Mounts``)."""
 
     target: str | None = None
     source: str | None = None
-    # "bind", "volume", "tmpfs", "npipe", "cluster", "image" (open set).
     type: str | None = None
+    """``"bind"``, ``"volume"``, ``"tmpfs"``, ``"npipe"``, ``"cluster"``, ``"image"`` (open set)."""
     read_only: bool | None = None
     consistency: str | None = None
     bind_options: BindOptions | None = None
@@ -202,7 +204,7 @@ class Mount(Model, frozen=True):
     tmpfs_options: TmpfsOptions | None = None
 
 
-class EndpointIPAMConfig(Model, frozen=True):
+class EndpointIPAMConfig(Model):
     """Static addresses requested for a network endpoint (``EndpointSettings.IPAMConfig``)."""
 
     ipv4_address: str | None = msgspec.field(default=None, name="IPv4Address")
@@ -210,7 +212,7 @@ class EndpointIPAMConfig(Model, frozen=True):
     link_local_ips: list[str] | None = msgspec.field(default=None, name="LinkLocalIPs")
 
 
-class EndpointSettings(Model, frozen=True):
+class EndpointSettings(Model):
     """A container's attachment to one network: requested at create, reported by inspect."""
 
     ipam_config: EndpointIPAMConfig | None = msgspec.field(default=None, name="IPAMConfig")
@@ -218,8 +220,8 @@ class EndpointSettings(Model, frozen=True):
     mac_address: str | None = None
     aliases: list[str] | None = None
     driver_opts: dict[str, str] | None = None
-    # Not in API 1.41.
     gw_priority: int | None = None
+    """Not in API 1.41."""
     network_id: str | None = msgspec.field(default=None, name="NetworkID")
     endpoint_id: str | None = msgspec.field(default=None, name="EndpointID")
     gateway: str | None = None
@@ -228,11 +230,11 @@ class EndpointSettings(Model, frozen=True):
     ipv6_gateway: str | None = msgspec.field(default=None, name="IPv6Gateway")
     global_ipv6_address: str | None = msgspec.field(default=None, name="GlobalIPv6Address")
     global_ipv6_prefix_len: int | None = msgspec.field(default=None, name="GlobalIPv6PrefixLen")
-    # Not in API 1.41.
     dns_names: list[str] | None = msgspec.field(default=None, name="DNSNames")
+    """Not in API 1.41."""
 
 
-class NetworkingConfig(Model, frozen=True):
+class NetworkingConfig(Model):
     """``NetworkingConfig`` of POST /containers/create: the networks to connect at create."""
 
     endpoints_config: dict[str, EndpointSettings] | None = None
@@ -243,7 +245,7 @@ class NetworkingConfig(Model, frozen=True):
 # --------------------------------------------------------------------------------------------
 
 
-class ContainerConfig(Model, frozen=True):
+class ContainerConfig(Model):
     """The portable part of a container's configuration (``ContainerConfig``).
 
     Sent in POST /containers/create (see ``ContainerCreateBody``) and returned as ``Config`` by
@@ -256,8 +258,8 @@ class ContainerConfig(Model, frozen=True):
     attach_stdin: bool | None = None
     attach_stdout: bool | None = None
     attach_stderr: bool | None = None
-    # Keys are "<port>/<proto>"; the values are always empty objects: {"80/tcp": {}}.
     exposed_ports: dict[str, dict[str, object]] | None = None
+    """Keys are ``"<port>/<proto>"``; the values are always empty objects: ``{"80/tcp": {}}``."""
     tty: bool | None = None
     open_stdin: bool | None = None
     stdin_once: bool | None = None
@@ -266,13 +268,13 @@ class ContainerConfig(Model, frozen=True):
     healthcheck: HealthConfig | None = None
     args_escaped: bool | None = None
     image: str | None = None
-    # Keys are container paths; the values are always empty objects: {"/data": {}}.
     volumes: dict[str, dict[str, object]] | None = None
+    """Keys are container paths; the values are always empty objects: ``{"/data": {}}``."""
     working_dir: str | None = None
     entrypoint: list[str] | None = None
     network_disabled: bool | None = None
-    # Not in API 1.56 (use EndpointSettings.MacAddress); sent by 1.41 daemons.
     mac_address: str | None = None
+    """Not in API 1.56 (use EndpointSettings.MacAddress); sent by 1.41 daemons."""
     on_build: list[str] | None = None
     labels: dict[str, str] | None = None
     stop_signal: str | None = None
@@ -280,7 +282,7 @@ class ContainerConfig(Model, frozen=True):
     shell: list[str] | None = None
 
 
-class ContainerResources(Model, frozen=True):
+class ContainerResources(Model):
     """The ``Resources`` definition plus ``RestartPolicy``.
 
     The request body of POST /containers/{id}/update; ``HostConfig`` extends it.
@@ -308,9 +310,10 @@ class ContainerResources(Model, frozen=True):
     devices: list[DeviceMapping] | None = None
     device_cgroup_rules: list[str] | None = None
     device_requests: list[DeviceRequest] | None = None
-    # Not in API 1.56 (kernel memory limits were removed); sent by 1.41 daemons.
     kernel_memory: int | None = None
+    """Not in API 1.56 (kernel memory limits were removed); sent by 1.41 daemons."""
     kernel_memory_tcp: int | None = msgspec.field(default=None, name="KernelMemoryTCP")
+    """Not in API 1.56 (kernel memory limits were removed); sent by 1.41 daemons."""
     memory_reservation: int | None = None
     memory_swap: int | None = None
     memory_swappiness: int | None = None
@@ -319,15 +322,18 @@ class ContainerResources(Model, frozen=True):
     init: bool | None = None
     pids_limit: int | None = None
     ulimits: list[Ulimit] | None = None
-    # Windows only (the next four).
     cpu_count: int | None = None
+    """Windows only."""
     cpu_percent: int | None = None
+    """Windows only."""
     io_maximum_iops: int | None = msgspec.field(default=None, name="IOMaximumIOps")
+    """Windows only."""
     io_maximum_bandwidth: int | None = msgspec.field(default=None, name="IOMaximumBandwidth")
+    """Windows only."""
     restart_policy: RestartPolicy | None = None
 
 
-class HostConfig(ContainerResources, frozen=True):
+class HostConfig(ContainerResources):
     """The non-portable part of a container's configuration (``HostConfig``, with ``Resources``).
 
     Sent in POST /containers/create and returned by GET /containers/{id}/json.
@@ -337,16 +343,16 @@ class HostConfig(ContainerResources, frozen=True):
     container_id_file: str | None = msgspec.field(default=None, name="ContainerIDFile")
     log_config: LogConfig | None = None
     network_mode: str | None = None
-    # A port without bindings may come as null: {"80/tcp": null}.
     port_bindings: dict[str, list[PortBinding] | None] | None = None
+    """A port without bindings may come as null: ``{"80/tcp": null}``."""
     auto_remove: bool | None = None
     volume_driver: str | None = None
     volumes_from: list[str] | None = None
     mounts: list[Mount] | None = None
-    # [height, width] of the TTY.
     console_size: list[int] | None = None
-    # Not in API 1.41.
+    """[height, width] of the TTY."""
     annotations: dict[str, str] | None = None
+    """Not in API 1.41."""
     cap_add: list[str] | None = None
     cap_drop: list[str] | None = None
     cgroupns_mode: str | None = None
@@ -376,7 +382,7 @@ class HostConfig(ContainerResources, frozen=True):
     readonly_paths: list[str] | None = None
 
 
-class ContainerCreateBody(ContainerConfig, frozen=True):
+class ContainerCreateBody(ContainerConfig):
     """The request body of POST /containers/create: a ``ContainerConfig`` plus host and network
     settings.
 
@@ -391,14 +397,14 @@ class ContainerCreateBody(ContainerConfig, frozen=True):
     networking_config: NetworkingConfig | None = None
 
 
-class ContainerCreateResponse(Model, frozen=True):
+class ContainerCreateResponse(Model):
     """The response of POST /containers/create."""
 
     id: str | None = None
     warnings: list[str] | None = None
 
 
-class ContainerUpdateResponse(Model, frozen=True):
+class ContainerUpdateResponse(Model):
     """The response of POST /containers/{id}/update."""
 
     warnings: list[str] | None = None
@@ -409,7 +415,7 @@ class ContainerUpdateResponse(Model, frozen=True):
 # --------------------------------------------------------------------------------------------
 
 
-class HealthcheckResult(Model, frozen=True):
+class HealthcheckResult(Model):
     """One healthcheck run (``State.Health.Log[]``); ``Start``/``End`` are RFC 3339 strings."""
 
     start: str | None = None
@@ -418,7 +424,7 @@ class HealthcheckResult(Model, frozen=True):
     output: str | None = None
 
 
-class ContainerHealth(Model, frozen=True):
+class ContainerHealth(Model):
     """``State.Health``: ``Status`` is ``none``, ``starting``, ``healthy`` or ``unhealthy``."""
 
     status: str | None = None
@@ -426,11 +432,12 @@ class ContainerHealth(Model, frozen=True):
     log: list[HealthcheckResult] | None = None
 
 
-class ContainerState(Model, frozen=True):
+class ContainerState(Model):
     """``State`` in GET /containers/{id}/json; times are RFC 3339 strings."""
 
-    # "created", "running", "paused", "restarting", "removing", "exited", "dead" (open set).
     status: str | None = None
+    """``"created"``, ``"running"``, ``"paused"``, ``"restarting"``, ``"removing"``,
+    ``"exited"``, ``"dead"`` (open set)."""
     running: bool | None = None
     paused: bool | None = None
     restarting: bool | None = None
@@ -444,7 +451,7 @@ class ContainerState(Model, frozen=True):
     health: ContainerHealth | None = None
 
 
-class MountPoint(Model, frozen=True):
+class MountPoint(Model):
     """A mount as reported by inspect and list (``Mounts[]``)."""
 
     type: str | None = None
@@ -457,14 +464,14 @@ class MountPoint(Model, frozen=True):
     propagation: str | None = None
 
 
-class Address(Model, frozen=True):
+class Address(Model):
     """An address with its prefix length (``NetworkSettings.SecondaryIPAddresses[]``)."""
 
     addr: str | None = None
     prefix_len: int | None = None
 
 
-class NetworkSettings(Model, frozen=True):
+class NetworkSettings(Model):
     """``NetworkSettings`` in GET /containers/{id}/json.
 
     The top-level fields from ``bridge`` to ``mac_address`` (``IPAddress``, ``Gateway`` …) are
@@ -479,8 +486,8 @@ class NetworkSettings(Model, frozen=True):
     link_local_ipv6_prefix_len: int | None = msgspec.field(
         default=None, name="LinkLocalIPv6PrefixLen"
     )
-    # A port that is exposed but not published comes as null: {"80/tcp": null}.
     ports: dict[str, list[PortBinding] | None] | None = None
+    """A port that is exposed but not published comes as null: ``{"80/tcp": null}``."""
     sandbox_key: str | None = None
     secondary_ip_addresses: list[Address] | None = msgspec.field(
         default=None, name="SecondaryIPAddresses"
@@ -499,40 +506,40 @@ class NetworkSettings(Model, frozen=True):
     networks: dict[str, EndpointSettings] | None = None
 
 
-class DriverData(Model, frozen=True):
+class DriverData(Model):
     """``GraphDriver``: the storage driver's name and its low-level, driver-specific data."""
 
     name: str | None = None
     data: dict[str, str] | None = None
 
 
-class RootFSSnapshot(Model, frozen=True):
+class RootFSSnapshot(Model):
     """``Storage.RootFS.Snapshot``: the containerd snapshot of the root filesystem."""
 
     name: str | None = None
 
 
-class RootFSStorage(Model, frozen=True):
+class RootFSStorage(Model):
     """``Storage.RootFS``: how the root filesystem is stored (containerd image store)."""
 
     snapshot: RootFSSnapshot | None = None
 
 
-class ContainerStorage(Model, frozen=True):
+class ContainerStorage(Model):
     """``Storage`` in GET /containers/{id}/json (not in API 1.41; containerd image store)."""
 
     root_fs: RootFSStorage | None = msgspec.field(default=None, name="RootFS")
 
 
-class ContainerInspect(Model, frozen=True):
+class ContainerInspect(Model):
     """The response of GET /containers/{id}/json.
 
     ``ImageManifestDescriptor`` (not in API 1.41; an OCI descriptor) is not modelled.
     """
 
     id: str | None = None
-    # RFC 3339 string (unlike ContainerSummary.Created, which is an int).
     created: str | None = None
+    """RFC 3339 string (unlike ContainerSummary.Created, which is an int)."""
     path: str | None = None
     args: list[str] | None = None
     state: ContainerState | None = None
@@ -541,8 +548,8 @@ class ContainerInspect(Model, frozen=True):
     hostname_path: str | None = None
     hosts_path: str | None = None
     log_path: str | None = None
-    # With the leading slash, e.g. "/web".
     name: str | None = None
+    """With the leading slash, e.g. "/web"."""
     restart_count: int | None = None
     driver: str | None = None
     platform: str | None = None
@@ -553,8 +560,8 @@ class ContainerInspect(Model, frozen=True):
     host_config: HostConfig | None = None
     graph_driver: DriverData | None = None
     storage: ContainerStorage | None = None
-    # Only with ?size=true.
     size_rw: int | None = None
+    """Only with ?size=true."""
     size_root_fs: int | None = None
     mounts: list[MountPoint] | None = None
     config: ContainerConfig | None = None
@@ -566,54 +573,54 @@ class ContainerInspect(Model, frozen=True):
 # --------------------------------------------------------------------------------------------
 
 
-class Port(Model, frozen=True):
+class Port(Model):
     """A port of a listed container (``Ports[]`` in GET /containers/json)."""
 
     ip: str | None = msgspec.field(default=None, name="IP")
     private_port: int | None = None
     public_port: int | None = None
-    # "tcp", "udp", "sctp".
     type: str | None = None
+    """``"tcp"``, ``"udp"``, ``"sctp"``."""
 
 
-class ContainerSummaryHostConfig(Model, frozen=True):
+class ContainerSummaryHostConfig(Model):
     """``HostConfig`` of a listed container: only the network mode and annotations."""
 
     network_mode: str | None = None
-    # Not in API 1.41.
     annotations: dict[str, str] | None = None
+    """Not in API 1.41."""
 
 
-class ContainerSummaryNetworkSettings(Model, frozen=True):
+class ContainerSummaryNetworkSettings(Model):
     """``NetworkSettings`` of a listed container: only the attached networks."""
 
     networks: dict[str, EndpointSettings] | None = None
 
 
-class ContainerSummaryHealth(Model, frozen=True):
+class ContainerSummaryHealth(Model):
     """``Health`` of a listed container (API 1.52+): status and failing streak, no log."""
 
     status: str | None = None
     failing_streak: int | None = None
 
 
-class ContainerSummary(Model, frozen=True):
+class ContainerSummary(Model):
     """One item of GET /containers/json (and of ``Containers`` in GET /system/df).
 
     ``ImageManifestDescriptor`` (not in API 1.41; an OCI descriptor) is not modelled.
     """
 
     id: str | None = None
-    # With leading slashes, e.g. ["/web"].
     names: list[str] | None = None
+    """With leading slashes, e.g. ["/web"]."""
     image: str | None = None
     image_id: str | None = msgspec.field(default=None, name="ImageID")
     command: str | None = None
-    # Seconds since the Unix epoch (an int, unlike ContainerInspect.Created).
     created: int | None = None
+    """Seconds since the Unix epoch (an int, unlike ContainerInspect.Created)."""
     ports: list[Port] | None = None
-    # Only with ?size=true.
     size_rw: int | None = None
+    """Only with ?size=true."""
     size_root_fs: int | None = None
     labels: dict[str, str] | None = None
     state: str | None = None
@@ -629,20 +636,20 @@ class ContainerSummary(Model, frozen=True):
 # --------------------------------------------------------------------------------------------
 
 
-class ContainerWaitExitError(Model, frozen=True):
+class ContainerWaitExitError(Model):
     """``Error`` of POST /containers/{id}/wait: set when waiting failed."""
 
     message: str | None = None
 
 
-class ContainerWaitResponse(Model, frozen=True):
+class ContainerWaitResponse(Model):
     """The response of POST /containers/{id}/wait."""
 
     status_code: int | None = None
     error: ContainerWaitExitError | None = None
 
 
-class ContainerTopResponse(Model, frozen=True):
+class ContainerTopResponse(Model):
     """The response of GET /containers/{id}/top: column titles and one row per process."""
 
     titles: list[str] | None = None
@@ -657,7 +664,7 @@ CHANGE_DELETED: Final = 2
 """``FilesystemChange.kind`` of a deleted path ("D" in ``docker diff``)."""
 
 
-class FilesystemChange(Model, frozen=True):
+class FilesystemChange(Model):
     """One item of GET /containers/{id}/changes.
 
     ``kind`` is ``CHANGE_MODIFIED`` (0), ``CHANGE_ADDED`` (1) or ``CHANGE_DELETED`` (2).
@@ -667,7 +674,7 @@ class FilesystemChange(Model, frozen=True):
     kind: int | None = None
 
 
-class ContainerPruneResponse(Model, frozen=True):
+class ContainerPruneResponse(Model):
     """The response of POST /containers/prune."""
 
     containers_deleted: list[str] | None = None

@@ -88,14 +88,14 @@ class EventActions:
     RELOAD: Final = "reload"
 
 
-class EventActor(Model, frozen=True):
+class EventActor(Model):
     """The object an event is about: its id and attributes (name, image, labels, exit code…)."""
 
     id: str | None = msgspec.field(default=None, name="ID")
     attributes: dict[str, str] | None = None
 
 
-class EventMessage(Model, frozen=True):
+class EventMessage(Model):
     """One event of ``GET /events``.
 
     Attributes:

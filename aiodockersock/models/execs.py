@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-class ExecCreateBody(Model, frozen=True):
+class ExecCreateBody(Model):
     """The body of POST /containers/{id}/exec: the command to run and how to attach to it.
 
     Attributes:
@@ -48,8 +48,8 @@ class ExecCreateBody(Model, frozen=True):
     attach_stdin: bool | None = None
     attach_stdout: bool | None = None
     attach_stderr: bool | None = None
-    # Not in API 1.41.
     console_size: list[int] | None = None
+    """Not in API 1.41."""
     detach_keys: str | None = None
     tty: bool | None = None
     env: list[str] | None = None
@@ -59,13 +59,13 @@ class ExecCreateBody(Model, frozen=True):
     working_dir: str | None = None
 
 
-class ExecCreateResponse(Model, frozen=True):
+class ExecCreateResponse(Model):
     """The response of POST /containers/{id}/exec: the new exec instance's id."""
 
     id: str | None = None
 
 
-class ExecStartBody(Model, frozen=True):
+class ExecStartBody(Model):
     """The body of POST /exec/{id}/start.
 
     Attributes:
@@ -77,11 +77,11 @@ class ExecStartBody(Model, frozen=True):
 
     detach: bool | None = None
     tty: bool | None = None
-    # Not in API 1.41.
     console_size: list[int] | None = None
+    """Not in API 1.41."""
 
 
-class ProcessConfig(Model, frozen=True):
+class ProcessConfig(Model):
     """The process an exec runs (the ``ProcessConfig`` definition; lower-case wire names)."""
 
     privileged: bool | None = msgspec.field(default=None, name="privileged")
@@ -91,7 +91,7 @@ class ProcessConfig(Model, frozen=True):
     arguments: list[str] | None = msgspec.field(default=None, name="arguments")
 
 
-class ExecInspect(Model, frozen=True):
+class ExecInspect(Model):
     """The response of GET /exec/{id}/json.
 
     Attributes:

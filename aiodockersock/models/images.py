@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-class ImageSummary(Model, frozen=True):
+class ImageSummary(Model):
     """One item of GET /images/json (and of ``Images`` in GET /system/df).
 
     ``Manifests`` and ``Descriptor`` (not in API 1.41; OCI descriptors) are not modelled.
@@ -32,87 +32,88 @@ class ImageSummary(Model, frozen=True):
     parent_id: str | None = None
     repo_tags: list[str] | None = None
     repo_digests: list[str] | None = None
-    # Seconds since the Unix epoch.
     created: int | None = None
+    """Seconds since the Unix epoch."""
     size: int | None = None
-    # -1 when not computed.
     shared_size: int | None = None
-    # Not in API 1.56 (it equalled Size); sent by 1.41 daemons.
+    """-1 when not computed."""
     virtual_size: int | None = None
+    """Not in API 1.56 (it equalled Size); sent by 1.41 daemons."""
     labels: dict[str, str] | None = None
-    # -1 when not computed.
     containers: int | None = None
+    """-1 when not computed."""
 
 
-class ImageRootFS(Model, frozen=True):
+class ImageRootFS(Model):
     """``RootFS`` of GET /images/{name}/json: the image's layers, bottom first."""
 
-    # "layers".
     type: str | None = None
-    # The layers' content digests (diff ids, "sha256:…"), not the registry's blob digests.
+    """``"layers"``."""
     layers: list[str] | None = None
+    """The layers' content digests (diff ids, "sha256:…"), not the registry's blob digests."""
 
 
-class ImageMetadata(Model, frozen=True):
+class ImageMetadata(Model):
     """``Metadata`` of GET /images/{name}/json: local facts, not part of the image itself."""
 
-    # RFC 3339 with nanoseconds; only set once the image was tagged locally.
     last_tag_time: str | None = None
+    """RFC 3339 with nanoseconds; only set once the image was tagged locally."""
 
 
-class ImageInspect(Model, frozen=True):
+class ImageInspect(Model):
     """The response of GET /images/{name}/json.
 
     ``Descriptor``, ``Manifests`` and ``Identity`` (not in API 1.41; OCI descriptors and
     signature data of the containerd image store) are not modelled.
     """
 
-    # "sha256:…": the image's content-addressable id.
     id: str | None = None
+    """``"sha256:…"``: the image's content-addressable id."""
     repo_tags: list[str] | None = None
-    # "name@sha256:…" once pulled from or pushed to a registry.
     repo_digests: list[str] | None = None
-    # Not in API 1.56; the parent image id for images built locally by the classic builder.
+    """``"name@sha256:…"`` once pulled from or pushed to a registry."""
     parent: str | None = None
+    """Not in API 1.56; the parent image id for images built locally by the classic builder."""
     comment: str | None = None
-    # RFC 3339 with nanoseconds.
     created: str | None = None
-    # Not in API 1.56: the container the image was committed from, and its config.
+    """RFC 3339 with nanoseconds."""
     container: str | None = None
+    """Not in API 1.56: the container the image was committed from."""
     container_config: ContainerConfig | None = None
+    """Not in API 1.56: the config of the container the image was committed from."""
     docker_version: str | None = None
     author: str | None = None
-    # The ``ImageConfig`` definition: in API 1.41 the same fields as ``ContainerConfig``,
-    # in 1.56 a subset of them.
     config: ContainerConfig | None = None
+    """The ``ImageConfig`` definition: in API 1.41 the same fields as ``ContainerConfig``, in
+    1.56 a subset of them."""
     architecture: str | None = None
     variant: str | None = None
     os: str | None = None
     os_version: str | None = None
     size: int | None = None
-    # Not in API 1.56 (it equalled Size); sent by 1.41 daemons.
     virtual_size: int | None = None
+    """Not in API 1.56 (it equalled Size); sent by 1.41 daemons."""
     graph_driver: DriverData | None = None
     root_fs: ImageRootFS | None = msgspec.field(default=None, name="RootFS")
     metadata: ImageMetadata | None = None
 
 
-class HistoryResponseItem(Model, frozen=True):
+class HistoryResponseItem(Model):
     """One layer of GET /images/{name}/history (``ImageHistoryResponseItem``), newest first."""
 
-    # The image id of the layer, or "<missing>" for layers built elsewhere.
     id: str | None = None
-    # Seconds since the Unix epoch.
+    """The image id of the layer, or ``"<missing>"`` for layers built elsewhere."""
     created: int | None = None
-    # The Dockerfile step that made the layer ("/bin/sh -c #(nop)  CMD [\"sh\"]" …).
+    """Seconds since the Unix epoch."""
     created_by: str | None = None
-    # The tags of the image whose top layer this is.
+    """The Dockerfile step that made the layer (``/bin/sh -c #(nop)  CMD ["sh"]`` …)."""
     tags: list[str] | None = None
+    """The tags of the image whose top layer this is."""
     size: int | None = None
     comment: str | None = None
 
 
-class ImageDeleteResponseItem(Model, frozen=True):
+class ImageDeleteResponseItem(Model):
     """One item of DELETE /images/{name} or of the prune response: an untagged name or a
     deleted image or layer id (one of the two is set)."""
 
@@ -120,23 +121,23 @@ class ImageDeleteResponseItem(Model, frozen=True):
     deleted: str | None = None
 
 
-class ImagePruneResponse(Model, frozen=True):
+class ImagePruneResponse(Model):
     """The response of POST /images/prune."""
 
     images_deleted: list[ImageDeleteResponseItem] | None = None
-    # Bytes.
     space_reclaimed: int | None = None
+    """Bytes."""
 
 
-class ImageSearchResponseItem(Model, frozen=True, rename=None):
+class ImageSearchResponseItem(Model, rename=None):
     """One result of GET /images/search (the registry's own, lower-case field names)."""
 
     name: str | None = None
     description: str | None = None
     star_count: int | None = None
     is_official: bool | None = None
-    # Deprecated by Docker Hub; always false there.
     is_automated: bool | None = None
+    """Deprecated by Docker Hub; always false there."""
 
 
 class PushResult(msgspec.Struct, frozen=True, kw_only=True):

@@ -30,42 +30,42 @@ __all__ = [
 ]
 
 
-class IPAMConfig(Model, frozen=True):
+class IPAMConfig(Model):
     """One address pool of a network (an item of ``IPAM.Config``)."""
 
-    # CIDR, e.g. "10.10.0.0/24" or "fd00:1::/64".
     subnet: str | None = None
-    # The part of the subnet dynamic addresses are taken from (CIDR).
+    """CIDR, e.g. "10.10.0.0/24" or "fd00:1::/64"."""
     ip_range: str | None = msgspec.field(default=None, name="IPRange")
+    """The part of the subnet dynamic addresses are taken from (CIDR)."""
     gateway: str | None = None
-    # Host name -> address the IPAM driver must not hand out.
     auxiliary_addresses: dict[str, str] | None = None
+    """Host name -> address the IPAM driver must not hand out."""
 
 
-class IPAM(Model, frozen=True):
+class IPAM(Model):
     """A network's IP address management: its driver, address pools and driver options."""
 
-    # "default" unless an IPAM plugin is used.
     driver: str | None = None
+    """``"default"`` unless an IPAM plugin is used."""
     config: list[IPAMConfig] | None = None
     options: dict[str, str] | None = None
 
 
-class ConfigReference(Model, frozen=True):
+class ConfigReference(Model):
     """``ConfigFrom``: the config-only network a network takes its configuration from."""
 
-    # Empty when the network has its own configuration.
     network: str | None = None
+    """Empty when the network has its own configuration."""
 
 
-class PeerInfo(Model, frozen=True):
+class PeerInfo(Model):
     """A swarm node taking part in an overlay network (items of ``Network.Peers``)."""
 
     name: str | None = None
     ip: str | None = msgspec.field(default=None, name="IP")
 
 
-class NetworkContainer(Model, frozen=True):
+class NetworkContainer(Model):
     """A container's endpoint on a network, as the network reports it (``Network.Containers``).
 
     ``EndpointResource`` in API 1.56.
@@ -74,12 +74,12 @@ class NetworkContainer(Model, frozen=True):
     name: str | None = None
     endpoint_id: str | None = msgspec.field(default=None, name="EndpointID")
     mac_address: str | None = None
-    # Address with its prefix length, e.g. "10.10.0.2/24"; empty when none.
     ipv4_address: str | None = msgspec.field(default=None, name="IPv4Address")
+    """Address with its prefix length, e.g. "10.10.0.2/24"; empty when none."""
     ipv6_address: str | None = msgspec.field(default=None, name="IPv6Address")
 
 
-class NetworkTaskInfo(Model, frozen=True):
+class NetworkTaskInfo(Model):
     """A swarm task behind a service on a network (``ServiceInfo.Tasks``)."""
 
     name: str | None = None
@@ -88,7 +88,7 @@ class NetworkTaskInfo(Model, frozen=True):
     info: dict[str, str] | None = None
 
 
-class ServiceInfo(Model, frozen=True):
+class ServiceInfo(Model):
     """A swarm service's load-balancing state on a network (verbose inspect only)."""
 
     vip: str | None = msgspec.field(default=None, name="VIP")
@@ -97,7 +97,7 @@ class ServiceInfo(Model, frozen=True):
     tasks: list[NetworkTaskInfo] | None = None
 
 
-class Network(Model, frozen=True):
+class Network(Model):
     """A network: GET /networks/{id} and the items of GET /networks.
 
     ``Status`` (API 1.52+, newer than this library speaks) is not modelled.
@@ -105,13 +105,13 @@ class Network(Model, frozen=True):
 
     name: str | None = None
     id: str | None = None
-    # RFC 3339 with nanoseconds.
     created: str | None = None
-    # "local", "global" or "swarm".
+    """RFC 3339 with nanoseconds."""
     scope: str | None = None
+    """``"local"``, ``"global"`` or ``"swarm"``."""
     driver: str | None = None
-    # Not in API 1.41 (set from API 1.48 on).
     enable_ipv4: bool | None = msgspec.field(default=None, name="EnableIPv4")
+    """Not in API 1.41 (set from API 1.48 on)."""
     enable_ipv6: bool | None = msgspec.field(default=None, name="EnableIPv6")
     ipam: IPAM | None = msgspec.field(default=None, name="IPAM")
     internal: bool | None = None
@@ -119,22 +119,22 @@ class Network(Model, frozen=True):
     ingress: bool | None = None
     config_from: ConfigReference | None = None
     config_only: bool | None = None
-    # Container id -> its endpoint; only filled in by GET /networks/{id}.
     containers: dict[str, NetworkContainer] | None = None
+    """Container id -> its endpoint; only filled in by GET /networks/{id}."""
     options: dict[str, str] | None = None
     labels: dict[str, str] | None = None
-    # Overlay networks only.
     peers: list[PeerInfo] | None = None
-    # Service name -> load-balancing state; verbose inspect of swarm-scoped networks only.
+    """Overlay networks only."""
     services: dict[str, ServiceInfo] | None = None
+    """Service name -> load-balancing state; verbose inspect of swarm-scoped networks only."""
 
 
-class NetworkCreateRequest(Model, frozen=True):
+class NetworkCreateRequest(Model):
     """The body of POST /networks/create (``Networks.create`` builds it from its arguments)."""
 
     name: str | None = None
-    # Not in API 1.56: the daemon always refuses a duplicate name from API 1.44 on.
     check_duplicate: bool | None = None
+    """Not in API 1.56: the daemon always refuses a duplicate name from API 1.44 on."""
     driver: str | None = None
     scope: str | None = None
     internal: bool | None = None
@@ -143,37 +143,37 @@ class NetworkCreateRequest(Model, frozen=True):
     config_only: bool | None = None
     config_from: ConfigReference | None = None
     ipam: IPAM | None = msgspec.field(default=None, name="IPAM")
-    # Not in API 1.41 (honoured from API 1.48 on).
     enable_ipv4: bool | None = msgspec.field(default=None, name="EnableIPv4")
+    """Not in API 1.41 (honoured from API 1.48 on)."""
     enable_ipv6: bool | None = msgspec.field(default=None, name="EnableIPv6")
     options: dict[str, str] | None = None
     labels: dict[str, str] | None = None
 
 
-class NetworkCreateResponse(Model, frozen=True):
+class NetworkCreateResponse(Model):
     """The answer to POST /networks/create."""
 
     id: str | None = None
-    # The daemon's warning, e.g. about a duplicate name (empty when none).
     warning: str | None = None
+    """The daemon's warning, e.g. about a duplicate name (empty when none)."""
 
 
-class NetworkConnectRequest(Model, frozen=True):
+class NetworkConnectRequest(Model):
     """The body of POST /networks/{id}/connect."""
 
     container: str | None = None
     endpoint_config: EndpointSettings | None = None
 
 
-class NetworkDisconnectRequest(Model, frozen=True):
+class NetworkDisconnectRequest(Model):
     """The body of POST /networks/{id}/disconnect."""
 
     container: str | None = None
     force: bool | None = None
 
 
-class NetworkPruneResponse(Model, frozen=True):
+class NetworkPruneResponse(Model):
     """The answer to POST /networks/prune."""
 
-    # Names of the removed networks; None when nothing was removed.
     networks_deleted: list[str] | None = None
+    """Names of the removed networks; None when nothing was removed."""

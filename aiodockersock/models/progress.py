@@ -16,21 +16,21 @@ from ._base import Model
 __all__ = ["ErrorDetail", "ProgressDetail", "ProgressMessage"]
 
 
-class ProgressDetail(Model, frozen=True, rename="camel"):
+class ProgressDetail(Model, rename="camel"):
     """How far one layer (or other item) has come, in bytes."""
 
     current: int | None = None
     total: int | None = None
 
 
-class ErrorDetail(Model, frozen=True, rename="camel"):
+class ErrorDetail(Model, rename="camel"):
     """The structured form of a progress stream's error."""
 
     code: int | None = None
     message: str | None = None
 
 
-class ProgressMessage(Model, frozen=True, rename="camel"):
+class ProgressMessage(Model, rename="camel"):
     """One line of a pull, push, build, load or import progress stream.
 
     Attributes:

@@ -26,53 +26,55 @@ __all__ = [
 ]
 
 
-class ContainerThrottlingData(Model, frozen=True, rename=None):
+class ContainerThrottlingData(Model, rename=None):
     """CPU throttling under a CPU quota (Linux)."""
 
     periods: int | None = None
     throttled_periods: int | None = None
-    # nanoseconds
     throttled_time: int | None = None
+    """Nanoseconds."""
 
 
-class ContainerCPUUsage(Model, frozen=True, rename=None):
+class ContainerCPUUsage(Model, rename=None):
     """CPU time used, in nanoseconds."""
 
     total_usage: int | None = None
-    # cgroup v1 only
     percpu_usage: list[int] | None = None
+    """cgroup v1 only."""
     usage_in_kernelmode: int | None = None
     usage_in_usermode: int | None = None
 
 
-class ContainerCPUStats(Model, frozen=True, rename=None):
+class ContainerCPUStats(Model, rename=None):
     """CPU usage of the container and of the whole system at the time of a sample."""
 
     cpu_usage: ContainerCPUUsage | None = None
-    # nanoseconds of host CPU time (all CPUs)
     system_cpu_usage: int | None = None
+    """Nanoseconds of host CPU time (all CPUs)."""
     online_cpus: int | None = None
     throttling_data: ContainerThrottlingData | None = None
 
 
-class ContainerMemoryStats(Model, frozen=True, rename=None):
+class ContainerMemoryStats(Model, rename=None):
     """Memory use, in bytes; ``stats`` holds the cgroup's own counters (they differ by
     cgroup version: ``inactive_file`` on v2, ``total_inactive_file``/``cache`` on v1)."""
 
     usage: int | None = None
-    # cgroup v1 only
     max_usage: int | None = None
+    """cgroup v1 only."""
     stats: dict[str, int | None] | None = None
-    # cgroup v1 only
     failcnt: int | None = None
+    """cgroup v1 only."""
     limit: int | None = None
-    # Windows only
     commitbytes: int | None = None
+    """Windows only."""
     commitpeakbytes: int | None = None
+    """Windows only."""
     privateworkingset: int | None = None
+    """Windows only."""
 
 
-class ContainerBlkioStatEntry(Model, frozen=True, rename=None):
+class ContainerBlkioStatEntry(Model, rename=None):
     """One block I/O counter of one device (``op``: ``read``, ``write``, ``total`` …)."""
 
     major: int | None = None
@@ -81,7 +83,7 @@ class ContainerBlkioStatEntry(Model, frozen=True, rename=None):
     value: int | None = None
 
 
-class ContainerBlkioStats(Model, frozen=True, rename=None):
+class ContainerBlkioStats(Model, rename=None):
     """Block I/O counters per device (on cgroup v2 only ``io_service_bytes_recursive``)."""
 
     io_service_bytes_recursive: list[ContainerBlkioStatEntry] | None = None
@@ -94,7 +96,7 @@ class ContainerBlkioStats(Model, frozen=True, rename=None):
     sectors_recursive: list[ContainerBlkioStatEntry] | None = None
 
 
-class ContainerNetworkStats(Model, frozen=True, rename=None):
+class ContainerNetworkStats(Model, rename=None):
     """Traffic of one network interface of the container."""
 
     rx_bytes: int | None = None
@@ -105,19 +107,20 @@ class ContainerNetworkStats(Model, frozen=True, rename=None):
     tx_packets: int | None = None
     tx_errors: int | None = None
     tx_dropped: int | None = None
-    # Windows only
     endpoint_id: str | None = None
+    """Windows only."""
     instance_id: str | None = None
+    """Windows only."""
 
 
-class ContainerPidsStats(Model, frozen=True, rename=None):
+class ContainerPidsStats(Model, rename=None):
     """How many processes (tasks) the container has, and its limit."""
 
     current: int | None = None
     limit: int | None = None
 
 
-class ContainerStorageStats(Model, frozen=True, rename=None):
+class ContainerStorageStats(Model, rename=None):
     """Disk I/O (Windows only)."""
 
     read_count_normalized: int | None = None
@@ -130,7 +133,7 @@ def _sum_op(entries: list[ContainerBlkioStatEntry] | None, op: str) -> int:
     return sum(e.value or 0 for e in entries or () if (e.op or "").lower() == op)
 
 
-class ContainerStats(Model, frozen=True, rename=None):
+class ContainerStats(Model, rename=None):
     """One sample of a container's resource usage, with the figures ``docker stats`` shows.
 
     Attributes:
@@ -142,8 +145,8 @@ class ContainerStats(Model, frozen=True, rename=None):
     """
 
     id: str | None = None
-    # Podman's service sends the id as "Id": copied into ``id`` when that is missing.
     _podman_id: str | None = msgspec.field(default=None, name="Id")
+    """Podman's service sends the id as "Id": copied into ``id`` when that is missing."""
     name: str | None = None
     os_type: str | None = None
     read: str | None = None

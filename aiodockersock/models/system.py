@@ -55,7 +55,7 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
-class PingInfo(Model, frozen=True):
+class PingInfo(Model):
     """What GET /_ping tells about the daemon, read from its response headers (not JSON).
 
     - ``api_version``: ``Api-Version``, the highest API version the daemon supports;
@@ -108,23 +108,23 @@ class PingInfo(Model, frozen=True):
 # --------------------------------------------------------------------------------------------
 
 
-class Platform(Model, frozen=True):
+class Platform(Model):
     """``Platform`` in GET /version: the product name, e.g. ``Docker Engine - Community``."""
 
     name: str | None = None
 
 
-class ComponentVersion(Model, frozen=True):
+class ComponentVersion(Model):
     """One item of ``Components`` in GET /version (``Engine``, ``containerd``, ``runc`` …)."""
 
     name: str | None = None
     version: str | None = None
-    # Free-form per component (the spec says only "object"); in practice string values such
-    # as {"ApiVersion": "1.41", "GitCommit": "…", "Experimental": "false"}.
     details: dict[str, Any] | None = None
+    """Free-form per component (the spec says only "object"); in practice string values such as
+    ``{"ApiVersion": "1.41", "GitCommit": "…", "Experimental": "false"}``."""
 
 
-class SystemVersion(Model, frozen=True):
+class SystemVersion(Model):
     """The response of GET /version."""
 
     platform: Platform | None = None
@@ -138,8 +138,8 @@ class SystemVersion(Model, frozen=True):
     arch: str | None = None
     kernel_version: str | None = None
     experimental: bool | None = None
-    # RFC 3339 string.
     build_time: str | None = None
+    """RFC 3339 string."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ class SystemVersion(Model, frozen=True):
 # --------------------------------------------------------------------------------------------
 
 
-class PluginsInfo(Model, frozen=True):
+class PluginsInfo(Model):
     """``Plugins`` in GET /info: the names of the available plugins by kind."""
 
     volume: list[str] | None = None
@@ -156,7 +156,7 @@ class PluginsInfo(Model, frozen=True):
     log: list[str] | None = None
 
 
-class IndexInfo(Model, frozen=True):
+class IndexInfo(Model):
     """One registry of ``RegistryConfig.IndexConfigs`` in GET /info."""
 
     name: str | None = None
@@ -165,14 +165,15 @@ class IndexInfo(Model, frozen=True):
     official: bool | None = None
 
 
-class RegistryConfig(Model, frozen=True):
+class RegistryConfig(Model):
     """``RegistryConfig`` in GET /info (the ``RegistryServiceConfig`` definition)."""
 
-    # Not in API 1.56 (the next two); sent by 1.41 daemons.
     allow_nondistributable_artifacts_cidrs: list[str] | None = msgspec.field(
         default=None, name="AllowNondistributableArtifactsCIDRs"
     )
+    """Not in API 1.56; sent by 1.41 daemons."""
     allow_nondistributable_artifacts_hostnames: list[str] | None = None
+    """Not in API 1.56; sent by 1.41 daemons."""
     insecure_registry_cidrs: list[str] | None = msgspec.field(
         default=None, name="InsecureRegistryCIDRs"
     )
@@ -180,52 +181,52 @@ class RegistryConfig(Model, frozen=True):
     mirrors: list[str] | None = None
 
 
-class NamedResourceSpec(Model, frozen=True):
+class NamedResourceSpec(Model):
     """A string-valued generic resource, e.g. ``GPU=UUID1``."""
 
     kind: str | None = None
     value: str | None = None
 
 
-class DiscreteResourceSpec(Model, frozen=True):
+class DiscreteResourceSpec(Model):
     """An integer-valued generic resource, e.g. ``SSD=3``."""
 
     kind: str | None = None
     value: int | None = None
 
 
-class GenericResource(Model, frozen=True):
+class GenericResource(Model):
     """One item of ``GenericResources``: exactly one of the two specs is set."""
 
     named_resource_spec: NamedResourceSpec | None = None
     discrete_resource_spec: DiscreteResourceSpec | None = None
 
 
-class RuntimeInfo(Model, frozen=True):
-    """One OCI runtime of ``Runtimes`` in GET /info (the ``Runtime`` definition)."""
+class RuntimeInfo(Model):
+    """One OCI runtime of ``Runtimes`` in GET /info (the ``Runtime`` definition). This
+    definition's wire names are lower camelCase."""
 
-    # This definition's wire names are lower camelCase.
     path: str | None = msgspec.field(default=None, name="path")
     runtime_args: list[str] | None = msgspec.field(default=None, name="runtimeArgs")
-    # Not in API 1.41: runtime-specific information, string values.
     status: dict[str, str] | None = msgspec.field(default=None, name="status")
+    """Not in API 1.41: runtime-specific information, string values."""
 
 
-class Commit(Model, frozen=True):
+class Commit(Model):
     """The commit of a bundled component (``ContainerdCommit``, ``RuncCommit``, ``InitCommit``)."""
 
     id: str | None = msgspec.field(default=None, name="ID")
-    # Not in API 1.56; sent by 1.41 daemons.
     expected: str | None = None
+    """Not in API 1.56; sent by 1.41 daemons."""
 
 
-class ObjectVersion(Model, frozen=True):
+class ObjectVersion(Model):
     """The version number of a Swarm object, used for optimistic concurrency on updates."""
 
     index: int | None = None
 
 
-class TLSInfo(Model, frozen=True):
+class TLSInfo(Model):
     """The Swarm's root CA and issuer information (``ClusterInfo.TLSInfo``)."""
 
     trust_root: str | None = None
@@ -233,7 +234,7 @@ class TLSInfo(Model, frozen=True):
     cert_issuer_public_key: str | None = None
 
 
-class ClusterInfo(Model, frozen=True):
+class ClusterInfo(Model):
     """``Swarm.Cluster`` in GET /info: the swarm this manager belongs to.
 
     ``Spec`` (the full ``SwarmSpec``) is not modelled here.
@@ -241,9 +242,10 @@ class ClusterInfo(Model, frozen=True):
 
     id: str | None = msgspec.field(default=None, name="ID")
     version: ObjectVersion | None = None
-    # RFC 3339 strings.
     created_at: str | None = None
+    """RFC 3339 string."""
     updated_at: str | None = None
+    """RFC 3339 string."""
     tls_info: TLSInfo | None = msgspec.field(default=None, name="TLSInfo")
     root_rotation_in_progress: bool | None = None
     data_path_port: int | None = None
@@ -251,73 +253,73 @@ class ClusterInfo(Model, frozen=True):
     subnet_size: int | None = None
 
 
-class PeerNode(Model, frozen=True):
+class PeerNode(Model):
     """A Swarm manager the node knows of (``Swarm.RemoteManagers[]`` in GET /info)."""
 
     node_id: str | None = msgspec.field(default=None, name="NodeID")
     addr: str | None = None
 
 
-class SwarmInfo(Model, frozen=True):
+class SwarmInfo(Model):
     """``Swarm`` in GET /info: this node's Swarm membership."""
 
     node_id: str | None = msgspec.field(default=None, name="NodeID")
     node_addr: str | None = None
-    # "", "inactive", "pending", "active", "error", "locked" (open set).
     local_node_state: str | None = None
+    """``""``, ``"inactive"``, ``"pending"``, ``"active"``, ``"error"``, ``"locked"`` (open set)."""
     control_available: bool | None = None
     error: str | None = None
     remote_managers: list[PeerNode] | None = None
     nodes: int | None = None
     managers: int | None = None
-    # Set on managers only (workers send null or omit it).
     cluster: ClusterInfo | None = None
+    """Set on managers only (workers send null or omit it)."""
 
 
-class AddressPool(Model, frozen=True):
+class AddressPool(Model):
     """One item of ``DefaultAddressPools`` in GET /info."""
 
     base: str | None = None
     size: int | None = None
 
 
-class FirewallInfo(Model, frozen=True):
+class FirewallInfo(Model):
     """``FirewallBackend`` in GET /info (not in API 1.41; Linux only)."""
 
     driver: str | None = None
-    # [label, value] pairs; not a stable format.
     info: list[list[str]] | None = None
+    """[label, value] pairs; not a stable format."""
 
 
-class DeviceInfo(Model, frozen=True):
+class DeviceInfo(Model):
     """One item of ``DiscoveredDevices`` in GET /info (not in API 1.41), e.g. a CDI device."""
 
     source: str | None = None
     id: str | None = msgspec.field(default=None, name="ID")
 
 
-class NRIInfo(Model, frozen=True):
+class NRIInfo(Model):
     """``NRI`` in GET /info (not in API 1.41; only when NRI is enabled)."""
 
-    # [label, value] pairs; not a stable format.
     info: list[list[str]] | None = None
+    """[label, value] pairs; not a stable format."""
 
 
-class ContainerdNamespaces(Model, frozen=True):
+class ContainerdNamespaces(Model):
     """``Containerd.Namespaces`` in GET /info: the containerd namespaces the daemon uses."""
 
     containers: str | None = None
     plugins: str | None = None
 
 
-class ContainerdInfo(Model, frozen=True):
+class ContainerdInfo(Model):
     """``Containerd`` in GET /info (not in API 1.41): the containerd the daemon talks to."""
 
     address: str | None = None
     namespaces: ContainerdNamespaces | None = None
 
 
-class SystemInfo(Model, frozen=True):
+class SystemInfo(Model):
     """The response of GET /info."""
 
     id: str | None = msgspec.field(default=None, name="ID")
@@ -327,15 +329,16 @@ class SystemInfo(Model, frozen=True):
     containers_stopped: int | None = None
     images: int | None = None
     driver: str | None = None
-    # [label, value] pairs from the storage driver.
     driver_status: list[list[str]] | None = None
+    """[label, value] pairs from the storage driver."""
     docker_root_dir: str | None = None
     plugins: PluginsInfo | None = None
     memory_limit: bool | None = None
     swap_limit: bool | None = None
-    # Not in API 1.56 (the next two); sent by 1.41 daemons.
     kernel_memory: bool | None = None
+    """Not in API 1.56; sent by 1.41 daemons."""
     kernel_memory_tcp: bool | None = msgspec.field(default=None, name="KernelMemoryTCP")
+    """Not in API 1.56; sent by 1.41 daemons."""
     cpu_cfs_period: bool | None = None
     cpu_cfs_quota: bool | None = None
     cpu_shares: bool | None = msgspec.field(default=None, name="CPUShares")
@@ -343,14 +346,15 @@ class SystemInfo(Model, frozen=True):
     pids_limit: bool | None = None
     oom_kill_disable: bool | None = None
     ipv4_forwarding: bool | None = msgspec.field(default=None, name="IPv4Forwarding")
-    # Not in API 1.56 (the next two); sent by 1.41 daemons.
     bridge_nf_iptables: bool | None = None
+    """Not in API 1.56; sent by 1.41 daemons."""
     bridge_nf_ip6tables: bool | None = msgspec.field(default=None, name="BridgeNfIp6tables")
+    """Not in API 1.56; sent by 1.41 daemons."""
     debug: bool | None = None
     n_fd: int | None = None
     n_goroutines: int | None = None
-    # RFC 3339 string with nanoseconds.
     system_time: str | None = None
+    """RFC 3339 string with nanoseconds."""
     logging_driver: str | None = None
     cgroup_driver: str | None = None
     cgroup_version: str | None = None
@@ -372,9 +376,10 @@ class SystemInfo(Model, frozen=True):
     labels: list[str] | None = None
     experimental_build: bool | None = None
     server_version: str | None = None
-    # Not in API 1.56 (the next two); sent by 1.41 daemons.
     cluster_store: str | None = None
+    """Not in API 1.56; sent by 1.41 daemons."""
     cluster_advertise: str | None = None
+    """Not in API 1.56; sent by 1.41 daemons."""
     runtimes: dict[str, RuntimeInfo] | None = None
     default_runtime: str | None = None
     swarm: SwarmInfo | None = None
@@ -387,14 +392,17 @@ class SystemInfo(Model, frozen=True):
     security_options: list[str] | None = None
     product_license: str | None = None
     default_address_pools: list[AddressPool] | None = None
-    # Not in API 1.41 (the next three).
     firewall_backend: FirewallInfo | None = None
+    """Not in API 1.41."""
     discovered_devices: list[DeviceInfo] | None = None
+    """Not in API 1.41."""
     nri: NRIInfo | None = msgspec.field(default=None, name="NRI")
+    """Not in API 1.41."""
     warnings: list[str] | None = None
-    # Not in API 1.41 (the next two).
     cdi_spec_dirs: list[str] | None = msgspec.field(default=None, name="CDISpecDirs")
+    """Not in API 1.41."""
     containerd: ContainerdInfo | None = None
+    """Not in API 1.41."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -402,7 +410,7 @@ class SystemInfo(Model, frozen=True):
 # --------------------------------------------------------------------------------------------
 
 
-class ImagesDiskUsage(Model, frozen=True):
+class ImagesDiskUsage(Model):
     """``ImageUsage`` in GET /system/df (not in API 1.41); ``items`` may be omitted."""
 
     active_count: int | None = None
@@ -412,7 +420,7 @@ class ImagesDiskUsage(Model, frozen=True):
     items: list[ImageSummary] | None = None
 
 
-class ContainersDiskUsage(Model, frozen=True):
+class ContainersDiskUsage(Model):
     """``ContainerUsage`` in GET /system/df (not in API 1.41); ``items`` may be omitted."""
 
     active_count: int | None = None
@@ -422,7 +430,7 @@ class ContainersDiskUsage(Model, frozen=True):
     items: list[ContainerSummary] | None = None
 
 
-class VolumesDiskUsage(Model, frozen=True):
+class VolumesDiskUsage(Model):
     """``VolumeUsage`` in GET /system/df (not in API 1.41); ``items`` may be omitted."""
 
     active_count: int | None = None
@@ -432,7 +440,7 @@ class VolumesDiskUsage(Model, frozen=True):
     items: list[Volume] | None = None
 
 
-class BuildCacheDiskUsage(Model, frozen=True):
+class BuildCacheDiskUsage(Model):
     """``BuildCacheUsage`` in GET /system/df (not in API 1.41); ``items`` may be omitted."""
 
     active_count: int | None = None
@@ -442,7 +450,7 @@ class BuildCacheDiskUsage(Model, frozen=True):
     items: list[BuildCacheRecord] | None = None
 
 
-class SystemDataUsage(Model, frozen=True):
+class SystemDataUsage(Model):
     """The response of GET /system/df.
 
     API 1.41 sends the lists (``layers_size``, ``images``, ``containers``, ``volumes``,

@@ -17,14 +17,14 @@ __all__ = [
 ]
 
 
-class VolumeUsageData(Model, frozen=True):
+class VolumeUsageData(Model):
     """``Volume.UsageData``: only filled in by GET /system/df; -1 when not computed."""
 
     size: int | None = None
     ref_count: int | None = None
 
 
-class Volume(Model, frozen=True):
+class Volume(Model):
     """A volume: GET /volumes/{name}, items of GET /volumes and of ``Volumes`` in /system/df.
 
     ``ClusterVolume`` (not in API 1.41; Swarm cluster volumes) is not modelled.
@@ -33,44 +33,44 @@ class Volume(Model, frozen=True):
     name: str | None = None
     driver: str | None = None
     mountpoint: str | None = None
-    # RFC 3339 string.
     created_at: str | None = None
-    # Free-form, driver-specific details: the spec says only "object", so values are Any.
+    """RFC 3339 string."""
     status: dict[str, Any] | None = None
+    """Free-form, driver-specific details: the spec says only "object", so values are Any."""
     labels: dict[str, str] | None = None
-    # "local" or "global".
     scope: str | None = None
+    """``"local"`` or ``"global"``."""
     options: dict[str, str] | None = None
     usage_data: VolumeUsageData | None = None
 
 
-class VolumeCreateOptions(Model, frozen=True):
+class VolumeCreateOptions(Model):
     """The body of POST /volumes/create (``VolumeCreateRequest`` in API 1.56).
 
     ``ClusterVolumeSpec`` (not in API 1.41; Swarm cluster volumes) is not modelled.
     """
 
-    # Generated (64 hex digits) when omitted.
     name: str | None = None
-    # "local" when omitted.
+    """Generated (64 hex digits) when omitted."""
     driver: str | None = None
+    """``"local"`` when omitted."""
     driver_opts: dict[str, str] | None = None
     labels: dict[str, str] | None = None
 
 
-class VolumeListResponse(Model, frozen=True):
+class VolumeListResponse(Model):
     """The answer to GET /volumes."""
 
     volumes: list[Volume] | None = None
-    # One per volume driver that could not list its volumes; None when all answered.
     warnings: list[str] | None = None
+    """One per volume driver that could not list its volumes; None when all answered."""
 
 
-class VolumePruneResponse(Model, frozen=True):
+class VolumePruneResponse(Model):
     """The answer to POST /volumes/prune."""
 
-    # Names of the removed volumes (None or empty when nothing was removed).
     volumes_deleted: list[str] | None = None
+    """Names of the removed volumes (None or empty when nothing was removed)."""
     space_reclaimed: int | None = None
 
 
