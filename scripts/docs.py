@@ -42,6 +42,7 @@ GUIDES = [
     ("errors.md", "Errors"),
     ("testing.md", "Testing with the pytest plugin"),
     ("migration.md", "Migrating from aiodocker and docker-py"),
+    ("architecture.md", "Architecture (for maintainers)"),
 ]
 
 #: The modules of the API reference.
