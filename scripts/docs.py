@@ -40,6 +40,8 @@ GUIDES = [
     ("networks-volumes.md", "Networks and volumes"),
     ("events.md", "Events"),
     ("errors.md", "Errors"),
+    ("web-apps.md", "In web apps: FastAPI and aiohttp"),
+    ("engines.md", "Engines and Podman"),
     ("testing.md", "Testing with the pytest plugin"),
     ("migration.md", "Migrating from aiodocker and docker-py"),
     ("architecture.md", "Architecture (for maintainers)"),

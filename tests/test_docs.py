@@ -5,6 +5,7 @@ API, its guides link only to what exists, and the migration table names real cal
 from __future__ import annotations
 
 import ast
+import asyncio
 import html
 import importlib.util
 import inspect
@@ -22,7 +23,7 @@ import pytest
 import aiodockersock
 import aiodockersock.models
 
-from .conftest import IN_CI, ROOT
+from .conftest import IN_CI, ROOT, TEST_IMAGE, EngineHandle
 
 DOCS = ROOT / "docs"
 
@@ -264,7 +265,7 @@ async def clients() -> AsyncIterator[dict[str, dict[str, Any]]]:
             "volume": Volume(attrs={}, client=client),
         }
     yield roots
-    await ours.close()
+    await ours.aclose()
     if "aiodocker" in roots:
         await roots["aiodocker"]["docker"].close()
     if "docker-py" in roots:
@@ -317,3 +318,32 @@ def test_resolve_finds_mistakes() -> None:
     assert resolve("aiodockersock.Nope", roots) == [
         "'aiodockersock.Nope': aiodockersock has no 'Nope'"
     ]
+
+
+def readme_example() -> str:
+    """The Python block of the README's "Use it" section."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Use it"):]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+async def test_the_readme_example_runs_as_written(engine: EngineHandle) -> None:
+    """The landing page's example, unchanged, against a real engine (with the test image
+    tagged busybox, as nothing can be pulled here): the live events and the output print."""
+    async with aiodockersock.Docker(engine.host) as docker:
+        await docker.images.tag(TEST_IMAGE, "busybox", "latest")
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", readme_example()],
+        env={"PATH": "/usr/bin:/bin", "DOCKER_HOST": engine.host},
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    actions = [line.split()[0] for line in lines[:-1]]
+    assert actions[:2] == ["create", "start"] and actions[-1] == "die", lines
+    name = lines[0].split()[1]
+    assert all(line.split()[1] == name for line in lines[:-1])  # the same container throughout
+    assert lines[-1] == "hello"
+    async with aiodockersock.Docker(engine.host) as docker:  # and it cleaned up after itself
+        assert not [c for c in await docker.containers.list(all=True) if c.names == [f"/{name}"]]
