@@ -32,7 +32,6 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
-from types import TracebackType
 from typing import Any, Final, Protocol
 
 import anyio
@@ -42,6 +41,7 @@ from .._args import format_nanos
 from .._client import Docker
 from .._exceptions import DockerError, InvalidArgument, StreamClosed
 from .._hub import EventHub, SlowPolicy
+from .._resource import AsyncResource
 from ..events import EventFilters
 from ..models.events import EventGap, EventMessage
 
@@ -269,7 +269,7 @@ def _filters_key(filters: EventFilters | None) -> tuple[tuple[str, tuple[str, ..
     ))
 
 
-class SharedDocker:
+class SharedDocker(AsyncResource):
     """One Docker client for a whole web app, and shared event hubs for its SSE routes.
 
     The framework helpers (``integrations.fastapi``, ``integrations.aiohttp``) make one at
@@ -286,6 +286,8 @@ class SharedDocker:
     Attributes:
         docker: the client; every request uses this one.
     """
+
+    _resource_name = "a SharedDocker"
 
     def __init__(self, url: str | None = None, **options: Any) -> None:
         self.docker = Docker(url, **options)
@@ -316,11 +318,10 @@ class SharedDocker:
         key = _filters_key(filters)
         hub = self._hubs.get(key)
         if hub is None:
-            hub = self.docker.events.hub(filters=filters)
-            await hub.__aenter__()
+            hub = await self.docker.events.hub(filters=filters).__aenter__()
             existing = self._hubs.setdefault(key, hub)
             if existing is not hub:
-                await hub.__aexit__(None, None, None)
+                await hub.aclose()
                 hub = existing
         return hub
 
@@ -374,30 +375,15 @@ class SharedDocker:
         hubs = list(self._hubs.values())
         self._hubs.clear()
         for hub in hubs:
-            await hub.__aexit__(None, None, None)
+            await hub.aclose()
 
     async def aclose(self) -> None:
         """Close the event streams and the client. Safe to call more than once."""
+        self._closed = True
         try:
             await self.close_streams()
         finally:
             await self.docker.aclose()
-
-    @property
-    def closed(self) -> bool:
-        """Whether the client has been closed."""
-        return self.docker.closed
-
-    async def __aenter__(self) -> SharedDocker:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return f"<SharedDocker {self.docker!r} hubs={len(self._hubs)}>"
