@@ -23,11 +23,10 @@ class Docker would give them (see :func:`_podman_error_class`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import errno
 import re
-from collections.abc import AsyncIterable, Awaitable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Iterable, Mapping, Sequence
 from typing import Any, Final, NamedTuple, TypeVar, Union
 from urllib.parse import quote, urlsplit
 
@@ -331,6 +330,24 @@ class _FactoryConnector(aiohttp.BaseConnector):
         return protocol
 
 
+class _MappedErrors:
+    """See :meth:`Transport.mapped_errors` (a class, not a generator: it is on every request)."""
+
+    __slots__ = ("_t",)
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is not None and not isinstance(exc, DockerError) and isinstance(
+            exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError)
+        ):
+            raise self._t._connection_error(exc) from exc
+
+
 class Transport:
     """One aiohttp session to one daemon, with the URL builder and the error table.
 
@@ -352,6 +369,7 @@ class Transport:
         self.host = host
         #: The connection factory every connection to this daemon comes from.
         self.connector = connector_for(host)
+        self._mapped = _MappedErrors(self)
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
         self._stream_timeout = aiohttp.ClientTimeout(
             total=None, connect=connect_timeout, sock_read=None
@@ -514,17 +532,11 @@ class Transport:
             return self._timeout
         return aiohttp.ClientTimeout(total=timeout, connect=self._connect_timeout)
 
-    @contextlib.contextmanager
-    def mapped_errors(self) -> Iterator[None]:
-        """Turn the socket, aiohttp and timeout errors raised inside into
-        :class:`DockerConnectionError` (:class:`DockerTimeoutError` for a timeout) naming the
-        address and the likely fix; our own errors pass unchanged."""
-        try:
-            yield
-        except DockerError:
-            raise
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError) as exc:
-            raise self._connection_error(exc) from exc
+    def mapped_errors(self) -> _MappedErrors:
+        """A context manager that turns the socket, aiohttp and timeout errors raised inside
+        into :class:`DockerConnectionError` (:class:`DockerTimeoutError` for a timeout) naming
+        the address and the likely fix; our own errors pass unchanged."""
+        return self._mapped
 
     def _connection_error(self, exc: BaseException) -> DockerConnectionError:
         address = self.host.address
