@@ -21,6 +21,7 @@ Podman's service differs in ways the stream absorbs: it sees detach keys only on
 are sent a byte at a time), ends no TTY session when stdin is half-closed (the stream ends it),
 and in a replay of a container's logs (``logs=True``) it sends every line's newline after the
 frame instead of inside it, and sends the streams that were not asked for (both are undone).
+:mod:`aiodockersock._podman` lists every Podman difference the library absorbs.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from ._exceptions import (
     StreamClosed,
 )
 from ._framing import STREAM_NAMES, FrameDecoder
+from ._podman import DETACH_KEY_GAP
 from ._resource import Resource
 from ._transport import Upgraded
 from .models.output import ContainerLogs, LogFrame
@@ -79,10 +81,6 @@ class Session(NamedTuple):
 
 
 Opener = Callable[[], Awaitable[Session]]
-
-#: The pause between detach keys sent to Podman, whose service recognises a key only when it
-#: arrives alone in one read.
-_PODMAN_KEY_GAP: Final = 0.05
 
 
 def detach_sequence(keys: str | None) -> bytes:
@@ -468,7 +466,7 @@ async def _detach(
     if session.podman:
         for i, key in enumerate(session.detach_keys):
             if i:
-                await asyncio.sleep(_PODMAN_KEY_GAP)
+                await asyncio.sleep(DETACH_KEY_GAP)
             writer.write(bytes([key]))
             await writer.drain()
     else:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-import posixpath
-import re
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, Generic, TypeVar
@@ -30,12 +28,13 @@ from ._exceptions import (
     StreamClosed,
 )
 from ._framing import STREAM_NAMES, BadLine, FrameDecoder, LineDecoder
+from ._podman import exit_status_code, is_podman_answer, podman_path_stat
 from ._streams import ResponseStream
-from ._transport import LIBPOD_HEADER, StreamResponse, decoder_for
+from ._transport import StreamResponse, decoder_for
 from .models.output import ContainerLogs, LogFrame, LogLine, PathStat
 
 __all__ = ["ArchiveStream", "ByteStream", "JSONStream", "LogStream", "ProgressStream",
-           "decode_path_stat", "podman_path_stat"]
+           "decode_path_stat"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -135,7 +134,6 @@ class ByteStream(_Body):
 
 
 _PATH_STAT_DECODER = msgspec.json.Decoder(PathStat)
-_EXIT_STATUS = re.compile(r"while running runtime: exit status (\d+)\s*$")
 
 
 def decode_path_stat(header: str | None) -> PathStat:
@@ -151,17 +149,6 @@ def decode_path_stat(header: str | None) -> PathStat:
     except (binascii.Error, ValueError, msgspec.DecodeError):
         raise DecodeError("cannot decode the X-Docker-Container-Path-Stat header",
                           data=header.encode()) from None
-
-
-def podman_path_stat(stat: PathStat, path: str) -> PathStat:
-    """Podman's path stat as Docker's: named after ``path`` itself (Podman names a symlink
-    after its target), and a ``link_target`` for symlinks only (Podman gives every path one,
-    the path resolved)."""
-    name = posixpath.basename(path.rstrip("/")) or "/"
-    target = stat.link_target if stat.is_symlink else ""
-    if (name, target) == (stat.name, stat.link_target):
-        return stat
-    return msgspec.structs.replace(stat, name=name, link_target=target)
 
 
 class ArchiveStream(ByteStream):
@@ -188,7 +175,7 @@ class ArchiveStream(ByteStream):
             except DecodeError:
                 self.close()
                 raise
-            if self._path is not None and LIBPOD_HEADER in headers:
+            if self._path is not None and is_podman_answer(headers):
                 self._stat = podman_path_stat(self._stat, self._path)
 
     @property
@@ -300,9 +287,7 @@ class ProgressStream(JSONStream[T], Generic[T, R]):
         detail = getattr(item, "error_detail", None)
         code = getattr(detail, "code", None)
         if code is None and isinstance(error, str):
-            # Podman gives no code; a failed build step says "… exit status 3"
-            found = _EXIT_STATUS.search(error)
-            code = int(found[1]) if found else None
+            code = exit_status_code(error)  # Podman gives no code, only the message
         self.close()
         raise ProgressError(error, operation=self._what, code=code, log=list(self._recent))
 

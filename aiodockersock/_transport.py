@@ -17,7 +17,7 @@ to a path it cleaned, and following it would reach another endpoint).
 
 It also notes which engine answers: Podman's Docker-compatible service marks every answer with a
 ``Libpod-Api-Version`` header (:meth:`Transport.is_podman`), and its errors are raised as the
-class Docker would give them (see :func:`_podman_error_class`).
+class Docker would give them (the rules are in :mod:`aiodockersock._podman`).
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ from ._exceptions import (
     UnsupportedAPIVersion,
 )
 from ._http1 import read_error_body, read_head, request_head
+from ._podman import LIBPOD_HEADER, is_missing_endpoint, is_podman_answer, podman_error_class
 
 __all__ = [
     "DEFAULT",
-    "LIBPOD_HEADER",
     "MAX_API_VERSION",
     "MIN_API_VERSION",
     "Body",
@@ -103,19 +103,6 @@ _STATUS_ERRORS: Final[dict[int, type[APIError]]] = {
     404: NotFound,
     409: Conflict,
 }
-
-#: The header Podman's service puts on every answer (its own version); dockerd never sends it.
-LIBPOD_HEADER: Final = "Libpod-Api-Version"
-
-#: Podman answers these client errors with 500; its ``cause`` (the end of the message) says
-#: which, and Docker's status for the same error gives the class raised.
-_PODMAN_CAUSES: Final[tuple[tuple[str, type[APIError]], ...]] = (
-    ("container state improper", Conflict),  # pause a paused one, remove a running one …
-    ("exec session state improper", Conflict),  # start an exec twice
-    ("that name is already in use", Conflict),  # create with a taken name
-    ("is an invalid filter", BadRequest),
-    ("invalid reference format", BadRequest),  # tag with a malformed name
-)
 
 _ERROR_DECODER: Final = msgspec.json.Decoder(dict[str, Any])
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
@@ -612,12 +599,10 @@ class Transport:
         cls = _STATUS_ERRORS.get(status)
         if cls is None:
             cls = ServerError if status >= 500 else APIError
-        if status == 404 and resp.body.strip() == b"Not Found" and resp.headers.get(
-            "Content-Type", ""
-        ).startswith("text/plain"):
+        if is_missing_endpoint(status, resp.body, resp.headers.get("Content-Type", "")):
             cls = NotSupported  # no route: Podman's service lacks this endpoint
-        elif status == 500 and LIBPOD_HEADER in resp.headers:
-            cls = _podman_error_class(message) or cls
+        elif status == 500 and is_podman_answer(resp.headers):
+            cls = podman_error_class(message) or cls
         raise cls(status, message, method=method, path=path)
 
     async def request(
@@ -814,15 +799,6 @@ class Transport:
 
 async def _within(timeout: float | None, aw: Awaitable[T]) -> T:
     return await (asyncio.wait_for(aw, timeout) if timeout is not None else aw)
-
-
-def _podman_error_class(message: str) -> type[APIError] | None:
-    """The class Docker's status gives the error Podman answered with 500, if it is one of
-    :data:`_PODMAN_CAUSES`."""
-    for cause, cls in _PODMAN_CAUSES:
-        if message.endswith(cause):
-            return cls
-    return None
 
 
 def _error_message(resp: Response) -> str:

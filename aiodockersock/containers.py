@@ -21,7 +21,6 @@ from ._bodies import (
     JSONStream,
     LogStream,
     decode_path_stat,
-    podman_path_stat,
 )
 from ._exceptions import (
     BadRequest,
@@ -34,11 +33,19 @@ from ._exceptions import (
     ServerError,
     WaitTimeout,
 )
+from ._podman import (
+    HEALTH_CHECK_HINT,
+    STATS_GAP,
+    is_podman_answer,
+    podman_path_stat,
+    sorted_listing,
+    split_top,
+    with_baseline,
+)
 from ._streams import EventStream, ReconnectPolicy, event_stream
 from ._tar import DirectoryTar, Upload, UploadSource, extract_tar, tree_members, upload_body
 from ._transport import (
     DEFAULT,
-    LIBPOD_HEADER,
     Body,
     QueryValue,
     StreamResponse,
@@ -309,9 +316,7 @@ class Containers:
             One summary per container.
         """
         if limit is None and await self._t.is_podman():
-            limit = _NO_LIMIT
-            if not all and "status" not in (filters or {}):
-                filters = {**(filters or {}), "status": ["running", "paused"]}
+            limit, filters = sorted_listing(all, filters)
         resp = await self._t.request(
             "GET",
             "/containers/json",
@@ -379,7 +384,7 @@ class Containers:
                 resp.status, f"container {container} is not running (nothing to list)",
                 method="GET", path=f"/v{self._t.api_version}{path}",
             )
-        return _split_top(resp.decode(ContainerTopResponse))
+        return split_top(resp.decode(ContainerTopResponse))
 
     async def changes(self, container: str) -> builtins.list[FilesystemChange]:
         """Files added, changed or deleted in a container's filesystem.
@@ -535,13 +540,11 @@ class Containers:
         path = self._t.path("/containers/{}/stats", container_ref(container))
         resp = await self._t.request("GET", path, query={"stream": False})
         sample = resp.decode(ContainerStats)
-        if LIBPOD_HEADER not in resp.headers:
+        if not is_podman_answer(resp.headers):
             return sample
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(STATS_GAP)  # Podman's reading has no baseline: take a second one
         resp = await self._t.request("GET", path, query={"stream": False})
-        return msgspec.structs.replace(
-            resp.decode(ContainerStats), preread=sample.read, precpu_stats=sample.cpu_stats
-        )
+        return with_baseline(resp.decode(ContainerStats), sample)
 
     def stats_stream(self, container: str) -> JSONStream[ContainerStats]:
         """A container's resource usage, one sample a second, for as long as it is read.
@@ -613,7 +616,7 @@ class Containers:
                 method=exc.method, path=exc.path,
             ) from None
         stat = decode_path_stat(resp.headers.get("X-Docker-Container-Path-Stat"))
-        return podman_path_stat(stat, path) if LIBPOD_HEADER in resp.headers else stat
+        return podman_path_stat(stat, path) if is_podman_answer(resp.headers) else stat
 
     def get_archive(self, container: str, path: str) -> ArchiveStream:
         """A tar archive of a file or directory in a container, streamed.
@@ -869,10 +872,7 @@ class Containers:
             )
             hint = ""
             if health is not None and last and _never_checked(last[-1]) and self._t.podman_version:
-                hint = (
-                    "; Podman runs health checks from systemd timers, and none has run: "
-                    "without systemd, run them yourself (podman healthcheck run)"
-                )
+                hint = HEALTH_CHECK_HINT
             raise WaitTimeout(
                 f"container {container!r} did not reach {wanted} within {timeout} s "
                 f"(last seen: {seen}){hint}"
@@ -1050,23 +1050,6 @@ class Containers:
 
 
 _STATES = ("created", "running", "paused", "restarting", "exited", "dead")
-#: The limit that makes Podman's service sort the containers it lists (newest first).
-_NO_LIMIT = 2**31 - 1
-
-
-def _split_top(top: ContainerTopResponse) -> ContainerTopResponse:
-    """Podman's service sends ``ps``'s header as one title and each row as one string: split
-    them into columns as Docker does (the last column, the command, keeps its spaces)."""
-    titles, rows = top.titles, top.processes
-    if not titles or len(titles) != 1 or len(titles[0].split()) < 2:
-        return top
-    if not all(len(row) == 1 for row in rows or []):
-        return top
-    columns = titles[0].split()
-    return ContainerTopResponse(
-        titles=columns,
-        processes=[row[0].split(None, len(columns) - 1) for row in rows or []],
-    )
 
 
 def _removed(container: str) -> NotFound:

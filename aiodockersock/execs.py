@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from ._args import container_ref
 from ._attach import AttachStream, Session, detach_sequence
 from ._exceptions import InvalidArgument, StreamBroken, WaitTimeout
+from ._podman import DETACHED_EXEC_HINT
 from ._transport import Transport
 from .models.execs import (
     ExecCreateBody,
@@ -382,12 +383,7 @@ class Execs:
         try:
             return await asyncio.wait_for(self._poll(exec_id), timeout)
         except asyncio.TimeoutError:
-            hint = ""
-            if self._t.podman_version:
-                hint = (
-                    " (Podman does not record the exit of an exec started detached; if it "
-                    "was, start it attached to wait for it)"
-                )
+            hint = DETACHED_EXEC_HINT if self._t.podman_version else ""
             raise WaitTimeout(
                 f"exec {exec_id[:12]} was still running after {timeout} s{hint}"
             ) from None

@@ -13,7 +13,6 @@ import asyncio
 import builtins
 import os
 import re
-import shlex
 from collections.abc import AsyncIterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Union
@@ -32,8 +31,16 @@ from ._exceptions import (
     RegistryUnreachable,
     ServerError,
 )
+from ._podman import (
+    PrunedImage,
+    deleted_ids,
+    history_ids,
+    import_changes,
+    is_podman_answer,
+    prune_report,
+)
 from ._tar import DirectoryTar, Upload, UploadSource, upload_body
-from ._transport import LIBPOD_HEADER, Body, QueryValue, StreamResponse, Transport
+from ._transport import Body, QueryValue, StreamResponse, Transport
 from .models.images import (
     HistoryResponseItem,
     ImageDeleteResponseItem,
@@ -68,7 +75,6 @@ _NETWORK_FAILURE = re.compile(
 _LOADED = re.compile(r"^Loaded image(?: ID)?: (.+?)\s*$")
 _BUILT = re.compile(r"^Successfully built ([0-9a-f]{12,64})\s*$")
 _IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
-_BARE_ID = re.compile(r"[0-9a-f]{64}")
 
 
 def _json_map(name: str, value: Mapping[str, str] | None) -> str | None:
@@ -104,48 +110,6 @@ def _tag_from(image: str, tag: str | None, *, default: str | None) -> tuple[str,
     if own and tag and own != tag:
         raise InvalidArgument(f"{image!r} names a tag or digest already; do not pass tag={tag!r}")
     return repository, own or tag or default
-
-
-class _PodmanPruned(msgspec.Struct, rename="pascal"):
-    """One item of Podman's ``POST /libpod/images/prune`` answer."""
-
-    id: str | None = None
-    size: int | None = None
-    err: str | None = None
-
-
-def _podman_changes(changes: Sequence[str]) -> builtins.list[str]:
-    """Podman applies ``ENV A=1 B=two`` (and ``LABEL``) as one pair, ``A`` = ``1 B=two``, and
-    keeps quotes in values: send one pair per change, unquoted, as Docker reads them."""
-    out: builtins.list[str] = []
-    for change in changes:
-        instruction, _, rest = change.strip().partition(" ")
-        if instruction.upper() in ("ENV", "LABEL"):
-            try:
-                words = shlex.split(rest)
-            except ValueError:  # unbalanced quotes: Podman may say what it thinks
-                words = []
-            if words and all("=" in word for word in words):
-                out += [f"{instruction} {word}" for word in words]
-                continue
-        out.append(change)
-    return out
-
-
-def _sha256(image_id: str | None) -> str | None:
-    """``sha256:…`` for a bare 64-hex image id (Podman's form), any other id unchanged."""
-    if image_id is not None and _BARE_ID.fullmatch(image_id):
-        return f"sha256:{image_id}"
-    return image_id
-
-
-def _deleted_ids(
-    items: Sequence[ImageDeleteResponseItem],
-) -> builtins.list[ImageDeleteResponseItem]:
-    return [
-        msgspec.structs.replace(item, deleted=_sha256(item.deleted)) if item.deleted else item
-        for item in items
-    ]
 
 
 def _ref(repository: str, tag: str | None) -> str:
@@ -238,9 +202,7 @@ class Images:
         """
         resp = await self._t.request("GET", self._t.path("/images/{}/history", image))
         history = resp.decode(builtins.list[HistoryResponseItem])
-        if LIBPOD_HEADER in resp.headers:  # Podman sends bare ids
-            history = [msgspec.structs.replace(h, id=_sha256(h.id)) for h in history]
-        return history
+        return history_ids(history) if is_podman_answer(resp.headers) else history
 
     async def tag(self, image: str, repo: str, tag: str | None = None) -> None:
         """Give an image another name.
@@ -290,7 +252,7 @@ class Images:
             query={"force": force, "noprune": noprune},
         )
         items = resp.decode(builtins.list[ImageDeleteResponseItem])
-        return _deleted_ids(items) if LIBPOD_HEADER in resp.headers else items
+        return deleted_ids(items) if is_podman_answer(resp.headers) else items
 
     async def prune(
         self, *, filters: Filters | None = None, dangling_only: bool = True
@@ -320,9 +282,9 @@ class Images:
             "POST", "/images/prune", query={"filters": chosen}, timeout=None
         )
         report = resp.decode(ImagePruneResponse)
-        if LIBPOD_HEADER in resp.headers and report.images_deleted:  # Podman sends bare ids
+        if is_podman_answer(resp.headers) and report.images_deleted:  # Podman sends bare ids
             report = msgspec.structs.replace(
-                report, images_deleted=_deleted_ids(report.images_deleted)
+                report, images_deleted=deleted_ids(report.images_deleted)
             )
         return report
 
@@ -606,7 +568,7 @@ class Images:
 
         async def open_() -> StreamResponse:
             if wanted and await self._t.is_podman():
-                params["changes"] = _podman_changes(wanted)
+                params["changes"] = import_changes(wanted)
             return await self._upload("/images/create", params, body, upload)
 
         async def finish(messages: builtins.list[ProgressMessage]) -> str:
@@ -749,15 +711,12 @@ class Images:
             "POST", "/libpod/images/prune", query={"all": True, "filters": filters or None},
             timeout=None,
         )
-        reports = resp.decode(builtins.list[_PodmanPruned])
+        reports = resp.decode(builtins.list[PrunedImage])
         failed = [r.err for r in reports if r.err]
         if failed:
             raise ServerError(resp.status, "; ".join(failed), method="POST",
                               path=f"/v{self._t.api_version}/libpod/images/prune")
-        return ImagePruneResponse(
-            images_deleted=[ImageDeleteResponseItem(deleted=_sha256(r.id)) for r in reports],
-            space_reclaimed=sum(r.size or 0 for r in reports),
-        )
+        return prune_report(reports)
 
     async def _full_id(self, short: str) -> str:
         return (await self.inspect(short)).id or short

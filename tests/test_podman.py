@@ -28,9 +28,7 @@ from aiodockersock import (
     NotSupported,
     ServerError,
 )
-from aiodockersock._bodies import podman_path_stat
-from aiodockersock.containers import _split_top
-from aiodockersock.images import _podman_changes
+from aiodockersock._podman import import_changes, podman_path_stat, split_top
 from aiodockersock.models import (
     ContainerStats,
     ContainerTopResponse,
@@ -202,14 +200,14 @@ async def test_list_asks_podman_to_sort(docker: Docker, service: FakeService) ->
 def test_top_columns_are_split() -> None:
     podman = ContainerTopResponse(titles=["PID   USER     COMMAND"],
                                   processes=[["1 root     sleep 301"], ["7 root     sh -c x y"]])
-    assert _split_top(podman) == ContainerTopResponse(
+    assert split_top(podman) == ContainerTopResponse(
         titles=["PID", "USER", "COMMAND"],
         processes=[["1", "root", "sleep 301"], ["7", "root", "sh -c x y"]],
     )
     docker = ContainerTopResponse(titles=["PID", "CMD"], processes=[["1", "sleep 301"]])
-    assert _split_top(docker) is docker
+    assert split_top(docker) is docker
     single = ContainerTopResponse(titles=["COMMAND"], processes=[["sleep 301"]])
-    assert _split_top(single) is single
+    assert split_top(single) is single
 
 
 async def test_top_of_a_stopped_container_is_a_conflict(
@@ -322,7 +320,7 @@ async def test_tag_sends_the_tag_apart(docker: Docker, service: FakeService) -> 
 
 
 def test_env_and_label_changes_go_one_pair_each() -> None:
-    assert _podman_changes([
+    assert import_changes([
         "ENV A=1 B=two", 'ENV C="three words" D=4', "LABEL x=y z=w", 'CMD ["sh"]',
         "ENV LEGACY value with spaces", "WORKDIR /etc", 'ENV BAD="unbalanced',
     ]) == [

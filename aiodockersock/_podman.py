@@ -1,0 +1,313 @@
+"""Podman compatibility: every way Podman's Docker-compatible service differs that the library
+absorbs, in one place.
+
+Podman 4.3's ``podman system service`` speaks the Engine API, but not quite as dockerd does. The
+library gives the same results whatever the engine: this module holds the rules (pure code and
+data), and each module that applies one keeps only the decision (the ``if``) and any extra
+request it makes. Each line below says what Podman does → what the library does [where].
+
+Telling the engines apart
+  - It marks every answer with a ``Libpod-Api-Version`` header (its version); dockerd never
+    sends it → :func:`is_podman_answer`; the transport notes the engine from its first answer
+    [``Transport.note_engine``, ``is_podman``, ``podman_version``], and the ping reports it
+    [``PingInfo.podman_version``, ``models/system.py``].
+
+Errors
+  - It answers several client errors with 500, the cause at the end of the message → raised as
+    the class Docker's status gives (:data:`ERROR_CAUSES`, :func:`podman_error_class`; the
+    ``status`` stays 500) [``Transport.raise_for_status``].
+  - It lacks some endpoints (``POST /containers/{id}/update`` in 4.3), and its router answers
+    an unknown route with a plain-text ``404 Not Found`` → ``NotSupported`` instead of
+    ``NotFound`` (:func:`is_missing_endpoint`) [``Transport.raise_for_status``].
+  - ``GET /containers/{id}/top`` of a stopped container answers 200 with an empty body →
+    ``Conflict``, as Docker's 409 [``Containers.top``].
+
+Containers
+  - It lists containers in no particular order unless given a limit → without a limit the list
+    is asked for with the largest one, and without ``all`` with the ``status`` filter that
+    gives what Docker lists (:func:`sorted_listing`) [``Containers.list``].
+  - ``top`` sends ``ps``'s header as one title and each row as one string → split into
+    columns, the command keeping its spaces (:func:`split_top`; a Docker answer is left as it
+    is) [``Containers.top``].
+  - One-shot stats (``stream=false``) take one reading, with no earlier one to compare with →
+    two are asked for, :data:`STATS_GAP` apart, the first put in ``precpu_stats`` and
+    ``preread`` (:func:`with_baseline`) [``Containers.stats``].
+  - Stats name the id ``Id`` and the name without its ``/`` → read from there, the slash added
+    [``ContainerStats.__post_init__``, ``models/stats.py``].
+  - A path's stat names a symlink after its target and gives every path a ``linkTarget`` →
+    named after the path, a link target for symlinks only (:func:`podman_path_stat`)
+    [``Containers.stat_path``, ``ArchiveStream.open`` in ``_bodies.py``].
+  - ``PUT /containers/{id}/archive`` creates a missing target directory → the path is looked
+    up first (``HEAD``), so a missing one is ``NotFound`` as on Docker
+    [``Containers._put_archive``].
+  - Health checks run from systemd timers, so without systemd none ever runs → a
+    ``wait_for(health=…)`` that times out on a never-checked container says so
+    (:data:`HEALTH_CHECK_HINT`) [``Containers.wait_for``].
+  - Its removal event's action is ``remove`` (Docker's: ``destroy``) → both end a wait
+    [``Containers._wait_for``].
+
+Images
+  - Image ids come bare (64 hex digits, no ``sha256:``) in history, removal and prune answers
+    → given their algorithm (:func:`sha256_id`, :func:`history_ids`, :func:`deleted_ids`)
+    [``Images.history``, ``Images.remove``, ``Images.prune``].
+  - Its Docker-compatible prune removes dangling images only, whatever the ``dangling``
+    filter → ``dangling_only=False`` goes to its own ``POST /libpod/images/prune?all=true``,
+    whose answer (:class:`PrunedImage`) becomes Docker's (:func:`prune_report`)
+    [``Images.prune``, ``Images._podman_prune_all``].
+  - An import's ``ENV A=1 B=two`` (or ``LABEL``) change is applied as one pair, ``A`` =
+    ``1 B=two``, quotes kept → sent as one unquoted pair per change (:func:`import_changes`)
+    [``Images.import_``].
+  - ``POST /images/{name}/tag`` needs the tag in the ``tag`` parameter (not in ``repo``) → a
+    ``repo:tag`` is split [``Images.tag``, every engine].
+  - An import honours a tag only as part of the repository name → sent as ``repo:tag``
+    [``Images.import_``, every engine].
+  - A load names every image it loaded in one message, ``Loaded image: a:1,b:2`` → split at
+    the commas [``Images.load``, every engine].
+  - A failed build step gives no error code, only ``… exit status N`` at the end of the
+    message → the code is read from there (:func:`exit_status_code`)
+    [``ProgressStream._check`` in ``_bodies.py``].
+
+Execs, attach and their streams
+  - It never records the exit of an exec started detached (it stays "running") → a
+    ``wait`` that times out says so (:data:`DETACHED_EXEC_HINT`) [``Execs.wait``].
+  - It sees detach keys only one per read → they are sent one at a time,
+    :data:`DETACH_KEY_GAP` apart [``_detach`` in ``_attach.py``].
+  - A TTY session does not end when stdin is half-closed → ``close_stdin`` closes the
+    connection, as Docker would end the session [``AttachStream.close_stdin``].
+  - In a replay of a container's logs (``logs=True``) each line's newline comes after its
+    frame, outside it → taken as the end of the frame before it
+    (``FrameDecoder(stray_newlines=True)`` in ``_framing.py``) [``AttachStream.open``].
+  - It sends the output streams that were not asked for → dropped
+    [``Session.unwanted``, ``AttachStream``, every engine].
+
+Differences left as they are (documented where they show): its stats stream sends a sample every
+5 s (Docker: every second); an attach session with stdin closes a container's stdin when it
+ends, ``StdinOnce`` or not; it forgets the pid of an exec that has exited.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import msgspec
+
+from ._exceptions import APIError, BadRequest, Conflict
+from .models import (
+    ContainerStats,
+    ContainerTopResponse,
+    HistoryResponseItem,
+    ImageDeleteResponseItem,
+    ImagePruneResponse,
+    PathStat,
+)
+
+__all__ = [
+    "DETACHED_EXEC_HINT",
+    "DETACH_KEY_GAP",
+    "ERROR_CAUSES",
+    "HEALTH_CHECK_HINT",
+    "LIBPOD_HEADER",
+    "LIST_LIMIT",
+    "STATS_GAP",
+    "PrunedImage",
+    "deleted_ids",
+    "exit_status_code",
+    "history_ids",
+    "import_changes",
+    "is_missing_endpoint",
+    "is_podman_answer",
+    "podman_error_class",
+    "podman_path_stat",
+    "prune_report",
+    "sha256_id",
+    "sorted_listing",
+    "split_top",
+    "with_baseline",
+]
+
+# -- telling the engines apart ----------------------------------------------------------------
+
+#: The header Podman's service puts on every answer (its own version); dockerd never sends it.
+LIBPOD_HEADER: Final = "Libpod-Api-Version"
+
+
+def is_podman_answer(headers: Mapping[str, str]) -> bool:
+    """Whether an answer (its headers) came from Podman's service."""
+    return LIBPOD_HEADER in headers
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+#: Podman answers these client errors with 500; its cause (the end of the message) says which,
+#: and Docker's status for the same error gives the class raised.
+ERROR_CAUSES: Final[tuple[tuple[str, type[APIError]], ...]] = (
+    ("container state improper", Conflict),  # pause a paused one, remove a running one …
+    ("exec session state improper", Conflict),  # start an exec twice
+    ("that name is already in use", Conflict),  # create with a taken name
+    ("is an invalid filter", BadRequest),
+    ("invalid reference format", BadRequest),  # tag with a malformed name
+)
+
+
+def podman_error_class(message: str) -> type[APIError] | None:
+    """The class Docker's status gives the error Podman answered with 500, if its message ends
+    with one of the :data:`ERROR_CAUSES`."""
+    for cause, cls in ERROR_CAUSES:
+        if message.endswith(cause):
+            return cls
+    return None
+
+
+def is_missing_endpoint(status: int, body: bytes, content_type: str) -> bool:
+    """Whether an error answer says there is no such endpoint: the router's plain-text ``404
+    Not Found`` (Podman's service lacks a few of Docker's endpoints), not an engine's JSON
+    error about a missing object."""
+    return (
+        status == 404 and body.strip() == b"Not Found" and content_type.startswith("text/plain")
+    )
+
+
+# -- containers -------------------------------------------------------------------------------
+
+#: The limit that makes Podman's service sort the containers it lists (newest first).
+LIST_LIMIT: Final = 2**31 - 1
+
+
+def sorted_listing(
+    all: bool, filters: Mapping[str, Any] | None
+) -> tuple[int, Mapping[str, Any] | None]:
+    """The ``limit`` and ``filters`` that make Podman list what Docker lists, newest first: the
+    largest limit (which implies ``all``), and without ``all`` a ``status`` filter for the
+    running and paused containers (unless ``filters`` has its own)."""
+    if not all and "status" not in (filters or {}):
+        filters = {**(filters or {}), "status": ["running", "paused"]}
+    return LIST_LIMIT, filters
+
+
+def split_top(top: ContainerTopResponse) -> ContainerTopResponse:
+    """Podman's service sends ``ps``'s header as one title and each row as one string: split
+    them into columns as Docker does (the last column, the command, keeps its spaces). Any
+    other answer is returned as it is."""
+    titles, rows = top.titles, top.processes
+    if not titles or len(titles) != 1 or len(titles[0].split()) < 2:
+        return top
+    if not all(len(row) == 1 for row in rows or []):
+        return top
+    columns = titles[0].split()
+    return ContainerTopResponse(
+        titles=columns,
+        processes=[row[0].split(None, len(columns) - 1) for row in rows or []],
+    )
+
+
+#: Seconds between the two readings of a one-shot stats sample on Podman (Docker's own gap).
+STATS_GAP: Final = 1.0
+
+
+def with_baseline(sample: ContainerStats, earlier: ContainerStats) -> ContainerStats:
+    """``sample`` with ``earlier`` as its previous reading (``precpu_stats``, ``preread``),
+    which Podman's one-shot stats leave empty."""
+    return msgspec.structs.replace(sample, preread=earlier.read, precpu_stats=earlier.cpu_stats)
+
+
+def podman_path_stat(stat: PathStat, path: str) -> PathStat:
+    """Podman's path stat as Docker's: named after ``path`` itself (Podman names a symlink
+    after its target), and a ``link_target`` for symlinks only (Podman gives every path one,
+    the path resolved)."""
+    name = posixpath.basename(path.rstrip("/")) or "/"
+    target = stat.link_target if stat.is_symlink else ""
+    if (name, target) == (stat.name, stat.link_target):
+        return stat
+    return msgspec.structs.replace(stat, name=name, link_target=target)
+
+
+#: Added to a health wait's timeout message on Podman when no check has run.
+HEALTH_CHECK_HINT: Final = (
+    "; Podman runs health checks from systemd timers, and none has run: "
+    "without systemd, run them yourself (podman healthcheck run)"
+)
+
+# -- images -----------------------------------------------------------------------------------
+
+_BARE_ID: Final = re.compile(r"[0-9a-f]{64}")
+
+
+def sha256_id(image_id: str | None) -> str | None:
+    """``sha256:…`` for a bare 64-hex image id (Podman's form), any other id unchanged."""
+    if image_id is not None and _BARE_ID.fullmatch(image_id):
+        return f"sha256:{image_id}"
+    return image_id
+
+
+def history_ids(history: list[HistoryResponseItem]) -> list[HistoryResponseItem]:
+    """An image's history with :func:`sha256_id` ids."""
+    return [msgspec.structs.replace(h, id=sha256_id(h.id)) for h in history]
+
+
+def deleted_ids(items: Sequence[ImageDeleteResponseItem]) -> list[ImageDeleteResponseItem]:
+    """Removal (or prune) items with :func:`sha256_id` ids for what was deleted."""
+    return [
+        msgspec.structs.replace(item, deleted=sha256_id(item.deleted)) if item.deleted else item
+        for item in items
+    ]
+
+
+class PrunedImage(msgspec.Struct, rename="pascal"):
+    """One item of Podman's ``POST /libpod/images/prune`` answer."""
+
+    id: str | None = None
+    size: int | None = None
+    err: str | None = None
+
+
+def prune_report(pruned: Sequence[PrunedImage]) -> ImagePruneResponse:
+    """Podman's own prune answer as Docker's (ids with their algorithm, the bytes summed)."""
+    return ImagePruneResponse(
+        images_deleted=[ImageDeleteResponseItem(deleted=sha256_id(p.id)) for p in pruned],
+        space_reclaimed=sum(p.size or 0 for p in pruned),
+    )
+
+
+def import_changes(changes: Sequence[str]) -> list[str]:
+    """Podman applies ``ENV A=1 B=two`` (and ``LABEL``) as one pair, ``A`` = ``1 B=two``, and
+    keeps quotes in values: send one pair per change, unquoted, as Docker reads them."""
+    out: list[str] = []
+    for change in changes:
+        instruction, _, rest = change.strip().partition(" ")
+        if instruction.upper() in ("ENV", "LABEL"):
+            try:
+                words = shlex.split(rest)
+            except ValueError:  # unbalanced quotes: Podman may say what it thinks
+                words = []
+            if words and all("=" in word for word in words):
+                out += [f"{instruction} {word}" for word in words]
+                continue
+        out.append(change)
+    return out
+
+
+_EXIT_STATUS: Final = re.compile(r"while running runtime: exit status (\d+)\s*$")
+
+
+def exit_status_code(error: str) -> int | None:
+    """The exit code a failed build step's message ends with (Podman gives no error code:
+    ``… while running runtime: exit status 3``), if it has one."""
+    found = _EXIT_STATUS.search(error)
+    return int(found[1]) if found else None
+
+
+# -- execs and attach -------------------------------------------------------------------------
+
+#: Added to an exec wait's timeout message on Podman.
+DETACHED_EXEC_HINT: Final = (
+    " (Podman does not record the exit of an exec started detached; if it "
+    "was, start it attached to wait for it)"
+)
+
+#: The pause between detach keys sent to Podman, whose service recognises a key only when it
+#: arrives alone in one read.
+DETACH_KEY_GAP: Final = 0.05
