@@ -21,6 +21,7 @@ echo "== ruff"
 python3 -m ruff check aiodockersock tests examples scripts
 echo "== mypy --strict"
 python3 -m mypy --strict aiodockersock
+python3 -m mypy --strict tests/engines scripts/test_engine.py
 
 # the engines pytest will start (tests/conftest.py decides; "external" is DOCKER_HOST's own)
 engines="$(python3 -c 'from tests.conftest import engine_labels
