@@ -10,7 +10,9 @@ The copy is ``git archive REV aiodockersock`` unpacked into
 ``$AIODOCKERSOCK_BENCH_CACHE/<full sha>/`` (default ``<tmp>/aiodockersock-bench-baselines``)
 and reused by later runs. Unlike ``git worktree add`` this registers nothing in the repository
 (no ``.git/worktrees`` entry to prune); the benchmark scripts themselves always come from this
-checkout, so both versions do exactly the same work.
+checkout, so both versions do exactly the same work. No bytecode is compiled ahead: like this
+checkout's, the copy's is written (or, under ``PYTHONDONTWRITEBYTECODE``, not) by the first
+import, so both versions start up alike; the benchmarks keep imports out of their timings.
 
 A subprocess learns which copy to import from ``$AIODOCKERSOCK_BENCH_IMPORT_ROOT`` (see
 :func:`setup_sys_path`, which every benchmark calls before importing aiodockersock), and

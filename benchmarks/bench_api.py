@@ -4,7 +4,8 @@
 Usage::
 
     python benchmarks/bench_api.py [--host unix:///path/docker.sock] [--rounds N] [--quick]
-                                   [--json FILE] [--image IMAGE]
+                                   [--json FILE] [--image IMAGE] [--clients ...]
+                                   [--isolate] [--baseline REV]
 
 Every benchmark runs the same requests against the same engine through four clients:
 
@@ -23,6 +24,12 @@ reported figure is the median over rounds; ratios are ratios of medians, and "pa
 the median of the per-round ratios (robust against the machine's speed drifting over the run).
 "client CPU" is this process's CPU time per call (all threads; the engine's work excluded).
 ``--merge a.json b.json ...`` pools the rounds of earlier ``--json`` runs into one table.
+
+``--baseline REV`` adds the client ``aiodockersock@<rev>``: aiodockersock as it is at git
+revision ``REV`` (see ``_baseline.py``), in the same interleaved rounds. It cannot share a
+process with the current version, so in that mode (and with ``--isolate``) *every* client runs
+in a worker process of its own, started the same way, which runs the same ``*_batch`` code and
+times itself (wall and its own CPU); a "current vs baseline" table gives the ratios.
 
 Benchmarks:
 

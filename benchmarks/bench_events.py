@@ -6,6 +6,7 @@ Usage::
 
     python benchmarks/bench_events.py [--n 500000] [--rounds 5] [--quick] [--json FILE]
                                       [--clients raw,aiodockersock,...] [--no-slow]
+                                      [--baseline REV]
 
 What it does:
 
@@ -45,6 +46,11 @@ What it does:
 
 Figures are medians over rounds; ratios are ratios of medians and (in brackets) the median of
 the per-round ratios.
+
+``--baseline REV`` adds ``aiodockersock@<rev>`` (and ``hubK@<rev>`` for any selected hub
+client): the same client code from this script, run in the same kind of fresh process, but
+importing aiodockersock as it is at git revision ``REV`` (see ``_baseline.py``); a
+"current vs baseline" table gives the current/baseline ratios of events/s and client CPU.
 """
 
 # ruff: noqa: RUF001  (the report prints multiplication signs on purpose)

@@ -5,6 +5,7 @@ Usage::
 
     python benchmarks/bench_logs.py [--host unix:///path/docker.sock] [--mb 200]
                                     [--line-bytes 100] [--rounds 5] [--clients ...] [--json FILE]
+                                    [--baseline REV]
 
 A busybox container writes ``--mb`` MB (half to stdout, half to stderr, both at once, so the
 two streams interleave) in lines of ``--line-bytes`` bytes and exits; then, in each round,
@@ -22,10 +23,13 @@ the container has exited, so a followed stream ends at the end of the log):
 * ``go-cli``        — ``docker logs <id>``, its stdout and stderr read through pipes by this
   process (timed from spawn to exit, so it includes the CLI's start-up).
 
-Each sample runs in a fresh process. Every sample is verified: the byte count of each stream
-(or of both together, for the clients that mix them) must be exact. Rounds rotate the client
-order; the table gives medians over rounds (MB/s of container output, 1 MB = 10^6 bytes),
-ratios of medians and, in brackets, the median of per-round ratios.
+Each sample runs in a fresh process, which imports its library before its clock starts. With
+``--baseline REV`` the client ``aiodockersock@<rev>`` runs the same worker code with
+aiodockersock as it is at git revision ``REV`` (see ``_baseline.py``), in the same rounds, and
+the report ends with the current/baseline ratios. Every sample is verified: the byte count of
+each stream (or of both together, for the clients that mix them) must be exact. Rounds rotate
+the client order; the table gives medians over rounds (MB/s of container output, 1 MB = 10^6
+bytes), ratios of medians and, in brackets, the median of per-round ratios.
 
 Without ``--host`` (and without ``DOCKER_HOST``) a private Docker 28.5 engine is started with
 ``scripts/test_engine.py`` (as root) and stopped at the end.
@@ -140,7 +144,16 @@ def _docker_py(host: str, cid: str) -> dict[str, int]:
     return {"both": total, "frames": frames}
 
 
+# what each worker imports before its clock starts
+LIBRARIES = {"aiodockersock": "aiodockersock", "raw": "aiohttp", "aiodocker": "aiodocker",
+             "docker-py": "docker"}
+
+
 def worker(client: str, host: str, cid: str) -> None:
+    # Import the client's library before the clock starts: importing is not log streaming, and
+    # its cost depends on whether the tree's bytecode is cached (PYTHONDONTWRITEBYTECODE, a
+    # freshly unpacked --baseline), which would bias a current/baseline comparison.
+    importlib.import_module(LIBRARIES[client])
     cpu0 = time.process_time()
     t0 = time.perf_counter()
     if client == "docker-py":
