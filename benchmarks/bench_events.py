@@ -1141,8 +1141,13 @@ def print_report(report: dict[str, Any], clients: list[str], modes: list[str]) -
                 f"| {client} | {fmt_rate(statistics.median(rates))} | "
                 f"{fmt_rate(min(rates))}–{fmt_rate(max(rates))} | "
                 f"{statistics.median(rates) / raw:.2f} ({paired(client, 'raw', mode):.2f}) | "
-                f"{statistics.median(rates) / aio:.2f} ({paired(client, 'aiodocker', mode):.2f}) | "
-                f"{cpu:.2f} | {rss:.0f} MiB | "
+                + (
+                    f"{statistics.median(rates) / aio:.2f} "
+                    f"({paired(client, 'aiodocker', mode):.2f}) | "
+                    if "aiodocker" in clients
+                    else "– | "
+                )
+                + f"{cpu:.2f} | {rss:.0f} MiB | "
                 f"{'yes' if not errs else '; '.join(sorted(errs))} |"
             )
     if "aiodockersock" in clients and "raw" in clients:
