@@ -153,7 +153,9 @@ def worker(client: str, host: str, cid: str) -> None:
     # Import the client's library before the clock starts: importing is not log streaming, and
     # its cost depends on whether the tree's bytecode is cached (PYTHONDONTWRITEBYTECODE, a
     # freshly unpacked --baseline), which would bias a current/baseline comparison.
-    importlib.import_module(LIBRARIES[client])
+    from importlib import import_module  # (not via the module-level importlib.util import)
+
+    import_module(LIBRARIES[client])
     cpu0 = time.process_time()
     t0 = time.perf_counter()
     if client == "docker-py":
