@@ -4,7 +4,8 @@
 Usage::
 
     python benchmarks/bench_api.py [--host unix:///path/docker.sock] [--rounds N] [--quick]
-                                   [--json FILE] [--image IMAGE]
+                                   [--json FILE] [--image IMAGE] [--clients ...]
+                                   [--isolate] [--baseline REV]
 
 Every benchmark runs the same requests against the same engine through four clients:
 
@@ -23,6 +24,12 @@ reported figure is the median over rounds; ratios are ratios of medians, and "pa
 the median of the per-round ratios (robust against the machine's speed drifting over the run).
 "client CPU" is this process's CPU time per call (all threads; the engine's work excluded).
 ``--merge a.json b.json ...`` pools the rounds of earlier ``--json`` runs into one table.
+
+``--baseline REV`` adds the client ``aiodockersock@<rev>``: aiodockersock as it is at git
+revision ``REV`` (see ``_baseline.py``), in the same interleaved rounds. It cannot share a
+process with the current version, so in that mode (and with ``--isolate``) *every* client runs
+in a worker process of its own, started the same way, which runs the same ``*_batch`` code and
+times itself (wall and its own CPU); a "current vs baseline" table gives the ratios.
 
 Benchmarks:
 
@@ -66,10 +73,14 @@ from urllib.parse import quote
 import aiohttp
 import msgspec
 
-# Measure this checkout's aiodockersock, whether or not it is installed.
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if (REPO_ROOT / "aiodockersock" / "__init__.py").is_file():
-    sys.path.insert(0, str(REPO_ROOT))
+# Measure this checkout's aiodockersock, whether or not it is installed (or, in a --baseline
+# worker process, the baseline's copy).
+SCRIPT = Path(__file__).resolve()
+REPO_ROOT = SCRIPT.parent.parent
+sys.path.insert(0, str(SCRIPT.parent))
+import _baseline  # noqa: E402
+
+CURRENT_ROOT = _baseline.setup_sys_path(REPO_ROOT)
 
 BENCH_LABEL = "aiodockersock.bench"
 RUN_LABEL = "aiodockersock.bench.run"
@@ -421,6 +432,162 @@ class DockerPyClient(BenchClient):
         return elapsed
 
 
+def make_client(kind: str, host: str, workers: int) -> BenchClient:
+    """A client of one of the four kinds (created inside a running event loop)."""
+    if kind == "aiodockersock":
+        return AiodockersockClient(host)
+    if kind == "aiodocker":
+        return AiodockerClient(host)
+    if kind == "docker-py":
+        return DockerPyClient(host, workers)
+    if kind == "raw":
+        return RawClient(socket_path_of(host))
+    raise ValueError(kind)
+
+
+# -- one client per process (--isolate, --baseline) ------------------------------------------
+
+BATCH_OPS = ("ping_batch", "inspect_batch", "inspect_concurrent", "cycle")
+
+
+class WorkerClient(BenchClient):
+    """A client that lives in a worker process of its own (``--internal-worker``).
+
+    Each batch is one request over the worker's stdin/stdout; the worker runs the very same
+    ``*_batch`` method an in-process client runs (``gc.collect()`` first, then the timed loop)
+    and returns the ``Timing`` it measured itself, so wall time and client CPU are the
+    worker's own and the request/answer exchange is outside the timed section. Every client
+    of a run is a worker started by this class, the current aiodockersock and the baseline
+    alike; they differ only in the environment that says where to import aiodockersock from.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        host: str,
+        workers: int,
+        env: dict[str, str],
+        expected_root: Path | None,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.host = host
+        self.workers = workers
+        self.env = env
+        self.expected_root = expected_root
+        self.proc: asyncio.subprocess.Process | None = None
+        self.imported_from: str | None = None
+
+    async def _call(self, op: str, *args: Any) -> Any:
+        proc = self.proc
+        assert proc is not None and proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps([op, *args]).encode() + b"\n")
+        await proc.stdin.drain()
+        line = await proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.name}: the worker process exited (status {proc.returncode})")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise AssertionError(f"{self.name} (worker): {answer['error']}")
+        return answer["result"]
+
+    async def open(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(SCRIPT),
+            "--internal-worker",
+            self.kind,
+            "--host",
+            self.host,
+            "--pool",
+            str(self.workers),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=self.env,
+            limit=1 << 20,
+        )
+        self.imported_from = await self._call("open")
+        wrong = _baseline.check_origin(self.name, self.imported_from, self.expected_root)
+        if wrong:
+            raise RuntimeError(wrong)
+
+    async def close(self) -> None:
+        proc = self.proc
+        if proc is None:
+            return
+        try:
+            if proc.returncode is None:
+                await asyncio.wait_for(self._call("close"), 60)
+        finally:
+            if proc.stdin is not None:
+                proc.stdin.close()
+            try:
+                await asyncio.wait_for(proc.wait(), 30)
+            except asyncio.TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+    async def _batch(self, op: str, *args: Any) -> Timing:
+        wall, cpu = await self._call(op, *args)
+        return float(wall), float(cpu)
+
+    async def ping_batch(self, n: int) -> Timing:
+        return await self._batch("ping_batch", n)
+
+    async def inspect_batch(self, cid: str, n: int) -> Timing:
+        return await self._batch("inspect_batch", cid, n)
+
+    async def inspect_concurrent(self, cid: str, workers: int, m: int) -> Timing:
+        return await self._batch("inspect_concurrent", cid, workers, m)
+
+    async def cycle(self, config: dict[str, Any]) -> Timing:
+        return await self._batch("cycle", config)
+
+
+def serve_worker(kind: str, host: str, workers: int) -> None:
+    """The worker process: one client, driven by JSON lines on stdin, answering on stdout."""
+    import traceback
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C; EOF ends us
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything else printed goes to stderr, not into the answers
+
+    def answer(**message: Any) -> None:
+        answers.write(json.dumps(message) + "\n")
+        answers.flush()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        requests = asyncio.StreamReader(limit=1 << 20)
+        await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(requests), os.fdopen(0, "rb", buffering=0)
+        )
+        client = make_client(kind, host, workers)
+        try:
+            while line := await requests.readline():
+                op, *args = json.loads(line)
+                try:
+                    if op == "open":
+                        await client.open()
+                        answer(result=_baseline.imported_from())
+                    elif op == "close":
+                        break
+                    elif op in BATCH_OPS:
+                        gc.collect()  # as sample() does for an in-process client
+                        answer(result=await getattr(client, op)(*args))
+                    else:
+                        raise ValueError(f"unknown request {op!r}")
+                except Exception:
+                    answer(error=traceback.format_exc())
+        finally:
+            await client.close()
+        with contextlib.suppress(BrokenPipeError):  # the parent may be gone already
+            answer(result=None)
+
+    asyncio.run(main())
+
+
 # -- the engine, outside any measured client -------------------------------------------------
 
 
@@ -536,7 +703,12 @@ class Series:
     bench: str
     unit: str
     per_call: int  # calls in one sample (elapsed / per_call = the figure)
-    samples: dict[str, list[Timing]] = field(default_factory=lambda: {c: [] for c in CLIENTS})
+    names: list[str]  # the clients, in the order they were set up
+    samples: dict[str, list[Timing]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in self.names:
+            self.samples.setdefault(name, [])
 
 
 def rotation(clients: list[BenchClient], round_no: int) -> list[BenchClient]:
@@ -551,12 +723,28 @@ async def run(args: argparse.Namespace, params: Params, run_id: str) -> dict[str
         sleeper = await engine.start_sleeper(args.image)
         true_config = engine.true_config(args.image)
 
-        clients: list[BenchClient] = [
-            AiodockersockClient(args.host),
-            AiodockerClient(args.host),
-            DockerPyClient(args.host, params.workers),
-            RawClient(socket_path),
-        ]
+        kinds = [c for c in args.clients.split(",") if c]
+        clients: list[BenchClient] = []
+        for kind in kinds:
+            if args.isolate or args.baseline_obj is not None:
+                clients.append(
+                    WorkerClient(
+                        kind,
+                        kind,
+                        args.host,
+                        params.workers,
+                        _baseline.current_env(),
+                        CURRENT_ROOT,
+                    )
+                )
+            else:
+                clients.append(make_client(kind, args.host, params.workers))
+            if kind == "aiodockersock" and args.baseline_obj is not None:
+                b = args.baseline_obj
+                clients.append(
+                    WorkerClient(b.name, kind, args.host, params.workers, b.env(), b.root)
+                )
+        names = [c.name for c in clients]
         try:
             for client in clients:
                 await client.open()
@@ -569,14 +757,15 @@ async def run(args: argparse.Namespace, params: Params, run_id: str) -> dict[str
                 await client.cycle(true_config)
 
             series = {
-                "ping": Series("ping", "µs/call", params.ping_calls),
-                "inspect_c1": Series("inspect c=1", "µs/call", params.inspect_calls),
+                "ping": Series("ping", "µs/call", params.ping_calls, names),
+                "inspect_c1": Series("inspect c=1", "µs/call", params.inspect_calls, names),
                 "inspect_c32": Series(
                     f"inspect c={params.workers}",
                     "µs/call",
                     params.workers * params.calls_per_worker,
+                    names,
                 ),
-                "cycle": Series("create→start→wait→remove", "ms/cycle", 1),
+                "cycle": Series("create→start→wait→remove", "ms/cycle", 1, names),
             }
             for r in range(params.rounds):
                 t_round = time.perf_counter()
@@ -619,10 +808,21 @@ async def run(args: argparse.Namespace, params: Params, run_id: str) -> dict[str
                 with contextlib.suppress(Exception):
                     await client.close()
 
+    b = args.baseline_obj
     return {
         "run_id": run_id,
         "params": params.__dict__,
         "machine": machine_info(version),
+        "isolated": bool(args.isolate or b is not None),
+        "baseline": None
+        if b is None
+        else {
+            "name": b.name,
+            "rev": b.rev,
+            "sha": b.sha,
+            "subject": b.subject,
+            "current": _baseline.describe(REPO_ROOT),
+        },
         "results": {key: summarise(s) for key, s in series.items()},
     }
 
@@ -726,8 +926,11 @@ def merge(paths: list[str]) -> dict[str, Any]:
     results = {}
     for key, res in first["results"].items():
         per_run = [r["results"][key]["clients"] for r in reports]
-        wall = {n: [v for c in per_run for v in c[n]["samples"]] for n in CLIENTS}
-        cpu = {n: [v for c in per_run for v in c[n]["cpu_samples"]] for n in CLIENTS}
+        names = list(per_run[0])
+        if any(list(c) != names for c in per_run):
+            raise SystemExit("--merge: the runs did not measure the same clients")
+        wall = {n: [v for c in per_run for v in c[n]["samples"]] for n in names}
+        cpu = {n: [v for c in per_run for v in c[n]["cpu_samples"]] for n in names}
         results[key] = summary(res["bench"], res["unit"], res["calls_per_sample"], wall, cpu)
     params: dict[str, Any] = {}
     for name in first["params"]:
@@ -738,7 +941,17 @@ def merge(paths: list[str]) -> dict[str, Any]:
             params[name] = "/".join(dict.fromkeys(str(v) for v in values))
     dates = sorted(r["machine"]["date"] for r in reports)
     machine = {**first["machine"], "date": f"{dates[0]} … {dates[-1]}, {len(reports)} runs pooled"}
-    return {"merged_from": paths, "params": params, "machine": machine, "results": results}
+    baselines = {json.dumps(r.get("baseline"), sort_keys=True) for r in reports}
+    if len(baselines) > 1:
+        raise SystemExit("--merge: the runs compared against different baselines")
+    return {
+        "merged_from": paths,
+        "params": params,
+        "machine": machine,
+        "isolated": all(r.get("isolated", False) for r in reports),
+        "baseline": first.get("baseline"),
+        "results": results,
+    }
 
 
 def machine_info(version: dict[str, Any]) -> dict[str, Any]:
@@ -844,10 +1057,11 @@ def markdown(report: dict[str, Any]) -> str:
         "| client CPU | CPU × raw |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    if report.get("isolated"):
+        lines[3] += " Every client ran in a worker process of its own (--isolate or --baseline)."
     verdicts = []
     for key, res in report["results"].items():
-        for name in CLIENTS:
-            c = res["clients"][name]
+        for name, c in res["clients"].items():
             median = f"{fmt(c['median'])} {res['unit']}"
             if key == "inspect_c32":
                 median += f" ({c['calls_per_s']:,.0f}/s)"
@@ -856,15 +1070,49 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{c['vs_raw']:.2f} | {c['vs_aiodockersock']:.2f} | {c['paired_vs_raw']:.2f} | "
                 f"{fmt(c['cpu']['median'])} | {c['cpu']['vs_raw']:.2f} |"
             )
-        verdicts.append(verdict(res))
-    lines += [
-        "",
-        "Target: aiodockersock's median ≤ 1.10× raw, and faster than aiodocker (in "
-        "significantly more rounds than not: two-sided sign test, p < 0.05):",
-        *verdicts,
-        "",
-    ]
+        if "aiodocker" in res["clients"]:
+            verdicts.append(verdict(res))
+    if verdicts:
+        lines += [
+            "",
+            "Target: aiodockersock's median ≤ 1.10× raw, and faster than aiodocker (in "
+            "significantly more rounds than not: two-sided sign test, p < 0.05):",
+            *verdicts,
+        ]
+    if report.get("baseline"):
+        lines += ["", *baseline_table(report)]
+    lines.append("")
     return "\n".join(lines)
+
+
+def baseline_table(report: dict[str, Any]) -> list[str]:
+    """Current aiodockersock against the baseline: ratios of medians and paired per round."""
+    b = report["baseline"]
+    lines = [
+        f"#### Current vs baseline: aiodockersock = {b['current']}; {b['name']} = "
+        f"{b['sha'][:12]} ({b['rev']}): {b['subject']}",
+        "",
+        "Time per call, so a ratio > 1 means the current version is slower. Both ran as worker "
+        "processes started the same way, in the same interleaved rounds.",
+        "",
+        "| benchmark | current | baseline | current / baseline | paired | rounds current slower "
+        "(sign test p) | CPU current / baseline (paired) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for res in report["results"].values():
+        cur, base = res["clients"]["aiodockersock"], res["clients"][b["name"]]
+        pairs = list(zip(cur["samples"], base["samples"], strict=True))
+        cpu_pairs = list(zip(cur["cpu_samples"], base["cpu_samples"], strict=True))
+        slower = sum(x > y for x, y in pairs)
+        cpu_med = statistics.median(cur["cpu_samples"]) / statistics.median(base["cpu_samples"])
+        lines.append(
+            f"| {res['bench']} | {fmt(cur['median'])} {res['unit']} | "
+            f"{fmt(base['median'])} {res['unit']} | {cur['median'] / base['median']:.3f} | "
+            f"{statistics.median(x / y for x, y in pairs):.3f} | {slower}/{len(pairs)} "
+            f"(p = {sign_test(slower, len(pairs)):.2g}) | {cpu_med:.3f} "
+            f"({statistics.median(x / y for x, y in cpu_pairs):.3f}) |"
+        )
+    return lines
 
 
 # -- entry point -------------------------------------------------------------------------------
@@ -889,11 +1137,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--image", default=DEFAULT_IMAGE, help=f"busybox image (default {DEFAULT_IMAGE})"
     )
-    return ap.parse_args(argv)
+    ap.add_argument(
+        "--clients",
+        default=",".join(CLIENTS),
+        help="comma-separated, from: %(default)s (aiodockersock and raw are required)",
+    )
+    ap.add_argument(
+        "--isolate",
+        action="store_true",
+        help="run every client in a worker process of its own (implied by --baseline)",
+    )
+    ap.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also measure aiodockersock as it is at git revision REV, as client "
+        "'aiodockersock@<rev>' in the same rounds (implies --isolate); report "
+        "current/baseline ratios",
+    )
+    ap.add_argument("--internal-worker", metavar="KIND", help=argparse.SUPPRESS)
+    ap.add_argument("--pool", type=int, default=32, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    kinds = [c for c in args.clients.split(",") if c]
+    unknown = [c for c in kinds if c not in CLIENTS]
+    if unknown or "aiodockersock" not in kinds or "raw" not in kinds:
+        ap.error(f"--clients: choose from {', '.join(CLIENTS)}, with aiodockersock and raw")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.internal_worker:
+        serve_worker(args.internal_worker, args.host, args.pool)
+        return 0
     if args.merge:
         print(markdown(merge(args.merge)))
         return 0
@@ -903,6 +1178,13 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("--rounds must be at least 1")
         params = Params(**{**params.__dict__, "rounds": args.rounds})
     socket_path = socket_path_of(args.host)
+    args.baseline_obj = None
+    if args.baseline:
+        args.baseline_obj = _baseline.prepare(args.baseline, REPO_ROOT)
+        log(
+            f"baseline: {args.baseline_obj.describe()}; unpacked in {args.baseline_obj.root}; "
+            f"current: aiodockersock = {_baseline.describe(REPO_ROOT)} ({CURRENT_ROOT})"
+        )
     run_id = uuid.uuid4().hex[:12]
 
     def on_sigterm(signum: int, frame: object) -> None:

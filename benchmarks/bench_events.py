@@ -6,6 +6,7 @@ Usage::
 
     python benchmarks/bench_events.py [--n 500000] [--rounds 5] [--quick] [--json FILE]
                                       [--clients raw,aiodockersock,...] [--no-slow]
+                                      [--baseline REV]
 
 What it does:
 
@@ -45,6 +46,11 @@ What it does:
 
 Figures are medians over rounds; ratios are ratios of medians and (in brackets) the median of
 the per-round ratios.
+
+``--baseline REV`` adds ``aiodockersock@<rev>`` (and ``hubK@<rev>`` for any selected hub
+client): the same client code from this script, run in the same kind of fresh process, but
+importing aiodockersock as it is at git revision ``REV`` (see ``_baseline.py``); a
+"current vs baseline" table gives the current/baseline ratios of events/s and client CPU.
 """
 
 # ruff: noqa: RUF001  (the report prints multiplication signs on purpose)
@@ -70,15 +76,19 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
-if (REPO_ROOT / "aiodockersock" / "__init__.py").is_file():
-    sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(HERE))
+import _baseline  # noqa: E402
+
+# this checkout's aiodockersock, or (in a --baseline worker) the baseline's copy
+CURRENT_ROOT = _baseline.setup_sys_path(REPO_ROOT)
 
 import events_fixture as fx  # noqa: E402
 
 CLIENTS = ("raw", "aiodockersock", "aiodocker", "docker-py", "go-cli")
 # not in the default set: aiodockersock's EventHub with 1, 10 and 100 subscribers
 FANOUT_CLIENTS = ("hub1", "hub10", "hub100")
+# the clients --baseline REV repeats with the baseline's package, as "<client>@<rev>"
+BASELINE_CLIENTS = ("aiodockersock", *FANOUT_CLIENTS)
 MODES = ("per-event", "64k")
 SOCK_NAMES = {"per-event": "a.sock", "64k": "b.sock"}
 DOCKER_CLI = shutil.which("docker") or "/usr/local/bin/docker"
@@ -632,6 +642,7 @@ def run_client(args: argparse.Namespace) -> None:
         prof.dump_stats(args.profile)
     else:
         result = call()
+    result["aiodockersock_from"] = _baseline.imported_from()
     print(json.dumps(result))
 
 
@@ -729,13 +740,29 @@ class Fixture:
 
 
 def sample(
-    workdir: Path, client: str, mode: str, n: int, *, slow: bool = False, profile: str | None = None
+    workdir: Path,
+    client: str,
+    mode: str,
+    n: int,
+    *,
+    slow: bool = False,
+    profile: str | None = None,
+    baseline: _baseline.Baseline | None = None,
 ) -> dict[str, Any]:
+    """One sample of ``client`` in a fresh process. ``client@rev`` (with ``baseline``) runs
+    ``client``'s code from this script with the baseline's aiodockersock: the same command,
+    only the import root differs, so current and baseline are started and timed alike."""
+    func, _, rev = client.partition("@")
+    if rev:
+        assert baseline is not None and client == f"{func}@{baseline.short}", client
+        env, expected = baseline.env(), baseline.root
+    else:
+        env, expected = _baseline.current_env(), CURRENT_ROOT
     cmd = [
         sys.executable,
         str(Path(__file__).resolve()),
         "--internal-client",
-        client,
+        func,
         "--mode",
         mode,
         "--workdir",
@@ -750,11 +777,16 @@ def sample(
     if profile:
         cmd += ["--profile", profile]
     wall0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=900, check=False, env=env
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{client} ({mode}) failed:\n{proc.stderr[-3000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["process_wall"] = time.perf_counter() - wall0
+    wrong = _baseline.check_origin(client, result.pop("aiodockersock_from", None), expected)
+    if wrong:
+        raise RuntimeError(wrong)
     return result
 
 
@@ -820,6 +852,13 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write raw results here")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (bodies, log)")
     parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also run aiodockersock (and any hubK client) with the package as it is at git "
+        "revision REV, as client 'aiodockersock@<rev>' in the same rounds, and report "
+        "current/baseline ratios",
+    )
+    parser.add_argument(
         "--profile-dir",
         type=Path,
         help="also run raw and aiodockersock once per chunking under cProfile, saving "
@@ -855,6 +894,22 @@ def main() -> None:
             raise SystemExit(
                 f"unknown client {c!r}; choose from {', '.join(CLIENTS + FANOUT_CLIENTS)}"
             )
+    baseline = None
+    if args.baseline:
+        baseline = _baseline.prepare(args.baseline, REPO_ROOT)
+        if not any(c in BASELINE_CLIENTS for c in clients):
+            raise SystemExit("--baseline needs aiodockersock (or a hubK client) in --clients")
+        # each baseline client right after its current counterpart
+        clients = [
+            x
+            for c in clients
+            for x in ((c, f"{c}@{baseline.short}") if c in BASELINE_CLIENTS else (c,))
+        ]
+        print(
+            f"baseline: {baseline.describe()}\n  unpacked in {baseline.root}; current: "
+            f"aiodockersock = {_baseline.describe(REPO_ROOT)} ({CURRENT_ROOT})",
+            flush=True,
+        )
 
     base = "/dev/shm" if os.path.isdir("/dev/shm") else None
     workdir = Path(tempfile.mkdtemp(prefix="aiodockersock-bench-events-", dir=base))
@@ -867,6 +922,15 @@ def main() -> None:
         "samples": [],
         "null": [],
         "slow": [],
+        "baseline": None
+        if baseline is None
+        else {
+            "name": baseline.name,
+            "rev": baseline.rev,
+            "sha": baseline.sha,
+            "subject": baseline.subject,
+            "current": _baseline.describe(REPO_ROOT),
+        },
     }
     try:
         t = time.perf_counter()
@@ -908,10 +972,11 @@ def main() -> None:
             )
 
         pairs = [(c, m) for c in clients for m in modes]
+        width = max(13, *map(len, clients))
         for r, order in enumerate(orders(pairs, rounds), 1):
             for client, mode in order:
                 c0 = server_cpu(workdir)
-                res = sample(workdir, client, mode, n)
+                res = sample(workdir, client, mode, n, baseline=baseline)
                 res["server_cpu"] = server_cpu(workdir) - c0
                 errors = fixture.verify(mode, res)
                 res.update(
@@ -924,7 +989,7 @@ def main() -> None:
                 report["samples"].append(res)
                 status = "ok" if not errors else "FAILED: " + "; ".join(errors)
                 print(
-                    f"round {r} {client:13s} {mode:9s} {fmt_rate(res['rate']):>9s} events/s "
+                    f"round {r} {client:{width}s} {mode:9s} {fmt_rate(res['rate']):>9s} events/s "
                     f"({res['seconds']:.2f} s, cpu {res['cpu']:.2f} s, server cpu "
                     f"{res['server_cpu']:.2f} s, maxrss {res['maxrss_kib'] / 1024:.0f} MiB) "
                     f"{status}",
@@ -940,10 +1005,20 @@ def main() -> None:
                 ("aiodocker", "per-event", False),
                 ("aiodocker", "per-event", True),
             ]
+            if baseline is not None:  # each aiodockersock run again with the baseline
+                slow_runs = [
+                    x
+                    for run in slow_runs
+                    for x in (
+                        (run, (f"{run[0]}@{baseline.short}", *run[1:]))
+                        if run[0] == "aiodockersock"
+                        else (run,)
+                    )
+                ]
             for client, mode, slow in slow_runs:
                 if client not in clients or mode not in modes:
                     continue
-                res = sample(workdir, client, mode, n, slow=slow)
+                res = sample(workdir, client, mode, n, slow=slow, baseline=baseline)
                 errors = fixture.verify(mode, res)
                 res.update(
                     client=client,
@@ -954,7 +1029,7 @@ def main() -> None:
                 )
                 report["slow"].append(res)
                 print(
-                    f"memory: {client:13s} {mode:9s} {'slow' if slow else 'fast'} consumer: "
+                    f"memory: {client:{width}s} {mode:9s} {'slow' if slow else 'fast'} consumer: "
                     f"{res['seconds']:.1f} s, RSS before stream {res['rss0_kib'] / 1024:.0f} MiB,"
                     f" peak {res['maxrss_kib'] / 1024:.0f} MiB "
                     f"{'ok' if not errors else 'FAILED: ' + '; '.join(errors)}",
@@ -1014,6 +1089,11 @@ def print_report(report: dict[str, Any], clients: list[str], modes: list[str]) -
                     f"server CPU {statistics.median(r['server_cpu'] for r in rows):.3f} s"
                 )
 
+    if report.get("baseline"):
+        b = report["baseline"]
+        print(f"baseline: {b['name']} = {b['sha'][:12]} ({b['rev']}): {b['subject']}")
+        print(f"current:  aiodockersock = {b['current']}")
+
     def med(client: str, mode: str, key: str = "rate") -> float:
         vals = [s[key] for s in samples if s["client"] == client and s["mode"] == mode]
         return statistics.median(vals) if vals else float("nan")
@@ -1061,8 +1141,13 @@ def print_report(report: dict[str, Any], clients: list[str], modes: list[str]) -
                 f"| {client} | {fmt_rate(statistics.median(rates))} | "
                 f"{fmt_rate(min(rates))}–{fmt_rate(max(rates))} | "
                 f"{statistics.median(rates) / raw:.2f} ({paired(client, 'raw', mode):.2f}) | "
-                f"{statistics.median(rates) / aio:.2f} ({paired(client, 'aiodocker', mode):.2f}) | "
-                f"{cpu:.2f} | {rss:.0f} MiB | "
+                + (
+                    f"{statistics.median(rates) / aio:.2f} "
+                    f"({paired(client, 'aiodocker', mode):.2f}) | "
+                    if "aiodocker" in clients
+                    else "– | "
+                )
+                + f"{cpu:.2f} | {rss:.0f} MiB | "
                 f"{'yes' if not errs else '; '.join(sorted(errs))} |"
             )
     if "aiodockersock" in clients and "raw" in clients:
@@ -1074,6 +1159,8 @@ def print_report(report: dict[str, Any], clients: list[str], modes: list[str]) -
                 f"{paired('aiodockersock', 'raw', mode):.2f}×) → "
                 f"{'MET' if ratio >= 0.95 else 'NOT MET'}"
             )
+    if report.get("baseline"):
+        print_baseline(report, clients, modes)
     if report["slow"]:
         print("\nmemory (peak RSS = VmHWM of the client process)")
         print("| client | chunking | consumer | seconds | RSS before stream | peak RSS |")
@@ -1084,6 +1171,47 @@ def print_report(report: dict[str, Any], clients: list[str], modes: list[str]) -
                 f"{'slow (2 ms sleep / 100 events)' if s['slow'] else 'fast'} | "
                 f"{s['seconds']:.1f} | {s['rss0_kib'] / 1024:.0f} MiB | "
                 f"{s['maxrss_kib'] / 1024:.0f} MiB |"
+            )
+
+
+def print_baseline(report: dict[str, Any], clients: list[str], modes: list[str]) -> None:
+    """Current against baseline, for each client that ran in both versions."""
+    samples = report["samples"]
+    name = report["baseline"]["name"]
+    rev = name.partition("@")[2]
+
+    def values(client: str, mode: str, key: str) -> dict[int, float]:
+        return {
+            s["round"]: s[key] for s in samples if s["client"] == client and s["mode"] == mode
+        }
+
+    print(
+        f"\ncurrent vs baseline ({name}): events/s ratio > 1 means the current version is "
+        "faster; CPU ratio < 1 means it spends less client CPU"
+    )
+    print(
+        "| client | chunking | current events/s | baseline events/s | current / baseline "
+        "(paired) | rounds current faster | CPU current / baseline (paired) |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for client in clients:
+        if "@" in client or f"{client}@{rev}" not in clients:
+            continue
+        for mode in modes:
+            cur, base = values(client, mode, "rate"), values(f"{client}@{rev}", mode, "rate")
+            ccpu, bcpu = values(client, mode, "cpu"), values(f"{client}@{rev}", mode, "cpu")
+            both = sorted(set(cur) & set(base))
+            if not both:
+                continue
+            ratio = statistics.median(cur.values()) / statistics.median(base.values())
+            paired = statistics.median(cur[r] / base[r] for r in both)
+            cpu_ratio = statistics.median(ccpu.values()) / statistics.median(bcpu.values())
+            cpu_paired = statistics.median(ccpu[r] / bcpu[r] for r in both)
+            faster = sum(cur[r] > base[r] for r in both)
+            print(
+                f"| {client} | {mode} | {fmt_rate(statistics.median(cur.values()))} | "
+                f"{fmt_rate(statistics.median(base.values()))} | {ratio:.3f} ({paired:.3f}) | "
+                f"{faster}/{len(both)} | {cpu_ratio:.3f} ({cpu_paired:.3f}) |"
             )
 
 

@@ -5,6 +5,7 @@ Usage::
 
     python benchmarks/bench_logs.py [--host unix:///path/docker.sock] [--mb 200]
                                     [--line-bytes 100] [--rounds 5] [--clients ...] [--json FILE]
+                                    [--baseline REV]
 
 A busybox container writes ``--mb`` MB (half to stdout, half to stderr, both at once, so the
 two streams interleave) in lines of ``--line-bytes`` bytes and exits; then, in each round,
@@ -22,10 +23,13 @@ the container has exited, so a followed stream ends at the end of the log):
 * ``go-cli``        — ``docker logs <id>``, its stdout and stderr read through pipes by this
   process (timed from spawn to exit, so it includes the CLI's start-up).
 
-Each sample runs in a fresh process. Every sample is verified: the byte count of each stream
-(or of both together, for the clients that mix them) must be exact. Rounds rotate the client
-order; the table gives medians over rounds (MB/s of container output, 1 MB = 10^6 bytes),
-ratios of medians and, in brackets, the median of per-round ratios.
+Each sample runs in a fresh process, which imports its library before its clock starts. With
+``--baseline REV`` the client ``aiodockersock@<rev>`` runs the same worker code with
+aiodockersock as it is at git revision ``REV`` (see ``_baseline.py``), in the same rounds, and
+the report ends with the current/baseline ratios. Every sample is verified: the byte count of
+each stream (or of both together, for the clients that mix them) must be exact. Rounds rotate
+the client order; the table gives medians over rounds (MB/s of container output, 1 MB = 10^6
+bytes), ratios of medians and, in brackets, the median of per-round ratios.
 
 Without ``--host`` (and without ``DOCKER_HOST``) a private Docker 28.5 engine is started with
 ``scripts/test_engine.py`` (as root) and stopped at the end.
@@ -51,8 +55,11 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-if (REPO_ROOT / "aiodockersock" / "__init__.py").is_file():
-    sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _baseline  # noqa: E402
+
+# this checkout's aiodockersock, or (in a --baseline worker) the baseline's copy
+CURRENT_ROOT = _baseline.setup_sys_path(REPO_ROOT)
 
 IMAGE = "aiodockersock-test/busybox:latest"
 CLIENTS = ("aiodockersock", "raw", "aiodocker", "docker-py", "go-cli")
@@ -136,7 +143,18 @@ def _docker_py(host: str, cid: str) -> dict[str, int]:
     return {"both": total, "frames": frames}
 
 
+# what each worker imports before its clock starts
+LIBRARIES = {"aiodockersock": "aiodockersock", "raw": "aiohttp", "aiodocker": "aiodocker",
+             "docker-py": "docker"}
+
+
 def worker(client: str, host: str, cid: str) -> None:
+    # Import the client's library before the clock starts: importing is not log streaming, and
+    # its cost depends on whether the tree's bytecode is cached (PYTHONDONTWRITEBYTECODE, a
+    # freshly unpacked --baseline), which would bias a current/baseline comparison.
+    from importlib import import_module  # (not via the module-level importlib.util import)
+
+    import_module(LIBRARIES[client])
     cpu0 = time.process_time()
     t0 = time.perf_counter()
     if client == "docker-py":
@@ -147,7 +165,12 @@ def worker(client: str, host: str, cid: str) -> None:
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"elapsed": elapsed, "cpu": cpu, "maxrss": rss, **counts}))
+    origin = _baseline.imported_from()
+    print(
+        json.dumps(
+            {"elapsed": elapsed, "cpu": cpu, "maxrss": rss, "aiodockersock_from": origin, **counts}
+        )
+    )
 
 
 def go_cli_sample(host: str, cid: str) -> dict[str, Any]:
@@ -179,16 +202,29 @@ def go_cli_sample(host: str, cid: str) -> dict[str, Any]:
     return {"elapsed": elapsed, "cpu": cpu, "maxrss": usage1.ru_maxrss * 1024, **counts}
 
 
-def sample(client: str, host: str, cid: str) -> dict[str, Any]:
+def sample(
+    client: str, host: str, cid: str, baseline: _baseline.Baseline | None = None
+) -> dict[str, Any]:
+    """One sample in a fresh process. ``aiodockersock@rev`` runs the same worker code as
+    ``aiodockersock``, started the same way; only the import root differs (``baseline``)."""
     if client == "go-cli":
         return go_cli_sample(host, cid)
+    kind, _, rev = client.partition("@")
+    if rev:
+        assert baseline is not None and client == baseline.name, client
+        env, expected = baseline.env(), baseline.root
+    else:
+        env, expected = _baseline.current_env(), CURRENT_ROOT
     proc = subprocess.run(
-        [sys.executable, __file__, "--worker", client, "--host", host, "--cid", cid],
-        capture_output=True, text=True, check=False,
+        [sys.executable, __file__, "--worker", kind, "--host", host, "--cid", cid],
+        capture_output=True, text=True, check=False, env=env,
     )
     if proc.returncode != 0:
         raise SystemExit(f"{client} worker failed:\n{proc.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    wrong = _baseline.check_origin(client, result.pop("aiodockersock_from", None), expected)
+    if wrong:
+        raise SystemExit(wrong)
     return result
 
 
@@ -249,6 +285,15 @@ def start_engine() -> tuple[str, Any, Path]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    baseline = None
+    if args.baseline:
+        if "aiodockersock" not in args.clients.split(","):
+            raise SystemExit("--baseline needs aiodockersock in --clients")
+        baseline = _baseline.prepare(args.baseline, REPO_ROOT)
+        log(
+            f"baseline: {baseline.describe()}\n  unpacked in {baseline.root}; current: "
+            f"aiodockersock = {_baseline.describe(REPO_ROOT)} ({CURRENT_ROOT})"
+        )
     host = args.host or os.environ.get("DOCKER_HOST")
     engine = workdir = None
     if not host:
@@ -258,16 +303,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         server = cli(host, "version", "--format", "{{.Server.Version}}")
         cid, out, err = make_writer(host, args.mb, args.line_bytes)
         clients = [c for c in args.clients.split(",") if c]
+        if baseline is not None:  # right after the current version
+            clients = [
+                x
+                for c in clients
+                for x in ((c, baseline.name) if c == "aiodockersock" else (c,))
+            ]
+        width = max(13, *map(len, clients))
         results: dict[str, list[dict[str, Any]]] = {c: [] for c in clients}
         try:
             for r in range(args.rounds):
                 order = clients[r % len(clients):] + clients[: r % len(clients)]
                 for client in order:
-                    res = sample(client, host, cid)
+                    res = sample(client, host, cid, baseline)
                     verify(client, res, out, err)
                     res["mbps"] = (out + err) / 1e6 / res["elapsed"]
                     results[client].append(res)
-                    log(f"round {r + 1} {client:<13} {res['mbps']:7.1f} MB/s "
+                    log(f"round {r + 1} {client:<{width}} {res['mbps']:7.1f} MB/s "
                         f"({res['elapsed']:.2f} s, cpu {res['cpu']:.2f} s, "
                         f"maxrss {res['maxrss'] / 2**20:.0f} MiB) ok")
         finally:
@@ -280,6 +332,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "mb": args.mb, "line_bytes": args.line_bytes, "rounds": args.rounds,
         "server": server, "results": results,
+        "baseline": None if baseline is None else {
+            "name": baseline.name, "rev": baseline.rev, "sha": baseline.sha,
+            "subject": baseline.subject, "current": _baseline.describe(REPO_ROOT),
+        },
     }
 
 
@@ -308,6 +364,27 @@ def report(data: dict[str, Any]) -> str:
             f"| {c} | {med[c]:.1f} | {min(mbps):.1f}–{max(mbps):.1f} | {paired(c, 'go-cli')} "
             f"| {paired('aiodockersock', c)} | {cpu:.2f} | {rss:.0f} MiB |"
         )
+    b = data.get("baseline")
+    if b and b["name"] in results and "aiodockersock" in results:
+        cur, base = results["aiodockersock"], results[b["name"]]
+        cpu_ratio = statistics.median(r["cpu"] for r in cur) / statistics.median(
+            r["cpu"] for r in base
+        )
+        cpu_paired = statistics.median(
+            x["cpu"] / y["cpu"] for x, y in zip(cur, base, strict=True)
+        )
+        faster = sum(x["mbps"] > y["mbps"] for x, y in zip(cur, base, strict=True))
+        lines += [
+            "",
+            f"current vs baseline: aiodockersock = {b['current']}; {b['name']} = "
+            f"{b['sha'][:12]} ({b['rev']}): {b['subject']}",
+            "",
+            "| current / baseline | median (paired) |",
+            "| --- | ---: |",
+            f"| MB/s (> 1: current faster) | {paired('aiodockersock', b['name'])} |",
+            f"| client CPU s (< 1: current cheaper) | {cpu_ratio:.2f} ({cpu_paired:.2f}) |",
+            f"| rounds in which current was faster | {faster}/{len(cur)} |",
+        ]
     return "\n".join(lines)
 
 
@@ -319,6 +396,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--clients", default=",".join(CLIENTS))
     p.add_argument("--json")
+    p.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also read the log with aiodockersock as it is at git revision REV, as client "
+        "'aiodockersock@<rev>' in the same rounds; report current/baseline ratios",
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--cid", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
