@@ -234,7 +234,8 @@ class AiodockersockClient(AsyncBenchClient):
         self.docker = aiodockersock.Docker(host)
 
     async def close(self) -> None:
-        await self.docker.close()
+        # aclose() since the resource base; a --baseline from before it has only close()
+        await getattr(self.docker, "aclose", self.docker.close)()
 
     async def ping(self) -> Any:
         return await self.docker.ping()
