@@ -58,6 +58,7 @@ __all__ = [
     "DEFAULT",
     "MAX_API_VERSION",
     "MIN_API_VERSION",
+    "Area",
     "Body",
     "Default",
     "QueryValue",
@@ -315,6 +316,15 @@ class _FactoryConnector(aiohttp.BaseConnector):
         else:
             _, protocol = await opening
         return protocol
+
+
+class Area:
+    """The base of an API area (``docker.containers`` …): it holds the transport, nothing else."""
+
+    __slots__ = ("_t",)
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
 
 
 class _MappedErrors:

@@ -46,10 +46,10 @@ from ._streams import EventStream, ReconnectPolicy, event_stream
 from ._tar import DirectoryTar, Upload, UploadSource, extract_tar, tree_members, upload_body
 from ._transport import (
     DEFAULT,
+    Area,
     Body,
     QueryValue,
     StreamResponse,
-    Transport,
 )
 from ._watch import ContainerWatch
 from .models.containers import (
@@ -74,13 +74,10 @@ _MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
 _RAW = "application/vnd.docker.raw-stream"
 
 
-class Containers:
+class Containers(Area):
     """Create, run, inspect and manage containers (``/containers/…``)."""
 
-    __slots__ = ("_t",)
-
-    def __init__(self, transport: Transport) -> None:
-        self._t = transport
+    __slots__ = ()
 
     async def create(
         self,

@@ -7,7 +7,7 @@ from typing import Literal, overload
 from ._args import Filters, TimeSpec, format_time
 from ._hub import EventHub
 from ._streams import EventStream, ReconnectPolicy, event_stream
-from ._transport import Transport
+from ._transport import Area
 from .models.events import EventGap, EventMessage
 
 __all__ = ["EventFilters", "Events", "TimeSpec", "format_time"]
@@ -16,13 +16,10 @@ __all__ = ["EventFilters", "Events", "TimeSpec", "format_time"]
 EventFilters = Filters
 
 
-class Events:
+class Events(Area):
     """Live events of the daemon: ``docker.events(filters=...)``."""
 
-    __slots__ = ("_t",)
-
-    def __init__(self, transport: Transport) -> None:
-        self._t = transport
+    __slots__ = ()
 
     @overload
     def __call__(

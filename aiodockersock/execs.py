@@ -22,7 +22,7 @@ from ._args import container_ref
 from ._attach import AttachStream, Session, detach_sequence
 from ._exceptions import InvalidArgument, StreamBroken, WaitTimeout
 from ._podman import DETACHED_EXEC_HINT
-from ._transport import Transport
+from ._transport import Area
 from .models.execs import (
     ExecCreateBody,
     ExecCreateResponse,
@@ -69,13 +69,10 @@ def _size(console_size: tuple[int, int] | None) -> list[int] | None:
     return [height, width]
 
 
-class Execs:
+class Execs(Area):
     """Run commands inside running containers (``/containers/{id}/exec``, ``/exec/…``)."""
 
-    __slots__ = ("_t",)
-
-    def __init__(self, transport: Transport) -> None:
-        self._t = transport
+    __slots__ = ()
 
     async def create(
         self,

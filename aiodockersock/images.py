@@ -40,7 +40,7 @@ from ._podman import (
     prune_report,
 )
 from ._tar import DirectoryTar, Upload, UploadSource, upload_body
-from ._transport import Body, QueryValue, StreamResponse, Transport
+from ._transport import Area, Body, QueryValue, StreamResponse
 from .models.images import (
     HistoryResponseItem,
     ImageDeleteResponseItem,
@@ -123,14 +123,11 @@ def _ref(repository: str, tag: str | None) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-class Images:
+class Images(Area):
     """List, inspect, build, pull, push, save, load and remove images (``/images/…``,
     ``/build``)."""
 
-    __slots__ = ("_t",)
-
-    def __init__(self, transport: Transport) -> None:
-        self._t = transport
+    __slots__ = ()
 
     # -- local images ----------------------------------------------------------------------
 

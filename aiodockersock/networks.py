@@ -10,7 +10,7 @@ import msgspec
 
 from ._args import Filters, container_ref, string_list, string_map
 from ._exceptions import InvalidArgument
-from ._transport import Transport
+from ._transport import Area
 from .models.containers import EndpointIPAMConfig, EndpointSettings
 from .models.networks import (
     IPAM,
@@ -27,13 +27,10 @@ from .models.networks import (
 __all__ = ["Networks"]
 
 
-class Networks:
+class Networks(Area):
     """Create, inspect, connect and remove networks (``/networks/…``)."""
 
-    __slots__ = ("_t",)
-
-    def __init__(self, transport: Transport) -> None:
-        self._t = transport
+    __slots__ = ()
 
     async def create(
         self,

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from ._transport import DEFAULT, Default, Transport
+from ._transport import DEFAULT, Area, Default
 from .models.system import PingInfo, SystemDataUsage, SystemInfo, SystemVersion
 
 __all__ = ["System"]
 
 
-class System:
+class System(Area):
     """Daemon-wide calls. The ``Docker`` client exposes them directly (``docker.ping()``…)."""
 
-    __slots__ = ("_t",)
-
-    def __init__(self, transport: Transport) -> None:
-        self._t = transport
+    __slots__ = ()
 
     async def ping(self, *, timeout: float | Default | None = DEFAULT) -> PingInfo:
         """Check that the daemon answers.

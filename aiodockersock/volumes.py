@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from ._args import Filters, string_map
 from ._exceptions import InvalidArgument
-from ._transport import Transport
+from ._transport import Area
 from .models.volumes import (
     Volume,
     VolumeCreateOptions,
@@ -18,13 +18,10 @@ from .models.volumes import (
 __all__ = ["Volumes"]
 
 
-class Volumes:
+class Volumes(Area):
     """Create, list, inspect and remove volumes (``/volumes/…``)."""
 
-    __slots__ = ("_t",)
-
-    def __init__(self, transport: Transport) -> None:
-        self._t = transport
+    __slots__ = ()
 
     async def create(
         self,
