@@ -1,11 +1,12 @@
-"""The commands: one coroutine each, taking the client and the parsed arguments and returning
-the exit status."""
+"""The commands: one coroutine each (in the order of ``--help``), taking the client and the
+parsed arguments and returning the exit status."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import os
 import shutil
 import sys
@@ -15,16 +16,13 @@ from typing import Any
 
 import msgspec
 
-from .. import AttachStream, Conflict, Docker, DockerError, InvalidArgument, NotFound
+from .. import Conflict, Docker, DockerError, InvalidArgument, NotFound
 from .._args import shielded
-from ..models import ContainerCreateBody, EventMessage, HostConfig, LogFrame
+from ..models import ContainerCreateBody, HostConfig, LogFrame
 from .render import (
-    ExecOutput,
     LineSplitter,
     OutputLine,
-    PruneOutput,
     PullDisplay,
-    RunExit,
     age,
     demo_line,
     format_event,
@@ -43,9 +41,6 @@ DEMO_IMAGES = ("aiodockersock-test/busybox:latest", "busybox:latest", "alpine:la
 
 #: A command: the client and the parsed arguments in, the exit status out.
 Command = Callable[[Docker, argparse.Namespace], Awaitable[int]]
-
-
-# -- version, info, ps -------------------------------------------------------------------------
 
 
 async def _version(docker: Docker, args: argparse.Namespace) -> int:
@@ -81,8 +76,7 @@ async def _info(docker: Docker, args: argparse.Namespace) -> int:
 
 
 async def _ps(docker: Docker, args: argparse.Namespace) -> int:
-    filters = _filters(args.filter)
-    containers = await docker.containers.list(all=args.all, filters=filters or None)
+    containers = await docker.containers.list(all=args.all, filters=_filters(args.filter))
     if args.json:
         print_json(containers)
         return 0
@@ -103,9 +97,6 @@ async def _ps(docker: Docker, args: argparse.Namespace) -> int:
     return 0
 
 
-# -- inspect -----------------------------------------------------------------------------------
-
-
 async def _inspect(docker: Docker, args: argparse.Namespace) -> int:
     found: list[Any] = []
     missing: list[str] = []
@@ -122,21 +113,15 @@ async def _inspect(docker: Docker, args: argparse.Namespace) -> int:
         else:
             found.append(obj)
     encoded = msgspec.json.encode(found)
-    if not args.json:
-        encoded = msgspec.json.format(encoded, indent=4)
-    sys.stdout.write(encoded.decode() + "\n")
-    sys.stdout.flush()
+    print((encoded if args.json else msgspec.json.format(encoded, indent=4)).decode(), flush=True)
     for name in missing:
         warn(f"no such {args.type or 'container or image'}: {name}")
     return 1 if missing else 0
 
 
-# -- run ---------------------------------------------------------------------------------------
-
-
-def _env(items: Sequence[str] | None) -> list[str]:
+def _env(items: Sequence[str] | None) -> list[str] | None:
     """``-e NAME=value`` as given; ``-e NAME`` takes NAME from our environment (or is
-    dropped if it is not set there), as the Docker CLI does."""
+    dropped if it is not set there), as the Docker CLI does; ``None`` for none."""
     env = []
     for item in items or []:
         name, sep, _ = item.partition("=")
@@ -146,32 +131,20 @@ def _env(items: Sequence[str] | None) -> list[str]:
             env.append(item)
         elif name in os.environ:
             env.append(f"{name}={os.environ[name]}")
-    return env
+    return env or None
 
 
-async def _stop(docker: Docker, cid: str, *, hurry: asyncio.Event) -> None:
-    """Stop a container (its stop signal, then SIGKILL after its stop timeout), or kill it at
-    once when ``hurry`` is set meanwhile (a second Ctrl-C)."""
-    if sys.stderr.isatty():
-        warn(f"stopping {cid[:12]} (Ctrl-C again to kill it)")
-    stopping = asyncio.ensure_future(docker.containers.stop(cid))
-    hurried = asyncio.ensure_future(hurry.wait())
-    try:
-        await asyncio.wait({stopping, hurried}, return_when=asyncio.FIRST_COMPLETED)
-        if not stopping.done():
-            with contextlib.suppress(Conflict, NotFound):
-                await docker.containers.kill(cid)
-        with contextlib.suppress(NotFound):
-            await stopping
-    finally:
-        await cancel(stopping, hurried)
+async def _remove(docker: Docker, cid: str, *ignored: type[DockerError]) -> None:
+    """Remove a container even if we are being cancelled; the errors ``ignored`` are dropped."""
+    with contextlib.suppress(*ignored):
+        await shielded(docker.containers.remove(cid, force=True))
 
 
 async def _run(docker: Docker, args: argparse.Namespace) -> int:
     body = ContainerCreateBody(
         image=args.image,
         cmd=list(args.cmd) or None,
-        env=_env(args.env) or None,
+        env=_env(args.env),
         working_dir=args.workdir,
         user=args.user,
         stop_timeout=args.stop_timeout,
@@ -184,26 +157,25 @@ async def _run(docker: Docker, args: argparse.Namespace) -> int:
         warn(f"warning: {warning}")
     cid = created.id
     assert cid is not None
-    if args.detach:
-        try:
-            await docker.containers.start(cid)
-        except BaseException:
-            if args.rm:  # it may have removed itself already
-                with contextlib.suppress(DockerError):
-                    await shielded(docker.containers.remove(cid, force=True))
-            raise
-        if args.json:
-            print_json(created)
-        else:
-            print(cid, flush=True)
-        return 0
-    return await _run_attached(docker, args, cid)
+    if not args.detach:
+        return await _run_attached(docker, args, cid)
+    try:
+        await docker.containers.start(cid)
+    except BaseException:
+        if args.rm:  # it may have removed itself already
+            await _remove(docker, cid, DockerError)
+        raise
+    if args.json:
+        print_json(created)
+    else:
+        print(cid, flush=True)
+    return 0
 
 
 async def _run_attached(docker: Docker, args: argparse.Namespace, cid: str) -> int:
     splitter = LineSplitter() if args.json else None
 
-    async def relay_all(output: AttachStream) -> None:
+    async def relay_all() -> None:
         async for frame in output:
             if splitter is None:
                 relay(frame)
@@ -217,7 +189,7 @@ async def _run_attached(docker: Docker, args: argparse.Namespace, cid: str) -> i
     try:
         await output.open()
         await docker.containers.start(cid)
-        relaying = asyncio.ensure_future(relay_all(output))
+        relaying = asyncio.ensure_future(relay_all())
         await asyncio.shield(relaying)  # Ctrl-C interrupts the waiting, not the relaying
         waited = await docker.containers.wait(cid)
     except asyncio.CancelledError:
@@ -225,38 +197,45 @@ async def _run_attached(docker: Docker, args: argparse.Namespace, cid: str) -> i
         raise
     except BaseException:
         if args.rm:
-            with contextlib.suppress(DockerError):
-                await shielded(docker.containers.remove(cid, force=True))
+            await _remove(docker, cid, DockerError)
         raise
     finally:
         if relaying is not None:
             await cancel(relaying)
         await output.aclose()
     if args.rm:
-        with contextlib.suppress(NotFound):
-            await shielded(docker.containers.remove(cid, force=True))
+        await _remove(docker, cid, NotFound)
     code = waited.status_code if waited.status_code is not None else 1
     if splitter is not None:
         for line in splitter.flush():
             print_json(line)
-        print_json(RunExit(cid, code, args.rm))
+        print_json({"id": cid, "exit_code": code, "removed": args.rm})
     return code
 
 
 async def _interrupted(
     docker: Docker, cid: str, relaying: asyncio.Future[None] | None, args: argparse.Namespace
 ) -> None:
-    """Ctrl-C during an attached run: stop the container, relaying what it writes meanwhile
-    (say, how it shuts down), then remove it with ``--rm``."""
-    await _stop(docker, cid, hurry=args.hurry)
+    """Ctrl-C during an attached run: stop the container (its stop signal, then SIGKILL after
+    its stop timeout, or at once on a second Ctrl-C), relaying what it writes meanwhile (say,
+    how it shuts down), then remove it with ``--rm``."""
+    if sys.stderr.isatty():
+        warn(f"stopping {cid[:12]} (Ctrl-C again to kill it)")
+    stopping = asyncio.ensure_future(docker.containers.stop(cid))
+    hurried = asyncio.ensure_future(args.hurry.wait())
+    try:
+        await asyncio.wait({stopping, hurried}, return_when=asyncio.FIRST_COMPLETED)
+        if not stopping.done():
+            with contextlib.suppress(Conflict, NotFound):
+                await docker.containers.kill(cid)
+        with contextlib.suppress(NotFound):
+            await stopping
+    finally:
+        await cancel(stopping, hurried)
     if relaying is not None:
         await asyncio.wait([relaying], timeout=5)  # the output ends as the container stops
-    if args.rm:
-        with contextlib.suppress(NotFound, Conflict):  # Conflict: being removed already
-            await docker.containers.remove(cid, force=True)
-
-
-# -- logs --------------------------------------------------------------------------------------
+    if args.rm:  # Conflict: being removed already
+        await _remove(docker, cid, NotFound, Conflict)
 
 
 async def _logs(docker: Docker, args: argparse.Namespace) -> int:
@@ -273,9 +252,6 @@ async def _logs(docker: Docker, args: argparse.Namespace) -> int:
     return 0
 
 
-# -- exec --------------------------------------------------------------------------------------
-
-
 async def _exec(docker: Docker, args: argparse.Namespace) -> int:
     if not args.cmd:
         raise InvalidArgument("exec needs a command to run: exec CONTAINER CMD [ARG…]")
@@ -289,7 +265,7 @@ async def _exec(docker: Docker, args: argparse.Namespace) -> int:
         args.cmd,
         stdin=args.interactive,
         tty=args.tty,
-        env=_env(args.env) or None,
+        env=_env(args.env),
         workdir=args.workdir,
         user=args.user,
         console_size=terminal_size() if args.tty else None,
@@ -334,20 +310,17 @@ async def _exec(docker: Docker, args: argparse.Namespace) -> int:
     if frames is not None:
         stdout = b"".join(f.data for f in frames if f.stream != "stderr")
         stderr = b"".join(f.data for f in frames if f.stream == "stderr")
-        print_json(ExecOutput(exec_id, code, stdout.decode("utf-8", "replace"),
-                               stderr.decode("utf-8", "replace")))
+        print_json({"id": exec_id, "exit_code": code, "stdout": stdout.decode("utf-8", "replace"),
+                    "stderr": stderr.decode("utf-8", "replace")})
     return code
-
-
-# -- pull --------------------------------------------------------------------------------------
 
 
 async def _pull(docker: Docker, args: argparse.Namespace) -> int:
     stream = docker.images.pull(args.image, platform=args.platform)
     display = None
     if not args.json:
-        tty = sys.stdout.isatty()
-        display = PullDisplay(sys.stdout, tty=tty, width=shutil.get_terminal_size().columns)
+        display = PullDisplay(sys.stdout, tty=sys.stdout.isatty(),
+                              width=shutil.get_terminal_size().columns)
     async with stream:
         async for message in stream:
             if display is None:
@@ -357,35 +330,26 @@ async def _pull(docker: Docker, args: argparse.Namespace) -> int:
     return 0
 
 
-# -- events ------------------------------------------------------------------------------------
-
-
-def _filters(items: Sequence[str] | None) -> dict[str, list[str]]:
+def _filters(items: Sequence[str] | None) -> dict[str, list[str]] | None:
+    """``-f KEY=VALUE`` options as the Engine's filters; ``None`` for none."""
     filters: dict[str, list[str]] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise InvalidArgument(f"--filter takes KEY=VALUE (e.g. type=container), not {item!r}")
         filters.setdefault(key, []).append(value)
-    return filters
+    return filters or None
 
 
 async def _events(docker: Docker, args: argparse.Namespace) -> int:
-    stream = docker.events(
-        since=args.since, until=args.until, filters=_filters(args.filter) or None
-    )
-    out = sys.stdout
+    stream = docker.events(since=args.since, until=args.until, filters=_filters(args.filter))
     async with stream:
         async for ev in stream:
             if args.json:
-                out.write(msgspec.json.encode(ev).decode() + "\n")
+                print_json(ev)
             else:
-                out.write(format_event(ev) + "\n")
-            out.flush()
+                print(format_event(ev), flush=True)
     return 0
-
-
-# -- demo --------------------------------------------------------------------------------------
 
 
 async def _demo(docker: Docker, args: argparse.Namespace) -> int:
@@ -393,18 +357,25 @@ async def _demo(docker: Docker, args: argparse.Namespace) -> int:
         if not args.json:
             print(text, flush=True)
 
-    def show(ev: EventMessage) -> None:
-        if args.json:
-            print_json(ev)
-        else:
-            print(demo_line(ev), flush=True)
+    async def show_until(action: str) -> int:
+        """Show the live events up to the first ``action`` one; returns how many."""
+        seen = 0
+        async for ev in events:
+            seen += 1
+            if args.json:
+                print_json(ev)
+            else:
+                print(demo_line(ev), flush=True)
+            if ev.action == action:
+                break
+        return seen
 
     ping = await docker.ping()
     version = await docker.version()
     say(f"connected to {docker.url}: Docker {version.version}, API {ping.api_version} "
         f"(using {docker.api_version})")
     label = f"aiodockersock.demo={int(time.time() * 1000)}"
-    config = ContainerCreateBody(
+    body = ContainerCreateBody(
         image="",
         cmd=["sh", "-c", "echo hello from $(hostname); sleep 0.5; echo bye >&2; exit 3"],
         labels=dict([label.split("=", 1)]),
@@ -415,30 +386,21 @@ async def _demo(docker: Docker, args: argparse.Namespace) -> int:
     async with events:
         created = None
         for image in images:
-            try:
-                created = await docker.containers.create(
-                    msgspec.structs.replace(config, image=image)
-                )
+            with contextlib.suppress(NotFound):
+                created = await docker.containers.create(msgspec.structs.replace(body, image=image))
                 break
-            except NotFound:
-                continue
         if created is None or created.id is None:
             warn(f"none of the images {', '.join(images)} is present; pull or import one "
                   "(or pass --image)")
             return 1
         cid = created.id
         say(f"created container {cid[:12]} from {image}")
-        seen = 0
         try:
             await docker.containers.start(cid)
             state = await docker.containers.inspect(cid)
             say(f"started: running={state.state and state.state.running} "
                 f"pid={state.state and state.state.pid}")
-            async for ev in events:
-                show(ev)
-                seen += 1
-                if ev.action == "die":
-                    break
+            seen = await show_until("die")
             waited = await docker.containers.wait(cid)
             logs = await docker.containers.logs(cid)
             say(f"exited with status {waited.status_code}")
@@ -446,16 +408,9 @@ async def _demo(docker: Docker, args: argparse.Namespace) -> int:
             say(f"  stderr: {logs.stderr.decode().strip()!r}")
         finally:
             await shielded(docker.containers.remove(cid, force=True))
-        async for ev in events:
-            show(ev)
-            seen += 1
-            if ev.action == "destroy":
-                break
+        seen += await show_until("destroy")
         say(f"removed {cid[:12]}; {seen} events seen live")
     return 0
-
-
-# -- prune -------------------------------------------------------------------------------------
 
 
 async def _prune(docker: Docker, args: argparse.Namespace) -> int:
@@ -469,38 +424,22 @@ async def _prune(docker: Docker, args: argparse.Namespace) -> int:
     pruned = await prune(
         docker, session=args.session, older_than=args.older_than, dry_run=args.dry_run
     )
-    if args.json:
-        print_json(PruneOutput(args.dry_run, pruned.containers, pruned.networks, pruned.volumes))
+    if args.json:  # what was (or would be) removed: container and network ids, volume names
+        print_json({"dry_run": args.dry_run, **dataclasses.asdict(pruned)})
         return 0
     verb = "would remove" if args.dry_run else "removed"
-    for kind, names in (
-        ("container", pruned.containers),
-        ("network", pruned.networks),
-        ("volume", pruned.volumes),
-    ):
+    kinds = [("container", pruned.containers), ("network", pruned.networks),
+             ("volume", pruned.volumes)]
+    for kind, names in kinds:
         for name in names:
             print(f"{verb} {kind} {name}")
-    print(
-        f"{verb} {len(pruned.containers)} container(s), {len(pruned.networks)} network(s), "
-        f"{len(pruned.volumes)} volume(s)"
-    )
+    print(verb, ", ".join(f"{len(names)} {kind}(s)" for kind, names in kinds))
     return 0
-
-
-# -- all of them -------------------------------------------------------------------------------
 
 
 #: The commands by name (the parser in :mod:`.parser` declares their arguments).
 COMMANDS: dict[str, Command] = {
-    "version": _version,
-    "info": _info,
-    "ps": _ps,
-    "inspect": _inspect,
-    "run": _run,
-    "logs": _logs,
-    "exec": _exec,
-    "pull": _pull,
-    "events": _events,
-    "demo": _demo,
-    "prune": _prune,
+    command.__name__.lstrip("_"): command
+    for command in (_version, _info, _ps, _inspect, _run, _logs, _exec, _pull, _events, _demo,
+                    _prune)
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 from typing import Any
 
@@ -154,17 +155,14 @@ def tail(value: str) -> int | str:
     """``--tail``: a number of lines, or ``all``."""
     if value == "all":
         return value
-    try:
-        lines = int(value)
-    except ValueError:
-        lines = -1
-    if lines < 0:
-        raise argparse.ArgumentTypeError(f"a number of lines or 'all', not {value!r}")
-    return lines
+    with contextlib.suppress(ValueError):
+        if (lines := int(value)) >= 0:
+            return lines
+    raise argparse.ArgumentTypeError(f"a number of lines or 'all', not {value!r}")
 
 
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?[smhd])+|\d+(?:\.\d+)?")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def duration(text: str) -> float:
@@ -175,8 +173,4 @@ def duration(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a duration: use seconds or e.g. 30m, 1h, 2d, 1h30m"
         )
-    if value[-1].isdigit():
-        return float(value)
-    return sum(
-        float(n) * _UNITS[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)([smhd])", value)
-    )
+    return sum(float(n) * _UNITS[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)([smhd]?)", value))

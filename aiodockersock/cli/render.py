@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any, BinaryIO, TextIO
@@ -16,24 +17,9 @@ from .. import APIError, DockerError, RegistryUnreachable
 from ..models import EventMessage, LogFrame, ProgressMessage
 
 __all__ = [
-    "ExecOutput",
-    "LineSplitter",
-    "OutputLine",
-    "PruneOutput",
-    "PullDisplay",
-    "RunExit",
-    "age",
-    "demo_line",
-    "format_event",
-    "one_line",
-    "print_json",
-    "print_table",
-    "relay",
-    "warn",
+    "LineSplitter", "OutputLine", "PullDisplay", "age", "demo_line", "format_event", "one_line",
+    "print_json", "print_table", "relay", "warn",
 ]
-
-
-# -- JSON documents ----------------------------------------------------------------------------
 
 
 class OutputLine(msgspec.Struct, omit_defaults=True):
@@ -44,53 +30,19 @@ class OutputLine(msgspec.Struct, omit_defaults=True):
     timestamp: str | None = None
 
 
-class RunExit(msgspec.Struct):
-    """The last ``--json`` line of an attached ``run``."""
-
-    id: str
-    exit_code: int
-    removed: bool
-
-
-class ExecOutput(msgspec.Struct):
-    """What ``exec --json`` prints: the exec's id, its exit status and its output as text."""
-
-    id: str
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-class PruneOutput(msgspec.Struct):
-    """What ``prune --json`` prints: whether it was a dry run, and what was (or would be)
-    removed — the ids of containers and networks, the names of volumes."""
-
-    dry_run: bool
-    containers: list[str]
-    networks: list[str]
-    volumes: list[str]
-
-
 def print_json(value: Any) -> None:
     """Write ``value`` as one line of JSON to stdout, at once."""
     sys.stdout.write(msgspec.json.encode(value).decode() + "\n")
     sys.stdout.flush()
 
 
-# -- container output --------------------------------------------------------------------------
-
-
-def _binary(stream: TextIO) -> BinaryIO:
-    buffer = getattr(stream, "buffer", None)
-    if buffer is None:  # a stream without bytes underneath (e.g. replaced by a test harness)
-        raise DockerError("cannot write binary output to this stream")
-    stream.flush()
-    return buffer  # type: ignore[no-any-return]
-
-
 def relay(frame: LogFrame) -> None:
     """Write a frame to our stdout or stderr (as the container wrote it) at once."""
-    out = _binary(sys.stderr if frame.stream == "stderr" else sys.stdout)
+    stream = sys.stderr if frame.stream == "stderr" else sys.stdout
+    out: BinaryIO | None = getattr(stream, "buffer", None)
+    if out is None:  # a stream without bytes underneath (e.g. replaced by a test harness)
+        raise DockerError("cannot write binary output to this stream")
+    stream.flush()
     out.write(frame.data)
     out.flush()
 
@@ -101,14 +53,12 @@ class LineSplitter:
 
     def __init__(self) -> None:
         self._pending: dict[str, str] = {}
-        self._decoders: dict[str, codecs.IncrementalDecoder] = {}
+        self._decoders: defaultdict[str, codecs.IncrementalDecoder] = defaultdict(
+            lambda: codecs.getincrementaldecoder("utf-8")("replace")
+        )
 
     def feed(self, frame: LogFrame) -> list[OutputLine]:
-        decoder = self._decoders.get(frame.stream)
-        if decoder is None:
-            decoder = self._decoders[frame.stream] = codecs.getincrementaldecoder("utf-8")(
-                "replace"
-            )
+        decoder = self._decoders[frame.stream]
         parts = (self._pending.get(frame.stream, "") + decoder.decode(frame.data)).split("\n")
         self._pending[frame.stream] = parts.pop()
         return [OutputLine(frame.stream, part.removesuffix("\r")) for part in parts]
@@ -120,9 +70,6 @@ class LineSplitter:
             if rest:
                 lines.append(OutputLine(stream, rest.removesuffix("\r")))
         return lines
-
-
-# -- messages ----------------------------------------------------------------------------------
 
 
 def one_line(exc: BaseException) -> str:
@@ -137,9 +84,6 @@ def one_line(exc: BaseException) -> str:
 def warn(text: str) -> None:
     """Write ``aiodockersock: <text>`` to stderr."""
     print(f"aiodockersock: {text}", file=sys.stderr, flush=True)
-
-
-# -- tables ------------------------------------------------------------------------------------
 
 
 def age(created: int | None) -> str:
@@ -158,9 +102,6 @@ def print_table(rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("   ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-
-
-# -- events ------------------------------------------------------------------------------------
 
 
 def format_event(ev: EventMessage) -> str:
@@ -182,9 +123,6 @@ def demo_line(ev: EventMessage) -> str:
     extra = f" exitCode={ev.exit_code}" if ev.exit_code is not None else ""
     return (f"  event {stamp:%H:%M:%S.%f} {ev.type} {ev.action:<8} {(ev.actor_id or '')[:12]} "
             f"name={ev.name}{extra}")
-
-
-# -- pull progress -----------------------------------------------------------------------------
 
 
 class PullDisplay:

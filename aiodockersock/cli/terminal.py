@@ -9,19 +9,14 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from .. import AttachStream, StreamBroken, StreamClosed
 from .._attach import detach_sequence
 
 __all__ = [
-    "DetachWatch",
-    "Interrupts",
-    "StdinReader",
-    "feed_stdin",
-    "follow_resizes",
-    "raw_terminal",
+    "DetachWatch", "Interrupts", "StdinReader", "feed_stdin", "follow_resizes", "raw_terminal",
     "terminal_size",
 ]
 
@@ -53,10 +48,9 @@ class StdinReader:
     is a daemon: if the command ends while it waits for input, it is simply abandoned.
     """
 
-    def __init__(self, fd: int, chunk: int = 65536) -> None:
+    def __init__(self, fd: int) -> None:
         self._loop = asyncio.get_running_loop()
         self._fd = fd
-        self._chunk = chunk
         self._queue: asyncio.Queue[bytes] = asyncio.Queue()
         self._taken = threading.Semaphore(0)
         self._eof = False
@@ -65,7 +59,7 @@ class StdinReader:
     def _pump(self) -> None:
         while True:
             try:
-                data = os.read(self._fd, self._chunk)
+                data = os.read(self._fd, 65536)
             except OSError:
                 data = b""
             try:
@@ -89,21 +83,19 @@ class StdinReader:
 
 
 class DetachWatch:
-    """Notices the detach keys in what is typed: on a TTY the Engine then ends the session
-    (newer engines leave the process running but record the exec as failed, with 126).
+    """Notices the detach keys (the Engine's default, ctrl-p ctrl-q) in what is typed: on a TTY
+    the Engine then ends the session (newer engines leave the process running but record the
+    exec as failed, with 126)."""
 
-    ``keys`` are the bytes of the sequence; ``None`` means the Engine's default, ctrl-p ctrl-q.
-    """
-
-    def __init__(self, keys: bytes | None = None) -> None:
-        self._keys = detach_sequence(None) if keys is None else keys
+    def __init__(self) -> None:
+        self._keys = detach_sequence(None)
         self._tail = b""
         self.seen = False
 
     def feed(self, data: bytes) -> None:
         window = self._tail + data
         self.seen = self.seen or self._keys in window
-        self._tail = window[len(window) - len(self._keys) + 1:] if len(self._keys) > 1 else b""
+        self._tail = window[len(window) - len(self._keys) + 1:]
 
 
 async def feed_stdin(stream: AttachStream, *, tty: bool, watch: DetachWatch | None) -> None:
@@ -155,7 +147,12 @@ def follow_resizes(stream: AttachStream) -> Iterator[None]:
         if size is not None:
             task = asyncio.ensure_future(stream.resize(*size))
             pending.add(task)
-            task.add_done_callback(_forget(pending))
+            task.add_done_callback(done)
+
+    def done(task: asyncio.Future[None]) -> None:
+        pending.discard(task)
+        if not task.cancelled():
+            task.exception()  # a failed resize does not matter once the session goes on
 
     try:
         loop.add_signal_handler(signal.SIGWINCH, resized)
@@ -168,12 +165,3 @@ def follow_resizes(stream: AttachStream) -> Iterator[None]:
         loop.remove_signal_handler(signal.SIGWINCH)
         for task in pending:
             task.cancel()
-
-
-def _forget(pending: set[asyncio.Future[None]]) -> Callable[[asyncio.Future[None]], None]:
-    def done(task: asyncio.Future[None]) -> None:
-        pending.discard(task)
-        if not task.cancelled():
-            task.exception()  # a failed resize does not matter once the session goes on
-
-    return done
