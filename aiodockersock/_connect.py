@@ -57,11 +57,6 @@ class Connector:
         self.host = host
 
     @property
-    def address(self) -> str:
-        """The daemon's address, for messages."""
-        return self.host.address
-
-    @property
     def where(self) -> str:
         """What a connection error should name: the socket path, or the address."""
         return self.host.address

@@ -134,7 +134,7 @@ class Events(Area):
         """
         def open_stream() -> EventStream[EventMessage | EventGap]:
             return event_stream(
-            self._t,
+                self._t,
                 since=since, until=None, filters=filters, reconnect=reconnect, on_gap="yield",
                 on_malformed=on_malformed, max_line=max_line, stall_limit=stall_limit,
             )
