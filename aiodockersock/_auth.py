@@ -9,9 +9,8 @@ prints, logs or puts them in an exception.
 Credentials not given by the caller are looked up as the Docker CLI does it, in
 ``$DOCKER_CONFIG/config.json`` (default ``~/.docker/config.json``):
 
-- the registry of an image reference is its first path component when that looks like a
-  host (holds ``.`` or ``:``, is ``localhost``, or has upper-case letters), else Docker Hub,
-  whose key in the file is ``https://index.docker.io/v1/``;
+- the registry of an image reference is found as :func:`registry_of` says; Docker Hub's key
+  in the file is ``https://index.docker.io/v1/``;
 - ``credHelpers[registry]``, else ``credsStore``: the helper program
   ``docker-credential-<name>`` is run (``get``, the registry on stdin) and its answer used;
 - otherwise (or when the helper has nothing for that registry) the ``auths`` entry: its
@@ -34,14 +33,8 @@ import msgspec
 
 from ._exceptions import InvalidArgument
 
-__all__ = [
-    "DOCKER_HUB",
-    "DOCKER_HUB_CONFIG_KEY",
-    "RegistryAuth",
-    "config_key",
-    "registry_of",
-    "split_reference",
-]
+__all__ = ["DOCKER_HUB", "DOCKER_HUB_CONFIG_KEY", "RegistryAuth", "config_key", "registry_of",
+           "split_reference"]
 
 #: The registry host of images without one (``busybox``, ``library/busybox``).
 DOCKER_HUB = "docker.io"
@@ -59,8 +52,7 @@ class RegistryAuth:
     ``RegistryAuth("alice", "s3cret")`` for a username and password;
     ``RegistryAuth(identity_token=...)`` for an OAuth refresh token (what ``docker login``
     stores for some registries); ``RegistryAuth()`` for explicitly anonymous access (no
-    lookup in ``config.json``). ``repr()`` and ``str()`` show the username and the server,
-    never the password or a token.
+    lookup in ``config.json``). ``repr()`` and ``str()`` never show a password or token.
 
     Args:
         username: the account name.
@@ -72,14 +64,8 @@ class RegistryAuth:
         email: legacy; ignored by current daemons.
     """
 
-    __slots__ = (
-        "_identity_token",
-        "_password",
-        "_registry_token",
-        "email",
-        "server_address",
-        "username",
-    )
+    __slots__ = ("_identity_token", "_password", "_registry_token", "email", "server_address",
+                 "username")
 
     def __init__(
         self,
@@ -91,15 +77,8 @@ class RegistryAuth:
         registry_token: str | None = None,
         email: str | None = None,
     ) -> None:
-        for name, value in (
-            ("username", username),
-            ("password", password),
-            ("server_address", server_address),
-            ("identity_token", identity_token),
-            ("registry_token", registry_token),
-            ("email", email),
-        ):
-            if value is not None and not isinstance(value, str):
+        for name, value in locals().items():  # the arguments, in order
+            if name != "self" and value is not None and not isinstance(value, str):
                 raise InvalidArgument(
                     f"RegistryAuth {name} must be a str, not {type(value).__name__}"
                 )
@@ -148,16 +127,9 @@ class RegistryAuth:
         return base64.urlsafe_b64encode(msgspec.json.encode(self.to_json())).decode("ascii")
 
     def __repr__(self) -> str:
-        parts = []
-        if self.username is not None:
-            parts.append(f"username={self.username!r}")
-        for name, secret in (
-            ("password", self._password),
-            ("identity_token", self._identity_token),
-            ("registry_token", self._registry_token),
-        ):
-            if secret is not None:
-                parts.append(f"{name}={_HIDDEN}")
+        parts = [f"username={self.username!r}"] if self.username is not None else []
+        parts += [f"{name}={_HIDDEN}" for name in ("password", "identity_token", "registry_token")
+                  if getattr(self, name) is not None]
         if self.server_address is not None:
             parts.append(f"server_address={self.server_address!r}")
         return f"RegistryAuth({', '.join(parts)})"
@@ -209,8 +181,9 @@ class RegistryAuth:
                 run or fails (the message names the helper, never a secret).
         """
         key = config_key(registry)
-        directory = Path(config_dir) if config_dir is not None else _default_config_dir()
-        path = directory / "config.json"
+        if config_dir is None:
+            config_dir = os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker"
+        path = Path(config_dir) / "config.json"
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
@@ -233,17 +206,16 @@ class RegistryAuth:
         auths = doc.get("auths")
         if not isinstance(auths, dict):
             return None
-        entry = auths.get(key)
         entry_key = key
-        if entry is None:
+        if auths.get(key) is None:
             host = _url_host(key)
-            for candidate, value in auths.items():
-                if isinstance(candidate, str) and _same_registry(_url_host(candidate), host):
-                    entry, entry_key = value, candidate
+            for candidate in auths:
+                other = _url_host(candidate)
+                if other == host or (other in _HUB_ALIASES and host in _HUB_ALIASES):
+                    entry_key = candidate
                     break
-        if not isinstance(entry, dict):
-            return None
-        return _from_entry(entry, entry_key, path)
+        entry = auths.get(entry_key)
+        return _from_entry(entry, entry_key, path) if isinstance(entry, dict) else None
 
 
 def split_reference(reference: str) -> tuple[str, str | None, str | None]:
@@ -269,13 +241,10 @@ def registry_of(reference: str) -> str:
     ``localhost``, or has upper-case letters; otherwise the image is on Docker Hub
     (``"docker.io"``). ``index.docker.io`` is Docker Hub too.
     """
-    name = split_reference(reference)[0]
-    first, slash, _ = name.partition("/")
-    if not slash or (
-        not any(c in first for c in ".:") and first != "localhost" and first.lower() == first
-    ):
-        return DOCKER_HUB
-    return DOCKER_HUB if first in _HUB_ALIASES else first
+    first, slash, _ = split_reference(reference)[0].partition("/")
+    if slash and (any(c in first for c in ".:") or first == "localhost" or first.lower() != first):
+        return DOCKER_HUB if first in _HUB_ALIASES else first
+    return DOCKER_HUB
 
 
 def config_key(registry: str) -> str:
@@ -286,23 +255,9 @@ def config_key(registry: str) -> str:
 
 def _url_host(key: str) -> str:
     """``https://host:port/v1/`` → ``host:port`` (what the CLI calls ConvertToHostname)."""
-    text = key
-    for scheme in ("http://", "https://"):
-        if text.startswith(scheme):
-            text = text[len(scheme):]
-            break
-    return text.split("/", 1)[0]
-
-
-def _same_registry(a: str, b: str) -> bool:
-    return a == b or (a in _HUB_ALIASES and b in _HUB_ALIASES)
-
-
-def _default_config_dir() -> Path:
-    env = os.environ.get("DOCKER_CONFIG")
-    if env:
-        return Path(env)
-    return Path.home() / ".docker"
+    if key.startswith(("http://", "https://")):
+        key = key.partition("://")[2]
+    return key.split("/", 1)[0]
 
 
 def _from_entry(entry: dict[str, Any], key: str, path: Path) -> RegistryAuth | None:
@@ -321,13 +276,9 @@ def _from_entry(entry: dict[str, Any], key: str, path: Path) -> RegistryAuth | N
                 "run 'docker login' again"
             )
         username, password = user, secret
-    auth = RegistryAuth(
-        username or None,
-        password or None,
-        server_address=key,
-        identity_token=_str(entry.get("identitytoken")) or None,
-        registry_token=_str(entry.get("registrytoken")) or None,
-    )
+    auth = RegistryAuth(username or None, password or None, server_address=key,
+                        identity_token=_str(entry.get("identitytoken")) or None,
+                        registry_token=_str(entry.get("registrytoken")) or None)
     return None if auth.anonymous else auth
 
 
@@ -345,13 +296,8 @@ def _from_helper(helper: str, key: str, path: Path) -> RegistryAuth | None:
             "on PATH; install it, remove the entry, or pass auth=RegistryAuth(...) explicitly"
         )
     try:
-        done = subprocess.run(
-            [binary, "get"],
-            input=key.encode(),
-            capture_output=True,
-            timeout=_HELPER_TIMEOUT,
-            check=False,
-        )
+        done = subprocess.run([binary, "get"], input=key.encode(), capture_output=True,
+                              timeout=_HELPER_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InvalidArgument(
             f"the credential helper {program} failed for {key}: {type(exc).__name__}"
@@ -370,8 +316,7 @@ def _from_helper(helper: str, key: str, path: Path) -> RegistryAuth | None:
         raise InvalidArgument(
             f"the credential helper {program} answered something other than JSON for {key}"
         ) from None
-    username = _str(doc.get("Username"))
-    secret = _str(doc.get("Secret"))
+    username, secret = _str(doc.get("Username")), _str(doc.get("Secret"))
     if not secret:
         return None
     if username == "<token>":

@@ -211,39 +211,28 @@ class JSONStream(_Body, Generic[T]):
         return self._items()
 
     async def _items(self) -> AsyncIterator[T]:
+        ready, lines = self._ready, self._lines
         try:
             while True:
-                item = await self._next_item()
-                if item is _END:
-                    return
-                yield item
+                while not ready:
+                    chunk = await self._read(_READ_SIZE)
+                    if not chunk:
+                        if not lines.pending:
+                            return
+                        chunk = lines.pending + b"\n"  # the body's last line, unterminated
+                        lines.reset()
+                    ready.extend(lines.feed(chunk))
+                item = ready.popleft()
+                if type(item) is BadLine:
+                    self.close()
+                    raise item.error
+                yield self._check(item)
         finally:
             if not self._done:
                 self.close()
 
-    async def _next_item(self) -> Any:
-        ready = self._ready
-        while not ready:
-            chunk = await self._read(_READ_SIZE)
-            if not chunk:
-                if self._lines.pending:
-                    tail = self._lines.pending
-                    self._lines.reset()
-                    ready.extend(self._lines.feed(tail + b"\n"))
-                    continue
-                return _END
-            ready.extend(self._lines.feed(chunk))
-        item = ready.popleft()
-        if type(item) is BadLine:
-            self.close()
-            raise item.error
-        return self._check(item)
-
     def _check(self, item: T) -> T:
         return item
-
-
-_END: Any = object()
 
 
 class ProgressStream(JSONStream[T], Generic[T, R]):
@@ -262,11 +251,7 @@ class ProgressStream(JSONStream[T], Generic[T, R]):
     """
 
     def __init__(
-        self,
-        opener: Opener,
-        type_: type[T],
-        what: str,
-        finish: Callable[[list[T]], Awaitable[R]],
+        self, opener: Opener, type_: type[T], what: str, finish: Callable[[list[T]], Awaitable[R]]
     ) -> None:
         super().__init__(opener, type_, what)
         self._finish = finish
@@ -328,11 +313,7 @@ class LogStream(_Body):
     """
 
     def __init__(
-        self,
-        opener: Opener,
-        what: str,
-        probe: Callable[[StreamResponse], Awaitable[bool]],
-        *,
+        self, opener: Opener, what: str, probe: Callable[[StreamResponse], Awaitable[bool]], *,
         timestamps: bool = False,
     ) -> None:
         super().__init__(opener, what)

@@ -24,16 +24,8 @@ from typing import IO, Any, Union
 from ._exceptions import DockerError, InvalidArgument
 from ._transport import Body
 
-__all__ = [
-    "CHUNK",
-    "DirectoryTar",
-    "FileChunks",
-    "Upload",
-    "UploadSource",
-    "extract_tar",
-    "tree_members",
-    "upload_body",
-]
+__all__ = ["CHUNK", "DirectoryTar", "FileChunks", "Upload", "UploadSource", "extract_tar",
+           "tree_members", "upload_body"]
 
 #: Bytes per chunk exchanged with a worker thread.
 CHUNK = 256 * 1024
@@ -47,8 +39,9 @@ UploadSource = Union[
 ]
 
 
-class Upload:
-    """An upload body that may hold a resource (a thread, an open file) to release."""
+class Upload(AsyncIterator[bytes]):
+    """An upload body (its own async iterator of bytes) that may hold a resource (a thread,
+    an open file) to release."""
 
     error: DockerError | None = None
 
@@ -65,9 +58,6 @@ class FileChunks(Upload):
         self._path = path
         self._own = file is None
         self._done = False
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self
 
     async def __anext__(self) -> bytes:
         if self._done:
@@ -117,16 +107,12 @@ class DirectoryTar(Upload):
             ``members`` lists what is under them).
         keep_owners: keep the files' owners (otherwise they become root's, uid/gid 0).
 
-    A worker thread writes the tar (``tarfile`` in stream mode) into chunks of 256 KiB; at most
-    four wait for the upload at a time, so memory stays small whatever the context's size.
-    Closing it stops the thread.
+    A worker thread writes the tar (``tarfile`` in stream mode) in chunks of :data:`CHUNK`;
+    closing it stops the thread.
     """
 
     def __init__(
-        self,
-        root: Path,
-        members: Callable[[], Iterator[tuple[Path, str]]],
-        *,
+        self, root: Path, members: Callable[[], Iterator[tuple[Path, str]]], *,
         keep_owners: bool = False,
     ) -> None:
         self._root = root
@@ -138,19 +124,14 @@ class DirectoryTar(Upload):
         self._thread: threading.Thread | None = None
         self._finished = False
 
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self
-
     async def __anext__(self) -> bytes:
         if self._finished:
             raise StopAsyncIteration
         if self._queue is None:
             self._queue = asyncio.Queue()
-            loop = asyncio.get_running_loop()
             self._thread = threading.Thread(
-                target=self._produce, args=(loop, self._queue), name="aiodockersock-tar",
-                daemon=True,
-            )
+                target=self._produce, args=(asyncio.get_running_loop(), self._queue),
+                name="aiodockersock-tar", daemon=True)
             self._thread.start()
         item = await self._queue.get()
         if isinstance(item, bytes):
@@ -165,8 +146,6 @@ class DirectoryTar(Upload):
         self._finished = True
         self._stop.set()
         self._slots.release()  # wake the writer if it waits for room
-
-    # -- the worker thread ---------------------------------------------------------------
 
     def _produce(
         self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[bytes | BaseException | None]
@@ -199,36 +178,28 @@ class DirectoryTar(Upload):
         try:
             with tarfile.open(fileobj=Writer(), mode="w|", format=tarfile.PAX_FORMAT) as tar:
                 for path, name in self._members():
-                    self._add(tar, path, name, self._keep_owners)
+                    info = tar.gettarinfo(str(path), arcname=name)
+                    if info is None:  # a socket: nothing a container could use
+                        continue
+                    if not self._keep_owners:
+                        info.uid = info.gid = 0
+                        info.uname = info.gname = ""
+                    if not info.isreg():
+                        tar.addfile(info)
+                        continue
+                    with open(path, "rb") as f:
+                        tar.addfile(info, f)
             if buffer:
                 send(bytes(buffer))
             send(None)
         except _Stop:
             pass
-        except OSError as exc:
-            self.error = InvalidArgument(
-                f"cannot tar {self._root}: {exc.strerror or exc} "
-                f"({exc.filename or ''})"
-            )
-            with contextlib.suppress(_Stop):
-                send(self.error)
-        except BaseException as exc:  # pragma: no cover - a bug: report it, do not hang
+        except BaseException as exc:  # OSError: the files; else a bug: report it, do not hang
+            if isinstance(exc, OSError):
+                exc = self.error = InvalidArgument(
+                    f"cannot tar {self._root}: {exc.strerror or exc} ({exc.filename or ''})")
             with contextlib.suppress(_Stop):
                 send(exc)
-
-    @staticmethod
-    def _add(tar: tarfile.TarFile, path: Path, name: str, keep_owners: bool) -> None:
-        info = tar.gettarinfo(str(path), arcname=name)
-        if info is None:  # a socket: nothing a container could use
-            return
-        if not keep_owners:
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-        if info.isreg():
-            with open(path, "rb") as f:
-                tar.addfile(info, f)
-        else:
-            tar.addfile(info)
 
 
 def upload_body(source: Any, what: str) -> tuple[Body, Upload | None]:
@@ -297,10 +268,7 @@ class _QueueReader(io.RawIOBase):
     def readinto(self, target: Any) -> int:
         while not self._buf and not self._eof:
             item = self._feed.get()
-            if item is None:
-                self._eof = True
-            else:
-                self._buf = item
+            self._eof, self._buf = item is None, item or b""
         n = min(len(target), len(self._buf))
         target[:n] = self._buf[:n]
         self._buf = self._buf[n:]
@@ -346,27 +314,21 @@ async def extract_tar(chunks: AsyncIterable[bytes], dest: Path) -> None:
                 else:  # pragma: no cover - Python without extraction filters
                     tar.extract(member, dest, set_attrs=True)
 
+    async def put(item: bytes | None) -> None:
+        while not task.done():  # the thread stops taking items if it fails
+            try:
+                return feed.put_nowait(item)
+            except queue.Full:
+                await asyncio.wait([task], timeout=0.01)
+
     task = asyncio.ensure_future(asyncio.to_thread(consume))
     try:
         async for chunk in chunks:
-            while True:
-                if task.done():
-                    break
-                try:
-                    feed.put_nowait(chunk)
-                    break
-                except queue.Full:
-                    await asyncio.wait([task], timeout=0.01)
+            await put(chunk)
             if task.done():
                 break
     finally:
-        # end of input (or the consumer failed): let the thread finish or fail
-        while not task.done():
-            try:
-                feed.put_nowait(None)
-                break
-            except queue.Full:
-                await asyncio.wait([task], timeout=0.01)
+        await put(None)  # end of input (or the consumer failed): let the thread finish or fail
         if not task.done():
             await asyncio.shield(task)
     await task

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import os
 import re
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Union
 
@@ -82,23 +83,34 @@ def _json_map(name: str, value: Mapping[str, str] | None) -> str | None:
     return None if checked is None else msgspec.json.encode(checked).decode()
 
 
-# ---------------------------------------------------------------------------------------------
-# Progress streams that own an upload
-# ---------------------------------------------------------------------------------------------
-
-
 class _UploadProgress(ProgressStream[ProgressMessage, Any]):
     """A progress stream that also releases its upload source when it closes."""
 
-    def __init__(self, *args: Any, upload: Upload | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._upload = upload
+    _upload: Upload | None = None
 
     def close(self) -> None:
         super().close()
-        upload = getattr(self, "_upload", None)  # absent if __init__ failed early
-        if upload is not None:
-            upload.close()
+        if self._upload is not None:
+            self._upload.close()
+
+
+@contextlib.contextmanager
+def _reaching(reference: str, action: str) -> Iterator[None]:
+    """Raise a registry's network failure, reported by the daemon, as RegistryUnreachable."""
+    try:
+        yield
+    except ServerError as exc:
+        if _NETWORK_FAILURE.search(exc.message):
+            exc = RegistryUnreachable(
+                exc.status, exc.message, method=exc.method, path=exc.path,
+                registry=registry_of(reference), action=action,
+            )
+        raise exc from None
+
+
+def _no_result(action: str, what: str, operation: str, messages: list[Any]) -> ProgressError:
+    return ProgressError(f"the daemon ended the {action} without reporting {what}",
+                         operation=operation, log=messages[-20:])
 
 
 def _tag_from(image: str, tag: str | None, *, default: str | None) -> tuple[str, str | None]:
@@ -118,25 +130,14 @@ def _ref(repository: str, tag: str | None) -> str:
     return f"{repository}@{tag}" if ":" in tag else f"{repository}:{tag}"
 
 
-# ---------------------------------------------------------------------------------------------
-# The area
-# ---------------------------------------------------------------------------------------------
-
-
 class Images(Area):
     """List, inspect, build, pull, push, save, load and remove images (``/images/…``,
     ``/build``)."""
 
     __slots__ = ()
 
-    # -- local images ----------------------------------------------------------------------
-
     async def list(
-        self,
-        *,
-        all: bool = False,
-        filters: Filters | None = None,
-        digests: bool = False,
+        self, *, all: bool = False, filters: Filters | None = None, digests: bool = False
     ) -> builtins.list[ImageSummary]:
         """List images.
 
@@ -243,11 +244,8 @@ class Images(Area):
             NotFound: no such image.
             Conflict: a container uses it, or the id has several names (use ``force``).
         """
-        resp = await self._t.request(
-            "DELETE",
-            self._t.path("/images/{}", image),
-            query={"force": force, "noprune": noprune},
-        )
+        resp = await self._t.request("DELETE", self._t.path("/images/{}", image),
+                                     query={"force": force, "noprune": noprune})
         items = resp.decode(builtins.list[ImageDeleteResponseItem])
         return deleted_ids(items) if is_podman_answer(resp.headers) else items
 
@@ -274,25 +272,26 @@ class Images(Area):
             chosen["dangling"] = "true" if dangling_only else "false"
         if chosen["dangling"] in ("false", ["false"]) and await self._t.is_podman():
             del chosen["dangling"]
-            return await self._podman_prune_all(chosen)
-        resp = await self._t.request(
-            "POST", "/images/prune", query={"filters": chosen}, timeout=None
-        )
+            resp = await self._t.request(
+                "POST", "/libpod/images/prune", query={"all": True, "filters": chosen or None},
+                timeout=None,
+            )
+            reports = resp.decode(builtins.list[PrunedImage])
+            failed = [r.err for r in reports if r.err]
+            if failed:
+                raise ServerError(resp.status, "; ".join(failed), method="POST",
+                                  path=f"/v{self._t.api_version}/libpod/images/prune")
+            return prune_report(reports)
+        resp = await self._t.request("POST", "/images/prune", query={"filters": chosen},
+                                     timeout=None)
         report = resp.decode(ImagePruneResponse)
         if is_podman_answer(resp.headers) and report.images_deleted:  # Podman sends bare ids
-            report = msgspec.structs.replace(
-                report, images_deleted=deleted_ids(report.images_deleted)
-            )
+            report = msgspec.structs.replace(report,
+                                             images_deleted=deleted_ids(report.images_deleted))
         return report
 
-    # -- registries --------------------------------------------------------------------------
-
     async def search(
-        self,
-        term: str,
-        *,
-        limit: int | None = None,
-        filters: Filters | None = None,
+        self, term: str, *, limit: int | None = None, filters: Filters | None = None,
         auth: RegistryAuth | None = None,
     ) -> builtins.list[ImageSearchResponseItem]:
         """Search a registry (Docker Hub unless ``term`` names another) for images.
@@ -313,32 +312,20 @@ class Images(Area):
             ServerError: the registry answered with an error.
         """
         headers = await self._auth_headers(term, auth, required=False)
-        try:
+        with _reaching(term, f"search for {term!r}"):
             resp = await self._t.request(
-                "GET",
-                "/images/search",
-                query={"term": term, "limit": limit, "filters": filters},
+                "GET", "/images/search", query={"term": term, "limit": limit, "filters": filters},
                 headers=headers,
             )
-        except ServerError as exc:
-            raise self._unreachable(exc, registry_of(term), f"search for {term!r}") from None
         return resp.decode(builtins.list[ImageSearchResponseItem])
 
     def pull(
-        self,
-        image: str,
-        tag: str | None = None,
-        *,
-        platform: str | None = None,
+        self, image: str, tag: str | None = None, *, platform: str | None = None,
         auth: RegistryAuth | None = None,
     ) -> ProgressStream[ProgressMessage, ImageInspect]:
         """Pull an image from its registry.
 
         ``POST /images/create`` (``fromImage``)
-
-        ``async for message in docker.images.pull("app")`` yields each
-        :class:`~aiodockersock.models.ProgressMessage`; ``await docker.images.pull("app")``
-        waits for the end and returns the pulled image, inspected.
 
         Args:
             image: ``busybox``, ``127.0.0.1:5000/team/app:1.0``, ``app@sha256:…``.
@@ -365,15 +352,11 @@ class Images(Area):
 
         async def open_() -> StreamResponse:
             headers = await self._auth_headers(repository, auth, required=False)
-            try:
+            with _reaching(repository, f"pull {ref}"):
                 return await self._t.stream(
-                    "POST",
-                    "/images/create",
+                    "POST", "/images/create", headers=headers,
                     query={"fromImage": repository, "tag": ref_tag, "platform": platform},
-                    headers=headers,
                 )
-            except ServerError as exc:
-                raise self._unreachable(exc, registry_of(repository), f"pull {ref}") from None
 
         async def finish(messages: builtins.list[ProgressMessage]) -> ImageInspect:
             return await self.inspect(ref)
@@ -411,50 +394,34 @@ class Images(Area):
         async def open_() -> StreamResponse:
             # Docker 20.10 refuses a push without the header: send "{}" when anonymous.
             headers = await self._auth_headers(repository, auth, required=True)
-            try:
+            with _reaching(repository, f"push {ref}"):
                 return await self._t.stream(
-                    "POST",
-                    self._t.path("/images/{}/push", repository),
-                    query={"tag": ref_tag},
+                    "POST", self._t.path("/images/{}/push", repository), query={"tag": ref_tag},
                     headers=headers,
                 )
-            except ServerError as exc:
-                raise self._unreachable(exc, registry_of(repository), f"push {ref}") from None
 
         async def finish(messages: builtins.list[ProgressMessage]) -> PushResult:
             for message in reversed(messages):
                 aux = message.aux
                 if aux and isinstance(aux.get("Digest"), str):
-                    return PushResult(
-                        tag=str(aux.get("Tag") or ref_tag),
-                        digest=aux["Digest"],
-                        size=aux.get("Size") if isinstance(aux.get("Size"), int) else None,
-                    )
+                    size = aux.get("Size")
+                    return PushResult(tag=str(aux.get("Tag") or ref_tag), digest=aux["Digest"],
+                                      size=size if isinstance(size, int) else None)
             for message in reversed(messages):
                 # "<tag>: digest: sha256:… size: 527" (daemons that send no aux)
                 found = re.match(r"^(\S+): digest: (\S+) size: (\d+)", message.status or "")
                 if found:
-                    return PushResult(
-                        tag=found[1], digest=found[2], size=int(found[3])
-                    )
-            raise ProgressError(
-                "the daemon ended the push without reporting a digest",
-                operation=f"push of {ref}",
-                log=builtins.list(messages[-20:]),
-            )
+                    return PushResult(tag=found[1], digest=found[2], size=int(found[3]))
+            raise _no_result("push", "a digest", f"push of {ref}", messages)
 
         return ProgressStream(open_, ProgressMessage, f"push of {ref}", finish)
-
-    # -- tarballs ------------------------------------------------------------------------------
 
     def save(self, images: str | Sequence[str]) -> ByteStream:
         """Export one or more images, with their names and layers, as a tarball.
 
         ``GET /images/{name}/get`` (one image) or ``GET /images/get`` (several)
 
-        The tar is streamed: ``async for chunk in docker.images.save("app")``, or
-        ``await stream.write_to(file)``; it is never held in memory whole (unless you
-        :meth:`~ByteStream.read` it).
+        ``async for chunk in docker.images.save("app")``, or ``await stream.write_to(file)``.
 
         Args:
             images: names or ids; the tar holds them all, sharing common layers.
@@ -496,13 +463,6 @@ class Images(Area):
             ProgressError: the tar is not an image archive, or loading it failed.
             InvalidArgument: ``data`` cannot be read.
         """
-        body, upload = upload_body(data, "load")
-
-        async def open_() -> StreamResponse:
-            return await self._upload(
-                "/images/load", {"quiet": quiet}, body, upload
-            )
-
         async def finish(messages: builtins.list[ProgressMessage]) -> builtins.list[str]:
             loaded: builtins.list[str] = []
             for message in messages:
@@ -514,7 +474,8 @@ class Images(Area):
                             loaded.append(name)
             return loaded
 
-        return _UploadProgress(open_, ProgressMessage, "load", finish, upload=upload)
+        return self._upload("/images/load", {"quiet": quiet}, upload_body(data, "load"), "load",
+                            finish)
 
     def import_(
         self,
@@ -552,7 +513,7 @@ class Images(Area):
             changes = [changes]
         if repository is not None and tag is not None:
             repository, tag = _ref(*_tag_from(repository, tag, default=None)), None
-        body, upload = upload_body(source, "import_")
+        source_body = upload_body(source, "import_")
         wanted = builtins.list(changes or [])
         params: dict[str, Any] = {
             "fromSrc": "-",
@@ -563,21 +524,18 @@ class Images(Area):
             "changes": wanted,
         }
 
-        async def open_() -> StreamResponse:
+        async def podman_changes() -> None:
             if wanted and await self._t.is_podman():
                 params["changes"] = import_changes(wanted)
-            return await self._upload("/images/create", params, body, upload)
 
         async def finish(messages: builtins.list[ProgressMessage]) -> str:
             for m in reversed(messages):
                 if m.status and _IMAGE_ID.match(m.status.strip()):
                     return m.status.strip()
-            raise ProgressError(
-                "the daemon ended the import without reporting an image id",
-                operation="import", log=builtins.list(messages[-20:]),
-            )
+            raise _no_result("import", "an image id", "import", messages)
 
-        return _UploadProgress(open_, ProgressMessage, "import", finish, upload=upload)
+        return self._upload("/images/create", params, source_body, "import", finish,
+                            podman_changes)
 
     def build(
         self,
@@ -604,15 +562,13 @@ class Images(Area):
 
         ``POST /build``
 
-        ``async for message in docker.images.build(...)`` yields the build's output (each
-        step's text is in ``message.stream``); awaiting it returns the new image's id.
+        Each step's output is in ``message.stream`` of the progress messages.
 
         Args:
-            context: a directory (tarred on the fly by a worker thread, never whole in memory;
-                ``.dockerignore`` is honoured: ``*``, ``?``, ``[...]``, ``**``, ``!``
-                exceptions, comments; the Dockerfile and ``.dockerignore`` are always sent),
-                the path of a tar file, or a tar as bytes, a binary file object or an async
-                iterable of bytes (may be gzip/bzip2/xz-compressed).
+            context: a directory (tarred on the fly; ``.dockerignore`` is honoured: ``*``,
+                ``?``, ``[...]``, ``**``, ``!`` exceptions, comments; the Dockerfile and
+                ``.dockerignore`` are always sent), the path of a tar file, or a tar as for
+                :data:`ImageSource` (may be gzip/bzip2/xz-compressed).
             tag: a name for the image (``app:1.0``), or several.
             dockerfile: the Dockerfile's path inside the context.
             buildargs: values for the Dockerfile's ``ARG``.
@@ -622,10 +578,9 @@ class Images(Area):
             pull: pull newer versions of the base images.
             rm: remove the intermediate containers after a successful build.
             forcerm: remove them even after a failed one.
-            network_mode: the network of ``RUN`` steps: ``"none"`` (no network at all),
-                ``"host"``, ``"default"``, a network name; ``None`` leaves it to the daemon
-                (all of these work on 20.10 and 28.5, even on daemons started with
-                ``--bridge=none``).
+            network_mode: the network of ``RUN`` steps: ``"none"``, ``"host"``,
+                ``"default"``, a network name (all work even with ``--bridge=none``); ``None``
+                leaves it to the daemon.
             platform: ``os[/arch[/variant]]`` to build for.
             extra_hosts: ``"name:ip"`` entries for ``/etc/hosts`` of ``RUN`` steps.
             cache_from: images to use as cache sources.
@@ -657,30 +612,23 @@ class Images(Area):
             "platform": platform,
             "extrahosts": ",".join(extra_hosts) if extra_hosts else None,
             "cachefrom": msgspec.json.encode(builtins.list(cache_from)).decode()
-            if cache_from
-            else None,
+            if cache_from else None,
             "shmsize": shm_size,
             "memory": memory,
             "q": quiet or None,
             "version": "1",
         }
-        upload: Upload | None
-        if isinstance(context, (str, os.PathLike)):
-            root = Path(context)
-            if root.is_dir():
-                if not (root / dockerfile).is_file():
-                    raise InvalidArgument(f"build: no {dockerfile} in the context {root}")
-                upload = DirectoryTar(root, context_members(root, dockerfile))
-                body: Body = upload
-            elif root.is_file():
-                body, upload = upload_body(root, "build")
-            else:
-                raise InvalidArgument(f"build: {root} is neither a directory nor a tar file")
+        if not isinstance(context, (str, os.PathLike)):
+            source = upload_body(context, "build")
+        elif (root := Path(context)).is_dir():
+            if not (root / dockerfile).is_file():
+                raise InvalidArgument(f"build: no {dockerfile} in the context {root}")
+            tar = DirectoryTar(root, context_members(root, dockerfile))
+            source = (tar, tar)
+        elif root.is_file():
+            source = upload_body(root, "build")
         else:
-            body, upload = upload_body(context, "build")
-
-        async def open_() -> StreamResponse:
-            return await self._upload("/build", params, body, upload)
+            raise InvalidArgument(f"build: {root} is neither a directory nor a tar file")
 
         async def finish(messages: builtins.list[ProgressMessage]) -> str:
             for m in reversed(messages):
@@ -692,43 +640,36 @@ class Images(Area):
                     return text
                 found = _BUILT.match(text)
                 if found:
-                    return await self._full_id(found[1])
-            raise ProgressError(
-                "the daemon ended the build without reporting an image id",
-                operation="build", log=builtins.list(messages[-20:]),
-            )
+                    return (await self.inspect(found[1])).id or found[1]
+            raise _no_result("build", "an image id", "build", messages)
 
         what = f"build of {tags[0]}" if tags else "build"
-        return _UploadProgress(open_, ProgressMessage, what, finish, upload=upload)
+        return self._upload("/build", params, source, what, finish)
 
-    # -- helpers ---------------------------------------------------------------------------
+    def _upload(
+        self, path: str, params: Mapping[str, QueryValue], source: tuple[Body, Upload | None],
+        what: str, finish: Callable[[builtins.list[ProgressMessage]], Awaitable[Any]],
+        prepare: Callable[[], Awaitable[None]] | None = None,
+    ) -> ProgressStream[ProgressMessage, Any]:
+        """A progress stream of ``POST path`` with a tar body; a failure of the local side
+        (an unreadable file…) is raised rather than the daemon's view of it."""
+        body, upload = source
 
-    async def _podman_prune_all(self, filters: Mapping[str, Any]) -> ImagePruneResponse:
-        resp = await self._t.request(
-            "POST", "/libpod/images/prune", query={"all": True, "filters": filters or None},
-            timeout=None,
-        )
-        reports = resp.decode(builtins.list[PrunedImage])
-        failed = [r.err for r in reports if r.err]
-        if failed:
-            raise ServerError(resp.status, "; ".join(failed), method="POST",
-                              path=f"/v{self._t.api_version}/libpod/images/prune")
-        return prune_report(reports)
+        async def open_() -> StreamResponse:
+            if prepare is not None:
+                await prepare()
+            try:
+                return await self._t.stream("POST", path, query=params, data=body, headers=_TAR)
+            except DockerError:
+                if upload is not None:
+                    upload.close()
+                    if upload.error is not None:
+                        raise upload.error from None
+                raise
 
-    async def _full_id(self, short: str) -> str:
-        return (await self.inspect(short)).id or short
-
-    async def _upload(
-        self, path: str, params: Mapping[str, QueryValue], body: Body, upload: Upload | None
-    ) -> StreamResponse:
-        try:
-            return await self._t.stream("POST", path, query=params, data=body, headers=_TAR)
-        except DockerError:
-            if upload is not None:
-                upload.close()
-                if upload.error is not None:
-                    raise upload.error from None
-            raise
+        stream = _UploadProgress(open_, ProgressMessage, what, finish)
+        stream._upload = upload
+        return stream
 
     async def _auth_headers(
         self, reference: str, auth: RegistryAuth | None, *, required: bool
@@ -742,13 +683,4 @@ class Images(Area):
                 return None
             auth = RegistryAuth()
         return {"X-Registry-Auth": auth.header()}
-
-    @staticmethod
-    def _unreachable(exc: ServerError, registry: str, action: str) -> ServerError:
-        if _NETWORK_FAILURE.search(exc.message):
-            return RegistryUnreachable(
-                exc.status, exc.message, method=exc.method, path=exc.path,
-                registry=registry, action=action,
-            )
-        return exc
 
