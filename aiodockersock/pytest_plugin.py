@@ -45,11 +45,11 @@ import shlex
 import sys
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import ModuleType
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import msgspec
 import pytest
@@ -80,49 +80,26 @@ SESSION_LABEL = "aiodockersock.pytest.session"
 TEST_LABEL = "aiodockersock.pytest.test"
 
 _MISSING_CHOICES = ("skip", "fail")
-_F = TypeVar("_F", bound=Callable[..., Any])
 _SESSION = pytest.StashKey["_Session"]()
 
 
-# ---------------------------------------------------------------------------------------------
-# Options and hooks (all that runs when the plugin is not enabled)
-# ---------------------------------------------------------------------------------------------
-
-
+# -- Options and hooks (all that runs when the plugin is not enabled)
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("aiodockersock", "aiodockersock fixtures (opt-in)")
-    group.addoption(
-        "--aiodockersock",
-        action="store_true",
-        default=False,
-        dest="aiodockersock",
-        help="enable the fixtures docker_client, docker_container, docker_network and "
-        "docker_volume (ini: aiodockersock = true)",
-    )
-    group.addoption(
-        "--aiodockersock-host",
-        default=None,
-        dest="aiodockersock_host",
-        metavar="URL",
-        help="the Docker daemon for the fixtures (ini: aiodockersock_host; default: "
-        "DOCKER_HOST, then unix:///var/run/docker.sock)",
-    )
-    group.addoption(
-        "--aiodockersock-missing",
-        default=None,
-        choices=_MISSING_CHOICES,
-        dest="aiodockersock_missing",
-        help="what a test using the fixtures does when no daemon answers: skip (default) or "
-        "fail (ini: aiodockersock_missing)",
-    )
-    parser.addini(
-        "aiodockersock", "enable the aiodockersock fixtures", type="bool", default=False
-    )
+    group.addoption("--aiodockersock", action="store_true", help="enable the fixtures "
+                    "docker_client, docker_container, docker_network and docker_volume (ini: "
+                    "aiodockersock = true)")
+    group.addoption("--aiodockersock-host", metavar="URL", help="the Docker daemon for the "
+                    "fixtures (ini: aiodockersock_host; default: DOCKER_HOST, then "
+                    "unix:///var/run/docker.sock)")
+    group.addoption("--aiodockersock-missing", choices=_MISSING_CHOICES, help="what a test "
+                    "using the fixtures does when no daemon answers: skip (default) or fail "
+                    "(ini: aiodockersock_missing)")
+    parser.addini("aiodockersock", "enable the aiodockersock fixtures", type="bool", default=False)
     parser.addini("aiodockersock_host", "the Docker daemon for the aiodockersock fixtures")
-    parser.addini(
-        "aiodockersock_missing",
-        "skip (default) or fail tests using the aiodockersock fixtures when no daemon answers",
-    )
+    parser.addini("aiodockersock_missing",
+                  "skip (default) or fail tests using the aiodockersock fixtures when no daemon "
+                  "answers")
 
 
 @dataclass
@@ -139,13 +116,10 @@ class _Session:
 def pytest_configure(config: pytest.Config) -> None:
     if not (config.getoption("aiodockersock") or config.getini("aiodockersock")):
         return
-    missing = config.getoption("aiodockersock_missing") or config.getini(
-        "aiodockersock_missing"
-    ) or "skip"
+    missing = (config.getoption("aiodockersock_missing")
+               or config.getini("aiodockersock_missing") or "skip")
     if missing not in _MISSING_CHOICES:
-        raise pytest.UsageError(
-            f"aiodockersock_missing must be 'skip' or 'fail', not {missing!r}"
-        )
+        raise pytest.UsageError(f"aiodockersock_missing must be 'skip' or 'fail', not {missing!r}")
     host = config.getoption("aiodockersock_host") or config.getini("aiodockersock_host")
     config.stash[_SESSION] = _Session(secrets.token_hex(6), host or None, missing)
     config.pluginmanager.register(_fixtures_module(), "aiodockersock.fixtures")
@@ -159,22 +133,15 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"aiodockersock: fixtures on {host}; labels {SESSION_LABEL}={session.id}"
 
 
-# ---------------------------------------------------------------------------------------------
-# The fixtures (registered by pytest_configure only when enabled)
-# ---------------------------------------------------------------------------------------------
-
-
+# -- The fixtures (registered by pytest_configure only when enabled)
 def _fixtures_module() -> ModuleType:
     """A module holding the fixtures, registered as a plugin of its own when enabled."""
     try:
         import pytest_asyncio
-    except ImportError:  # anyio's plugin, or another that runs plain async fixtures
-        decorator: Callable[..., Any] = pytest.fixture
-    else:
-        decorator = pytest_asyncio.fixture
 
-    def async_fixture(function: _F) -> _F:
-        return cast(_F, decorator(function))
+        async_fixture: Callable[..., Any] = pytest_asyncio.fixture
+    except ImportError:  # anyio's plugin, or another that runs plain async fixtures
+        async_fixture = pytest.fixture
 
     @async_fixture
     async def docker_client(request: pytest.FixtureRequest) -> AsyncIterator[Docker]:
@@ -204,14 +171,10 @@ def _fixtures_module() -> ModuleType:
         labels = {LABEL: "1", SESSION_LABEL: session.id, TEST_LABEL: request.node.nodeid}
         made = _Made(docker_client, labels, session)
         yield made
-        problems = await made.remove_all()
-        if problems:
-            pytest.fail(
-                "aiodockersock could not remove what the test created: "
-                + "; ".join(problems)
-                + f" (prune it later: python -m aiodockersock prune --session {session.id})",
-                pytrace=False,
-            )
+        if problems := await made.remove_all():
+            pytest.fail("aiodockersock could not remove what the test created: "
+                        f"{'; '.join(problems)} (prune it later: python -m aiodockersock prune "
+                        f"--session {session.id})", pytrace=False)
 
     @pytest.fixture
     def docker_container(_aiodockersock_made: _Made) -> ContainerFactory:
@@ -232,49 +195,45 @@ def _fixtures_module() -> ModuleType:
         return VolumeFactory(_aiodockersock_made)
 
     module = ModuleType("aiodockersock.pytest_plugin.fixtures")
-    module.__dict__.update(
-        docker_client=docker_client,
-        _aiodockersock_made=_aiodockersock_made,
-        docker_container=docker_container,
-        docker_network=docker_network,
-        docker_volume=docker_volume,
-    )
+    module.__dict__.update(docker_client=docker_client, _aiodockersock_made=_aiodockersock_made,
+                           docker_container=docker_container, docker_network=docker_network,
+                           docker_volume=docker_volume)
     return module
 
 
 def _unavailable(session: _Session) -> None:
-    message = (
-        f"{session.unavailable}. Start dockerd, or point the tests at a daemon with "
-        "DOCKER_HOST or --aiodockersock-host."
-    )
+    message = (f"{session.unavailable}. Start dockerd, or point the tests at a daemon with "
+               "DOCKER_HOST or --aiodockersock-host.")
     if session.missing == "fail":
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
 
 
-class _Made:
-    """The objects one test created through the factories."""
+#: How the fixtures remove each kind of object, in an order that works: a network or volume
+#: cannot go while a container uses it.
+_REMOVE: dict[str, Callable[[Docker, str], Awaitable[None]]] = {
+    "container": lambda docker, cid: docker.containers.remove(cid, force=True, volumes=True),
+    "network": lambda docker, nid: docker.networks.remove(nid),
+    "volume": lambda docker, name: docker.volumes.remove(name),
+}
 
-    def __init__(self, docker: Docker, labels: dict[str, str], session: _Session) -> None:
-        self.docker = docker
-        self.labels = labels
-        self.session = session
-        self.containers: list[str] = []
-        self.networks: list[str] = []
-        self.volumes: list[str] = []
+
+@dataclass
+class _Made:
+    """The objects one test created through the factories, by kind."""
+
+    docker: Docker
+    labels: dict[str, str]
+    session: _Session
+    ids: dict[str, list[str]] = field(default_factory=lambda: {kind: [] for kind in _REMOVE})
 
     async def remove_all(self) -> list[str]:
-        """Remove everything, newest first: containers, then networks, then volumes (a network
-        or volume cannot go while a container uses it). Returns what could not be removed."""
+        """Remove everything, newest first, kind by kind. Returns what could not be removed."""
         problems: list[str] = []
-        for kind, remove, names in (
-            ("container", self._remove_container, self.containers),
-            ("network", self.docker.networks.remove, self.networks),
-            ("volume", self.docker.volumes.remove, self.volumes),
-        ):
+        for kind, names in self.ids.items():
             for name in reversed(names):
                 try:
-                    await remove(name)
+                    await _REMOVE[kind](self.docker, name)
                 except NotFound:
                     pass  # the test removed it itself
                 except DockerError as exc:
@@ -282,16 +241,10 @@ class _Made:
             names.clear()
         return problems
 
-    async def _remove_container(self, container: str) -> None:
-        await self.docker.containers.remove(container, force=True, volumes=True)
 
-
-class ContainerFactory:
-    """The ``docker_container`` fixture: creates labelled containers, removed after the test.
-
-    ``await docker_container("redis:7")`` creates and starts a container and returns its
-    :class:`~aiodockersock.models.ContainerInspect`.
-    """
+class _Factory:
+    """What the three factories share. Each names ``labels`` again, so that the API reference
+    lists it with the factory."""
 
     def __init__(self, made: _Made) -> None:
         self._made = made
@@ -301,13 +254,19 @@ class ContainerFactory:
         """The labels every object of this test gets."""
         return dict(self._made.labels)
 
+
+class ContainerFactory(_Factory):
+    """The ``docker_container`` fixture: creates labelled containers, removed after the test.
+
+    ``await docker_container("redis:7")`` creates and starts a container and returns its
+    :class:`~aiodockersock.models.ContainerInspect`.
+    """
+
+    labels = _Factory.labels
+
     async def __call__(
-        self,
-        config: str | ContainerCreateBody | Mapping[str, Any],
-        cmd: str | Sequence[str] | None = None,
-        *,
-        name: str | None = None,
-        start: bool = True,
+        self, config: str | ContainerCreateBody | Mapping[str, Any],
+        cmd: str | Sequence[str] | None = None, *, name: str | None = None, start: bool = True,
         platform: str | None = None,
     ) -> ContainerInspect:
         """Create (and start) a container.
@@ -335,13 +294,13 @@ class ContainerFactory:
         created = await docker.containers.create(body, name=name, platform=platform)
         cid = created.id
         assert cid is not None
-        self._made.containers.append(cid)
+        self._made.ids["container"].append(cid)
         if start:
             await docker.containers.start(cid)
         return await docker.containers.inspect(cid)
 
 
-class NetworkFactory:
+class NetworkFactory(_Factory):
     """The ``docker_network`` fixture: creates labelled networks, removed after the test.
 
     ``await docker_network()`` creates a network named ``pytest-<session>-<n>`` and returns its
@@ -349,13 +308,7 @@ class NetworkFactory:
     ``docker.networks.create()`` (``driver=``, ``internal=``, ``ipam=``…).
     """
 
-    def __init__(self, made: _Made) -> None:
-        self._made = made
-
-    @property
-    def labels(self) -> dict[str, str]:
-        """The labels every object of this test gets."""
-        return dict(self._made.labels)
+    labels = _Factory.labels
 
     async def __call__(self, name: str | None = None, **options: Any) -> Network:
         """Create a network.
@@ -379,32 +332,22 @@ class NetworkFactory:
         labels = {**(options.pop("labels", None) or {}), **self._made.labels}
         created = await docker.networks.create(name, labels=labels, **options)
         assert created.id is not None
-        self._made.networks.append(created.id)
+        self._made.ids["network"].append(created.id)
         return await docker.networks.inspect(created.id)
 
 
-class VolumeFactory:
+class VolumeFactory(_Factory):
     """The ``docker_volume`` fixture: creates labelled volumes, removed after the test.
 
     ``await docker_volume()`` creates a volume with a generated name and returns its
     :class:`~aiodockersock.models.Volume`.
     """
 
-    def __init__(self, made: _Made) -> None:
-        self._made = made
-
-    @property
-    def labels(self) -> dict[str, str]:
-        """The labels every object of this test gets."""
-        return dict(self._made.labels)
+    labels = _Factory.labels
 
     async def __call__(
-        self,
-        name: str | None = None,
-        *,
-        driver: str | None = None,
-        driver_opts: Mapping[str, str] | None = None,
-        labels: Mapping[str, str] | None = None,
+        self, name: str | None = None, *, driver: str | None = None,
+        driver_opts: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None,
     ) -> Volume:
         """Create a volume.
 
@@ -424,11 +367,9 @@ class VolumeFactory:
                 test (the daemon would return it instead of a new one, and it would then be
                 removed at teardown).
         """
+        labels = {**(labels or {}), **self._made.labels}
         created = await self._made.docker.volumes.create(
-            name,
-            driver=driver,
-            driver_opts=driver_opts,
-            labels={**(labels or {}), **self._made.labels},
+            name, driver=driver, driver_opts=driver_opts, labels=labels
         )
         assert created.name is not None
         theirs = created.labels or {}
@@ -437,14 +378,13 @@ class VolumeFactory:
                 f"the volume {created.name!r} exists already and was not made by this test; "
                 "choose another name (or none)"
             )
-        if created.name not in self._made.volumes:
-            self._made.volumes.append(created.name)
+        if created.name not in self._made.ids["volume"]:
+            self._made.ids["volume"].append(created.name)
         return created
 
 
 def _labelled(
-    config: str | ContainerCreateBody | Mapping[str, Any],
-    cmd: str | Sequence[str] | None,
+    config: str | ContainerCreateBody | Mapping[str, Any], cmd: str | Sequence[str] | None,
     labels: Mapping[str, str],
 ) -> ContainerCreateBody | dict[str, Any]:
     """The container body with the command replaced and the plugin's labels added."""
@@ -462,17 +402,11 @@ def _labelled(
         if command is not None:
             body["Cmd"] = command
         return body
-    raise InvalidArgument(
-        "a container config is an image name, a ContainerCreateBody or a mapping, not "
-        f"{type(config).__name__}"
-    )
+    raise InvalidArgument("a container config is an image name, a ContainerCreateBody or a "
+                          f"mapping, not {type(config).__name__}")
 
 
-# ---------------------------------------------------------------------------------------------
-# Leftovers of sessions that could not clean up
-# ---------------------------------------------------------------------------------------------
-
-
+# -- Leftovers of sessions that could not clean up
 @dataclass(frozen=True)
 class Pruned:
     """What :func:`prune` removed (or, with ``dry_run``, would remove): ids and names."""
@@ -483,10 +417,7 @@ class Pruned:
 
 
 async def prune(
-    docker: Docker,
-    *,
-    session: str | None = None,
-    older_than: float | None = None,
+    docker: Docker, *, session: str | None = None, older_than: float | None = None,
     dry_run: bool = False,
 ) -> Pruned:
     """Remove the containers, networks and volumes the fixtures left behind.
@@ -510,43 +441,28 @@ async def prune(
         APIError: the daemon refused a removal (a volume still used by a container that is
             not the fixtures' own, for instance).
     """
-    label = f"{SESSION_LABEL}={session}" if session else f"{LABEL}=1"
+    filters = {"label": f"{SESSION_LABEL}={session}" if session else f"{LABEL}=1"}
     cutoff = None if older_than is None else time.time() - older_than
 
     def old(created: float | None) -> bool:
         return cutoff is None or (created is not None and created <= cutoff)
 
-    containers = [
-        c.id
-        for c in await docker.containers.list(all=True, filters={"label": label})
-        if c.id and old(c.created)
-    ]
-    networks = [
-        n.id
-        for n in await docker.networks.list(filters={"label": label})
-        if n.id and old(_timestamp(n.created))
-    ]
-    volumes = [
-        v.name
-        for v in await docker.volumes.list(filters={"label": label})
-        if v.name and old(_timestamp(v.created_at))
-    ]
+    containers = [c.id for c in await docker.containers.list(all=True, filters=filters)
+                  if c.id and old(c.created)]
+    networks = [n.id for n in await docker.networks.list(filters=filters)
+                if n.id and old(_timestamp(n.created))]
+    volumes = [v.name for v in await docker.volumes.list(filters=filters)
+               if v.name and old(_timestamp(v.created_at))]
     if not dry_run:
-        for cid in containers:
-            with contextlib.suppress(NotFound):
-                await docker.containers.remove(cid, force=True, volumes=True)
-        for nid in networks:
-            with contextlib.suppress(NotFound):
-                await docker.networks.remove(nid)
-        for vname in volumes:
-            with contextlib.suppress(NotFound):
-                await docker.volumes.remove(vname)
+        for kind, names in zip(_REMOVE, (containers, networks, volumes), strict=True):
+            for name in names:
+                with contextlib.suppress(NotFound):
+                    await _REMOVE[kind](docker, name)
     return Pruned(containers, networks, volumes)
 
 
-_RFC3339 = re.compile(
-    r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(?:\.(\d+))?\s*(Z|[+-]\d\d:?\d\d)?", re.IGNORECASE
-)
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d)(?:\.(\d+))?\s*(Z|[+-]\d\d:?\d\d)?",
+                      re.IGNORECASE)
 
 
 def _timestamp(text: str | None) -> float | None:

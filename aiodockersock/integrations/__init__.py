@@ -13,22 +13,5 @@ Importing this package imports neither FastAPI nor ``aiohttp.web``.
 
 from __future__ import annotations
 
-from .sse import (
-    SSE_HEADERS,
-    SSE_MEDIA_TYPE,
-    SharedDocker,
-    encode_comment,
-    encode_event,
-    event_source,
-    parse_last_event_id,
-)
-
-__all__ = [
-    "SSE_HEADERS",
-    "SSE_MEDIA_TYPE",
-    "SharedDocker",
-    "encode_comment",
-    "encode_event",
-    "event_source",
-    "parse_last_event_id",
-]
+from .sse import *  # noqa: F403  (the names of sse.__all__)
+from .sse import __all__ as __all__

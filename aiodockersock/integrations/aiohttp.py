@@ -99,9 +99,7 @@ def get_shared_docker(request: web.Request | web.Application) -> SharedDocker:
     app = request.app if isinstance(request, web.Request) else request
     shared = app.get(DOCKER_KEY)
     if shared is None:
-        raise RuntimeError(
-            "this app has no Docker client: call setup_docker(app) before it starts"
-        )
+        raise RuntimeError("this app has no Docker client: call setup_docker(app) before it starts")
     return shared
 
 
@@ -115,13 +113,8 @@ def get_docker(request: web.Request | web.Application) -> Docker:
 
 
 async def event_stream_response(
-    request: web.Request,
-    *,
-    filters: EventFilters | None = None,
-    heartbeat: float = 15.0,
-    retry: int | None = None,
-    maxsize: int = 1024,
-    policy: SlowPolicy = "disconnect",
+    request: web.Request, *, filters: EventFilters | None = None, heartbeat: float = 15.0,
+    retry: int | None = None, maxsize: int = 1024, policy: SlowPolicy = "disconnect",
 ) -> web.StreamResponse:
     """Serve the daemon's events to this request as ``text/event-stream``, until it goes away.
 
@@ -148,12 +141,8 @@ async def event_stream_response(
         InvalidArgument: ``heartbeat`` or ``retry`` is out of range.
     """
     body = get_shared_docker(request).event_source(
-        filters=filters,
-        last_event_id=request.headers.get("Last-Event-ID"),
-        heartbeat=heartbeat,
-        retry=retry,
-        maxsize=maxsize,
-        policy=policy,
+        filters=filters, last_event_id=request.headers.get("Last-Event-ID"), heartbeat=heartbeat,
+        retry=retry, maxsize=maxsize, policy=policy,
     )
     response = web.StreamResponse(headers=SSE_HEADERS)
     response.content_type = SSE_MEDIA_TYPE

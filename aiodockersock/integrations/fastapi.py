@@ -133,13 +133,8 @@ SharedDockerDep = Annotated[SharedDocker, Depends(get_shared_docker)]
 
 
 def event_stream_response(
-    request: Request,
-    *,
-    filters: EventFilters | None = None,
-    heartbeat: float = 15.0,
-    retry: int | None = None,
-    maxsize: int = 1024,
-    policy: SlowPolicy = "disconnect",
+    request: Request, *, filters: EventFilters | None = None, heartbeat: float = 15.0,
+    retry: int | None = None, maxsize: int = 1024, policy: SlowPolicy = "disconnect",
 ) -> StreamingResponse:
     """A ``text/event-stream`` response of the daemon's events, from the app's shared hub.
 
@@ -163,11 +158,7 @@ def event_stream_response(
         InvalidArgument: ``heartbeat`` or ``retry`` is out of range.
     """
     body = get_shared_docker(request).event_source(
-        filters=filters,
-        last_event_id=request.headers.get("last-event-id"),
-        heartbeat=heartbeat,
-        retry=retry,
-        maxsize=maxsize,
-        policy=policy,
+        filters=filters, last_event_id=request.headers.get("last-event-id"), heartbeat=heartbeat,
+        retry=retry, maxsize=maxsize, policy=policy,
     )
     return StreamingResponse(body, media_type=SSE_MEDIA_TYPE, headers=dict(SSE_HEADERS))

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import aclosing
 from typing import Any, Final, Protocol
 
@@ -59,10 +59,7 @@ __all__ = [
 SSE_MEDIA_TYPE: Final = "text/event-stream"
 
 #: Headers an event stream response should carry: no caching, and no buffering by nginx.
-SSE_HEADERS: Final[Mapping[str, str]] = {
-    "Cache-Control": "no-cache",
-    "X-Accel-Buffering": "no",
-}
+SSE_HEADERS: Final[Mapping[str, str]] = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 _ENCODER = msgspec.json.Encoder()
 _KEEP_ALIVE: Final = b": keep-alive\n\n"
@@ -75,13 +72,10 @@ def encode_event(item: EventMessage | EventGap) -> bytes:
     and its ``id:`` its ``time_nano``; a gap is ``event: gap`` with no id.
     """
     if isinstance(item, EventGap):
-        return b"event: gap\ndata: " + _ENCODER.encode(item) + b"\n\n"
-    head = b""
-    if item.time_nano is not None:
-        head = b"id: %d\n" % item.time_nano
+        return _message("gap", item)
     name = item.type if item.type and item.type.isidentifier() else "message"
-    # msgspec escapes control characters, so the JSON is one line
-    return head + b"event: " + name.encode() + b"\ndata: " + _ENCODER.encode(item) + b"\n\n"
+    head = b"" if item.time_nano is None else b"id: %d\n" % item.time_nano
+    return head + _message(name, item)
 
 
 def encode_comment(text: str = "") -> bytes:
@@ -90,12 +84,13 @@ def encode_comment(text: str = "") -> bytes:
     return b"".join(f": {line}\n".encode() for line in lines) + b"\n"
 
 
-def _encode_named(name: str, data: Mapping[str, Any]) -> bytes:
+def _message(name: str, data: object) -> bytes:
+    # msgspec escapes control characters, so the JSON is one line
     return b"event: " + name.encode() + b"\ndata: " + _ENCODER.encode(data) + b"\n\n"
 
 
-def _encode_broken(exc: DockerError) -> bytes:
-    return _encode_named("broken", {"error": type(exc).__name__, "message": str(exc)})
+def _broken(exc: DockerError) -> bytes:
+    return _message("broken", {"error": type(exc).__name__, "message": str(exc)})
 
 
 def _checked(last_event_id: str | int | None, heartbeat: float, retry: int | None) -> int | None:
@@ -126,25 +121,20 @@ class _Live(Protocol):
 
 
 async def _serve(
-    docker: Docker,
-    open_live: Callable[[], Any],
-    *,
-    filters: EventFilters | None,
-    last_event_id: int | None,
-    heartbeat: float,
-    retry: int | None,
+    docker: Docker, open_live: Callable[[], Awaitable[_Live]], filters: EventFilters | None,
+    last_event_id: int | None, heartbeat: float, retry: int | None,
 ) -> AsyncGenerator[bytes, None]:
     """Subscribe (``open_live``), say ``ready``, replay what a resuming client missed, then
     relay live events with heartbeats; close everything on the way out."""
     head = b"retry: %d\n\n" % retry if retry is not None else b""
     try:
-        live: _Live = await open_live()
+        live = await open_live()
     except DockerError as exc:  # the daemon is unreachable or refused: say so, and end
-        yield head + _encode_broken(exc)
+        yield head + _broken(exc)
         return
     pending: asyncio.Future[Any] | None = None
     try:
-        yield head + _encode_named("ready", {"resumed": last_event_id is not None})
+        yield head + _message("ready", {"resumed": last_event_id is not None})
         high = last_event_id
         if last_event_id is not None:
             try:
@@ -154,7 +144,7 @@ async def _serve(
                             high = max(high or 0, nano)
                         yield chunk
             except DockerError as exc:
-                yield _encode_broken(exc)
+                yield _broken(exc)
                 return
         overlap = high  # live events up to here were in the replay (or are the client's last)
         while True:
@@ -171,7 +161,7 @@ async def _serve(
             except StopAsyncIteration:
                 return
             except DockerError as exc:
-                yield _encode_broken(exc)
+                yield _broken(exc)
                 return
             if overlap is not None and type(item) is EventMessage:
                 if item.time_nano is not None and item.time_nano <= overlap:
@@ -220,12 +210,8 @@ async def _replay(
 
 
 def event_source(
-    docker: Docker,
-    *,
-    filters: EventFilters | None = None,
-    last_event_id: str | int | None = None,
-    heartbeat: float = 15.0,
-    retry: int | None = None,
+    docker: Docker, *, filters: EventFilters | None = None,
+    last_event_id: str | int | None = None, heartbeat: float = 15.0, retry: int | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """The body of an SSE response: ``docker``'s events on a connection of their own.
 
@@ -256,8 +242,7 @@ def event_source(
         await stream.open()
         return stream
 
-    return _serve(docker, open_live, filters=filters, last_event_id=last,
-                  heartbeat=heartbeat, retry=retry)
+    return _serve(docker, open_live, filters, last, heartbeat, retry)
 
 
 def _filters_key(filters: EventFilters | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -326,13 +311,8 @@ class SharedDocker(AsyncResource):
         return hub
 
     def event_source(
-        self,
-        *,
-        filters: EventFilters | None = None,
-        last_event_id: str | int | None = None,
-        heartbeat: float = 15.0,
-        retry: int | None = None,
-        maxsize: int = 1024,
+        self, *, filters: EventFilters | None = None, last_event_id: str | int | None = None,
+        heartbeat: float = 15.0, retry: int | None = None, maxsize: int = 1024,
         policy: SlowPolicy = "disconnect",
     ) -> AsyncGenerator[bytes, None]:
         """The body of an SSE response, fed by this app's shared hub for ``filters``.
@@ -361,12 +341,9 @@ class SharedDocker(AsyncResource):
 
         async def open_live() -> _Live:
             hub = await self.hub(filters)
-            sub = hub.subscribe(maxsize=maxsize, policy=policy, on_gap="yield")
-            await sub.__aenter__()
-            return sub
+            return await hub.subscribe(maxsize=maxsize, policy=policy, on_gap="yield").__aenter__()
 
-        return _serve(self.docker, open_live, filters=filters, last_event_id=last,
-                      heartbeat=heartbeat, retry=retry)
+        return _serve(self.docker, open_live, filters, last, heartbeat, retry)
 
     async def close_streams(self) -> None:
         """End every event stream being served (each gets ``event: broken``) and refuse new
