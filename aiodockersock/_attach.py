@@ -4,14 +4,10 @@
 turn the connection into a raw byte pipe in both directions ("hijacking"). The transport makes
 that connection (:meth:`Transport.upgrade <aiodockersock._transport.Transport.upgrade>`: the same
 connection factory, TLS, headers, timeouts and error mapping as every other request); this
-module is what reads and writes it. The connection is never pooled: one stream, one socket,
-owned by the stream (closing the client does not close a stream opened before; close both, e.g.
-with ``async with``).
-
-:class:`AttachStream` yields :class:`LogFrame` items: without a TTY the Engine multiplexes
-stdout and stderr into 8-byte-header frames (decoded with :class:`FrameDecoder`); with a TTY it
-sends the terminal's raw bytes, all reported as ``"stdout"``. There is no background task: bytes
-are read only while the caller iterates.
+module reads and writes it. The connection is never pooled and belongs to the stream (closing
+the client does not close a stream opened before; close both, e.g. with ``async with``).
+Without a TTY the Engine multiplexes stdout and stderr into 8-byte-header frames (decoded with
+:class:`FrameDecoder`); with a TTY it sends the terminal's raw bytes.
 
 A daemon that closes the connection while input it never read is still queued resets it (the
 process stopped reading its stdin and exited): the output that arrived before stays readable
@@ -32,15 +28,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Final, NamedTuple
 
-from ._connect import ResettableReader
 from ._deprecation import deprecated_name
-from ._exceptions import (
-    DecodeError,
-    DockerError,
-    InvalidArgument,
-    StreamBroken,
-    StreamClosed,
-)
+from ._exceptions import DecodeError, DockerError, InvalidArgument, StreamBroken, StreamClosed
 from ._framing import STREAM_NAMES, FrameDecoder
 from ._podman import DETACH_KEY_GAP
 from ._resource import Resource
@@ -53,7 +42,9 @@ __all__ = ["DEFAULT_DETACH_KEYS", "AttachStream", "Session", "detach_sequence"]
 DEFAULT_DETACH_KEYS: Final = "ctrl-p,ctrl-q"
 
 _READ_SIZE: Final = 64 * 1024
-_CTRL: Final = {"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}
+#: ``ctrl-<key>`` → its byte.
+_CTRL: Final = {**{chr(c): c - 96 for c in range(97, 123)},
+                "@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}
 
 
 class Session(NamedTuple):
@@ -76,7 +67,7 @@ class Session(NamedTuple):
     detach_keys: bytes
     exec_id: str | None
     resize: Callable[[int, int], Awaitable[None]]
-    podman: bool = False  # the daemon is Podman's service (see the module doc)
+    podman: bool = False
     unwanted: frozenset[str] = frozenset()
 
 
@@ -94,26 +85,17 @@ def detach_sequence(keys: str | None) -> bytes:
     """
     out = bytearray()
     for key in (keys or DEFAULT_DETACH_KEYS).split(","):
+        name = key.lower()
         if len(key) == 1 and key.isascii():
             out.append(ord(key))
-            continue
-        name = key.lower()
-        if name.startswith("ctrl-") and len(name) == 6:
-            char = name[5]
-            if "a" <= char <= "z":
-                out.append(ord(char) - ord("a") + 1)
-                continue
-            if char in _CTRL:
-                out.append(_CTRL[char])
-                continue
-        raise InvalidArgument(
-            f"{keys!r} is not a detach key sequence: write comma-separated keys, each a single "
-            "character or ctrl-<a-z, @, [, \\, ], ^ or _> (e.g. 'ctrl-p,ctrl-q')"
-        )
+        elif name.startswith("ctrl-") and name[5:] in _CTRL:
+            out.append(_CTRL[name[5:]])
+        else:
+            raise InvalidArgument(
+                f"{keys!r} is not a detach key sequence: write comma-separated keys, each a "
+                "single character or ctrl-<a-z, @, [, \\, ], ^ or _> (e.g. 'ctrl-p,ctrl-q')"
+            )
     return bytes(out)
-
-
-# -- the stream ---------------------------------------------------------------------------------
 
 
 class AttachStream(Resource):
@@ -131,7 +113,7 @@ class AttachStream(Resource):
 
     Reading: ``async for frame in stream`` yields :class:`LogFrame` items as the bytes arrive
     (``"stdout"``/``"stderr"`` without a TTY; with a TTY every chunk is ``"stdout"``); iteration
-    ends when the process's side ends (it exited, or a detach). :meth:`read_all` collects the
+    ends when the process's side ends (it exited, or a detach). :meth:`read` collects the
     rest. Nothing is read in the background: unread output waits in the socket, and the Engine
     (and so the process) is slowed down rather than memory filled.
 
@@ -151,12 +133,10 @@ class AttachStream(Resource):
 
     def __init__(self, opener: Opener, what: str) -> None:
         self._opener = opener
-        self._what = what
-        self._resource_name = what
+        self._what = self._resource_name = what
         self._open_lock = asyncio.Lock()
-        self._session: Session | None = None
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._session: Session | None = None  # once open
+        self._live: Session | None = None  # while the socket is held
         self._decoder: FrameDecoder | None = None
         self._ready: deque[LogFrame] = deque()
         self._ended = False  # the daemon ended the stream
@@ -172,26 +152,21 @@ class AttachStream(Resource):
             APIError: the daemon refused (``NotFound``: no such container or exec …).
             DockerConnectionError: the daemon cannot be reached.
         """
+        if self._session is None and not self._closed and not self._ended:
+            async with self._open_lock:
+                if self._session is None and not self._closed:
+                    session = await self._opener()
+                    if self._closed:  # closed by another task while connecting
+                        session.conn.writer.close()
+                    else:
+                        self._session = self._live = session
+                        self._decoder = (
+                            None if session.tty else FrameDecoder(stray_newlines=session.podman)
+                        )
         if self._closed:
             raise StreamClosed(f"{self._what} is closed")
-        if self._session is not None or self._ended:
-            return
-        async with self._open_lock:
-            if self._closed:
-                raise StreamClosed(f"{self._what} is closed")
-            if self._session is not None:
-                return
-            session = await self._opener()
-            if self._closed:  # closed by another task while connecting
-                session.conn.writer.close()
-                raise StreamClosed(f"{self._what} is closed")
-            self._session = session
-            self._reader = session.conn.reader
-            self._writer = session.conn.writer
-            self._decoder = None if session.tty else FrameDecoder(stray_newlines=session.podman)
 
-    async def _enter(self) -> None:
-        await self.open()
+    _enter = open
 
     def _release(self) -> None:
         """Drop the connection at once; frames not yet read are discarded."""
@@ -199,15 +174,15 @@ class AttachStream(Resource):
         self._drop_socket()
 
     def _holds(self) -> bool:
-        return self._writer is not None
+        return self._live is not None
 
     async def aclose(self) -> None:
         """Close the connection (see :meth:`close`) and wait until the socket is released."""
-        writer = self._writer
+        live = self._live
         self.close()
-        if writer is not None:
+        if live is not None:
             with contextlib.suppress(Exception):  # the connection's own error, already handled
-                await writer.wait_closed()
+                await live.conn.writer.wait_closed()
 
     async def detach(self, *, timeout: float = 5.0) -> None:
         """Leave the session without ending the process, as ``docker attach`` does.
@@ -221,19 +196,12 @@ class AttachStream(Resource):
         ``docker attach``. (Podman 4.3 closes a container's standard input whenever an attach
         session with stdin ends, ``StdinOnce`` or not.)
         """
-        session, writer, reader = self._session, self._writer, self._reader
+        live = self._live
         try:
-            if (
-                session is not None
-                and writer is not None
-                and reader is not None
-                and session.tty
-                and session.stdin
-                and not self._stdin_closed
-            ):
+            if live is not None and live.tty and live.stdin and not self._stdin_closed:
                 # RuntimeError: another task is reading; it will see the end itself
                 with contextlib.suppress(OSError, asyncio.TimeoutError, RuntimeError):
-                    await asyncio.wait_for(_detach(session, writer, reader), timeout)
+                    await asyncio.wait_for(_detach(live), timeout)
         finally:
             await self.aclose()
 
@@ -259,11 +227,15 @@ class AttachStream(Resource):
         return dict(self._session.conn.headers) if self._session is not None else {}
 
     def _drop_socket(self) -> None:
-        writer, self._writer, self._reader = self._writer, None, None
-        if writer is not None:
+        live, self._live = self._live, None
+        if live is not None:
             # abort, not close: close() would first wait to send what a write left buffered,
             # for ever if the process no longer reads its stdin
-            writer.transport.abort()
+            live.conn.writer.transport.abort()
+
+    def _broken(self, why: object) -> StreamBroken:
+        address = self._session.conn.address if self._session is not None else "?"
+        return StreamBroken(f"{self._what} broke: {why}", address=address)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -283,7 +255,7 @@ class AttachStream(Resource):
         while not ready:
             if self._ended:
                 raise StopAsyncIteration
-            if self._reader is None:
+            if self._live is None:
                 await self.open()
             chunk = await self._receive()
             if chunk:
@@ -314,11 +286,11 @@ class AttachStream(Resource):
         return ContainerLogs(frames=frames, tty=False)
 
     async def _receive(self) -> bytes:
-        reader = self._reader
-        if reader is None:
+        live = self._live
+        if live is None:
             raise StreamClosed(f"{self._what} is closed")
         try:
-            return await reader.read(_READ_SIZE)
+            return await live.conn.reader.read(_READ_SIZE)
         except OSError as exc:
             self.close()
             raise self._broken(exc) from exc
@@ -341,27 +313,17 @@ class AttachStream(Resource):
                            if data and STREAM_NAMES[s] not in unwanted)
 
     def _end(self) -> None:
-        self._ended = True
-        session = self._session
-        address = session.conn.address if session is not None else "?"
+        live, self._ended = self._live, True
+        reset = live.conn.reader.reset if live is not None else None
         pending = self._decoder.pending if self._decoder is not None else 0
-        reset = self._reader.reset if isinstance(self._reader, ResettableReader) else None
         self._drop_socket()
-        if reset is not None and not (session is not None and session.stdin):
+        if reset is not None and not (live is not None and live.stdin):
             # with stdin attached a reset means input was left unread: the process is done
-            raise StreamBroken(f"{self._what} broke: {reset}", address=address)
+            raise self._broken(reset)
         if pending:
-            raise StreamBroken(
-                f"{self._what} broke: the connection closed inside a frame ({pending} bytes "
-                "of it had arrived)",
-                address=address,
+            raise self._broken(
+                f"the connection closed inside a frame ({pending} bytes of it had arrived)"
             )
-
-    def _broken(self, exc: BaseException) -> StreamBroken:
-        address = self._session.conn.address if self._session is not None else "?"
-        return StreamBroken(
-            f"{self._what} broke: {exc or type(exc).__name__}", address=address
-        )
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -377,7 +339,7 @@ class AttachStream(Resource):
                 has ended.
             StreamBroken: the connection was lost (e.g. the process has exited).
         """
-        writer = await self._writable()
+        writer = (await self._writable()).conn.writer
         try:
             writer.write(data)
             await writer.drain()
@@ -408,15 +370,15 @@ class AttachStream(Resource):
         """
         if self._stdin_closed:
             return
-        writer = await self._writable()
+        live = await self._writable()
+        writer = live.conn.writer
         if not writer.can_write_eof():
             raise DockerError(
                 f"cannot close only stdin of {self._what}: a TLS connection cannot be "
                 "half-closed; on a TTY write b'\\x04' (Ctrl-D) instead, or close the stream"
             )
         self._stdin_closed = True
-        session = self._session
-        if session is not None and session.tty and session.podman:
+        if live.tty and live.podman:
             # Podman's service would keep the session open: end it as Docker does
             self._ended = True
             self._drop_socket()
@@ -444,25 +406,22 @@ class AttachStream(Resource):
             raise InvalidArgument(f"{self._what} has no TTY to resize")
         await session.resize(height, width)
 
-    async def _writable(self) -> asyncio.StreamWriter:
+    async def _writable(self) -> Session:
         if self._stdin_closed:
             raise StreamClosed(f"stdin of {self._what} is closed")
-        if self._writer is None:
-            if self._ended:
-                raise StreamClosed(f"{self._what} has ended")
+        if self._live is None and not self._ended:
             await self.open()
-        writer, session = self._writer, self._session
-        if writer is None or session is None:
+        live = self._live
+        if live is None:
             raise StreamClosed(f"{self._what} has ended")
-        if not session.stdin:
+        if not live.stdin:
             raise InvalidArgument(f"stdin is not attached to {self._what}; ask for stdin=True")
-        return writer
+        return live
 
 
-async def _detach(
-    session: Session, writer: asyncio.StreamWriter, reader: asyncio.StreamReader
-) -> None:
+async def _detach(session: Session) -> None:
     """Send the detach keys, then read and drop the output until the Engine ends the session."""
+    writer = session.conn.writer
     if session.podman:
         for i, key in enumerate(session.detach_keys):
             if i:
@@ -471,10 +430,6 @@ async def _detach(
             await writer.drain()
     else:
         writer.write(session.detach_keys)
-    await _discard_to_eof(writer, reader)
-
-
-async def _discard_to_eof(writer: asyncio.StreamWriter, reader: asyncio.StreamReader) -> None:
     await writer.drain()
-    while await reader.read(_READ_SIZE):
+    while await session.conn.reader.read(_READ_SIZE):
         pass

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
+import functools
 import os
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,7 @@ import msgspec
 
 from ._args import Filters, container_ref, shielded
 from ._attach import AttachStream, Session, detach_sequence
-from ._bodies import (
-    ArchiveStream,
-    ByteStream,
-    JSONStream,
-    LogStream,
-    decode_path_stat,
-)
+from ._bodies import ArchiveStream, ByteStream, JSONStream, LogStream, Opener, decode_path_stat
 from ._exceptions import (
     BadRequest,
     Conflict,
@@ -44,13 +39,7 @@ from ._podman import (
 )
 from ._streams import EventStream, ReconnectPolicy, event_stream
 from ._tar import DirectoryTar, Upload, UploadSource, extract_tar, tree_members, upload_body
-from ._transport import (
-    DEFAULT,
-    Area,
-    Body,
-    QueryValue,
-    StreamResponse,
-)
+from ._transport import DEFAULT, Area, Body, QueryValue, StreamResponse
 from ._watch import ContainerWatch
 from .models.containers import (
     ContainerCreateBody,
@@ -109,12 +98,8 @@ class Containers(Area):
                 "config must be a ContainerCreateBody or a mapping in the Engine's JSON shape, "
                 f"not {type(config).__name__}"
             )
-        resp = await self._t.request(
-            "POST",
-            "/containers/create",
-            query={"name": name, "platform": platform},
-            body=config,
-        )
+        query = {"name": name, "platform": platform}
+        resp = await self._t.request("POST", "/containers/create", query=query, body=config)
         return resp.decode(ContainerCreateResponse)
 
     async def start(self, container: str) -> bool:
@@ -132,9 +117,7 @@ class Containers(Area):
             NotFound: no such container.
             ServerError: the daemon could not start it (bad command, missing mount…).
         """
-        resp = await self._t.request(
-            "POST", self._t.path("/containers/{}/start", container_ref(container)), ok=(304,)
-        )
+        resp = await self._t.request("POST", self._path(container, "/start"), ok=(304,))
         return resp.status != 304
 
     async def stop(
@@ -157,14 +140,7 @@ class Containers(Area):
         Raises:
             NotFound: no such container.
         """
-        resp = await self._t.request(
-            "POST",
-            self._t.path("/containers/{}/stop", container_ref(container)),
-            query={"t": timeout, "signal": await self._since_api("1.42", "signal", signal)},
-            ok=(304,),
-            timeout=self._t.timeout_after(timeout),
-        )
-        return resp.status != 304
+        return await self._stop("/stop", container, timeout, signal)
 
     async def restart(
         self, container: str, *, timeout: int | None = None, signal: str | None = None
@@ -176,12 +152,7 @@ class Containers(Area):
         Raises:
             NotFound: no such container.
         """
-        await self._t.request(
-            "POST",
-            self._t.path("/containers/{}/restart", container_ref(container)),
-            query={"t": timeout, "signal": await self._since_api("1.42", "signal", signal)},
-            timeout=self._t.timeout_after(timeout),
-        )
+        await self._stop("/restart", container, timeout, signal)
 
     async def kill(self, container: str, *, signal: str | int = "SIGKILL") -> None:
         """Send a signal to a running container.
@@ -196,11 +167,7 @@ class Containers(Area):
             NotFound: no such container.
             Conflict: the container is not running.
         """
-        await self._t.request(
-            "POST",
-            self._t.path("/containers/{}/kill", container_ref(container)),
-            query={"signal": str(signal)},
-        )
+        await self._t.request("POST", self._path(container, "/kill"), query={"signal": str(signal)})
 
     async def pause(self, container: str) -> None:
         """Freeze every process of a running container.
@@ -211,8 +178,7 @@ class Containers(Area):
             NotFound: no such container.
             Conflict: the container is not running or already paused.
         """
-        path = self._t.path("/containers/{}/pause", container_ref(container))
-        await self._t.request("POST", path)
+        await self._t.request("POST", self._path(container, "/pause"))
 
     async def unpause(self, container: str) -> None:
         """Resume a paused container.
@@ -223,8 +189,7 @@ class Containers(Area):
             NotFound: no such container.
             Conflict: the container is not paused.
         """
-        path = self._t.path("/containers/{}/unpause", container_ref(container))
-        await self._t.request("POST", path)
+        await self._t.request("POST", self._path(container, "/unpause"))
 
     async def wait(
         self,
@@ -251,10 +216,7 @@ class Containers(Area):
             DockerTimeoutError: ``timeout`` passed first.
         """
         resp = await self._t.request(
-            "POST",
-            self._t.path("/containers/{}/wait", container_ref(container)),
-            query={"condition": condition},
-            timeout=timeout,
+            "POST", self._path(container, "/wait"), query={"condition": condition}, timeout=timeout
         )
         return resp.decode(ContainerWaitResponse)
 
@@ -280,11 +242,8 @@ class Containers(Area):
             NotFound: no such container.
             Conflict: it is running and ``force`` is not set, or it is being removed already.
         """
-        await self._t.request(
-            "DELETE",
-            self._t.path("/containers/{}", container_ref(container)),
-            query={"force": force or None, "v": volumes or None, "link": link or None},
-        )
+        query = {"force": force or None, "v": volumes or None, "link": link or None}
+        await self._t.request("DELETE", self._path(container), query=query)
 
     async def list(
         self,
@@ -314,16 +273,9 @@ class Containers(Area):
         """
         if limit is None and await self._t.is_podman():
             limit, filters = sorted_listing(all, filters)
-        resp = await self._t.request(
-            "GET",
-            "/containers/json",
-            query={
-                "all": all or None,
-                "limit": limit,
-                "size": size or None,
-                "filters": filters or None,
-            },
-        )
+        query = {"all": all or None, "limit": limit, "size": size or None,
+                 "filters": filters or None}
+        resp = await self._t.request("GET", "/containers/json", query=query)
         return resp.decode(list[ContainerSummary])
 
     async def inspect(self, container: str, *, size: bool = False) -> ContainerInspect:
@@ -338,11 +290,8 @@ class Containers(Area):
         Raises:
             NotFound: no such container (with the daemon's message).
         """
-        resp = await self._t.request(
-            "GET",
-            self._t.path("/containers/{}/json", container_ref(container)),
-            query={"size": True} if size else None,
-        )
+        query = {"size": True} if size else None
+        resp = await self._t.request("GET", self._path(container, "/json"), query=query)
         return resp.decode(ContainerInspect)
 
     async def rename(self, container: str, new_name: str) -> None:
@@ -354,11 +303,7 @@ class Containers(Area):
             NotFound: no such container.
             Conflict: ``new_name`` is in use.
         """
-        await self._t.request(
-            "POST",
-            self._t.path("/containers/{}/rename", container_ref(container)),
-            query={"name": new_name},
-        )
+        await self._t.request("POST", self._path(container, "/rename"), query={"name": new_name})
 
     async def top(self, container: str, *, ps_args: str | None = None) -> ContainerTopResponse:
         """The processes running inside a container, as ``ps`` shows them.
@@ -374,7 +319,7 @@ class Containers(Area):
             Conflict: the container is not running (Podman answers that with an empty body,
                 raised as ``Conflict`` too).
         """
-        path = self._t.path("/containers/{}/top", container_ref(container))
+        path = self._path(container, "/top")
         resp = await self._t.request("GET", path, query={"ps_args": ps_args})
         if not resp.body.strip():
             raise Conflict(
@@ -394,9 +339,7 @@ class Containers(Area):
         Raises:
             NotFound: no such container.
         """
-        resp = await self._t.request(
-            "GET", self._t.path("/containers/{}/changes", container_ref(container))
-        )
+        resp = await self._t.request("GET", self._path(container, "/changes"))
         return resp.decode(list[FilesystemChange] | None) or []  # type: ignore[arg-type]
 
     async def update(
@@ -421,9 +364,7 @@ class Containers(Area):
                 own ``/libpod/containers/{id}/update`` changes the cgroup limits only and
                 inspect does not show them).
         """
-        resp = await self._t.request(
-            "POST", self._t.path("/containers/{}/update", container_ref(container)), body=resources
-        )
+        resp = await self._t.request("POST", self._path(container, "/update"), body=resources)
         return resp.decode(ContainerUpdateResponse)
 
     async def prune(self, *, filters: Filters | None = None) -> ContainerPruneResponse:
@@ -438,9 +379,8 @@ class Containers(Area):
         Returns:
             The removed containers' ids and the space reclaimed.
         """
-        resp = await self._t.request(
-            "POST", "/containers/prune", query={"filters": filters or None}
-        )
+        query = {"filters": filters or None}
+        resp = await self._t.request("POST", "/containers/prune", query=query)
         return resp.decode(ContainerPruneResponse)
 
     def logs(
@@ -482,20 +422,12 @@ class Containers(Area):
         Raises:
             NotFound: no such container (when the stream opens).
         """
-        name = container_ref(container)
-        path = self._t.path("/containers/{}/logs", name)
         query: dict[str, QueryValue] = {
-            "follow": follow or None,
-            "stdout": stdout,
-            "stderr": stderr,
-            "since": since,
-            "until": until,
-            "timestamps": timestamps or None,
-            "tail": tail,
+            "follow": follow or None, "stdout": stdout, "stderr": stderr, "since": since,
+            "until": until, "timestamps": timestamps or None, "tail": tail,
         }
-
-        async def opener() -> StreamResponse:
-            return await self._t.stream("GET", path, query=query, timeout=DEFAULT)
+        opener = self._get(self._path(container, "/logs"), query)
+        name = container_ref(container)
 
         async def probe(resp: StreamResponse) -> bool:
             return await self._output_is_tty(name, resp.headers, known=tty)
@@ -534,7 +466,7 @@ class Containers(Area):
         Raises:
             NotFound: no such container.
         """
-        path = self._t.path("/containers/{}/stats", container_ref(container))
+        path = self._path(container, "/stats")
         resp = await self._t.request("GET", path, query={"stream": False})
         sample = resp.decode(ContainerStats)
         if not is_podman_answer(resp.headers):
@@ -558,12 +490,7 @@ class Containers(Area):
         Raises:
             NotFound: no such container (when the stream opens).
         """
-        path = self._t.path("/containers/{}/stats", container_ref(container))
-
-        async def opener() -> StreamResponse:
-            return await self._t.stream("GET", path, query={"stream": True},
-                                        timeout=DEFAULT)
-
+        opener = self._get(self._path(container, "/stats"), {"stream": True})
         return JSONStream(opener, ContainerStats, f"stats of {container}")
 
     def export(self, container: str) -> ByteStream:
@@ -580,12 +507,7 @@ class Containers(Area):
         Raises:
             NotFound: no such container (when the stream opens).
         """
-        path = self._t.path("/containers/{}/export", container_ref(container))
-
-        async def opener() -> StreamResponse:
-            return await self._t.stream("GET", path, timeout=DEFAULT)
-
-        return ByteStream(opener, f"export of {container}")
+        return ByteStream(self._get(self._path(container, "/export")), f"export of {container}")
 
     async def stat_path(self, container: str, path: str) -> PathStat:
         """What a path in a container's filesystem is: name, size, mode, mtime, link target.
@@ -601,9 +523,7 @@ class Containers(Area):
         """
         try:
             resp = await self._t.request(
-                "HEAD",
-                self._t.path("/containers/{}/archive", container_ref(container)),
-                query={"path": path},
+                "HEAD", self._path(container, "/archive"), query={"path": path}
             )
         except NotFound as exc:
             if exc.message:
@@ -630,11 +550,7 @@ class Containers(Area):
         Raises:
             NotFound: no such container, or no such path in it (when the stream opens).
         """
-        url = self._t.path("/containers/{}/archive", container_ref(container))
-
-        async def opener() -> StreamResponse:
-            return await self._t.stream("GET", url, query={"path": path}, timeout=DEFAULT)
-
+        opener = self._get(self._path(container, "/archive"), {"path": path})
         return ArchiveStream(opener, f"archive of {path} in {container}", path=path)
 
     async def put_archive(
@@ -667,9 +583,8 @@ class Containers(Area):
                 raised as ``BadRequest`` too), or the data is not a tar archive.
             APIError: 403 when the target is read-only.
         """
-        body, upload = upload_body(data, "put_archive")
-        await self._put_archive(container, path, body, upload, no_overwrite_dir_non_dir,
-                                copy_uid_gid)
+        await self._put_archive(container, path, *upload_body(data, "put_archive"),
+                                no_overwrite_dir_non_dir, copy_uid_gid)
 
     async def _put_archive(
         self, container: str, path: str, body: Body, upload: Upload | None,
@@ -678,18 +593,10 @@ class Containers(Area):
         try:
             if await self._t.is_podman():
                 await self.stat_path(container, path)  # Podman would create a missing path
-            await self._t.request(
-                "PUT",
-                self._t.path("/containers/{}/archive", container_ref(container)),
-                query={
-                    "path": path,
-                    "noOverwriteDirNonDir": no_overwrite or None,
-                    "copyUIDGID": copy_ids or None,
-                },
-                data=body,
-                headers={"Content-Type": "application/x-tar"},
-                timeout=None,
-            )
+            query = {"path": path, "noOverwriteDirNonDir": no_overwrite or None,
+                     "copyUIDGID": copy_ids or None}
+            await self._t.request("PUT", self._path(container, "/archive"), query=query, data=body,
+                                  headers={"Content-Type": "application/x-tar"}, timeout=None)
         except ServerError as exc:
             if "not a directory" not in exc.message:
                 raise
@@ -796,9 +703,7 @@ class Containers(Area):
                 "remove=True needs wait=True; for a detached container set "
                 "HostConfig(auto_remove=True) in its config instead"
             )
-        body = _with_cmd(config, cmd)
-        created = await self.create(body, name=name)
-        cid = created.id
+        cid = (await self.create(_with_cmd(config, cmd), name=name)).id
         assert cid is not None
         try:
             await self.start(cid)
@@ -807,15 +712,12 @@ class Containers(Area):
             try:
                 waited = await self.wait(cid, timeout=timeout)
             except TimeoutError:
-                await shielded(self._kill_quietly(cid))
+                await shielded(_quietly(self.kill(cid)))
                 raise
             logs = await self.logs(cid)
-        except BaseException:
+        finally:
             if remove:
-                await shielded(self._remove_quietly(cid))
-            raise
-        if remove:
-            await shielded(self._remove_quietly(cid))
+                await shielded(_quietly(self.remove(cid, force=True, volumes=True)))
         exit_code = waited.status_code if waited.status_code is not None else -1
         if check and exit_code != 0:
             raise ContainerError(cid, exit_code, logs.stderr)
@@ -867,9 +769,8 @@ class Containers(Area):
             wanted = " and ".join(
                 f"{k} {v!r}" for k, v in (("state", state), ("health", health)) if v
             )
-            hint = ""
-            if health is not None and last and _never_checked(last[-1]) and self._t.podman_version:
-                hint = HEALTH_CHECK_HINT
+            never_checked = health is not None and last and _never_checked(last[-1])
+            hint = HEALTH_CHECK_HINT if never_checked and self._t.podman_version else ""
             raise WaitTimeout(
                 f"container {container!r} did not reach {wanted} within {timeout} s "
                 f"(last seen: {seen}){hint}"
@@ -887,8 +788,7 @@ class Containers(Area):
             info = await self.inspect(container)
             cid = info.id
             while True:
-                last.append(info)
-                del last[:-1]
+                last[:] = [info]
                 if _reached(info, state, health):
                     return info
                 _check_hopeless(info, state, health)
@@ -921,11 +821,8 @@ class Containers(Area):
             NotFound: no such container.
             ServerError: the container has no TTY or is not running (as the daemon says).
         """
-        await self._t.request(
-            "POST",
-            self._t.path("/containers/{}/resize", container_ref(container)),
-            query={"h": height, "w": width},
-        )
+        query = {"h": height, "w": width}
+        await self._t.request("POST", self._path(container, "/resize"), query=query)
 
     def attach(
         self,
@@ -967,21 +864,11 @@ class Containers(Area):
         """
         keys = detach_sequence(detach_keys)
         name = container_ref(container)
-        path = self._t.path("/containers/{}/attach", name)
-        query: dict[str, QueryValue] = {
-            "stdin": stdin,
-            "stdout": stdout,
-            "stderr": stderr,
-            "stream": stream,
-            "logs": logs,
-            "detachKeys": detach_keys,
-        }
-        unwanted = frozenset(
-            stream for stream, wanted in (("stdout", stdout), ("stderr", stderr)) if not wanted
-        )
-
-        async def resize(height: int, width: int) -> None:
-            await self.resize(name, height, width)
+        path = self._path(name, "/attach")
+        query: dict[str, QueryValue] = {"stdin": stdin, "stdout": stdout, "stderr": stderr,
+                                        "stream": stream, "logs": logs, "detachKeys": detach_keys}
+        unwanted = frozenset(s for s, want in (("stdout", stdout), ("stderr", stderr)) if not want)
+        resize = functools.partial(self.resize, name)
 
         async def opener() -> Session:
             conn = await self._t.upgrade("POST", path, query=query)
@@ -1024,29 +911,35 @@ class Containers(Area):
         stream: EventStream[EventMessage] = event_stream(
             self._t, filters=filters, reconnect=reconnect, on_malformed="skip"
         )
+        return ContainerWatch(lambda f: self.list(all=True, filters=f), stream, labels)
 
-        async def lister(
-            filters: dict[str, list[str]] | None,
-        ) -> builtins.list[ContainerSummary]:
-            return await self.list(all=True, filters=filters)
+    def _path(self, container: str, suffix: str = "") -> str:
+        return self._t.path("/containers/{}" + suffix, container_ref(container))
 
-        return ContainerWatch(lister, stream, labels)
+    def _get(self, path: str, query: Mapping[str, QueryValue] | None = None) -> Opener:
+        """Sends ``GET path`` for a stream, when the stream is first used."""
+        return functools.partial(self._t.stream, "GET", path, query=query, timeout=DEFAULT)
 
-    async def _remove_quietly(self, cid: str) -> None:
-        with contextlib.suppress(NotFound):
-            await self.remove(cid, force=True, volumes=True)
-
-    async def _kill_quietly(self, cid: str) -> None:
-        with contextlib.suppress(NotFound):
-            await self.kill(cid)
-
-    async def _since_api(self, version: str, what: str, value: str | None) -> str | None:
-        if value is not None:
-            await self._t.require_api(version, what)
-        return value
+    async def _stop(
+        self, action: str, container: str, timeout: int | None, signal: str | None
+    ) -> bool:
+        path = self._path(container, action)
+        if signal is not None:
+            await self._t.require_api("1.42", "signal")
+        resp = await self._t.request(
+            "POST", path, query={"t": timeout, "signal": signal},
+            ok=(304,) if action == "/stop" else (), timeout=self._t.timeout_after(timeout),
+        )
+        return resp.status != 304
 
 
 _STATES = ("created", "running", "paused", "restarting", "exited", "dead")
+_HEALTH = ("starting", "healthy", "unhealthy")
+
+
+async def _quietly(cleanup: Awaitable[None]) -> None:
+    with contextlib.suppress(NotFound):  # gone already
+        await cleanup
 
 
 def _removed(container: str) -> NotFound:
@@ -1058,7 +951,6 @@ def _never_checked(info: ContainerInspect) -> bool:
     """Whether a container's health check has not run once (its log is empty)."""
     health = info.state.health if info.state is not None else None
     return health is not None and health.status == "starting" and not health.log
-_HEALTH = ("starting", "healthy", "unhealthy")
 
 
 def _status(info: ContainerInspect) -> tuple[str | None, str | None]:
@@ -1082,8 +974,6 @@ def _check_hopeless(info: ContainerInspect, state: str | None, health: str | Non
     """Raise if the container has exited for good while it was to run or be healthy."""
     status, _ = _status(info)
     if status not in ("exited", "dead") or state in ("exited", "dead"):
-        return
-    if state is None and health is None:
         return
     policy = info.host_config.restart_policy if info.host_config is not None else None
     if policy is not None and policy.name not in (None, "", "no"):

@@ -15,6 +15,7 @@ knows which it will get: it sends the exec's own TTY setting.
 from __future__ import annotations
 
 import asyncio
+import functools
 import shlex
 from collections.abc import Mapping, Sequence
 
@@ -119,24 +120,14 @@ class Execs(Area):
                 ``user`` here; API 1.41 engines fail at start instead).
             InvalidArgument: ``cmd`` is empty, or ``env``/``detach_keys`` are malformed.
         """
-        if detach_keys is not None:
-            detach_sequence(detach_keys)  # refuse a malformed one before sending
+        detach_sequence(detach_keys)  # refuse a malformed one before sending
         body = ExecCreateBody(
-            attach_stdin=stdin,
-            attach_stdout=stdout,
-            attach_stderr=stderr,
-            tty=tty,
-            env=_env(env),
-            cmd=_command(cmd),
-            working_dir=workdir,
-            user=user,
-            privileged=privileged or None,
-            detach_keys=detach_keys,
+            attach_stdin=stdin, attach_stdout=stdout, attach_stderr=stderr, tty=tty,
+            env=_env(env), cmd=_command(cmd), working_dir=workdir, user=user,
+            privileged=privileged or None, detach_keys=detach_keys,
         )
-        resp = await self._t.request(
-            "POST", self._t.path("/containers/{}/exec", container_ref(container)), body=body
-        )
-        return resp.decode(ExecCreateResponse)
+        path = self._t.path("/containers/{}/exec", container_ref(container))
+        return (await self._t.request("POST", path, body=body)).decode(ExecCreateResponse)
 
     def start(
         self, exec_id: str, *, console_size: tuple[int, int] | None = None
@@ -167,14 +158,9 @@ class Execs(Area):
 
         async def opener() -> Session:
             info = await self.inspect(exec_id)
-            config = info.process_config
-            return await self._attach(
-                exec_id,
-                tty=bool(config is not None and config.tty),
-                stdin=bool(info.open_stdin),
-                detach_keys=detach_sequence(info.detach_keys or None),
-                console_size=size,
-            )
+            tty = bool(info.process_config is not None and info.process_config.tty)
+            keys = detach_sequence(info.detach_keys or None)
+            return await self._attach(exec_id, tty, bool(info.open_stdin), keys, size)
 
         return AttachStream(opener, f"the stream of exec {exec_id[:12]}")
 
@@ -193,11 +179,8 @@ class Execs(Area):
             NotFound: no such exec instance.
             Conflict: it has already been started, or the container is not running.
         """
-        await self._t.request(
-            "POST",
-            self._t.path("/exec/{}/start", exec_id),
-            body=ExecStartBody(detach=True, tty=tty),
-        )
+        body = ExecStartBody(detach=True, tty=tty)
+        await self._t.request("POST", self._t.path("/exec/{}/start", exec_id), body=body)
 
     def open(
         self,
@@ -246,22 +229,12 @@ class Execs(Area):
 
         async def opener() -> Session:
             created = await self.create(
-                container,
-                command,
-                stdin=stdin,
-                stdout=stdout,
-                stderr=stderr,
-                tty=tty,
-                env=environment,
-                workdir=workdir,
-                user=user,
-                privileged=privileged,
+                container, command, stdin=stdin, stdout=stdout, stderr=stderr, tty=tty,
+                env=environment, workdir=workdir, user=user, privileged=privileged,
                 detach_keys=detach_keys,
             )
             assert created.id is not None
-            return await self._attach(
-                created.id, tty=tty, stdin=stdin, detach_keys=keys, console_size=size
-            )
+            return await self._attach(created.id, tty, stdin, keys, size)
 
         return AttachStream(opener, f"the stream of an exec of {command[0]!r}")
 
@@ -315,30 +288,14 @@ class Execs(Area):
                 "execs.open(..., tty=True), write the input and then b'\\x04' (Ctrl-D)"
             )
         created = await self.create(
-            container,
-            cmd,
-            stdin=input is not None,
-            stdout=stdout,
-            stderr=stderr,
-            tty=tty,
-            env=env,
-            workdir=workdir,
-            user=user,
-            privileged=privileged,
+            container, cmd, stdin=input is not None, stdout=stdout, stderr=stderr, tty=tty,
+            env=env, workdir=workdir, user=user, privileged=privileged,
         )
         exec_id = created.id
         assert exec_id is not None
-
-        async def opener() -> Session:
-            return await self._attach(
-                exec_id, tty=tty, stdin=input is not None, detach_keys=b"", console_size=None
-            )
-
+        opener = functools.partial(self._attach, exec_id, tty, input is not None)
         async with AttachStream(opener, f"the stream of exec {exec_id[:12]}") as stream:
-            if input is None:
-                output = await stream.read()
-            else:
-                output = await _communicate(stream, input)
+            output = await (stream.read() if input is None else _communicate(stream, input))
         info = await self.wait(exec_id)
         code = info.exit_code if info.exit_code is not None else -1
         return ExecResult(id=exec_id, exit_code=code, output=output)
@@ -409,46 +366,29 @@ class Execs(Area):
             ServerError: it was never started (the Engine times out waiting for it) or has
                 no TTY.
         """
-        await self._t.request(
-            "POST",
-            self._t.path("/exec/{}/resize", exec_id),
-            query={"h": height, "w": width},
-        )
+        query = {"h": height, "w": width}
+        await self._t.request("POST", self._t.path("/exec/{}/resize", exec_id), query=query)
 
     async def _attach(
-        self,
-        exec_id: str,
-        *,
-        tty: bool,
-        stdin: bool,
-        detach_keys: bytes,
-        console_size: list[int] | None,
+        self, exec_id: str, tty: bool, stdin: bool, detach_keys: bytes = b"",
+        console_size: list[int] | None = None,
     ) -> Session:
-        resize_after = False
-        size = None
-        if console_size is not None and tty:
-            if await self._t.api_at_least("1.42"):
-                size = console_size
-            else:
-                resize_after = True
-        conn = await self._t.upgrade(
-            "POST",
-            self._t.path("/exec/{}/start", exec_id),
-            body=ExecStartBody(detach=False, tty=tty, console_size=size),
-        )
+        size = console_size if tty else None
+        late = None  # API 1.41's start request cannot carry the size: resize once started
+        if size is not None and not await self._t.api_at_least("1.42"):
+            late, size = size, None
+        body = ExecStartBody(detach=False, tty=tty, console_size=size)
+        conn = await self._t.upgrade("POST", self._t.path("/exec/{}/start", exec_id), body=body)
         try:
-            if resize_after and console_size is not None:
-                await self.resize(exec_id, *console_size)
+            if late is not None:
+                await self.resize(exec_id, *late)
         except BaseException:
             conn.writer.close()
             raise
-
-        async def resize(height: int, width: int) -> None:
-            await self.resize(exec_id, height, width)
-
         podman = await self._t.is_podman()  # known by now: the exec was created or inspected
-        return Session(conn, tty, stdin, detach_keys or detach_sequence(None), exec_id, resize,
-                       podman)
+        keys = detach_keys or detach_sequence(None)
+        resize = functools.partial(self.resize, exec_id)
+        return Session(conn, tty, stdin, keys, exec_id, resize, podman)
 
 
 async def _communicate(stream: AttachStream, data: bytes) -> ContainerLogs:
