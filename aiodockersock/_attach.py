@@ -235,7 +235,9 @@ class AttachStream(Resource):
 
     def _broken(self, why: object) -> StreamBroken:
         address = self._session.conn.address if self._session is not None else "?"
-        return StreamBroken(f"{self._what} broke: {why}", address=address)
+        # an exception without a message is named by its type (a bare reset says nothing)
+        text = (str(why) or type(why).__name__) if isinstance(why, BaseException) else why
+        return StreamBroken(f"{self._what} broke: {text}", address=address)
 
     # -- reading -----------------------------------------------------------------------------
 

@@ -258,7 +258,7 @@ class StreamResponse:
             return chunk
         except (aiohttp.ClientError, OSError) as exc:
             raise DockerConnectionError(
-                f"the stream from {self._address} broke: {exc or type(exc).__name__}",
+                f"the stream from {self._address} broke: {str(exc) or type(exc).__name__}",
                 address=self._address,
             ) from exc
 
@@ -561,7 +561,7 @@ class Transport:
         elif isinstance(exc, aiohttp.ClientConnectorError):
             text = f"cannot connect to {address}: {exc.os_error}; is dockerd running?"
         else:
-            text = f"the connection to {address} broke: {exc or type(exc).__name__}"
+            text = f"the connection to {address} broke: {str(exc) or type(exc).__name__}"
         return DockerConnectionError(text, address=address)
 
     async def _send(

@@ -261,3 +261,8 @@ async def test_deprecated_close_still_closes_and_warns(tmp_path: Path) -> None:
     assert docker.closed
     with pytest.raises(DockerConnectionError, match="closed"):
         await docker.ping()
+
+
+def test_an_error_without_a_message_is_named_by_its_type() -> None:
+    err = transport()._connection_error(ConnectionResetError())
+    assert str(err).endswith("broke: ConnectionResetError")
