@@ -7,8 +7,9 @@ the same factory, with the same headers, timeouts and error mapping. The transpo
 URL in one place (:meth:`Transport.path`, :func:`encode_query`), negotiates the API version
 (:meth:`Transport.api_at_least` answers version questions), and turns HTTP statuses and socket
 failures into the exceptions of :mod:`aiodockersock._exceptions` — statuses in
-:meth:`Transport.raise_for_status`, socket failures in :meth:`Transport.mapped_errors`, each
-written once.
+:meth:`Transport.raise_for_status`, socket failures (:data:`_SOCKET_ERRORS`) in
+``Transport._connection_error``, each written once (:meth:`Transport.mapped_errors` applies it
+to a block).
 
 Path parameters are quoted completely (``/``, ``?``, ``#``, ``%`` included) and the URL is marked
 as already encoded, so neither yarl nor anything after it re-normalises it; ``.`` and ``..``
@@ -318,6 +319,11 @@ class _FactoryConnector(aiohttp.BaseConnector):
         return protocol
 
 
+#: What a failure to reach the daemon raises: socket, aiohttp and timeout errors (mapped to
+#: DockerConnectionError / DockerTimeoutError by ``Transport._connection_error``).
+_SOCKET_ERRORS: Final = (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError)
+
+
 class Area:
     """The base of an API area (``docker.containers`` …): it holds the transport, nothing else."""
 
@@ -339,9 +345,7 @@ class _MappedErrors:
         return None
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        if exc is not None and not isinstance(exc, DockerError) and isinstance(
-            exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError, TimeoutError)
-        ):
+        if isinstance(exc, _SOCKET_ERRORS) and not isinstance(exc, DockerError):
             raise self._t._connection_error(exc) from exc
 
 
@@ -576,7 +580,7 @@ class Transport:
     ) -> Response:
         session = self._get_session()
         url = URL(self.host.base_url + path + query, encoded=True)
-        with self.mapped_errors():
+        try:  # not mapped_errors(): a try costs nothing on this, the hottest path
             async with session.request(
                 method,
                 url,
@@ -589,6 +593,8 @@ class Transport:
                 if self._podman is None:
                     self.note_engine(resp.headers)
                 return Response(resp.status, resp.headers, body)
+        except _SOCKET_ERRORS as exc:
+            raise self._connection_error(exc) from exc
 
     def raise_for_status(self, resp: Response, method: str, path: str) -> None:
         """Raise the exception the status of an error answer stands for.
