@@ -27,7 +27,7 @@ from .procs import (
     wait_gone,
 )
 from .shell import is_root, log_tail
-from .unixhttp import unix_request
+from .unixhttp import UnixAPI
 
 #: Longest work directory accepted; keeps every unix socket path < 100 chars.
 MAX_WORKDIR_LEN = 56
@@ -44,7 +44,7 @@ def _check_workdir(workdir: Path) -> Path:
     return workdir
 
 
-class Engine:
+class Engine(UnixAPI):  # request() goes to this engine's socket
     """A private engine (dockerd or podman service) running under ``workdir``.
 
     Attributes: ``host`` (``unix://.../docker.sock``), ``version`` (the requested
@@ -316,17 +316,6 @@ class Engine:
         except OSError:
             return False
         return status == 200 and body.strip() == b"OK"
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float = 60.0,
-    ) -> tuple[int, bytes]:
-        """Send one HTTP request to this engine's socket; return (status, body)."""
-        return unix_request(self.socket_path, method, path, body, headers, timeout)
 
     def is_running(self) -> bool:
         """Return whether the daemon process is alive."""

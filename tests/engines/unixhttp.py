@@ -69,7 +69,7 @@ class UnixAPI:
 
     def __repr__(self) -> str:
         """Name the socket."""
-        return f"<UnixAPI {self.socket_path}>"
+        return f"<{type(self).__name__} {self.socket_path}>"
 
     def request(
         self,
