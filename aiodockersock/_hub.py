@@ -172,6 +172,7 @@ class EventHub(Resource):
         self._entered = False
         self._reader: asyncio.Task[None] | None = None
         self._stopping: asyncio.Task[None] | None = None
+        self._joining = asyncio.Lock()
         #: how often a "wait" subscriber held the reader up longer than ``stall_limit``
         self.stalls = 0
 
@@ -234,18 +235,21 @@ class EventHub(Resource):
         return self._stream
 
     async def _join(self, sub: Subscription) -> None:
-        if not self._entered or self._closed:
-            raise StreamClosed("the hub is not open; use 'async with docker.events.hub()'")
-        if self._reader is None:
-            stream = self._open_stream()
-            try:
-                await stream.open()  # the daemon has subscribed us once this returns
-            except BaseException:
-                stream.close()
-                raise
-            self._stream = stream
-            self._reader = asyncio.create_task(self._read(stream), name="aiodockersock-hub")
-        self._subs.append(sub)
+        # One joiner at a time: those that arrive while the connection is opening wait for it
+        # and share it (without the lock, a herd joining at once opened one connection each).
+        async with self._joining:
+            if not self._entered or self._closed:
+                raise StreamClosed("the hub is not open; use 'async with docker.events.hub()'")
+            if self._reader is None:
+                stream = self._open_stream()
+                try:
+                    await stream.open()  # the daemon has subscribed us once this returns
+                except BaseException:
+                    stream.close()
+                    raise
+                self._stream = stream
+                self._reader = asyncio.create_task(self._read(stream), name="aiodockersock-hub")
+            self._subs.append(sub)
 
     def _leave(self, sub: Subscription) -> None:
         if sub in self._subs:

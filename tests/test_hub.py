@@ -241,3 +241,43 @@ async def test_real_daemon_stall_with_wait_policy_loses_nothing(
     assert seen == [f"{repo}:{i}" for i in range(12)]  # every event once, in order
     assert hub.stalls >= 1  # the consumer held the reader up, but too little to fill the socket
     assert stats is not None and stats.gaps == 0
+
+
+@pytest.mark.engine
+async def test_a_herd_joining_an_unconnected_hub_shares_one_connection(
+    docker: Docker, engine: EngineHandle
+) -> None:
+    """100 subscribers join at once a hub that has no daemon connection yet (every browser tab
+    reconnecting after a deploy): the daemon sees one listener, and each subscriber gets every
+    event exactly once."""
+    tag = secrets.token_hex(4)
+    repo = f"aiodockersock-test/herd-{tag}"
+    before = (await docker.info()).n_events_listener or 0
+    async with docker.events.hub(filters={"type": "image", "event": "tag"}) as hub:
+        subs = [hub.subscribe(maxsize=64) for _ in range(100)]
+        await asyncio.wait_for(asyncio.gather(*(sub.__aenter__() for sub in subs)), 30)
+        try:
+            assert hub.subscribers == 100
+            assert (await docker.info()).n_events_listener == before + 1
+            for i in range(5):
+                await asyncio.to_thread(engine.cli, "tag", TEST_IMAGE, f"{repo}:{i}")
+
+            async def names(sub: AsyncIterator[object]) -> list[str]:
+                got: list[str] = []
+                async for ev in sub:
+                    assert isinstance(ev, EventMessage)
+                    name = ev.attribute("name") or ""
+                    if name.startswith(repo):
+                        got.append(name)
+                    if len(got) == 5:
+                        break
+                return got
+
+            results = await asyncio.wait_for(asyncio.gather(*(names(s) for s in subs)), 30)
+        finally:
+            await asyncio.gather(*(sub.aclose() for sub in subs))
+            for i in range(5):
+                engine.cli("rmi", f"{repo}:{i}", check=False)
+    expected = [f"{repo}:{i}" for i in range(5)]
+    assert all(got == expected for got in results)
+    assert (await docker.info()).n_events_listener == before  # nothing leaked
