@@ -32,6 +32,7 @@ from typing import Any
 import msgspec
 
 from ._exceptions import InvalidArgument
+from ._framing import DECODE_FAILURES
 
 __all__ = ["DOCKER_HUB", "DOCKER_HUB_CONFIG_KEY", "RegistryAuth", "config_key", "registry_of",
            "split_reference"]
@@ -192,7 +193,7 @@ class RegistryAuth:
             raise InvalidArgument(f"cannot read {path}: {exc.strerror}") from None
         try:
             doc = _JSON.decode(raw) if raw.strip() else {}
-        except msgspec.DecodeError:
+        except DECODE_FAILURES:
             raise InvalidArgument(f"{path} is not valid JSON; fix or remove it") from None
         helpers = doc.get("credHelpers")
         helper = helpers.get(key) if isinstance(helpers, dict) else None
@@ -312,7 +313,7 @@ def _from_helper(helper: str, key: str, path: Path) -> RegistryAuth | None:
         )
     try:
         doc = _JSON.decode(done.stdout)
-    except msgspec.DecodeError:
+    except DECODE_FAILURES:
         raise InvalidArgument(
             f"the credential helper {program} answered something other than JSON for {key}"
         ) from None

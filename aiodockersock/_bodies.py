@@ -27,7 +27,7 @@ from ._exceptions import (
     StreamBroken,
     StreamClosed,
 )
-from ._framing import STREAM_NAMES, BadLine, FrameDecoder, LineDecoder
+from ._framing import DECODE_FAILURES, STREAM_NAMES, BadLine, FrameDecoder, LineDecoder
 from ._podman import exit_status_code, is_podman_answer, podman_path_stat
 from ._streams import ResponseStream
 from ._transport import StreamResponse, decoder_for
@@ -146,7 +146,7 @@ def decode_path_stat(header: str | None) -> PathStat:
         raise DecodeError("the daemon sent no X-Docker-Container-Path-Stat header", data=b"")
     try:
         return _PATH_STAT_DECODER.decode(base64.b64decode(header))
-    except (binascii.Error, ValueError, msgspec.DecodeError):
+    except (binascii.Error, ValueError, *DECODE_FAILURES):
         raise DecodeError("cannot decode the X-Docker-Container-Path-Stat header",
                           data=header.encode()) from None
 

@@ -7,7 +7,7 @@ import warnings
 
 from ._config import TLSConfig, resolve_host
 from ._resource import AsyncResource
-from ._transport import DEFAULT, Default, Transport
+from ._transport import DEFAULT, DEFAULT_MAX_RESPONSE, Default, Transport
 from .containers import Containers
 from .events import Events
 from .execs import Execs
@@ -40,6 +40,9 @@ class Docker(AsyncResource):
         tls: ``None`` reads ``DOCKER_TLS_VERIFY``/``DOCKER_TLS``/``DOCKER_CERT_PATH``; ``False``
             disables TLS; ``True`` enables it with the certificates in ``DOCKER_CERT_PATH``;
             a ``TLSConfig`` or ``ssl.SSLContext`` is used as given.
+        max_response: the largest answer to an ordinary request read into memory, in bytes
+            (default 256 MiB, far above any real answer; streams are read as they arrive and
+            are not limited by it). A larger answer raises ``ResponseTooLarge``.
 
     Attributes:
         containers: the containers API (``docker.containers.create(...)``…).
@@ -62,12 +65,14 @@ class Docker(AsyncResource):
         timeout: float | None = 60.0,
         connect_timeout: float = 5.0,
         tls: TLSConfig | ssl.SSLContext | bool | None = None,
+        max_response: int = DEFAULT_MAX_RESPONSE,
     ) -> None:
         self._transport = Transport(
             resolve_host(url, tls=tls),
             api_version=api_version,
             timeout=timeout,
             connect_timeout=connect_timeout,
+            max_response=max_response,
         )
         self._resource_name = f"the Docker client for {self._transport.host.address}"
         self.system = System(self._transport)

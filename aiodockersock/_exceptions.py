@@ -21,6 +21,7 @@ exception reaches a caller::
     ├── InvalidArgument         a value was rejected before anything was sent (also ValueError)
     ├── UnsupportedAPIVersion   the daemon is older than the oldest API this library supports
     ├── DecodeError             a response body that is not what the Engine API promises
+    │   └── ResponseTooLarge    an answer larger than the client reads (``max_response``)
     ├── ProgressError           a pull, push, build or load failed after it had started
     ├── ContainerError          ``containers.run()``: the container exited with a non-zero code
     └── WaitTimeout             ``containers.wait_for()`` ran out of time (also a TimeoutError)
@@ -52,6 +53,7 @@ __all__ = [
     "NotSupported",
     "ProgressError",
     "RegistryUnreachable",
+    "ResponseTooLarge",
     "ServerError",
     "StreamBroken",
     "StreamClosed",
@@ -219,6 +221,18 @@ class DecodeError(DockerError):
         shown = data[:200]
         more = f" … ({len(data)} bytes in all)" if len(data) > 200 else ""
         super().__init__(f"{message}: {shown!r}{more}")
+
+
+class ResponseTooLarge(DecodeError):
+    """An answer was larger than the client reads into memory (``Docker(max_response=…)``).
+
+    No Engine answer comes near the default (256 MiB): a larger one is not from a daemon (or
+    something in the middle of a ``tcp://`` connection sends it). ``data`` holds its first bytes.
+    """
+
+    def __init__(self, message: str, *, data: bytes) -> None:
+        self.data = data
+        DockerError.__init__(self, message)
 
 
 class ProgressError(DockerError):

@@ -14,6 +14,7 @@ import msgspec
 from ._exceptions import DecodeError
 
 __all__ = [
+    "DECODE_FAILURES",
     "STDERR",
     "STDIN",
     "STDOUT",
@@ -30,6 +31,11 @@ STDIN: Final = 0
 STDOUT: Final = 1
 STDERR: Final = 2
 STREAM_NAMES: Final = ("stdin", "stdout", "stderr")
+
+#: What decoding untrusted JSON can raise: msgspec's errors, and RecursionError for nesting
+#: deeper than the interpreter allows (``[[[[…`` a million levels, even in a field that is only
+#: skipped). Catch this tuple, never ``msgspec.DecodeError`` alone.
+DECODE_FAILURES: Final = (msgspec.DecodeError, RecursionError)
 
 _HEADER = struct.Struct(">BxxxL")
 _HEADER_SIZE: Final = 8
@@ -107,7 +113,7 @@ class LineDecoder(Generic[T]):
         if end < self._max_line:  # no line can be too long: decode them all at once
             try:
                 out = self._decode_lines(memoryview(chunk)[: end + 1])  # type: ignore[assignment]
-            except msgspec.DecodeError:
+            except DECODE_FAILURES:
                 out = self._line_by_line(chunk, end)
         else:
             out = self._line_by_line(chunk, end)
@@ -129,14 +135,15 @@ class LineDecoder(Generic[T]):
             elif stop > start and not view[start:stop].tobytes().isspace():
                 try:
                     out.append(decode(view[start:stop]))
-                except msgspec.DecodeError as exc:
+                except DECODE_FAILURES as exc:
                     out.append(self._bad(bytes(view[start:stop]), exc))
             start = stop + 1
         return out
 
-    def _bad(self, line: bytes, exc: msgspec.DecodeError) -> BadLine:
+    def _bad(self, line: bytes, exc: Exception) -> BadLine:
         self.bad += 1
-        return BadLine(DecodeError(f"malformed line ({exc})", data=line))
+        why = "nested too deeply to decode" if isinstance(exc, RecursionError) else exc
+        return BadLine(DecodeError(f"malformed line ({why})", data=line))
 
     def _too_long(self, line: bytes | memoryview) -> BadLine:
         self.bad += 1
@@ -165,25 +172,32 @@ class FrameDecoder:
     Each frame is an 8-byte header — the stream (0 stdin, 1 stdout, 2 stderr), three zero bytes,
     the payload size as a big-endian 32-bit integer — followed by the payload.
 
+    A frame is handed over whole when it is at most ``max_frame`` bytes; a larger one (the
+    header can announce up to 4 GiB) is handed over in pieces as its bytes arrive, so what is
+    held back never exceeds ``max_frame`` plus one chunk, whatever a header says.
+
     With ``stray_newlines``, a ``\n`` byte where a header should start (no header starts with
     one) is taken as the end of the frame before it and given to that frame's stream: Podman's
     service sends each line of a replayed log that way, its newline after the frame.
     """
 
-    __slots__ = ("_buf", "_last", "_stray_newlines")
+    __slots__ = ("_buf", "_got", "_last", "_left", "_max_frame", "_stray_newlines")
 
-    def __init__(self, *, stray_newlines: bool = False) -> None:
+    def __init__(self, *, stray_newlines: bool = False, max_frame: int = 1024 * 1024) -> None:
         self._buf = bytearray()
         self._stray_newlines = stray_newlines
+        self._max_frame = max_frame
         self._last: int | None = None
+        self._left = 0  # bytes still to come of a large frame being handed over in pieces
+        self._got = 0  # bytes of that frame (its header included) that came already
 
     @property
     def pending(self) -> int:
-        """Bytes of an unfinished frame held back."""
-        return len(self._buf)
+        """Bytes of an unfinished frame (held back, or handed over in pieces so far)."""
+        return len(self._buf) + self._got
 
     def feed(self, chunk: bytes) -> list[tuple[int, bytes]]:
-        """Add a chunk; return the complete frames it finishes, in order.
+        """Add a chunk; return the frames (or pieces of a large frame) it completes, in order.
 
         Raises:
             DecodeError: a header names a stream other than 0, 1 or 2 (the data is not
@@ -194,6 +208,18 @@ class FrameDecoder:
         frames: list[tuple[int, bytes]] = []
         pos = 0
         size = len(buf)
+        if self._left:  # the rest of a large frame
+            last = self._last
+            assert last is not None
+            pos = min(self._left, size)
+            if pos:
+                frames.append((last, bytes(buf[:pos])))
+            self._left -= pos
+            if self._left:
+                self._got += pos
+                del buf[:pos]
+                return frames
+            self._got = 0
         while size - pos >= _HEADER_SIZE or (self._stray_newlines and pos < size):
             if self._stray_newlines and buf[pos] == 0x0A and self._last is not None:
                 frames.append((self._last, b"\n"))
@@ -207,11 +233,17 @@ class FrameDecoder:
                     "not a multiplexed stream frame header (is the container a TTY?)",
                     data=bytes(buf[pos : pos + 64]),
                 )
+            self._last = stream
             end = pos + _HEADER_SIZE + length
             if end > size:
+                if length > self._max_frame:  # hand a large frame over as it arrives
+                    if size > pos + _HEADER_SIZE:
+                        frames.append((stream, bytes(buf[pos + _HEADER_SIZE : size])))
+                    self._left = end - size
+                    self._got = size - pos
+                    pos = size
                 break
             frames.append((stream, bytes(buf[pos + _HEADER_SIZE : end])))
-            self._last = stream
             pos = end
         if pos:
             del buf[:pos]
@@ -223,7 +255,8 @@ class FrameDecoder:
         Raises:
             DecodeError: the stream ended inside a frame.
         """
-        if self._buf:
+        if self._buf or self._left:
             data = bytes(self._buf)
             self._buf.clear()
+            self._left = self._got = 0
             raise DecodeError("the stream ended inside a frame", data=data)

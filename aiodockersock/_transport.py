@@ -49,10 +49,12 @@ from ._exceptions import (
     InvalidArgument,
     NotFound,
     NotSupported,
+    ResponseTooLarge,
     ServerError,
     UnsupportedAPIVersion,
 )
-from ._http1 import read_error_body, read_head, request_head
+from ._framing import DECODE_FAILURES
+from ._http1 import ERROR_BODY_MAX, read_error_body, read_head, request_head
 from ._podman import LIBPOD_HEADER, is_missing_endpoint, is_podman_answer, podman_error_class
 
 __all__ = [
@@ -75,6 +77,9 @@ T = TypeVar("T")
 
 #: The newest Engine API version whose responses this library has been checked against.
 MAX_API_VERSION: Final = "1.51"
+#: The largest answer to an ordinary request read into memory unless the client says otherwise
+#: (no daemon answer comes near it; a larger one is a ``ResponseTooLarge``).
+DEFAULT_MAX_RESPONSE: Final = 256 * 1024 * 1024
 #: The oldest Engine API version this library supports.
 MIN_API_VERSION: Final = "1.41"
 
@@ -221,8 +226,9 @@ class Response:
         """
         try:
             return decoder_for(type_).decode(self.body)
-        except msgspec.DecodeError as exc:
-            raise DecodeError(f"cannot decode the response as {type_.__name__}: {exc}",
+        except DECODE_FAILURES as exc:
+            why = "nested too deeply to decode" if isinstance(exc, RecursionError) else exc
+            raise DecodeError(f"cannot decode the response as {type_.__name__}: {why}",
                               data=self.body) from None
 
 
@@ -357,6 +363,7 @@ class Transport:
         api_version: ``"auto"`` to negotiate on first use, or a pinned ``"MAJOR.MINOR"``.
         timeout: the default total timeout of an ordinary request, in seconds (``None``: none).
         connect_timeout: how long to wait for the connection itself.
+        max_response: the largest answer to an ordinary request read into memory, in bytes.
     """
 
     def __init__(
@@ -366,6 +373,7 @@ class Transport:
         api_version: str = "auto",
         timeout: float | None = 60.0,
         connect_timeout: float = 5.0,
+        max_response: int = DEFAULT_MAX_RESPONSE,
     ) -> None:
         self.host = host
         #: The connection factory every connection to this daemon comes from.
@@ -376,6 +384,9 @@ class Transport:
             total=None, connect=connect_timeout, sock_read=None
         )
         self._connect_timeout = connect_timeout
+        if not isinstance(max_response, int) or max_response < 1024:
+            raise InvalidArgument(f"max_response must be at least 1024 bytes, not {max_response!r}")
+        self._max_response = max_response
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
         self._negotiate_lock: asyncio.Lock | None = None
@@ -589,12 +600,34 @@ class Transport:
                 allow_redirects=False,
                 timeout=self._timeout_for(timeout),
             ) as resp:
-                body = await resp.read()
+                length = resp.content_length
+                if length is not None and length <= self._max_response:
+                    body = await resp.read()
+                else:
+                    body = await self._read_capped(resp, method, path)
                 if self._podman is None:
                     self.note_engine(resp.headers)
                 return Response(resp.status, resp.headers, body)
         except _SOCKET_ERRORS as exc:
             raise self._connection_error(exc) from exc
+
+    async def _read_capped(self, resp: aiohttp.ClientResponse, method: str, path: str) -> bytes:
+        """A body of unknown or excessive length, read up to ``max_response`` bytes."""
+        limit = self._max_response
+        parts: list[bytes] = []
+        size = 0
+        while chunk := await resp.content.readany():
+            size += len(chunk)
+            if size > limit:
+                resp.close()  # drop the connection: the rest is not read
+                raise ResponseTooLarge(
+                    f"the answer to {method} {path} is larger than max_response ({limit} bytes); "
+                    "no Engine answer comes near it — if this one is genuine, raise "
+                    "Docker(max_response=…)",
+                    data=b"".join(parts)[:200],
+                )
+            parts.append(chunk)
+        return b"".join(parts)
 
     def raise_for_status(self, resp: Response, method: str, path: str) -> None:
         """Raise the exception the status of an error answer stands for.
@@ -719,9 +752,11 @@ class Transport:
             self.note_engine(resp.headers)
         if resp.status >= 300:
             try:
-                error_body = await resp.read()
+                error_body = await self._read_capped(resp, method, full)
             except (aiohttp.ClientError, OSError):
                 error_body = b""
+            except ResponseTooLarge as exc:
+                error_body = exc.data
             finally:
                 resp.close()
             self.raise_for_status(Response(resp.status, resp.headers, error_body), method, full)
@@ -824,10 +859,13 @@ def _error_message(resp: Response) -> str:
     if body[:1] == b"{":
         try:
             doc = _ERROR_DECODER.decode(body)
-        except msgspec.DecodeError:
+        except DECODE_FAILURES:
             pass
         else:
             message = doc.get("message")
             if isinstance(message, str):
                 return message
+    if len(body) > ERROR_BODY_MAX:  # not a daemon's message: say so rather than repeat it all
+        shown = body[:ERROR_BODY_MAX].decode("utf-8", "replace")
+        return f"{shown} … ({len(body)} bytes in all)"
     return body.decode("utf-8", "replace")

@@ -5,6 +5,7 @@ mid-frame, a body that ends inside a frame, an error line inside a progress stre
 from __future__ import annotations
 
 import struct
+import tracemalloc
 
 import msgspec
 import pytest
@@ -80,6 +81,26 @@ async def test_a_body_ending_inside_a_frame_is_a_decode_error(fake: FakeDaemon) 
     async with Docker(fake.host) as docker:
         with pytest.raises(DecodeError, match="inside a frame"):
             await docker.containers.logs("c1")
+
+
+async def test_a_frame_header_announcing_4_gib_is_not_buffered(fake: FakeDaemon) -> None:
+    """A hostile daemon announces a 4 GiB frame and sends 48 MiB of it: the log stream hands the
+    bytes over as they come (memory stays flat) and then says the body ended inside a frame."""
+    mib = b"z" * 2**20
+    header = bytes([1, 0, 0, 0]) + (2**32 - 1).to_bytes(4, "big")
+    fake.canned["/containers/c1/logs"] = Canned([header, *[mib] * 48], MUX)
+    async with Docker(fake.host) as docker:
+        received = 0
+        tracemalloc.start()
+        try:
+            with pytest.raises(DecodeError, match="inside a frame"):
+                async for f in docker.containers.logs("c1", follow=True):
+                    received += len(f.data)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert received == 48 * 2**20
+    assert peak < 16 * 2**20, f"{peak / 2**20:.0f} MiB held while reading"
 
 
 async def test_raw_stream_before_1_42_asks_inspect_whether_it_is_a_tty(

@@ -136,6 +136,31 @@ def test_frames_roundtrip_any_chunking(frames: list[tuple[int, bytes]], size: in
     assert got == frames
 
 
+def test_a_huge_frame_is_handed_over_in_pieces_never_buffered_whole() -> None:
+    """A header announcing 4 GiB: its payload comes out as it arrives, nothing piles up."""
+    dec = FrameDecoder(max_frame=1024)
+    got = dec.feed(bytes([1, 0, 0, 0]) + (2**32 - 1).to_bytes(4, "big") + b"a" * 5000)
+    assert got == [(1, b"a" * 5000)]
+    for _ in range(100):
+        assert dec.feed(b"b" * 65536) == [(1, b"b" * 65536)]
+        assert len(dec._buf) == 0  # nothing held back
+    assert dec.pending == 8 + 5000 + 100 * 65536
+    with pytest.raises(DecodeError, match="ended inside a frame"):
+        dec.close()
+
+
+def test_a_large_frame_in_pieces_then_normal_frames_at_every_offset() -> None:
+    big = b"".join(bytes([i % 251]) for i in range(3000))
+    data = frame(2, big) + frame(1, b"after\n") + frame(2, b"x")
+    for cut in range(len(data) + 1):
+        dec = FrameDecoder(max_frame=1000)
+        got = dec.feed(data[:cut]) + dec.feed(data[cut:])
+        dec.close()
+        assert b"".join(p for s, p in got if s == 2 and p != b"x") == big, cut
+        assert got[-2:] == [(1, b"after\n"), (2, b"x")], cut
+        assert all(p for _, p in got), cut  # no empty pieces
+
+
 def test_raw_tty_output_is_not_taken_for_frames() -> None:
     with pytest.raises(DecodeError, match="TTY"):
         FrameDecoder().feed(b"hello world, this is raw output\n")
@@ -165,3 +190,11 @@ def test_stray_newlines_join_the_frame_before_them_at_every_offset() -> None:
         FrameDecoder().feed(PODMAN_REPLAY)
     with pytest.raises(DecodeError, match="not a multiplexed stream frame header"):
         FrameDecoder(stray_newlines=True).feed(b"\n" + frame(1, b"out") + b"\n" * 8)
+
+
+def test_a_line_nested_a_million_levels_is_a_bad_line_not_a_recursion_error() -> None:
+    deep = b'{"a":1,"b":"x","c":' + b"[" * 1_000_000 + b"]" * 1_000_000 + b"}"
+    dec = LineDecoder(DEC, 4 * 2**20)
+    got = dec.feed(deep + b"\n" + msgspec.json.encode(Item(a=2, b="y")) + b"\n")
+    assert isinstance(got[0], BadLine) and "nested too deeply" in str(got[0].error)
+    assert got[1] == Item(a=2, b="y")  # the lines after it still decode

@@ -10,6 +10,7 @@ import asyncio
 import errno
 import socket
 import time
+import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -20,11 +21,14 @@ from aiodockersock import (
     APIError,
     BadRequest,
     Conflict,
+    DecodeError,
     Docker,
     DockerConnectionError,
+    DockerError,
     DockerTimeoutError,
     InvalidArgument,
     NotFound,
+    ResponseTooLarge,
     ServerError,
     UnsupportedAPIVersion,
 )
@@ -266,3 +270,68 @@ async def test_deprecated_close_still_closes_and_warns(tmp_path: Path) -> None:
 def test_an_error_without_a_message_is_named_by_its_type() -> None:
     err = transport()._connection_error(ConnectionResetError())
     assert str(err).endswith("broke: ConnectionResetError")
+
+
+DEEP = b"[" * 1_000_000 + b"]" * 1_000_000  # deeper than any decoder can recurse
+
+
+async def test_an_answer_larger_than_max_response_is_refused_before_it_fills_memory(
+    fake: Callable[[Handler], Awaitable[str]],
+) -> None:
+    """A server sends 64 MiB of "JSON" (chunked, and with a Content-Length): the client reads
+    at most max_response of it and says what happened; memory stays flat."""
+    sent = 0
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        nonlocal sent
+        if request.path == "/_ping":
+            return web.Response(text="OK", headers={"Api-Version": "1.51"})
+        resp = web.StreamResponse(
+            headers={"Api-Version": "1.51", "Content-Type": "application/json"}
+        )
+        if request.path.endswith("/sized/json"):
+            resp.content_length = 64 * 2**20
+        await resp.prepare(request)
+        try:
+            for _ in range(64):
+                await resp.write(b" " * 2**20)
+                sent += 1
+        except (ConnectionResetError, RuntimeError):
+            pass
+        return resp
+
+    async with Docker(await fake(handler), max_response=2**20) as docker:
+        for name in ("chunked", "sized"):
+            sent = 0
+            tracemalloc.start()
+            try:
+                with pytest.raises(ResponseTooLarge, match=r"larger than max_response \(1048576"):
+                    await docker.containers.inspect(name)
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            assert peak < 16 * 2**20, f"{name}: {peak / 2**20:.0f} MiB held"
+            assert sent < 64  # the client hung up instead of reading it all
+    assert issubclass(ResponseTooLarge, DecodeError) and issubclass(DecodeError, DockerError)
+    with pytest.raises(InvalidArgument, match="max_response"):
+        Docker("unix:///x.sock", max_response=10)
+
+
+async def test_json_nested_a_million_levels_is_a_decode_error_not_a_recursion_error(
+    fake: Callable[[Handler], Awaitable[str]],
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        if request.path.endswith("/error/json"):  # an error body nested too deep
+            return web.Response(status=404, body=b'{"message":' + DEEP + b"}",
+                                content_type="application/json", headers={"Api-Version": "1.51"})
+        # a skipped, unknown field nested too deep
+        return web.Response(body=b'{"Id":"x","Unknown":' + DEEP + b"}",
+                            content_type="application/json", headers={"Api-Version": "1.51"})
+
+    async with Docker(await fake(handler), api_version="1.51") as docker:
+        with pytest.raises(DecodeError, match="nested too deeply"):
+            await docker.containers.inspect("fine")
+        with pytest.raises(NotFound) as info:
+            await docker.containers.inspect("error")
+        assert info.value.message.endswith("bytes in all)")  # shown cut, not all 2 MB of it
+        assert len(info.value.message) < 70_000

@@ -347,6 +347,31 @@ async def test_error_statuses_raise_the_transports_errors(
         await asyncio.wait_for(fake.closed.wait(), 5)  # the client closed its socket
 
 
+async def test_a_refusal_announcing_a_huge_chunk_is_read_only_up_to_the_cap(
+    client: Docker, fake: FakeEngine
+) -> None:
+    """A chunk-size line of FFFFFFFF must not get past the 64 KiB cap on a refusal's body: the
+    client stops reading there (and closes) while the peer goes on sending."""
+    sent = 0
+
+    async def scenario(conn: Conn) -> None:
+        nonlocal sent
+        await conn.send(b"HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n"
+                        b"\r\nFFFFFFFF\r\n")
+        with contextlib.suppress(OSError):
+            for _ in range(64):  # up to 64 MiB, unless the client hangs up first
+                await conn.send(b"e" * 2**20)
+                sent += 1
+        fake.closed.set()
+
+    fake.scenario = scenario
+    with pytest.raises(ServerError) as info:
+        await asyncio.wait_for(client.containers.attach("web").open(), 10)
+    assert len(info.value.message) == 64 * 1024
+    await asyncio.wait_for(fake.closed.wait(), 10)
+    assert sent < 64  # the client hung up rather than reading it all
+
+
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
