@@ -130,7 +130,8 @@ class Containers(Area):
         Args:
             container: the container's id or name.
             timeout: seconds to wait before killing it (the container's ``StopTimeout``, or
-                10 s, when omitted).
+                10 s, when omitted: then the container is inspected first, so that the call
+                waits that long plus the client's request timeout).
             signal: the signal to send instead of the container's ``StopSignal``
                 (API >= 1.42).
 
@@ -926,9 +927,14 @@ class Containers(Area):
         path = self._path(container, action)
         if signal is not None:
             await self._t.require_api("1.42", "signal")
+        waits: float | None = timeout
+        if waits is None:  # the daemon waits the container's own StopTimeout: so must we
+            config = (await self.inspect(container)).config
+            waits = config.stop_timeout if config and config.stop_timeout is not None else 10
         resp = await self._t.request(
             "POST", path, query={"t": timeout, "signal": signal},
-            ok=(304,) if action == "/stop" else (), timeout=self._t.timeout_after(timeout),
+            ok=(304,) if action == "/stop" else (),
+            timeout=self._t.timeout_after(waits) if waits >= 0 else None,  # -1: for ever
         )
         return resp.status != 304
 

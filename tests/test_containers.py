@@ -841,3 +841,26 @@ async def test_watch_lists_then_follows_each_change_once(
         change = await next_change(watch)
         assert (change.kind, change.id) == ("removed", existing)
         assert watch.containers == []
+
+
+@pytest.mark.podman
+async def test_stop_and_restart_wait_out_the_containers_own_stop_timeout(
+    make_container: ContainerFactory, engine: EngineHandle
+) -> None:
+    """Without ``timeout=``, the daemon waits the container's StopTimeout (here 4 s, for a
+    process that ignores SIGTERM) before it kills: the call must wait that long, however short
+    the client's request timeout (2 s here), instead of failing while the stop goes on."""
+    cid = await make_container(["sh", "-c", "trap '' TERM; while true; do sleep 1; done"],
+                               StopTimeout=4)
+    async with Docker(engine.host, timeout=2) as docker:
+        await docker.containers.start(cid)
+        started = time.monotonic()
+        assert await docker.containers.stop(cid) is True
+        assert time.monotonic() - started > 3  # it did wait for the SIGKILL
+        state = (await docker.containers.inspect(cid)).state
+        assert state is not None and not state.running
+        await docker.containers.start(cid)
+        await docker.containers.restart(cid)
+        state = (await docker.containers.inspect(cid)).state
+        assert state is not None and state.running
+        await docker.containers.kill(cid)
