@@ -379,29 +379,39 @@ class LogStream(_Body):
         ``timestamps=True`` each line's timestamp is split off into ``LogLine.timestamp``.
         """
         pending: dict[str, str] = {}
+        stamps: dict[str, str | None] = {}  # the timestamp of each stream's unfinished line
         decoders: dict[str, codecs.IncrementalDecoder] = {}
         async for frame in self:
-            stream = frame.stream
+            stream, data, stamp = frame.stream, frame.data, None
+            if self._timestamps and not self._tty:
+                # each frame is one log message with its own timestamp; dockerd sends a line
+                # longer than 16 KiB as several, so only the first piece's stamp is the line's
+                raw, _, data = data.partition(b" ")
+                stamp = raw.decode("ascii", "replace")
+                if not pending.get(stream):
+                    stamps[stream] = stamp
             decoder = decoders.get(stream)
             if decoder is None:
                 decoder = decoders[stream] = codecs.getincrementaldecoder(encoding)(errors)
-            text = pending.get(stream, "") + decoder.decode(frame.data)
+            text = pending.get(stream, "") + decoder.decode(data)
             parts = text.split("\n")
             pending[stream] = parts.pop()
             for part in parts:
-                yield self._line(stream, part)
+                yield self._line(stream, part, stamps.get(stream))
+                stamps[stream] = stamp
         for stream, decoder in decoders.items():
             rest = pending.get(stream, "") + decoder.decode(b"", final=True)
             if rest:
-                yield self._line(stream, rest)
+                yield self._line(stream, rest, stamps.get(stream))
 
-    def _line(self, stream: str, text: str) -> LogLine:
+    def _line(self, stream: str, text: str, stamp: str | None) -> LogLine:
         if text.endswith("\r"):
             text = text[:-1]
-        if self._timestamps:
-            stamp, _, rest = text.partition(" ")
-            return LogLine(stream, rest, stamp)
-        return LogLine(stream, text)
+        if not self._timestamps:
+            return LogLine(stream, text)
+        if stamp is None:  # a TTY's raw output: the timestamp starts the line
+            stamp, _, text = text.partition(" ")
+        return LogLine(stream, text, stamp)
 
     async def read(self) -> ContainerLogs:
         """Read the stream to its end; all frames in order (a TTY's as one ``stdout`` frame)."""

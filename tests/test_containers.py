@@ -864,3 +864,23 @@ async def test_stop_and_restart_wait_out_the_containers_own_stop_timeout(
         state = (await docker.containers.inspect(cid)).state
         assert state is not None and state.running
         await docker.containers.kill(cid)
+
+
+@pytest.mark.podman
+async def test_timestamped_lines_longer_than_16k_come_whole(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    """dockerd stores a line longer than 16 KiB in pieces, and with timestamps=True sends each
+    piece with its own timestamp: the line comes out whole, stamped once, with no timestamp
+    left inside it."""
+    cid = await make_container(
+        ["sh", "-c", "head -c 40000 /dev/zero | tr '\\0' x; echo; echo short; echo warn >&2"]
+    )
+    await docker.containers.start(cid)
+    await docker.containers.wait(cid)
+    lines = [x async for x in docker.containers.logs(cid, timestamps=True).lines()]
+    out = [x for x in lines if x.stream == "stdout"]
+    assert [x.text for x in out] == ["x" * 40000, "short"]
+    assert [x.text for x in lines if x.stream == "stderr"] == ["warn"]
+    for line in lines:
+        assert line.timestamp is not None and line.timestamp[:2] == "20"  # an RFC 3339 date
