@@ -248,13 +248,21 @@ class ProgressStream(JSONStream[T], Generic[T, R]):
         type_: the message type (its ``error`` and ``error_detail`` attributes are checked).
         what: names the operation in messages (``"pull of busybox:latest"``).
         finish: computes the result from all the messages once the stream has ended.
+        failure: makes the exception an ``error`` message raises (``ProgressError``'s
+            arguments); by default a ``ProgressError``.
     """
 
     def __init__(
-        self, opener: Opener, type_: type[T], what: str, finish: Callable[[list[T]], Awaitable[R]]
+        self,
+        opener: Opener,
+        type_: type[T],
+        what: str,
+        finish: Callable[[list[T]], Awaitable[R]],
+        failure: Callable[..., ProgressError] = ProgressError,
     ) -> None:
         super().__init__(opener, type_, what)
         self._finish = finish
+        self._failure = failure
         self._messages: list[T] = []
         self._recent: deque[T] = deque(maxlen=_LOG_KEEP)
 
@@ -274,7 +282,7 @@ class ProgressStream(JSONStream[T], Generic[T, R]):
         if code is None and isinstance(error, str):
             code = exit_status_code(error)  # Podman gives no code, only the message
         self.close()
-        raise ProgressError(error, operation=self._what, code=code, log=list(self._recent))
+        raise self._failure(error, operation=self._what, code=code, log=list(self._recent))
 
     async def read(self) -> R:
         """Read the stream to its end and return the operation's result.

@@ -23,6 +23,7 @@ exception reaches a caller::
     ├── DecodeError             a response body that is not what the Engine API promises
     │   └── ResponseTooLarge    an answer larger than the client reads (``max_response``)
     ├── ProgressError           a pull, push, build or load failed after it had started
+    │   └── RegistryAuthError   a registry refused the credentials of a pull or push
     ├── ContainerError          ``containers.run()``: the container exited with a non-zero code
     └── WaitTimeout             ``containers.wait_for()`` ran out of time (also a TimeoutError)
 
@@ -52,6 +53,7 @@ __all__ = [
     "NotFound",
     "NotSupported",
     "ProgressError",
+    "RegistryAuthError",
     "RegistryUnreachable",
     "ResponseTooLarge",
     "ServerError",
@@ -259,6 +261,28 @@ class ProgressError(DockerError):
         self.operation = operation
         self.log = log or []
         super().__init__(f"{operation} failed: {message}")
+
+
+class RegistryAuthError(ProgressError):
+    """A registry refused a pull or push for want of valid credentials (none sent, a wrong
+    password, no access to the repository) — whichever way the engine reported it (an HTTP 401
+    or 500 up front, or an error in the progress stream).
+
+    Attributes:
+        registry: the registry that refused (``registry.example:5000``, ``docker.io``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        registry: str,
+        code: int | None = None,
+        log: list[object] | None = None,
+    ) -> None:
+        self.registry = registry
+        super().__init__(message, operation=operation, code=code, log=log)
 
 
 class ContainerError(DockerError):

@@ -29,6 +29,7 @@ from ._exceptions import (
     DockerError,
     InvalidArgument,
     ProgressError,
+    RegistryAuthError,
     RegistryUnreachable,
     ServerError,
 )
@@ -106,6 +107,38 @@ def _reaching(reference: str, action: str) -> Iterator[None]:
                 registry=registry_of(reference), action=action,
             )
         raise exc from None
+
+
+#: How registries (and engines) say that credentials were missing, wrong or not enough.
+_AUTH_REFUSED = re.compile(
+    r"unauthorized|no basic auth credentials|authentication required|"
+    r"requested access to the resource is denied",
+    re.IGNORECASE,
+)
+
+
+def _failure(registry: str) -> Callable[..., ProgressError]:
+    """A ProgressStream ``failure`` that tells a registry's credential refusal apart."""
+
+    def failure(message: str, **kwargs: Any) -> ProgressError:
+        if _AUTH_REFUSED.search(message):
+            return RegistryAuthError(message, registry=registry, **kwargs)
+        return ProgressError(message, **kwargs)
+
+    return failure
+
+
+@contextlib.contextmanager
+def _refusing(reference: str, operation: str) -> Iterator[None]:
+    """Raise an up-front refusal of a pull's credentials (401, or 500 on API 1.41) as the same
+    RegistryAuthError a refusal inside the progress stream gives."""
+    try:
+        yield
+    except APIError as exc:
+        if exc.status in (401, 403, 500) and _AUTH_REFUSED.search(exc.message):
+            raise RegistryAuthError(exc.message, operation=operation, code=exc.status,
+                                    registry=registry_of(reference)) from None
+        raise
 
 
 def _no_result(action: str, what: str, operation: str, messages: list[Any]) -> ProgressError:
@@ -342,8 +375,8 @@ class Images(Area):
         Raises:
             NotFound: the registry has no such image or tag (some registries say so in the
                 stream instead: ProgressError).
-            APIError: the registry refused the credentials (``unauthorized…``; 401 or 500
-                depending on the engine).
+            RegistryAuthError: the registry refused the credentials (however the engine
+                reported it).
             RegistryUnreachable: the daemon cannot reach the registry.
             ProgressError: the pull failed after it had started.
         """
@@ -352,7 +385,7 @@ class Images(Area):
 
         async def open_() -> StreamResponse:
             headers = await self._auth_headers(repository, auth, required=False)
-            with _reaching(repository, f"pull {ref}"):
+            with _reaching(repository, f"pull {ref}"), _refusing(repository, f"pull of {ref}"):
                 return await self._t.stream(
                     "POST", "/images/create", headers=headers,
                     query={"fromImage": repository, "tag": ref_tag, "platform": platform},
@@ -361,7 +394,8 @@ class Images(Area):
         async def finish(messages: builtins.list[ProgressMessage]) -> ImageInspect:
             return await self.inspect(ref)
 
-        return ProgressStream(open_, ProgressMessage, f"pull of {ref}", finish)
+        return ProgressStream(open_, ProgressMessage, f"pull of {ref}", finish,
+                              _failure(registry_of(repository)))
 
     def push(
         self, image: str, tag: str | None = None, *, auth: RegistryAuth | None = None
@@ -381,8 +415,8 @@ class Images(Area):
             digest the registry now holds, and its size.
 
         Raises:
-            ProgressError: the push failed: no such local image, the registry refused the
-                credentials (``unauthorized: authentication required``), it cannot be
+            RegistryAuthError: the registry refused the credentials.
+            ProgressError: the push failed: no such local image, the registry cannot be
                 reached…
             RegistryUnreachable: the daemon reported an unreachable registry up front.
         """
@@ -414,7 +448,8 @@ class Images(Area):
                     return PushResult(tag=found[1], digest=found[2], size=int(found[3]))
             raise _no_result("push", "a digest", f"push of {ref}", messages)
 
-        return ProgressStream(open_, ProgressMessage, f"push of {ref}", finish)
+        return ProgressStream(open_, ProgressMessage, f"push of {ref}", finish,
+                              _failure(registry_of(repository)))
 
     def save(self, images: str | Sequence[str]) -> ByteStream:
         """Export one or more images, with their names and layers, as a tarball.
