@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from ._args import Filters, container_ref, shielded
+from ._args import Filters, TimeSpec, container_ref, format_time, shielded
 from ._attach import AttachStream, Session, detach_sequence
 from ._bodies import ArchiveStream, ByteStream, JSONStream, LogStream, Opener, decode_path_stat
 from ._exceptions import (
@@ -391,8 +391,8 @@ class Containers(Area):
         follow: bool = False,
         stdout: bool = True,
         stderr: bool = True,
-        since: float | str | None = None,
-        until: float | str | None = None,
+        since: TimeSpec | None = None,
+        until: TimeSpec | None = None,
         timestamps: bool = False,
         tail: int | str | None = None,
         tty: bool | None = None,
@@ -411,8 +411,11 @@ class Containers(Area):
             follow: keep the stream open and deliver new output as it is written.
             stdout: include standard output.
             stderr: include standard error.
-            since: only output after this UNIX time (seconds, may be fractional).
-            until: only output before this UNIX time.
+            since: only output from this point on, as ``docker.events()`` takes it: a
+                ``datetime``, a ``timedelta`` from now (negative: before now), seconds since
+                the epoch, or a string (``"1700000000.5"``, a duration before now such as
+                ``"10m"``, or an ISO 8601 date-time). ``0``: from the start (the default).
+            until: only output before this point (the same forms).
             timestamps: prefix every line with its RFC 3339 timestamp.
             tail: only the last N lines (``"all"`` or ``None`` for everything).
             tty: whether the container has a TTY, if known; found out when needed otherwise.
@@ -424,8 +427,10 @@ class Containers(Area):
             NotFound: no such container (when the stream opens).
         """
         query: dict[str, QueryValue] = {
-            "follow": follow or None, "stdout": stdout, "stderr": stderr, "since": since,
-            "until": until, "timestamps": timestamps or None, "tail": tail,
+            "follow": follow or None, "stdout": stdout, "stderr": stderr,
+            "since": None if since is None or since == 0 else format_time(since),
+            "until": None if until is None else format_time(until),
+            "timestamps": timestamps or None, "tail": tail,
         }
         opener = self._get(self._path(container, "/logs"), query)
         name = container_ref(container)

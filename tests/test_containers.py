@@ -9,7 +9,9 @@ import os
 import secrets
 import tarfile
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -884,3 +886,26 @@ async def test_timestamped_lines_longer_than_16k_come_whole(
     assert [x.text for x in lines if x.stream == "stderr"] == ["warn"]
     for line in lines:
         assert line.timestamp is not None and line.timestamp[:2] == "20"  # an RFC 3339 date
+
+
+@pytest.mark.podman
+async def test_logs_since_and_until_take_the_time_forms_events_take(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container(["sh", "-c", "echo one; sleep 2; echo two"])
+    await docker.containers.start(cid)
+    await asyncio.sleep(1)
+    middle = datetime.now(timezone.utc)
+    await docker.containers.wait(cid)
+
+    async def texts(**kwargs: Any) -> list[str]:
+        return [x.text async for x in docker.containers.logs(cid, **kwargs).lines()]
+
+    assert await texts(since=middle) == ["two"]
+    assert await texts(until=middle) == ["one"]
+    assert await texts(since=middle.timestamp()) == ["two"]  # seconds, as before
+    assert await texts(since=timedelta(minutes=-10)) == ["one", "two"]
+    assert await texts(since="10m") == ["one", "two"]
+    assert await texts(since=middle.isoformat()) == ["two"]
+    with pytest.raises(InvalidArgument, match="not a point in time"):
+        await texts(since="yesterday")
