@@ -25,16 +25,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Final, NamedTuple
 
+from ._bodies import text_lines
 from ._deprecation import deprecated_name
 from ._exceptions import DecodeError, DockerError, InvalidArgument, StreamBroken, StreamClosed
 from ._framing import STREAM_NAMES, FrameDecoder
 from ._podman import DETACH_KEY_GAP
 from ._resource import Resource
 from ._transport import Upgraded
-from .models.output import ContainerLogs, LogFrame
+from .models.output import ContainerLogs, LogFrame, LogLine
 
 __all__ = ["DEFAULT_DETACH_KEYS", "AttachStream", "Session", "detach_sequence"]
 
@@ -270,6 +271,15 @@ class AttachStream(Resource):
         """Deprecated: use :meth:`read`."""
         deprecated_name("AttachStream.read_all()", "read()")
         return await self.read()
+
+    def lines(self, *, encoding: str = "utf-8", errors: str = "replace") -> AsyncIterator[LogLine]:
+        """The output as text lines, per stream, without their line endings, as they come.
+
+        A line split across frames is joined, and a character split across them decoded whole;
+        a last line without a newline comes when the stream ends. On a TTY every line is
+        ``"stdout"`` and keeps what the terminal sent (``\r\n`` endings lose their ``\r``).
+        """
+        return text_lines(self, encoding, errors, lambda: 0)
 
     async def read(self) -> ContainerLogs:
         """Read to the end of the stream and return everything not read yet.

@@ -14,7 +14,7 @@ import base64
 import binascii
 import codecs
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -377,49 +377,18 @@ class LogStream(_Body):
             if not self._done:
                 self.close()
 
-    async def lines(
-        self, *, encoding: str = "utf-8", errors: str = "replace"
-    ) -> AsyncIterator[LogLine]:
+    def lines(self, *, encoding: str = "utf-8", errors: str = "replace") -> AsyncIterator[LogLine]:
         """The output as text lines, per stream, without their line endings.
 
         A line split across frames is joined, and a character split across them is decoded
         whole; a last line without a newline comes when the stream ends. With
         ``timestamps=True`` each line's timestamp is split off into ``LogLine.timestamp``.
         """
-        pending: dict[str, str] = {}
-        stamps: dict[str, str | None] = {}  # the timestamp of each stream's unfinished line
-        decoders: dict[str, codecs.IncrementalDecoder] = {}
-        async for frame in self:
-            stream, data, stamp = frame.stream, frame.data, None
-            if self._timestamps and not self._tty:
-                # each frame is one log message with its own timestamp; dockerd sends a line
-                # longer than 16 KiB as several, so only the first piece's stamp is the line's
-                raw, _, data = data.partition(b" ")
-                stamp = raw.decode("ascii", "replace")
-                if not pending.get(stream):
-                    stamps[stream] = stamp
-            decoder = decoders.get(stream)
-            if decoder is None:
-                decoder = decoders[stream] = codecs.getincrementaldecoder(encoding)(errors)
-            text = pending.get(stream, "") + decoder.decode(data)
-            parts = text.split("\n")
-            pending[stream] = parts.pop()
-            for part in parts:
-                yield self._line(stream, part, stamps.get(stream))
-                stamps[stream] = stamp
-        for stream, decoder in decoders.items():
-            rest = pending.get(stream, "") + decoder.decode(b"", final=True)
-            if rest:
-                yield self._line(stream, rest, stamps.get(stream))
 
-    def _line(self, stream: str, text: str, stamp: str | None) -> LogLine:
-        if text.endswith("\r"):
-            text = text[:-1]
-        if not self._timestamps:
-            return LogLine(stream, text)
-        if stamp is None:  # a TTY's raw output: the timestamp starts the line
-            stamp, _, text = text.partition(" ")
-        return LogLine(stream, text, stamp)
+        def stamps() -> int:
+            return 0 if not self._timestamps else _LINE_STAMPS if self._tty else _FRAME_STAMPS
+
+        return text_lines(self, encoding, errors, stamps)
 
     async def read(self) -> ContainerLogs:
         """Read the stream to its end; all frames in order (a TTY's as one ``stdout`` frame)."""
@@ -435,3 +404,52 @@ class LogStream(_Body):
         """Deprecated: use :meth:`read` (or ``await stream``)."""
         deprecated_name("LogStream.collect()", "read() or 'await stream'")
         return await self.read()
+
+
+_FRAME_STAMPS = 1  # each frame starts with its timestamp (multiplexed logs)
+_LINE_STAMPS = 2  # each line starts with its timestamp (a TTY's logs)
+
+
+async def text_lines(
+    frames: AsyncIterable[LogFrame], encoding: str, errors: str, stamps: Callable[[], int]
+) -> AsyncIterator[LogLine]:
+    """Text lines, per stream, from output frames (``LogStream.lines``, ``AttachStream.lines``).
+
+    ``stamps()`` (asked per frame: a log stream knows whether it is a TTY's once open) says
+    where timestamps are: none (0), at the start of every frame (``_FRAME_STAMPS``: dockerd
+    sends a line longer than 16 KiB as several stamped pieces, and only the first piece's stamp
+    is the line's), or at the start of every line (``_LINE_STAMPS``).
+    """
+    pending: dict[str, str] = {}
+    line_stamps: dict[str, str | None] = {}  # the timestamp of each stream's unfinished line
+    decoders: dict[str, codecs.IncrementalDecoder] = {}
+    mode = 0
+
+    def line(stream: str, text: str, stamp: str | None) -> LogLine:
+        if text.endswith("\r"):
+            text = text[:-1]
+        if mode == _LINE_STAMPS:
+            stamp, _, text = text.partition(" ")
+        return LogLine(stream, text, stamp) if mode else LogLine(stream, text)
+
+    async for frame in frames:
+        stream, data, stamp = frame.stream, frame.data, None
+        mode = stamps()
+        if mode == _FRAME_STAMPS:
+            raw, _, data = data.partition(b" ")
+            stamp = raw.decode("ascii", "replace")
+            if not pending.get(stream):
+                line_stamps[stream] = stamp
+        decoder = decoders.get(stream)
+        if decoder is None:
+            decoder = decoders[stream] = codecs.getincrementaldecoder(encoding)(errors)
+        text = pending.get(stream, "") + decoder.decode(data)
+        parts = text.split("\n")
+        pending[stream] = parts.pop()
+        for part in parts:
+            yield line(stream, part, line_stamps.get(stream))
+            line_stamps[stream] = stamp
+    for stream, decoder in decoders.items():
+        rest = pending.get(stream, "") + decoder.decode(b"", final=True)
+        if rest:
+            yield line(stream, rest, line_stamps.get(stream))

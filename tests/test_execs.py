@@ -112,6 +112,28 @@ async def test_output_arrives_as_it_is_written(
     assert (await docker.execs.wait(s.exec_id, timeout=10)).exit_code == 0
 
 
+async def test_exec_and_attach_output_as_text_lines(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    """``.lines()`` works on an exec's (and an attach's) stream as on logs: lines joined across
+    writes, per stream, with a TTY's \\r\\n endings trimmed."""
+    cid = await running(make_container, docker)
+    script = "printf 'par'; sleep 0.3; printf 'tial\\nnext\\n'; echo err >&2; printf end"
+    async with docker.execs.open(cid, ["sh", "-c", script], stdin=False) as s:
+        got = [(x.stream, x.text) async for x in s.lines()]
+    assert [x for x in got if x[0] == "stdout"] == [
+        ("stdout", "partial"), ("stdout", "next"), ("stdout", "end")
+    ]
+    assert [x for x in got if x[0] == "stderr"] == [("stderr", "err")]
+    async with docker.execs.open(cid, ["sh", "-c", "echo one; echo two"], tty=True,
+                                 stdin=False) as s:
+        assert [x.text async for x in s.lines()] == ["one", "two"]
+    attached = await make_container(["sh", "-c", "sleep 1; echo from-attach"])
+    async with docker.containers.attach(attached) as stream:
+        await docker.containers.start(attached)
+        assert [x.text async for x in stream.lines()] == ["from-attach"]
+
+
 async def test_tty_exec_is_one_raw_stream(docker: Docker, make_container: ContainerFactory) -> None:
     cid = await running(make_container, docker)
     result = await docker.execs.run(cid, ["sh", "-c", "tty; echo hi; echo err >&2"], tty=True)
