@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aiodockersock._build_context import IgnoreRules, context_members
+import pytest
+
+from aiodockersock import InvalidArgument
+from aiodockersock._build_context import IgnoreRules, context_members, read_dockerignore
+
+
+def rules_of(text: str | bytes) -> IgnoreRules:
+    return IgnoreRules(read_dockerignore(text.encode() if isinstance(text, str) else text))
 
 
 def test_dockerignore_rules() -> None:
-    rules = IgnoreRules([
-        "# a comment", "", "*.log", "!keep.log", "secret*", "build/", "**/*.tmp",
-        "/docs/*.md", "!docs/README.md", "cache/**", "a?c", "[xy].txt",
-    ])
+    rules = rules_of(
+        "# a comment\n\n*.log\n!keep.log\nsecret*\nbuild/\n**/*.tmp\n/docs/*.md\n"
+        "!docs/README.md\ncache/**\na?c\n[xy].txt\n"
+    )
     excluded = {
         "x.log", "secret.txt", "secrets/inner/file", "build", "build/out/bin", "deep/er/f.tmp",
         "f.tmp", "docs/guide.md", "cache/a/b", "abc", "x.txt",
@@ -27,7 +34,51 @@ def test_dockerignore_rules() -> None:
     # an excluded directory is walked only if a "!" rule may re-include something inside
     assert rules.may_include_under("docs") and not rules.may_include_under("build")
     assert not IgnoreRules(["*.log"]).may_include_under("logs")
-    assert IgnoreRules(["logs", "!**/keep.log"]).may_include_under("logs")
+    # as the CLI does it: only a "!" pattern that begins with the directory's path counts
+    assert IgnoreRules(["logs", "!logs/*/keep.log"]).may_include_under("logs")
+    assert not IgnoreRules(["logs", "!**/keep.log"]).may_include_under("logs")
+
+
+def test_dockerignore_is_read_as_the_cli_reads_it() -> None:
+    # a byte order mark is dropped (it used to hide the first pattern: the secret was sent)
+    assert read_dockerignore(b"\xef\xbb\xbfsecret.txt\n*.log\n") == ["secret.txt", "*.log"]
+    assert rules_of(b"\xef\xbb\xbfsecret.txt\n").excluded("secret.txt")
+    # a comment starts in the first column; CRLF, white space, "!" and "/" as the CLI reads them
+    assert read_dockerignore(
+        b"# c\r\n #not a comment\r\n\t a.txt \r\n! /b/../c/\n\r\n//d\n/\n./e") == [
+        "#not a comment", "a.txt", "!c", "d", "/", "e"]
+
+
+def test_classes_and_escapes_are_go_regexp_ones() -> None:
+    # "[!a]" is a class of "!" and "a" (it used to be read as "not a"); "^" negates
+    bang, caret = rules_of("[!a].txt"), rules_of("[^a].txt")
+    assert [bang.excluded(n) for n in ("a.txt", "!.txt", "b.txt")] == [True, True, False]
+    assert [caret.excluded(n) for n in ("a.txt", "!.txt", "b.txt")] == [False, True, True]
+    # a backslash escape means what it means in a Go regular expression
+    escapes = rules_of("\\d*\nstar\\*\n[[:upper:]]x\n")
+    assert [escapes.excluded(n) for n in ("1st", "dst", "star*", "starry", "Ax", "ax")] == [
+        True, False, True, False, True, False]
+    # "**" first makes a suffix match, "**" last a prefix match
+    assert rules_of("**bar").excluded("foo.bar") and rules_of("foo**").excluded("food")
+    # "*" and "?" never match a "/", "**" spans directories but not a newline (Go's ".")
+    assert not rules_of("a*c").excluded("a/c") and rules_of("a/**/c").excluded("a/b/b/c")
+    assert not rules_of("**/c*").excluded("a\nb/c") and rules_of("**/c*").excluded("a b/c")
+
+
+@pytest.mark.parametrize("pattern, why", [
+    ("!", "illegal exclusion pattern"),
+    ("[", "character class"),
+    ("[]", "character class"),
+    ("[a-]", "character class"),
+    ("a\\", "escapes nothing"),
+    ("[z-a]", "invalid character class range"),
+    ("\\q*", "invalid escape sequence"),
+    ("[[:nope:]]", "invalid character class"),
+])
+def test_a_pattern_the_cli_refuses_is_an_error(pattern: str, why: str) -> None:
+    with pytest.raises(InvalidArgument, match=why) as exc:
+        rules_of(pattern)
+    assert ".dockerignore" in str(exc.value)
 
 
 def make_tree(root: Path, files: dict[str, str]) -> None:
