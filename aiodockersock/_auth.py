@@ -12,7 +12,8 @@ Credentials not given by the caller are looked up as the Docker CLI does it, in
 - the registry of an image reference is found as :func:`registry_of` says; Docker Hub's key
   in the file is ``https://index.docker.io/v1/``;
 - ``credHelpers[registry]``, else ``credsStore``: the helper program
-  ``docker-credential-<name>`` is run (``get``, the registry on stdin) and its answer used;
+  ``docker-credential-<name>`` is run (``get``, the registry on stdin) and its answer used
+  (a name holding ``/`` is refused: it would name a file, not a program on ``PATH``);
 - otherwise (or when the helper has nothing for that registry) the ``auths`` entry: its
   ``auth`` field (base64 of ``user:password``) or ``username``/``password``, plus
   ``identitytoken``; an entry is found by its exact key or by the host of a URL key
@@ -288,7 +289,17 @@ def _str(value: object) -> str | None:
 
 
 def _from_helper(helper: str, key: str, path: Path) -> RegistryAuth | None:
-    """Ask ``docker-credential-<helper>`` for ``key``'s credentials."""
+    """Ask ``docker-credential-<helper>`` for ``key``'s credentials.
+
+    A name holding a path separator is refused: ``docker-credential-../x`` is a path, not a
+    program on ``PATH``, and would run whatever file it names.
+    """
+    if "/" in helper or os.sep in helper:
+        raise InvalidArgument(
+            f"{path} names the credential helper {helper!r} for {key}; a helper name cannot "
+            "contain '/' (it is the suffix of a program docker-credential-NAME on PATH): fix "
+            "the credsStore or credHelpers entry"
+        )
     program = f"docker-credential-{helper}"
     binary = shutil.which(program)
     if binary is None:

@@ -4,27 +4,44 @@ The address is taken from, in this order: the ``url`` argument, the ``DOCKER_HOS
 variable, then ``unix:///var/run/docker.sock`` — the order the Docker CLI uses (contexts aside).
 
 TLS follows the Docker CLI's environment: ``DOCKER_TLS_VERIFY`` (non-empty) turns TLS on and
-verifies the daemon against ``$DOCKER_CERT_PATH/ca.pem``; ``DOCKER_TLS`` (non-empty) turns TLS on
-without verifying the daemon; ``DOCKER_CERT_PATH`` (default ``~/.docker``) holds ``ca.pem``,
-``cert.pem`` and ``key.pem``; the client certificate is used when both of its files exist.
+verifies the daemon against ``$DOCKER_CERT_PATH/ca.pem``, which must exist (as for the CLI, the
+system CAs are no fallback); ``DOCKER_TLS`` (non-empty) turns TLS on without verifying the
+daemon; ``DOCKER_CERT_PATH`` (default ``~/.docker``) holds ``ca.pem``, ``cert.pem`` and
+``key.pem``; the client certificate is used when both of its files exist. A file that cannot be
+loaded is named in the error, and an encrypted key needs ``TLSConfig.key_passphrase``: nothing
+ever prompts on a terminal. :func:`tls_failure` words a failed TLS handshake for the transport.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 from urllib.parse import unquote, urlsplit
 
 from ._exceptions import InvalidArgument
 
-__all__ = ["DEFAULT_HOST", "HostConfig", "TLSConfig", "resolve_host"]
+__all__ = ["DEFAULT_HOST", "HostConfig", "TLSConfig", "resolve_host", "tls_failure"]
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 DEFAULT_TLS_PORT = 2376
 DEFAULT_TCP_PORT = 2375
+
+
+_NO_CA: Final = (
+    "with DOCKER_TLS_VERIFY (or tls=True) the daemon is verified against ca.pem in "
+    "DOCKER_CERT_PATH, as by the Docker CLI, which fails the same way without it: put the CA "
+    "that signed the daemon's certificate there, or fix DOCKER_CERT_PATH or TLSConfig.ca_cert"
+)
+_NO_CLIENT_FILE: Final = "fix DOCKER_CERT_PATH or TLSConfig.client_cert"
+
+
+class _NoPassphrase(Exception):
+    """Raised by the password callback of a key loaded without a passphrase (see ssl_context)."""
 
 
 @dataclass(frozen=True)
@@ -32,49 +49,134 @@ class TLSConfig:
     """TLS settings for a ``tcp://`` or ``https://`` daemon.
 
     Attributes:
-        ca_cert: the CA bundle that signed the daemon's certificate (``ca.pem``).
+        ca_cert: the CA bundle that signed the daemon's certificate (``ca.pem``); ``None``
+            verifies against the system's CAs.
         client_cert: the client certificate and key (``cert.pem``, ``key.pem``), if the daemon
             asks for one.
         verify: verify the daemon's certificate and host name (``DOCKER_TLS_VERIFY``).
+        key_passphrase: the passphrase of an encrypted client key. Never shown by ``repr``.
+            Without it an encrypted key is an error: the library never prompts on a terminal.
     """
 
     ca_cert: Path | None = None
     client_cert: tuple[Path, Path] | None = None
     verify: bool = True
+    key_passphrase: str | bytes | None = field(default=None, repr=False)
 
     @classmethod
-    def from_cert_path(cls, cert_path: str | os.PathLike[str], *, verify: bool = True) -> TLSConfig:
-        """Build the settings from a directory holding ``ca.pem``, ``cert.pem``, ``key.pem``."""
+    def from_cert_path(
+        cls,
+        cert_path: str | os.PathLike[str],
+        *,
+        verify: bool = True,
+        key_passphrase: str | bytes | None = None,
+    ) -> TLSConfig:
+        """Build the settings from a directory holding ``ca.pem``, ``cert.pem``, ``key.pem``,
+        as the Docker CLI reads ``DOCKER_CERT_PATH``.
+
+        With ``verify``, the daemon is verified against ``ca.pem``, which must exist
+        (:meth:`ssl_context` says so if it does not; the system CAs are not a fallback). The
+        client certificate is used when both ``cert.pem`` and ``key.pem`` exist.
+
+        Args:
+            cert_path: the directory (``~`` is expanded).
+            verify: verify the daemon's certificate (``DOCKER_TLS_VERIFY``).
+            key_passphrase: the passphrase of an encrypted ``key.pem``.
+
+        Returns:
+            The settings; nothing is read but the directory listing.
+        """
         base = Path(cert_path).expanduser()
         ca = base / "ca.pem"
         cert, key = base / "cert.pem", base / "key.pem"
         return cls(
-            ca_cert=ca if ca.is_file() else None,
+            ca_cert=ca if verify or ca.is_file() else None,
             client_cert=(cert, key) if cert.is_file() and key.is_file() else None,
             verify=verify,
+            key_passphrase=key_passphrase,
         )
 
     def ssl_context(self) -> ssl.SSLContext:
         """Make the ``ssl.SSLContext`` these settings describe.
 
+        Returns:
+            A client context: verifying the daemon unless ``verify`` is false, with the client
+            certificate loaded when there is one.
+
         Raises:
-            InvalidArgument: a certificate file is missing or unreadable.
+            InvalidArgument: a certificate or key file is missing, unreadable or not what it
+                should be, the key does not match the certificate, or the key is encrypted and
+                ``key_passphrase`` is missing or wrong; the message names the file.
         """
-        try:
-            ctx = ssl.create_default_context(
-                cafile=str(self.ca_cert) if self.ca_cert is not None else None
-            )
-            if not self.verify:
-                ctx.check_hostname = False
-                ctx.verify_mode = ssl.CERT_NONE
-            if self.client_cert is not None:
-                ctx.load_cert_chain(str(self.client_cert[0]), str(self.client_cert[1]))
-        except (OSError, ssl.SSLError) as exc:
-            raise InvalidArgument(
-                f"cannot load the TLS certificates ({exc}); check DOCKER_CERT_PATH "
-                "or the TLSConfig paths"
-            ) from exc
+        if self.ca_cert is None:
+            ctx = ssl.create_default_context()  # the system's CAs
+        else:  # only this CA: given one, create_default_context loads no others
+            _read(self.ca_cert, "the CA certificate", _NO_CA)  # to name it if unreadable
+            try:
+                ctx = ssl.create_default_context(cafile=str(self.ca_cert))
+            except (OSError, ValueError):  # ssl.SSLError: no PEM certificate in it
+                raise InvalidArgument(
+                    f"the CA certificate {self.ca_cert} holds no PEM CA certificate "
+                    "(-----BEGIN CERTIFICATE-----); check DOCKER_CERT_PATH or TLSConfig.ca_cert"
+                ) from None
+        if not self.verify:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        if self.client_cert is not None:
+            self._load_client_cert(ctx, *self.client_cert)
         return ctx
+
+    def _load_client_cert(self, ctx: ssl.SSLContext, cert: Path, key: Path) -> None:
+        cert_pem = _read(cert, "the client certificate", _NO_CLIENT_FILE)
+        key_pem = _read(key, "the client key", _NO_CLIENT_FILE)
+        if b"-----BEGIN CERTIFICATE-----" not in cert_pem:
+            raise InvalidArgument(
+                f"the client certificate {cert} holds no PEM certificate "
+                "(-----BEGIN CERTIFICATE-----); check DOCKER_CERT_PATH or TLSConfig.client_cert"
+            )
+        if b"PRIVATE KEY-----" not in key_pem:
+            raise InvalidArgument(
+                f"the client key {key} holds no PEM private key (-----BEGIN ... PRIVATE "
+                "KEY-----); check DOCKER_CERT_PATH or TLSConfig.client_cert"
+            )
+        asked = False
+
+        def passphrase() -> str | bytes:
+            # Always a callable: with no password at all, OpenSSL would prompt on the terminal.
+            nonlocal asked
+            asked = True
+            if self.key_passphrase is None:
+                raise _NoPassphrase
+            return self.key_passphrase
+
+        try:
+            ctx.load_cert_chain(str(cert), str(key), password=passphrase)
+        except _NoPassphrase:
+            raise InvalidArgument(
+                f"the client key {key} is encrypted; give its passphrase as "
+                "TLSConfig(..., key_passphrase=...) (or TLSConfig.from_cert_path(..., "
+                "key_passphrase=...))"
+            ) from None
+        except OSError as exc:  # ssl.SSLError included; a file replaced under us
+            if asked:
+                text = (f"the passphrase for the client key {key} is wrong (or the key is "
+                        "damaged)")
+            elif getattr(exc, "reason", None) == "KEY_VALUES_MISMATCH":
+                text = (f"the client key {key} does not belong to the client certificate "
+                        f"{cert}; use the key the certificate was made for")
+            else:
+                text = (f"cannot load the client certificate {cert} with the key {key}: "
+                        f"{getattr(exc, 'reason', None) or exc}")
+            raise InvalidArgument(text) from None
+
+
+def _read(path: Path, what: str, fix: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidArgument(
+            f"cannot read {what} {path}: {exc.strerror or type(exc).__name__}; {fix}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -86,12 +188,104 @@ class HostConfig:
         base_url: the HTTP origin requests go to (``http://localhost`` over a unix socket).
         socket_path: the unix socket's path, or ``None`` for TCP.
         ssl: the TLS context for ``https``, or ``None``.
+        tls: the settings ``ssl`` was made from, for error messages (``None`` when the caller
+            gave an ``ssl.SSLContext``, or without TLS).
     """
 
     address: str
     base_url: str
     socket_path: str | None = None
     ssl: ssl.SSLContext | None = None
+    tls: TLSConfig | None = None
+
+
+#: Alerts a daemon sends when it does not take the client certificate it was given.
+_CLIENT_CERT_REFUSED: Final = frozenset({
+    "TLSV1_ALERT_UNKNOWN_CA", "SSLV3_ALERT_BAD_CERTIFICATE", "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE", "SSLV3_ALERT_CERTIFICATE_EXPIRED",
+    "SSLV3_ALERT_CERTIFICATE_REVOKED", "TLSV1_ALERT_ACCESS_DENIED",
+})
+#: What OpenSSL says when the other side answers something other than TLS (plain HTTP).
+_NOT_TLS: Final = frozenset(
+    {"WRONG_VERSION_NUMBER", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE"}
+)
+#: X509_V_ERR_*: the certificate is for another host or address; it is expired / not yet valid.
+_NAME_MISMATCH: Final = frozenset({62, 64})
+_OUT_OF_DATE: Final = frozenset({9, 10})
+
+
+def tls_failure(exc: BaseException, host: HostConfig) -> str | None:
+    """Say what went wrong when ``exc`` comes from TLS with the daemon at ``host``.
+
+    Looks for an ``ssl.SSLError`` in ``exc``, in the exception it wraps (aiohttp's
+    ``os_error``, ``certificate_error``) and in its causes, and words it: a daemon certificate
+    refused (why, and which CA it was checked against), a client certificate the daemon asked
+    for or refused, a daemon that does not speak TLS.
+
+    Args:
+        exc: the failure of a connection, a request or a stream.
+        host: the daemon's resolved address (its ``tls`` settings name the files).
+
+    Returns:
+        The message, naming the address, or ``None`` when ``exc`` is not a TLS failure.
+    """
+    error: BaseException | None = exc
+    for _ in range(8):  # a short walk: the chain is the exception and what it wraps
+        # aiohttp's wrappers are SSLErrors themselves, without the details: prefer the wrapped
+        inner = getattr(error, "certificate_error", None) or getattr(error, "os_error", None)
+        if isinstance(inner, ssl.SSLError) and inner is not error:
+            error = inner
+        elif error is None or isinstance(error, ssl.SSLError):
+            break
+        else:
+            error = error.__cause__ or error.__context__
+    if not isinstance(error, ssl.SSLError):
+        return None
+    address, tls = host.address, host.tls
+    said = str(error.args[1]) if len(error.args) > 1 else str(error)
+    said = re.sub(r"^\[[^\]]*\]\s*|\s*\(_ssl\.c:\d+\)$", "", said) or type(error).__name__
+    if isinstance(error, ssl.SSLCertVerificationError):
+        said = (getattr(error, "verify_message", None) or said).rstrip(".")
+        code = getattr(error, "verify_code", None)
+        if code in _NAME_MISMATCH:
+            fix = ("connect by a name or address the daemon's certificate lists (its "
+                   "subjectAltName), or have a certificate issued for "
+                   f"{urlsplit(host.base_url).hostname}")
+        elif code in _OUT_OF_DATE:
+            fix = "renew the daemon's certificate (or correct this machine's clock)"
+        else:
+            if tls is None:
+                trusted = "the CAs of the ssl.SSLContext given"
+            elif tls.ca_cert is None:
+                trusted = "the system's CAs"
+            else:
+                trusted = f"the CA in {tls.ca_cert}"
+            fix = (f"it was checked against {trusted}: point DOCKER_CERT_PATH (its ca.pem) or "
+                   "TLSConfig.ca_cert at the CA that signed the daemon's certificate")
+        return (f"cannot connect to {address}: the daemon's TLS certificate was refused "
+                f"({said}); {fix}")
+    reason = getattr(error, "reason", None) or ""
+    cert = tls.client_cert[0] if tls is not None and tls.client_cert is not None else None
+    if reason == "TLSV13_ALERT_CERTIFICATE_REQUIRED" or (
+        reason in _CLIENT_CERT_REFUSED and tls is not None and cert is None
+    ):
+        return (
+            f"cannot connect to {address}: the daemon asks for a client certificate ({said}) "
+            "and none was sent: put cert.pem and key.pem, signed by the daemon's CA, in "
+            "DOCKER_CERT_PATH, or give TLSConfig(client_cert=(cert, key))"
+        )
+    if reason in _CLIENT_CERT_REFUSED:
+        which = f" {cert}" if cert is not None else ""
+        return (
+            f"cannot connect to {address}: the daemon refused the client certificate{which} "
+            f"({said}); use one signed by the CA the daemon trusts (its --tlscacert)"
+        )
+    if reason in _NOT_TLS:
+        return (
+            f"cannot connect to {address}: it does not speak TLS ({said}); is it a plain "
+            "tcp:// daemon (port 2375)? Connect with tls=False, or to its TLS port (2376)"
+        )
+    return f"TLS with {address} failed: {said}"
 
 
 def _tls_from_env(env: Mapping[str, str]) -> TLSConfig | None:
@@ -114,15 +308,17 @@ def resolve_host(
         url: ``unix:///path``, ``tcp://host:port``, ``http://host:port`` or ``https://host:port``.
         tls: ``None`` takes TLS from the environment (``DOCKER_TLS_VERIFY``, ``DOCKER_TLS``,
             ``DOCKER_CERT_PATH``); ``False`` turns it off; ``True`` turns it on with the
-            certificates from ``DOCKER_CERT_PATH``; a ``TLSConfig`` or ``ssl.SSLContext`` is used
-            as given.
+            certificates from ``DOCKER_CERT_PATH`` and verifies the daemon against its
+            ``ca.pem`` (even when ``DOCKER_TLS`` is set); a ``TLSConfig`` or ``ssl.SSLContext``
+            is used as given.
         env: the environment to read (``os.environ`` when ``None``).
 
     Returns:
         The resolved ``HostConfig``.
 
     Raises:
-        InvalidArgument: the address has a scheme this library cannot use, or no host/path.
+        InvalidArgument: the address has a scheme this library cannot use, or no host/path; or
+            a TLS file cannot be loaded (see :meth:`TLSConfig.ssl_context`).
     """
     environ = os.environ if env is None else env
     address = url or environ.get("DOCKER_HOST") or DEFAULT_HOST
@@ -144,23 +340,20 @@ def resolve_host(
             raise InvalidArgument(
                 f"{address!r} has a path; a TCP daemon address is only tcp://HOST:PORT"
             )
-        context: ssl.SSLContext | None
+        context: ssl.SSLContext | None = None
+        config: TLSConfig | None = None
         if isinstance(tls, ssl.SSLContext):
             context = tls
         elif isinstance(tls, TLSConfig):
-            context = tls.ssl_context()
-        elif tls is True:
-            from_env = _tls_from_env(environ) or TLSConfig.from_cert_path(
-                environ.get("DOCKER_CERT_PATH") or "~/.docker"
-            )
-            context = from_env.ssl_context()
-        elif tls is False or scheme == "http":
-            context = None
-        else:
-            env_tls = _tls_from_env(environ)
-            context = env_tls.ssl_context() if env_tls is not None else None
-            if context is None and scheme == "https":
-                context = ssl.create_default_context()
+            config = tls
+        elif tls is True:  # verifies, whatever DOCKER_TLS says
+            config = TLSConfig.from_cert_path(environ.get("DOCKER_CERT_PATH") or "~/.docker")
+        elif tls is None and scheme != "http":
+            config = _tls_from_env(environ)
+            if config is None and scheme == "https":
+                config = TLSConfig()  # the system's CAs
+        if config is not None:
+            context = config.ssl_context()
         if scheme == "http" and context is not None:
             raise InvalidArgument(f"{address!r} is plain http but TLS was asked for; use https://")
         https = context is not None
@@ -172,7 +365,7 @@ def resolve_host(
         if ":" in host:  # an IPv6 literal
             host = f"[{host}]"
         origin = f"{'https' if https else 'http'}://{host}:{port}"
-        return HostConfig(address=address, base_url=origin, ssl=context)
+        return HostConfig(address=address, base_url=origin, ssl=context, tls=config)
 
     if scheme in ("npipe", "ssh", "fd"):
         raise InvalidArgument(

@@ -35,7 +35,7 @@ import aiohttp
 import msgspec
 from yarl import URL
 
-from ._config import HostConfig
+from ._config import HostConfig, tls_failure
 from ._connect import Connector, ResettableReader, connector_for
 from ._exceptions import (
     APIError,
@@ -558,6 +558,11 @@ class Transport:
                 "(raise the timeout for slow calls)",
                 address=address,
             )
+        # TLS first: an ssl.SSLError (bare, or wrapped by aiohttp) carries errno 1 (EPERM),
+        # which the errno branches below would word as a unix-socket permission problem
+        tls_text = tls_failure(exc, self.host)
+        if tls_text is not None:
+            return DockerConnectionError(tls_text, address=address)
         os_error = getattr(exc, "os_error", None) or (exc if isinstance(exc, OSError) else None)
         code = getattr(os_error, "errno", None)
         where = self.connector.where
@@ -577,6 +582,11 @@ class Transport:
             text = f"cannot connect to {address}: {exc.os_error}; is dockerd running?"
         else:
             text = f"the connection to {address} broke: {str(exc) or type(exc).__name__}"
+            if code == errno.ECONNRESET and self.host.ssl is not None:
+                text += (
+                    " (a TLS daemon also resets the connection when it refuses the client "
+                    "certificate: check that the daemon's CA signed it)"
+                )
         return DockerConnectionError(text, address=address)
 
     async def _send(

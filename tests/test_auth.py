@@ -334,3 +334,25 @@ def test_missing_or_failing_helper_is_a_clear_error(
     with pytest.raises(InvalidArgument) as info:
         RegistryAuth.from_config("r.example", config_dir=tmp_path)
     assert "other than JSON" in str(info.value) and SECRET not in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["../evil", "x/../../evil", "sub/evil"])
+def test_helper_names_with_a_slash_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # "docker-credential-" + a name holding "/" is a path, not a program on PATH: a config.json
+    # written by someone else could run any file. The program below would answer if run.
+    program = tmp_path / f"docker-credential-{name}"
+    program.parent.mkdir(parents=True, exist_ok=True)
+    program.write_text(f"#!/bin/sh\ntouch {tmp_path}/ran\n"
+                       'echo \'{"Username":"evil","Secret":"s"}\'\n')
+    program.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    config_dir = tmp_path / "config"
+    for doc in ({"credsStore": name}, {"credHelpers": {"r.example": name}}):
+        write_config(config_dir, doc)
+        with pytest.raises(InvalidArgument) as info:
+            RegistryAuth.from_config("r.example", config_dir=config_dir)
+        message = str(info.value)
+        assert repr(name) in message and "'/'" in message and str(config_dir) in message
+    assert not (tmp_path / "ran").exists()

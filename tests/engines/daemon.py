@@ -8,7 +8,7 @@ import re
 import resource
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -54,9 +54,13 @@ class Engine(UnixAPI):  # request() goes to this engine's socket
     missing), ``socket_path``, ``log_path``, ``kind`` (``"dockerd"``/``"podman"``).
     """
 
-    def __init__(self, version: str, workdir: Path) -> None:
-        """Prepare (but do not start) engine ``version`` in ``workdir``."""
+    def __init__(
+        self, version: str, workdir: Path, extra_args: Sequence[str] = ()
+    ) -> None:
+        """Prepare (but do not start) engine ``version`` in ``workdir``; ``extra_args`` go on
+        the daemon's command line after ours (``--tlsverify``, another ``-H`` …)."""
         self.version = version
+        self.extra_args = list(extra_args)
         self.workdir = _check_workdir(workdir)
         self.socket_path = self.workdir / "docker.sock"
         self.host = f"unix://{self.socket_path}"
@@ -81,12 +85,19 @@ class Engine(UnixAPI):  # request() goes to this engine's socket
     # -- construction
 
     @classmethod
-    def start_engine(cls, version: str, workdir: Path, timeout: float = START_TIMEOUT) -> "Engine":
-        """Start engine ``version`` privately in ``workdir`` and wait until it answers."""
+    def start_engine(
+        cls,
+        version: str,
+        workdir: Path,
+        timeout: float = START_TIMEOUT,
+        extra_args: Sequence[str] = (),
+    ) -> "Engine":
+        """Start engine ``version`` privately in ``workdir`` and wait until it answers;
+        ``extra_args`` are added to its command line (dockerd only)."""
         if not is_root():
             raise EngineUnavailable("a private dockerd/podman service needs root")
         info = engine_info(version)
-        engine = cls(version, workdir)
+        engine = cls(version, workdir, extra_args)
         engine.kind = str(info["kind"])
         engine._argv = engine._build_argv(info)
         path = os.environ.get("PATH", SYSTEM_PATH)
@@ -156,6 +167,7 @@ class Engine(UnixAPI):  # request() goes to this engine's socket
             ip6 = dockerd_accepts(Path(binary), "--ip6tables")
         if ip6:
             argv.append("--ip6tables=false")
+        argv.extend(self.extra_args)
         if info["path_prefix"]:
             # newer dockerd defaults to /usr/sbin/docker-proxy, which is bookworm's
             # (20.10) proxy with an incompatible command line: use the package's own.
