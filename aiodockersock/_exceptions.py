@@ -22,6 +22,7 @@ exception reaches a caller::
     ├── UnsupportedAPIVersion   the daemon is older than the oldest API this library supports
     ├── DecodeError             a response body that is not what the Engine API promises
     ├── ProgressError           a pull, push, build or load failed after it had started
+    ├── ArchiveError            a tar archive could not be read or extracted (malformed, clashing)
     ├── ContainerError          ``containers.run()``: the container exited with a non-zero code
     └── WaitTimeout             ``containers.wait_for()`` ran out of time (also a TimeoutError)
 
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 __all__ = [
     "APIError",
+    "ArchiveError",
     "BadRequest",
     "Conflict",
     "ContainerError",
@@ -245,6 +247,24 @@ class ProgressError(DockerError):
         self.operation = operation
         self.log = log or []
         super().__init__(f"{operation} failed: {message}")
+
+
+class ArchiveError(DockerError):
+    """A tar archive (from ``containers.copy_from``) could not be read or extracted: it is not
+    a tar or is cut short, a hard link names a member it does not hold, or a member clashes with
+    what is already there (a file where the archive has a directory) or cannot be written.
+
+    Members refused as unsafe (written outside the destination, a symlink pointing out of it, a
+    device or FIFO not asked for) raise :class:`InvalidArgument` instead.
+
+    Attributes:
+        member: the archive member being extracted when it failed (``None`` when the archive
+            itself could not be read).
+    """
+
+    def __init__(self, message: str, *, member: str | None = None) -> None:
+        self.member = member
+        super().__init__(message)
 
 
 class ContainerError(DockerError):
