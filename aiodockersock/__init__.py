@@ -20,6 +20,7 @@ from ._client import Docker
 from ._config import DEFAULT_HOST, TLSConfig
 from ._exceptions import (
     APIError,
+    ArchiveError,
     BadRequest,
     Conflict,
     ContainerError,
@@ -55,6 +56,7 @@ __all__ = [
     "MAX_API_VERSION",
     "MIN_API_VERSION",
     "APIError",
+    "ArchiveError",
     "ArchiveStream",
     "AttachStream",
     "BadRequest",

@@ -24,6 +24,7 @@ exception reaches a caller::
     │   └── ResponseTooLarge    an answer larger than the client reads (``max_response``)
     ├── ProgressError           a pull, push, build or load failed after it had started
     │   └── RegistryAuthError   a registry refused the credentials of a pull or push
+    ├── ArchiveError            a tar archive could not be read or extracted (malformed, clashing)
     ├── ContainerError          ``containers.run()``: the container exited with a non-zero code
     └── WaitTimeout             ``containers.wait_for()`` ran out of time (also a TimeoutError)
 
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 __all__ = [
     "APIError",
+    "ArchiveError",
     "BadRequest",
     "Conflict",
     "ContainerError",
@@ -283,6 +285,24 @@ class RegistryAuthError(ProgressError):
     ) -> None:
         self.registry = registry
         super().__init__(message, operation=operation, code=code, log=log)
+
+
+class ArchiveError(DockerError):
+    """A tar archive (from ``containers.copy_from``) could not be read or extracted: it is not
+    a tar or is cut short, a hard link names a member it does not hold, or a member clashes with
+    what is already there (a file where the archive has a directory) or cannot be written.
+
+    Members refused as unsafe (written outside the destination, a symlink pointing out of it, a
+    device or FIFO not asked for) raise :class:`InvalidArgument` instead.
+
+    Attributes:
+        member: the archive member being extracted when it failed (``None`` when the archive
+            itself could not be read).
+    """
+
+    def __init__(self, message: str, *, member: str | None = None) -> None:
+        self.member = member
+        super().__init__(message)
 
 
 class ContainerError(DockerError):

@@ -7,6 +7,7 @@ import builtins
 import contextlib
 import functools
 import os
+import posixpath
 import shlex
 from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
@@ -38,7 +39,16 @@ from ._podman import (
     with_baseline,
 )
 from ._streams import EventStream, ReconnectPolicy, event_stream
-from ._tar import DirectoryTar, Upload, UploadSource, extract_tar, tree_members, upload_body
+from ._tar import (
+    DirectoryTar,
+    SpecialFiles,
+    Upload,
+    UploadSource,
+    check_special_files,
+    extract_tar,
+    tree_members,
+    upload_body,
+)
 from ._transport import DEFAULT, Area, Body, QueryValue, StreamResponse
 from ._watch import ContainerWatch
 from .models.containers import (
@@ -617,54 +627,124 @@ class Containers(Area):
                 upload.close()
 
     async def copy_to(
-        self, container: str, src: str | os.PathLike[str], dest: str, *, copy_uid_gid: bool = False
+        self, container: str, src: str | os.PathLike[str], dest: str, *,
+        copy_uid_gid: bool = False, special_files: SpecialFiles = "refuse",
     ) -> None:
-        """Copy a local file or directory into a directory of a container (``docker cp``).
+        """Copy a local file or directory into a container, as ``docker cp SRC CONTAINER:DEST``.
 
-        ``PUT /containers/{id}/archive``
+        ``HEAD`` then ``PUT /containers/{id}/archive``
 
-        The archive is made as it is sent (nothing is packed in memory first); ``src`` keeps
-        its base name under ``dest``.
+        The archive is made as it is sent (nothing is packed in memory first). Where it lands
+        follows ``docker cp``:
+
+        - ``dest`` is a directory: ``src`` is copied into it under its own base name; a ``src``
+          ending in ``/.`` (``"dir/."``, or ``"."``) copies what is in the directory instead.
+        - ``dest`` does not exist (its parent must): a directory is created there with what is
+          in ``src``, or a file ``src`` is written there under that name; a ``dest`` ending in
+          ``/`` must exist, unless ``src`` is a directory.
+        - ``dest`` is a file: a file ``src`` replaces it; a directory cannot.
+
+        A ``dest`` that is a symlink is followed once; a relative ``dest`` is taken from the
+        container's root. A directory in the container is never replaced by a file (nor back),
+        and a symlink ``src`` is copied as a link. Device nodes, FIFOs and sockets in ``src``
+        follow ``special_files``.
 
         Args:
             container: the container's id or name.
-            src: a local file or directory.
-            dest: an existing directory in the container.
+            src: a local file, directory or link; a ``str`` ending in ``/.`` for what is in a
+                directory (``pathlib`` drops that ``.``).
+            dest: where in the container (see above).
             copy_uid_gid: keep the local owners instead of making the files root's.
+            special_files: ``"refuse"`` device nodes, FIFOs and sockets with an error naming
+                the first one (the default), ``"skip"`` them, or ``"create"`` device nodes and
+                FIFOs in the container (``docker cp`` does; sockets are still refused).
 
         Raises:
-            InvalidArgument: ``src`` does not exist.
-            NotFound: no such container, or ``dest`` does not exist in it.
-            BadRequest: ``dest`` is not a directory.
+            InvalidArgument: ``src`` does not exist; ``src`` ends in ``/`` or ``/.`` and is no
+                directory; a directory onto a file; a special file refused.
+            NotFound: no such container, or ``dest`` and its parent do not exist (or a
+                ``dest`` ending in ``/`` does not, for a file ``src``).
+            BadRequest: the parent of a missing ``dest`` is not a directory, or a file would
+                replace a directory.
         """
-        local = Path(src)
-        if not await asyncio.to_thread(local.exists):
-            raise InvalidArgument(f"cannot copy {str(src)!r} into the container: it does not exist")
-        name = (await asyncio.to_thread(local.resolve)).name or "."
-        tar = DirectoryTar(local, tree_members(local, name), keep_owners=copy_uid_gid)
-        await self._put_archive(container, dest, tar, tar, False, copy_uid_gid)
+        special_files = check_special_files(special_files)
+        raw = os.fspath(src)
+        local, name, is_dir = await asyncio.to_thread(_local_source, raw)
+        dest = posixpath.join("/", dest)
+        stat: PathStat | None = None
+        try:
+            stat = await self.stat_path(container, dest)
+            if stat.is_symlink:  # docker cp follows a symlink destination once
+                dest = posixpath.join(posixpath.dirname(posixpath.normpath(dest)),
+                                      stat.link_target)
+                stat = await self.stat_path(container, dest)
+        except NotFound as exc:
+            if not is_dir and dest.endswith(("/", "/.")):
+                raise NotFound(exc.status, f"cannot copy {raw!r} into {dest!r} in container "
+                               f"{container!r}: no such directory", method=exc.method,
+                               path=exc.path) from None
+        norm = posixpath.normpath(dest)
+        if stat is not None and stat.is_dir:
+            into, top = norm, name
+        elif stat is not None and is_dir:
+            raise InvalidArgument(f"cannot copy the directory {raw!r} to {dest!r} in container "
+                                  f"{container!r}: that is a file, not a directory")
+        else:  # a file to replace, or a missing dest: written there under its name
+            into, top = posixpath.dirname(norm), posixpath.basename(norm)
+        tar = DirectoryTar(local, tree_members(local, top), keep_owners=copy_uid_gid,
+                           special_files=special_files)
+        await self._put_archive(container, into, tar, tar, True, copy_uid_gid)
 
     async def copy_from(
-        self, container: str, src: str, dest: str | os.PathLike[str]
+        self, container: str, src: str, dest: str | os.PathLike[str], *,
+        copy_uid_gid: bool = False, keep_setuid: bool = False,
+        special_files: SpecialFiles = "refuse",
     ) -> PathStat:
         """Copy a file or directory out of a container into a local directory (``docker cp``).
 
         ``GET /containers/{id}/archive``
 
         The archive is extracted as it arrives; ``src`` keeps its base name under ``dest``
-        (created if missing). Members that would land outside ``dest`` are refused.
+        (created if missing); a ``src`` ending in ``/.`` copies what is in the directory.
+
+        The container is not trusted, and the checks are ``docker cp``'s or stricter: members
+        that would land outside ``dest`` or be written through a symlink are refused, and so
+        is a relative symlink pointing outside ``dest`` (``docker cp``: "invalid symlink";
+        absolute ones are kept as they are, as ``docker cp`` does). The files become the
+        caller's, and lose setuid and setgid bits (``docker cp`` keeps those bits, which makes a
+        container's setuid file one of the caller's, often root's); device nodes and FIFOs are
+        refused, unless asked otherwise.
+
+        Args:
+            container: the container's id or name.
+            src: the path in the container.
+            dest: a local directory.
+            copy_uid_gid: give the files the archive's owners, by number (needs root).
+            keep_setuid: keep setuid and setgid bits.
+            special_files: ``"refuse"`` device nodes and FIFOs with an error naming the first
+                one (the default), ``"skip"`` them, or ``"create"`` them (device nodes need
+                root; ``docker cp`` creates them).
 
         Returns:
             What ``src`` is (its ``PathStat``).
 
         Raises:
             NotFound: no such container, or no such path in it.
-            InvalidArgument: the archive tried to write outside ``dest``.
+            InvalidArgument: a member was refused (outside ``dest``, a symlink pointing out of
+                it, a device node or FIFO not asked for), or ``dest`` cannot be created.
+            ArchiveError: the archive is malformed, or a member cannot be written (a file where
+                the archive has a directory, no permission…); ``.member`` names it.
         """
+        special_files = check_special_files(special_files)
         target = Path(dest)
-        await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
+        try:
+            await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidArgument(f"cannot copy {src!r} from container {container!r} into "
+                                  f"{target}: {exc.strerror or exc}") from None
         async with self.get_archive(container, src) as archive:
-            await extract_tar(archive, target)
+            await extract_tar(archive, target, keep_owners=copy_uid_gid, keep_setuid=keep_setuid,
+                              special_files=special_files)
             return archive.stat
 
     async def run(
@@ -946,6 +1026,27 @@ class Containers(Area):
 
 _STATES = ("created", "running", "paused", "restarting", "exited", "dead")
 _HEALTH = ("starting", "healthy", "unhealthy")
+
+
+def _local_source(raw: str) -> tuple[Path, str, bool]:
+    """The local file ``docker cp`` would copy for ``raw``, the name it gets in a directory
+    (``""`` for what is in the directory: ``raw`` ends in ``/.``), and whether it is a
+    directory. A link is copied as a link, unless ``raw`` ends in ``/`` or ``/.``, which asserts
+    a directory (and follows links to it).
+
+    Raises:
+        InvalidArgument: it does not exist, or is asserted to be a directory and is not one.
+    """
+    local = Path(raw)
+    if not (local.exists() or local.is_symlink()):
+        raise InvalidArgument(f"cannot copy {raw!r} into the container: it does not exist")
+    contents = posixpath.basename(raw.replace(os.sep, "/")) == "."
+    name = "" if contents else Path(os.path.abspath(raw)).name  # "/" has none: its contents
+    if raw.endswith(("/", os.sep)) or contents:
+        if not local.is_dir():
+            raise InvalidArgument(f"cannot copy {raw!r} into the container: not a directory")
+        local = local.resolve()
+    return local, name, local.is_dir() and not local.is_symlink()
 
 
 async def _quietly(cleanup: Awaitable[None]) -> None:

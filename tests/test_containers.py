@@ -7,6 +7,8 @@ import contextlib
 import io
 import os
 import secrets
+import socket
+import stat
 import tarfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -909,3 +911,182 @@ async def test_logs_since_and_until_take_the_time_forms_events_take(
     assert await texts(since=middle.isoformat()) == ["two"]
     with pytest.raises(InvalidArgument, match="not a point in time"):
         await texts(since="yesterday")
+
+
+# -- archives compared with docker cp: the same container, the CLI into one place, the library
+# -- into another, and the results side by side
+
+
+def _local_tree(root: Path) -> dict[str, tuple[str, int, int, str]]:
+    """Each path under ``root``: (kind and permissions, uid, gid, link target)."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        link = os.readlink(path) if path.is_symlink() else ""
+        out[str(path.relative_to(root))] = (stat.filemode(st.st_mode), st.st_uid, st.st_gid, link)
+    return out
+
+
+def _container_tree(engine: EngineHandle, cid: str, root: str) -> list[str]:
+    """Each path under ``root`` in the container: name, kind and permissions, size, content."""
+    script = (f'cd {root} && find . | sort | while read -r p; do '
+              'if [ -f "$p" ]; then c=$(cat "$p"); else c=-; fi; '
+              'echo "$p $(stat -c "%A %s" "$p" | sed "s/ [0-9]*$//;s/^d/D/") $c"; done')
+    return engine.cli("exec", cid, "sh", "-c", script).stdout.splitlines()
+
+
+async def test_copy_from_refuses_a_symlink_out_of_the_destination_like_docker_cp(
+    docker: Docker, make_container: ContainerFactory, tmp_path: Path, engine: EngineHandle
+) -> None:
+    cid = await make_container()
+    await docker.containers.start(cid)
+    engine.cli("exec", cid, "sh", "-c", "mkdir -p /tmp/evil /tmp/fine && echo x > /tmp/evil/f && "
+               "ln -s ../../outside /tmp/evil/up && ln -s /etc/passwd /tmp/fine/abs && "
+               "ln -s ../fine /tmp/fine/in")
+    (tmp_path / "cli").mkdir()
+    refused = engine.cli("cp", f"{cid}:/tmp/evil", str(tmp_path / "cli"), check=False)
+    assert refused.returncode != 0 and "invalid symlink" in refused.stderr
+    with pytest.raises(InvalidArgument, match=r"invalid symlink.*'evil/up' -> '\.\./\.\./outside'"):
+        await docker.containers.copy_from(cid, "/tmp/evil", tmp_path / "lib")
+    assert not (tmp_path / "cli" / "evil" / "up").is_symlink()
+    assert not (tmp_path / "lib" / "evil" / "up").is_symlink()
+    # links inside, and absolute ones, are kept as they are by both
+    engine.cli("cp", f"{cid}:/tmp/fine", str(tmp_path / "cli"))
+    await docker.containers.copy_from(cid, "/tmp/fine", tmp_path / "lib")
+    assert _local_tree(tmp_path / "lib") == _local_tree(tmp_path / "cli")
+    assert os.readlink(tmp_path / "lib" / "fine" / "abs") == "/etc/passwd"
+
+
+async def test_copy_from_restores_owners_and_setuid_only_when_asked(
+    docker: Docker, make_container: ContainerFactory, tmp_path: Path, engine: EngineHandle
+) -> None:
+    cid = await make_container()
+    await docker.containers.start(cid)
+    engine.cli("exec", cid, "sh", "-c", "mkdir /tmp/d && echo s > /tmp/d/s && "
+               "chown 1234:4321 /tmp/d/s && chmod 6755 /tmp/d/s")
+    (tmp_path / "cli").mkdir()
+    engine.cli("cp", f"{cid}:/tmp/d", str(tmp_path / "cli"))
+    await docker.containers.copy_from(cid, "/tmp/d", tmp_path / "lib")
+    cli, lib = _local_tree(tmp_path / "cli")["d/s"], _local_tree(tmp_path / "lib")["d/s"]
+    me = (os.getuid(), os.getgid())
+    assert cli[1:3] == lib[1:3] == me  # the owner is the caller's with both
+    # docker cp keeps the setuid and setgid bits, on a file that is now the caller's (root's
+    # here): the library drops them unless asked
+    assert cli[0] == "-rwsr-sr-x" and lib[0] == "-rwxr-xr-x"
+    await docker.containers.copy_from(cid, "/tmp/d", tmp_path / "kept", copy_uid_gid=True,
+                                      keep_setuid=True)
+    with tarfile.open(fileobj=io.BytesIO(await docker.containers.get_archive(cid, "/tmp/d/s")
+                                         .read())) as tar:
+        owner = (tar.getmember("s").uid, tar.getmember("s").gid)
+    assert owner == ((0, 0) if engine.podman else (1234, 4321))  # Podman's archive says root
+    assert _local_tree(tmp_path / "kept")["d/s"][:3] == ("-rwsr-sr-x", *owner)
+
+
+async def test_copy_from_refuses_devices_and_fifos_unless_asked(
+    docker: Docker, make_container: ContainerFactory, tmp_path: Path, engine: EngineHandle
+) -> None:
+    cid = await make_container()
+    await docker.containers.start(cid)
+    engine.cli("exec", cid, "sh", "-c", "mkdir /tmp/s && mkfifo /tmp/s/fifo && "
+               "mknod /tmp/s/null c 1 3 && echo f > /tmp/s/f")
+    with pytest.raises(InvalidArgument, match=r"'s/(fifo|null)' is a (FIFO|character device)"):
+        await docker.containers.copy_from(cid, "/tmp/s", tmp_path / "refused")
+    await docker.containers.copy_from(cid, "/tmp/s", tmp_path / "skipped", special_files="skip")
+    assert set(_local_tree(tmp_path / "skipped")) == {"s", "s/f"}
+    # docker cp creates them; so does the library when asked
+    (tmp_path / "cli").mkdir()
+    engine.cli("cp", f"{cid}:/tmp/s", str(tmp_path / "cli"))
+    await docker.containers.copy_from(cid, "/tmp/s", tmp_path / "lib", special_files="create")
+    kinds = {name: kind[0] for name, (kind, *_rest) in _local_tree(tmp_path / "lib").items()}
+    assert kinds == {"s": "d", "s/f": "-", "s/fifo": "p", "s/null": "c"}
+    assert kinds == {name: kind[0] for name, (kind, *_r) in _local_tree(tmp_path / "cli").items()}
+
+
+async def test_copy_from_a_directory_s_contents(
+    docker: Docker, make_container: ContainerFactory, tmp_path: Path, engine: EngineHandle
+) -> None:
+    cid = await make_container()
+    await docker.containers.start(cid)
+    engine.cli("exec", cid, "sh", "-c", "mkdir -p /tmp/d/sub && chmod 700 /tmp/d && "
+               "echo a > /tmp/d/a && echo b > /tmp/d/sub/b")
+    for where in ("cli", "lib"):
+        (tmp_path / where).mkdir(mode=0o755)
+    engine.cli("cp", f"{cid}:/tmp/d/.", str(tmp_path / "cli"))
+    await docker.containers.copy_from(cid, "/tmp/d/.", tmp_path / "lib")
+    assert _local_tree(tmp_path / "lib") == _local_tree(tmp_path / "cli")
+    assert set(_local_tree(tmp_path / "lib")) == {"a", "sub", "sub/b"}
+    assert stat.S_IMODE((tmp_path / "lib").stat().st_mode) == 0o755  # left alone, as by the CLI
+
+
+async def test_copy_to_places_files_as_docker_cp_does(
+    docker: Docker, make_container: ContainerFactory, tmp_path: Path, engine: EngineHandle
+) -> None:
+    src = tmp_path / "dir"
+    (src / "sub").mkdir(parents=True)
+    (src / "a").write_text("a")
+    (src / "sub" / "b").write_text("b")
+    src.chmod(0o700)
+    cid = await make_container()
+    await docker.containers.start(cid)
+    engine.cli("exec", cid, "sh", "-c", "for r in /cli /lib; do mkdir -p $r/into && "
+               "chmod 1777 $r/into && echo old > $r/file; done")
+    cases = [
+        (f"{src}/.", "into"),          # what is in the directory, into an existing one
+        (f"{src}/.", "made"),          # ... into a new directory
+        (str(src), "into"),            # the directory into an existing one
+        (str(src), "new"),             # ... created under the destination's name
+        (str(src / "a"), "renamed"),   # a file written under the destination's name
+        (str(src / "a"), "file"),      # a file replacing a file
+        (str(src / "a"), "into/"),     # a file into a directory
+    ]
+    for local, dest in cases:
+        engine.cli("cp", local, f"{cid}:/cli/{dest}")
+        await docker.containers.copy_to(cid, local, f"/lib/{dest}")
+    tree = _container_tree(engine, cid, "/lib")
+    cli = _container_tree(engine, cid, "/cli")
+    if engine.podman:  # Podman's service gives /into the mode of dir (the archive's "." entry)
+        cli = [line.replace("./into Drwx------", "./into Drwxrwxrwt") for line in cli]
+    assert tree == cli
+    assert "./into Drwxrwxrwt -" in tree  # the contents' top directory left /into alone
+    assert {"./into/a -rw-r--r-- a", "./made Drwx------ -", "./new/sub/b -rw-r--r-- b",
+            "./renamed -rw-r--r-- a", "./file -rw-r--r-- a"} <= set(tree)
+    # what both refuse
+    refused: list[tuple[str, str, type[Exception], str]] = [
+        (str(src), "file", InvalidArgument, "is a file, not a directory"),
+        (str(src / "a"), "nodir/", NotFound, "no such directory"),
+        (str(src), "nope/x", NotFound, "/nope"),
+        (f"{src / 'a'}/.", "into", InvalidArgument, "not a directory"),
+    ]
+    for local, dest, error, message in refused:
+        cli_copy = engine.cli("cp", local, f"{cid}:/cli/{dest}", check=False)
+        # Podman's service creates a missing parent; dockerd, and the library, do not
+        assert (cli_copy.returncode != 0) is not (engine.podman and dest == "nope/x")
+        with pytest.raises(error, match=message):
+            await docker.containers.copy_to(cid, local, f"/lib/{dest}")
+    assert _container_tree(engine, cid, "/lib") == tree
+
+
+async def test_copy_to_refuses_fifos_and_sockets_unless_asked(
+    docker: Docker, make_container: ContainerFactory, tmp_path: Path, engine: EngineHandle
+) -> None:
+    src = tmp_path / "s"
+    src.mkdir()
+    (src / "f").write_text("f")
+    os.mkfifo(src / "fifo")
+    cid = await make_container()
+    await docker.containers.start(cid)
+    with pytest.raises(InvalidArgument, match=r"fifo: it is a FIFO; pass special_files="):
+        await docker.containers.copy_to(cid, src, "/tmp")
+    await docker.containers.copy_to(cid, src, "/tmp/skipped", special_files="skip")
+    await docker.containers.copy_to(cid, src, "/tmp/made", special_files="create")
+    listing = engine.cli("exec", cid, "ls", "-l", "/tmp/skipped", "/tmp/made").stdout
+    assert listing.count(" f\n") == 2 and listing.count("fifo") == 1
+    with pytest.raises(InvalidArgument, match="special_files must be"):
+        await docker.containers.copy_to(cid, src, "/tmp", special_files="yes")  # type: ignore[arg-type]
+    (src / "fifo").unlink()
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(src / "sock"))
+        with pytest.raises(InvalidArgument, match=r"sock: it is a socket; sockets cannot be"):
+            await docker.containers.copy_to(cid, src, "/tmp/sock", special_files="create")
+        await docker.containers.copy_to(cid, src, "/tmp/nosock", special_files="skip")
+    assert engine.cli("exec", cid, "ls", "/tmp/nosock").stdout.split() == ["f"]
