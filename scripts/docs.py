@@ -41,6 +41,7 @@ GUIDES = [
     ("events.md", "Events"),
     ("errors.md", "Errors"),
     ("web-apps.md", "In web apps: FastAPI and aiohttp"),
+    ("security.md", "Security"),
     ("engines.md", "Engines and Podman"),
     ("testing.md", "Testing with the pytest plugin"),
     ("migration.md", "Migrating from aiodocker and docker-py"),

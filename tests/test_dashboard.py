@@ -25,7 +25,16 @@ import pytest
 
 from aiodockersock import Docker, NotFound
 
-from .conftest import IN_CI, PODMAN, TEST_IMAGE, TEST_LABEL, EnginePool, engine_labels
+from .conftest import (
+    IN_CI,
+    PODMAN,
+    TEST_IMAGE,
+    TEST_LABEL,
+    ContainerFactory,
+    EngineHandle,
+    EnginePool,
+    engine_labels,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACT = ROOT / "tests" / "artifacts" / "dashboard.png"
@@ -132,3 +141,66 @@ async def test_dashboard_lists_and_controls_containers_live(engine_pool: EngineP
 
     assert not page_errors, page_errors
     assert ARTIFACT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# safe by default: loopback only, no DNS rebinding, no cross-site requests (no browser needed)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_dashboard_binds_loopback_by_default() -> None:
+    dashboard = _load_dashboard()
+    assert dashboard.parse_args([]).host == "127.0.0.1"
+    with pytest.raises(SystemExit):  # another address: refused without --allowed-host
+        dashboard.parse_args(["--host", "0.0.0.0"])
+    args = dashboard.parse_args(["--host", "0.0.0.0", "--allowed-host", "dash.internal"])
+    assert args.allowed_host == ["dash.internal"]
+
+
+async def test_dashboard_refuses_a_cross_origin_stop(
+    engine: EngineHandle, docker: Docker, make_container: ContainerFactory
+) -> None:
+    pytest.importorskip("fastapi")
+    import httpx
+
+    from .test_integrations import serve_uvicorn
+
+    app = _load_dashboard().create_app(engine.host, heartbeat=1.0)
+    cid = await make_container()
+    await docker.containers.start(cid)
+    async with serve_uvicorn(app) as base, httpx.AsyncClient(base_url=base, trust_env=False,
+                                                            timeout=10) as client:
+        stop = f"/api/containers/{cid}/stop"
+        # what a hidden form on another site sends (a "simple" request: no preflight)
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        for headers in ({"Origin": "http://evil.example", **form},
+                        {"Origin": "null", **form},
+                        {"Sec-Fetch-Site": "cross-site", **form}):
+            refused = await client.post(stop, headers=headers, content=b"x=1")
+            assert refused.status_code == 403, (headers, refused.text)
+            assert "another" in refused.text or "origin" in refused.text
+        assert (await docker.containers.inspect(cid)).state.running
+        # the page itself (same origin) may
+        allowed = await client.post(stop, headers={"Origin": base,
+                                                   "Sec-Fetch-Site": "same-origin"})
+        assert allowed.status_code == 200 and allowed.json() == {"id": cid, "changed": True}
+    assert not (await docker.containers.inspect(cid)).state.running
+
+
+async def test_dashboard_refuses_a_foreign_host(engine: EngineHandle) -> None:
+    pytest.importorskip("fastapi")
+    import httpx
+
+    from .test_integrations import serve_uvicorn
+
+    app = _load_dashboard().create_app(engine.host, heartbeat=1.0)
+    async with serve_uvicorn(app) as base, httpx.AsyncClient(base_url=base, trust_env=False,
+                                                            timeout=10) as client:
+        port = base.rsplit(":", 1)[1]
+        for path in ("/api/containers", "/api/events", "/"):
+            # a rebound name: the browser sends the attacker's domain as Host
+            refused = await client.get(path, headers={"Host": f"rebind.evil.example:{port}"})
+            assert refused.status_code == 400 and "Host" in refused.text, path
+        for host in (f"localhost:{port}", f"127.0.0.1:{port}", "localhost"):
+            assert (await client.get("/api/containers",
+                                     headers={"Host": host})).status_code == 200

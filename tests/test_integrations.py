@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
+import logging
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -19,11 +21,12 @@ pytest.importorskip("uvicorn")
 pytest.importorskip("httpx")
 
 import httpx
+import msgspec
 import uvicorn
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient as AiohttpTestClient
 from aiohttp.test_utils import TestServer
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from starlette.requests import Request as StarletteRequest
 
@@ -44,7 +47,7 @@ from aiodockersock.integrations.fastapi import (
     event_stream_response,
     get_docker,
 )
-from aiodockersock.models import EventGap, EventMessage
+from aiodockersock.models import EventActor, EventGap, EventMessage
 
 from .conftest import ContainerFactory, EngineHandle
 
@@ -63,14 +66,19 @@ class _Server(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serve_uvicorn(app: Any) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn on 127.0.0.1 (a free port) in this loop; yield its base URL."""
+async def serve_uvicorn(app: Any, *, signals: bool = False,
+                        graceful: int = 5) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 (a free port) in this loop; yield its base URL.
+
+    ``signals``: let uvicorn install its SIGINT/SIGTERM handlers for the duration, as
+    ``uvicorn app:app`` does (restored afterwards). ``graceful``: its graceful-shutdown timeout."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(app, lifespan="on", log_level="warning",
-                                    timeout_graceful_shutdown=5))
+    server_class = uvicorn.Server if signals else _Server
+    server = server_class(uvicorn.Config(app, lifespan="on", log_level="warning",
+                                         timeout_graceful_shutdown=graceful))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         deadline = time.monotonic() + 15
@@ -432,3 +440,240 @@ async def test_aiohttp_shutdown_ends_open_event_streams(
         await messages.aclose()
         resp.close()
     assert app[aiohttp_integration.DOCKER_KEY].closed
+
+
+# ---------------------------------------------------------------------------------------------
+# safe by default: redaction, authentication, shutdown, no thread pool
+# ---------------------------------------------------------------------------------------------
+
+SECRET = "s3cr3t-token-value"
+
+
+def drop_secret_label(event: EventMessage) -> EventMessage | None:
+    """The test's redactor: remove the ``ads.secret`` label, keep everything else."""
+    actor = event.actor
+    if actor is None or not actor.attributes:
+        return event
+    attributes = {k: v for k, v in actor.attributes.items() if k != "ads.secret"}
+    return msgspec.structs.replace(event, actor=msgspec.structs.replace(actor,
+                                                                        attributes=attributes))
+
+
+def test_keep_attributes_trims_the_actor_attributes() -> None:
+    from aiodockersock.integrations import keep_attributes
+
+    event = EventMessage(type="container", action="start", actor=EventActor(
+        id="abc", attributes={"name": "web", "image": "alpine", "com.example.token": SECRET}))
+    trimmed = keep_attributes("name", "image")(event)
+    assert trimmed is not None and trimmed.actor is not None
+    assert trimmed.actor.attributes == {"name": "web", "image": "alpine"}
+    assert SECRET.encode() not in encode_event(trimmed)
+    assert event.actor is not None and event.actor.attributes  # the original is unchanged
+    assert keep_attributes("name")(EventMessage(type="image")) == EventMessage(type="image")
+
+
+async def test_fastapi_redact_removes_a_label_before_the_browser(
+    engine: EngineHandle, docker: Docker
+) -> None:
+    app = FastAPI(lifespan=docker_lifespan(engine.host, redact=drop_secret_label))
+
+    @app.get("/events")
+    async def events(request: Request) -> StreamingResponse:
+        return event_stream_response(request, filters={"type": "container"},
+                                     heartbeat=HEARTBEAT)
+
+    cid = await _labelled_container(docker)
+    try:
+        async with serve_uvicorn(app) as base, httpx.AsyncClient(
+                base_url=base, trust_env=False, timeout=10) as client:
+            raw: list[str] = []
+
+            async def lines() -> AsyncIterator[str]:
+                async for line in httpx_lines(client, "/events"):
+                    raw.append(line)
+                    yield line
+
+            messages = sse_messages(lines())
+            await next_message(messages, lambda m: m.get("event") == "ready")
+            await docker.containers.start(cid)
+            msg = await next_message(messages, is_event("start", cid), timeout=5)
+            attributes = json.loads(msg["data"])["Actor"]["Attributes"]
+            assert "ads.secret" not in attributes and attributes["ads.visible"] == "yes"
+            assert not any(SECRET in line for line in raw)
+            await messages.aclose()
+    finally:
+        await docker.containers.remove(cid, force=True)
+
+
+async def test_aiohttp_redact_removes_a_label_before_the_browser(
+    engine: EngineHandle, docker: Docker
+) -> None:
+    async def events(request: web.Request) -> web.StreamResponse:
+        return await aiohttp_integration.event_stream_response(
+            request, filters={"type": "container"}, heartbeat=HEARTBEAT)
+
+    app = web.Application()
+    aiohttp_integration.setup_docker(app, engine.host, redact=drop_secret_label)
+    app.add_routes([web.get("/events", events)])
+    cid = await _labelled_container(docker)
+    try:
+        async with AiohttpTestClient(TestServer(app)) as client:
+            resp = await client.get("/events")
+            raw: list[str] = []
+
+            async def lines() -> AsyncIterator[str]:
+                async for line in aiohttp_lines(resp):
+                    raw.append(line)
+                    yield line
+
+            messages = sse_messages(lines())
+            await next_message(messages, lambda m: m.get("event") == "ready")
+            await docker.containers.start(cid)
+            msg = await next_message(messages, is_event("start", cid), timeout=5)
+            attributes = json.loads(msg["data"])["Actor"]["Attributes"]
+            assert "ads.secret" not in attributes and attributes["ads.visible"] == "yes"
+            assert not any(SECRET in line for line in raw)
+            await messages.aclose()
+            resp.close()
+    finally:
+        await docker.containers.remove(cid, force=True)
+
+
+async def _labelled_container(docker: Docker) -> str:
+    from .conftest import TEST_IMAGE, TEST_LABEL
+
+    created = await docker.containers.create({
+        "Image": TEST_IMAGE, "Cmd": ["sleep", "300"], "StopTimeout": 1,
+        "Labels": {TEST_LABEL: "1", "ads.secret": SECRET, "ads.visible": "yes"},
+        "HostConfig": {"NetworkMode": "none"},
+    })
+    assert created.id is not None
+    return created.id
+
+
+async def require_token(request: Request) -> None:
+    """The documented place for authentication: a dependency on the router or the route."""
+    if request.headers.get("authorization") != "Bearer good":
+        raise HTTPException(401, "log in first")
+
+
+async def test_fastapi_an_auth_dependency_refuses_the_event_stream(
+    engine: EngineHandle, docker: Docker
+) -> None:
+    app = FastAPI(lifespan=docker_lifespan(engine.host), dependencies=[Depends(require_token)])
+
+    @app.get("/events")
+    async def events(request: Request) -> StreamingResponse:
+        return event_stream_response(request, heartbeat=HEARTBEAT)
+
+    baseline = await listeners(docker)
+    async with serve_uvicorn(app) as base, httpx.AsyncClient(base_url=base, trust_env=False,
+                                                            timeout=10) as client:
+        shared: SharedDocker = getattr(app.state, STATE_KEY)
+        refused = await client.get("/events")
+        assert refused.status_code == 401 and refused.json() == {"detail": "log in first"}
+        assert shared.hubs == [] and await listeners(docker) == baseline  # nothing opened
+        allowed = sse_messages(httpx_lines(client, "/events", {"Authorization": "Bearer good"}))
+        await next_message(allowed, lambda m: m.get("event") == "ready")
+        await allowed.aclose()
+
+
+async def test_aiohttp_an_auth_middleware_refuses_the_event_stream(
+    engine: EngineHandle, docker: Docker
+) -> None:
+    @web.middleware
+    async def require_user(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.headers.get("Authorization") != "Bearer good":
+            raise web.HTTPUnauthorized(text="log in first")
+        return await handler(request)  # type: ignore[no-any-return]
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        return await aiohttp_integration.event_stream_response(request, heartbeat=HEARTBEAT)
+
+    app = web.Application(middlewares=[require_user])
+    aiohttp_integration.setup_docker(app, engine.host)
+    app.add_routes([web.get("/events", events)])
+    baseline = await listeners(docker)
+    async with AiohttpTestClient(TestServer(app)) as client:
+        shared = app[aiohttp_integration.DOCKER_KEY]
+        refused = await client.get("/events")
+        assert refused.status == 401 and await refused.text() == "log in first"
+        assert shared.hubs == [] and await listeners(docker) == baseline
+        resp = await client.get("/events", headers={"Authorization": "Bearer good"})
+        messages = sse_messages(aiohttp_lines(resp))
+        await next_message(messages, lambda m: m.get("event") == "ready")
+        await messages.aclose()
+        resp.close()
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_fastapi_shutdown_ends_open_event_streams_at_once(engine: EngineHandle) -> None:
+    app = make_fastapi_app(engine)
+    records = _Records()
+    uvicorn_logger = logging.getLogger("uvicorn.error")
+    uvicorn_logger.addHandler(records)
+    graceful = 8
+    try:
+        client = httpx.AsyncClient(trust_env=False, timeout=20)
+        async with client:
+            server_cm = serve_uvicorn(app, signals=True, graceful=graceful)
+            base = await server_cm.__aenter__()
+            try:
+                streams = [sse_messages(httpx_lines(client, base + "/events")) for _ in range(3)]
+                for messages in streams:
+                    await next_message(messages, lambda m: m.get("event") == "ready")
+                started = time.monotonic()
+                # what uvicorn's signal handler does on Ctrl-C; the server then shuts down
+                stopping = asyncio.ensure_future(server_cm.__aexit__(None, None, None))
+                for messages in streams:
+                    broken = await next_message(messages, lambda m: m.get("event") == "broken",
+                                                timeout=graceful + 5)
+                    assert json.loads(broken["data"])["error"] == "StreamClosed"
+                await asyncio.wait_for(stopping, graceful + 5)
+                elapsed = time.monotonic() - started
+            finally:
+                if not stopping.done():
+                    await stopping
+            for messages in streams:
+                await messages.aclose()
+    finally:
+        uvicorn_logger.removeHandler(records)
+    assert elapsed < 2, f"shutdown took {elapsed:.1f}s (graceful timeout {graceful}s)"
+    problems = [r for r in records.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert not problems, [r.getMessage() for r in problems]
+    assert getattr(app.state, STATE_KEY, None) is None
+
+
+def test_fastapi_dependencies_are_async() -> None:
+    for annotated in (DockerDep, SharedDockerDep):
+        dependency = annotated.__metadata__[0].dependency
+        assert inspect.iscoroutinefunction(dependency), dependency
+
+
+async def test_fastapi_routes_get_the_client_without_the_thread_pool(
+    engine: EngineHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fastapi.dependencies.utils
+
+    sent: list[Any] = []
+    original = fastapi.dependencies.utils.run_in_threadpool
+
+    async def counting(func: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(func)
+        return await original(func, *args, **kwargs)
+
+    monkeypatch.setattr(fastapi.dependencies.utils, "run_in_threadpool", counting)
+    app = make_fastapi_app(engine)
+    async with serve_uvicorn(app) as base, httpx.AsyncClient(base_url=base, trust_env=False,
+                                                            timeout=10) as client:
+        assert (await client.get("/client")).status_code == 200
+        assert (await client.get("/streams")).status_code == 200
+    assert sent == []

@@ -17,7 +17,24 @@
     app.add_routes([web.get("/containers", containers), web.get("/events", events)])
 
 The client is made at startup and closed at cleanup. At shutdown the open event streams are
-ended first (``on_shutdown``), so that the server does not wait for them.
+ended first (``on_shutdown``; each gets ``event: broken``), so that the server does not wait
+for them.
+
+Security: whoever reaches these routes controls the daemon, which is root on its host.
+Authentication belongs in a middleware that runs before every handler that uses Docker — the
+event stream included — so that a refused request never reaches the daemon::
+
+    @web.middleware
+    async def require_user(request, handler):
+        if not authorized(request):
+            raise web.HTTPUnauthorized()
+        return await handler(request)
+
+    app = web.Application(middlewares=[require_user])
+
+``setup_docker(app, redact=keep_attributes("name", "image"))`` rewrites or drops every event
+before a browser sees it: labels often carry secrets. See the Security guide for the Host and
+Origin checks a browser-facing app needs as well.
 """
 
 from __future__ import annotations
@@ -56,7 +73,8 @@ def docker_context(
 
     Args:
         url: the daemon's address (``None``: ``DOCKER_HOST``, then the default socket).
-        **options: passed to :class:`~aiodockersock.Docker`.
+        **options: passed to :class:`SharedDocker` (``redact=``) and on to
+            :class:`~aiodockersock.Docker`.
     """
 
     async def context(app: web.Application) -> AsyncIterator[None]:
@@ -84,7 +102,9 @@ def setup_docker(app: web.Application, url: str | None = None, **options: Any) -
     Args:
         app: the application (not yet started).
         url: the daemon's address (``None``: ``DOCKER_HOST``, then the default socket).
-        **options: passed to :class:`~aiodockersock.Docker` (``api_version``, ``timeout``…).
+        **options: passed to :class:`SharedDocker` (``redact=``, a :data:`Redactor` applied to
+            every event before a browser sees it) and on to :class:`~aiodockersock.Docker`
+            (``api_version``, ``timeout``…).
     """
     app.cleanup_ctx.append(docker_context(url, **options))
     app.on_shutdown.append(_end_streams)

@@ -19,13 +19,29 @@ Needs the ``fastapi`` extra (``pip install 'aiodockersock[fastapi]'``)::
 The client is made at startup and closed at shutdown; every request gets the same one. With a
 lifespan of your own, enter :func:`shared_docker` inside it instead of ``docker_lifespan``.
 
-uvicorn waits for open responses before it runs the lifespan's shutdown, and an event stream
-never ends by itself: run it with ``timeout_graceful_shutdown`` (``--timeout-graceful-shutdown
-5``) so that open browser tabs do not hold a shutdown up.
+Security: whoever reaches these routes controls the daemon, which is root on its host.
+Authentication belongs in FastAPI's dependencies, on every route that uses Docker — the event
+stream included — so that a refused request never reaches the daemon::
+
+    router = APIRouter(dependencies=[Depends(require_user)])   # raises HTTPException(401)
+
+``redact=`` (``docker_lifespan(redact=keep_attributes("name", "image"))``) rewrites or drops
+every event before a browser sees it: labels often carry secrets. See the Security guide for
+the Host and Origin checks a browser-facing app needs as well.
+
+Shutdown: uvicorn waits for open responses before it runs the lifespan's shutdown, and an event
+stream never ends by itself. Under uvicorn the streams are therefore ended (each with
+``event: broken``, which makes a browser reconnect elsewhere or later) as soon as the server
+begins to shut down: the lifespan watches the ``should_exit`` flag of the uvicorn server whose
+signal handler is installed. Under another server call :meth:`SharedDocker.close_streams` when
+its shutdown begins, or give it a graceful-shutdown timeout.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any, Final
@@ -53,6 +69,26 @@ __all__ = [
 #: The attribute of ``app.state`` that holds the app's :class:`SharedDocker`.
 STATE_KEY: Final = "aiodockersock"
 
+_SHUTDOWN_POLL: Final = 0.1  # seconds between looks at the server's should_exit
+
+
+def _serving_server() -> Any | None:
+    """The uvicorn ``Server`` serving this process, found through its signal handler (uvicorn
+    installs its bound ``handle_exit`` while it serves, in the main thread); ``None`` when
+    another server, or none, handles the signal."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        owner = getattr(signal.getsignal(sig), "__self__", None)
+        if isinstance(getattr(owner, "should_exit", None), bool):
+            return owner
+    return None
+
+
+async def _end_streams_on_shutdown(shared: SharedDocker, server: Any) -> None:
+    # uvicorn offers no event to wait on: the flag is all there is
+    while not server.should_exit:  # noqa: ASYNC110
+        await asyncio.sleep(_SHUTDOWN_POLL)
+    await shared.close_streams()
+
 
 @asynccontextmanager
 async def shared_docker(
@@ -67,17 +103,30 @@ async def shared_docker(
             async with shared_docker(app, "unix:///run/docker.sock"):
                 yield
 
+    Under uvicorn, the event streams are ended as soon as the server begins to shut down (see
+    the module's docstring).
+
     Args:
         app: the application; the client is stored in ``app.state``.
         url: the daemon's address (``None``: ``DOCKER_HOST``, then the default socket).
-        **options: passed to :class:`~aiodockersock.Docker`.
+        **options: passed to :class:`SharedDocker` (``redact=``) and on to
+            :class:`~aiodockersock.Docker`.
     """
     shared = SharedDocker(url, **options)
     setattr(app.state, STATE_KEY, shared)
+    server = _serving_server()
+    watcher = (
+        asyncio.ensure_future(_end_streams_on_shutdown(shared, server))
+        if server is not None else None
+    )
     try:
         yield shared
     finally:
         try:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             await shared.aclose()
         finally:
             delattr(app.state, STATE_KEY)
@@ -90,7 +139,9 @@ def docker_lifespan(
 
     Args:
         url: the daemon's address (``None``: ``DOCKER_HOST``, then the default socket).
-        **options: passed to :class:`~aiodockersock.Docker` (``api_version``, ``timeout``…).
+        **options: passed to :class:`SharedDocker` (``redact=``, a :data:`Redactor` applied to
+            every event before a browser sees it) and on to :class:`~aiodockersock.Docker`
+            (``api_version``, ``timeout``…).
     """
 
     @asynccontextmanager
@@ -102,7 +153,10 @@ def docker_lifespan(
 
 
 def get_shared_docker(request: Request) -> SharedDocker:
-    """The app's :class:`SharedDocker` (a dependency: ``Depends(get_shared_docker)``).
+    """The app's :class:`SharedDocker`.
+
+    A plain function, for middleware and the like; in routes use ``SharedDockerDep``, whose
+    dependency is ``async`` (FastAPI runs a plain dependency in its thread pool on every request).
 
     Raises:
         RuntimeError: the app has none (no ``docker_lifespan``/``shared_docker``, or it is not
@@ -118,7 +172,10 @@ def get_shared_docker(request: Request) -> SharedDocker:
 
 
 def get_docker(request: Request) -> Docker:
-    """The app's one :class:`~aiodockersock.Docker` client (a dependency).
+    """The app's one :class:`~aiodockersock.Docker` client.
+
+    A plain function; in routes use ``DockerDep`` (an ``async`` dependency, see
+    :func:`get_shared_docker`).
 
     Raises:
         RuntimeError: the app has none (see :func:`get_shared_docker`).
@@ -126,10 +183,19 @@ def get_docker(request: Request) -> Docker:
     return get_shared_docker(request).docker
 
 
+async def _shared_docker_dependency(request: Request) -> SharedDocker:
+    # async: FastAPI awaits it in the event loop instead of sending it to a worker thread
+    return get_shared_docker(request)
+
+
+async def _docker_dependency(request: Request) -> Docker:
+    return get_shared_docker(request).docker
+
+
 #: A route parameter annotated with this gets the app's client: ``docker: DockerDep``.
-DockerDep = Annotated[Docker, Depends(get_docker)]
+DockerDep = Annotated[Docker, Depends(_docker_dependency)]
 #: A route parameter annotated with this gets the app's :class:`SharedDocker`.
-SharedDockerDep = Annotated[SharedDocker, Depends(get_shared_docker)]
+SharedDockerDep = Annotated[SharedDocker, Depends(_shared_docker_dependency)]
 
 
 def event_stream_response(

@@ -17,6 +17,9 @@ What a browser's ``EventSource`` receives, one message per Docker event::
 - ``event: broken`` (data: ``error``, ``message``) and the response ends: the stream was lost
   (the daemon went away, the app is shutting down, or the client fell too far behind). The
   browser reconnects by itself and resumes from its ``Last-Event-ID``.
+- What a browser receives is what you let through: labels and attributes often carry secrets
+  (tokens, internal hostnames). Pass ``redact=`` (:data:`Redactor`; :func:`keep_attributes`
+  builds one) to rewrite or drop each event before it is encoded, live and replayed alike.
 - A ``: keep-alive`` comment every ``heartbeat`` seconds while nothing happens keeps proxies from
   timing the connection out, and lets the server notice a client that has gone.
 
@@ -48,10 +51,12 @@ from ..models.events import EventGap, EventMessage
 __all__ = [
     "SSE_HEADERS",
     "SSE_MEDIA_TYPE",
+    "Redactor",
     "SharedDocker",
     "encode_comment",
     "encode_event",
     "event_source",
+    "keep_attributes",
     "parse_last_event_id",
 ]
 
@@ -60,6 +65,11 @@ SSE_MEDIA_TYPE: Final = "text/event-stream"
 
 #: Headers an event stream response should carry: no caching, and no buffering by nginx.
 SSE_HEADERS: Final[Mapping[str, str]] = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+#: A hook that sees every event before a browser does: it returns the event to send (a changed
+#: copy, e.g. ``msgspec.structs.replace(event, actor=…)``) or ``None`` to leave it out. Gap
+#: notices and ``ready``/``broken`` messages carry no event data and do not pass through it.
+Redactor = Callable[[EventMessage], EventMessage | None]
 
 _ENCODER = msgspec.json.Encoder()
 _KEEP_ALIVE: Final = b": keep-alive\n\n"
@@ -76,6 +86,34 @@ def encode_event(item: EventMessage | EventGap) -> bytes:
     name = item.type if item.type and item.type.isidentifier() else "message"
     head = b"" if item.time_nano is None else b"id: %d\n" % item.time_nano
     return head + _message(name, item)
+
+
+def keep_attributes(*names: str) -> Redactor:
+    """A :data:`Redactor` that keeps only these actor attributes and drops the rest.
+
+    A container's attributes are its labels mixed with ``name``, ``image``, ``exitCode``…; labels
+    often carry secrets, so list what the page needs rather than what it must not see::
+
+        docker_lifespan(redact=keep_attributes("name", "image", "exitCode"))
+
+    Args:
+        *names: the attribute names to keep (exact, case-sensitive).
+
+    Returns:
+        The redactor (it never drops an event, it only trims ``Actor.Attributes``).
+    """
+    kept = frozenset(names)
+
+    def redact(event: EventMessage) -> EventMessage:
+        actor = event.actor
+        if actor is None or not actor.attributes:
+            return event
+        attributes = {k: v for k, v in actor.attributes.items() if k in kept}
+        return msgspec.structs.replace(
+            event, actor=msgspec.structs.replace(actor, attributes=attributes)
+        )
+
+    return redact
 
 
 def encode_comment(text: str = "") -> bytes:
@@ -122,7 +160,7 @@ class _Live(Protocol):
 
 async def _serve(
     docker: Docker, open_live: Callable[[], Awaitable[_Live]], filters: EventFilters | None,
-    last_event_id: int | None, heartbeat: float, retry: int | None,
+    last_event_id: int | None, heartbeat: float, retry: int | None, redact: Redactor | None,
 ) -> AsyncGenerator[bytes, None]:
     """Subscribe (``open_live``), say ``ready``, replay what a resuming client missed, then
     relay live events with heartbeats; close everything on the way out."""
@@ -138,11 +176,12 @@ async def _serve(
         high = last_event_id
         if last_event_id is not None:
             try:
-                async with aclosing(_replay(docker, filters, last_event_id)) as replay:
+                async with aclosing(_replay(docker, filters, last_event_id, redact)) as replay:
                     async for chunk, nano in replay:
                         if nano is not None:
                             high = max(high or 0, nano)
-                        yield chunk
+                        if chunk:
+                            yield chunk
             except DockerError as exc:
                 yield _broken(exc)
                 return
@@ -167,6 +206,10 @@ async def _serve(
                 if item.time_nano is not None and item.time_nano <= overlap:
                     continue
                 overlap = None
+            if redact is not None and type(item) is EventMessage:
+                item = redact(item)
+                if item is None:
+                    continue
             yield encode_event(item)
     finally:
         # cleanup runs even when we are being cancelled (the client went away)
@@ -180,7 +223,7 @@ async def _serve(
 
 
 async def _replay(
-    docker: Docker, filters: EventFilters | None, last_nano: int
+    docker: Docker, filters: EventFilters | None, last_nano: int, redact: Redactor | None
 ) -> AsyncGenerator[tuple[bytes, int | None], None]:
     """The events after ``last_nano`` up to now, from the daemon's replay buffer; a gap notice
     when the buffer no longer holds the client's last event."""
@@ -204,7 +247,8 @@ async def _replay(
                     yield encode_event(EventGap(last_nano, nano, 0)), None
             if nano <= last_nano:
                 continue
-            yield encode_event(item), nano
+            sent = item if redact is None else redact(item)
+            yield (b"" if sent is None else encode_event(sent)), nano
     if not found:
         yield encode_event(EventGap(last_nano, None, 0)), None
 
@@ -212,6 +256,7 @@ async def _replay(
 def event_source(
     docker: Docker, *, filters: EventFilters | None = None,
     last_event_id: str | int | None = None, heartbeat: float = 15.0, retry: int | None = None,
+    redact: Redactor | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """The body of an SSE response: ``docker``'s events on a connection of their own.
 
@@ -228,6 +273,7 @@ def event_source(
             the events after it first.
         heartbeat: seconds of quiet after which a ``: keep-alive`` comment is sent.
         retry: milliseconds the browser should wait before reconnecting (``retry:``).
+        redact: rewrite or leave out each event before it is sent (see :data:`Redactor`).
 
     Returns:
         An async generator of ``bytes``; hand it to the framework's streaming response.
@@ -242,7 +288,7 @@ def event_source(
         await stream.open()
         return stream
 
-    return _serve(docker, open_live, filters, last, heartbeat, retry)
+    return _serve(docker, open_live, filters, last, heartbeat, retry, redact)
 
 
 def _filters_key(filters: EventFilters | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -265,17 +311,24 @@ class SharedDocker(AsyncResource):
 
     Args:
         url: the daemon's address (``None``: ``DOCKER_HOST``, then the default socket).
+        redact: applied to every event of every stream this app serves, before it reaches a
+            browser (see :data:`Redactor`; e.g. :func:`keep_attributes`). ``None``: events are
+            sent as the daemon sends them, labels included.
         **options: passed to :class:`~aiodockersock.Docker` (``api_version``, ``timeout``,
             ``tls``…).
 
     Attributes:
         docker: the client; every request uses this one.
+        redact: the app's :data:`Redactor`, or ``None``.
     """
 
     _resource_name = "a SharedDocker"
 
-    def __init__(self, url: str | None = None, **options: Any) -> None:
+    def __init__(
+        self, url: str | None = None, *, redact: Redactor | None = None, **options: Any
+    ) -> None:
         self.docker = Docker(url, **options)
+        self.redact = redact
         self._hubs: dict[tuple[tuple[str, tuple[str, ...]], ...], EventHub] = {}
         self._closing = False
 
@@ -343,7 +396,7 @@ class SharedDocker(AsyncResource):
             hub = await self.hub(filters)
             return await hub.subscribe(maxsize=maxsize, policy=policy, on_gap="yield").__aenter__()
 
-        return _serve(self.docker, open_live, filters, last, heartbeat, retry)
+        return _serve(self.docker, open_live, filters, last, heartbeat, retry, self.redact)
 
     async def close_streams(self) -> None:
         """End every event stream being served (each gets ``event: broken``) and refuse new
