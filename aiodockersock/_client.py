@@ -38,8 +38,10 @@ class Docker(AsyncResource):
             followed logs) have no timeout; ``containers.wait`` has its own.
         connect_timeout: seconds to wait for the connection itself.
         tls: ``None`` reads ``DOCKER_TLS_VERIFY``/``DOCKER_TLS``/``DOCKER_CERT_PATH``; ``False``
-            disables TLS; ``True`` enables it with the certificates in ``DOCKER_CERT_PATH``;
-            a ``TLSConfig`` or ``ssl.SSLContext`` is used as given.
+            disables TLS; ``True`` enables it with the certificates in ``DOCKER_CERT_PATH``
+            and verifies the daemon against its ``ca.pem`` (which must exist), even when
+            ``DOCKER_TLS`` is set; a ``TLSConfig`` (``key_passphrase=`` for an encrypted key)
+            or ``ssl.SSLContext`` is used as given.
         max_response: the largest answer to an ordinary request read into memory, in bytes
             (default 256 MiB, far above any real answer; streams are read as they arrive and
             are not limited by it). A larger answer raises ``ResponseTooLarge``.
