@@ -111,7 +111,8 @@ class Execs(Area):
                 (``"ctrl-p,ctrl-q"`` when omitted).
 
         Returns:
-            The new exec instance's id.
+            An ``ExecCreateResponse``: the new exec instance's id is its ``.id`` (pass that to
+            :meth:`start`, :meth:`start_detached`, :meth:`inspect` or :meth:`wait`).
 
         Raises:
             NotFound: no such container.

@@ -60,6 +60,8 @@ MODULES = [
     "aiodockersock.system",
     "aiodockersock.models",
     "aiodockersock.pytest_plugin",
+    "aiodockersock.integrations.fastapi",
+    "aiodockersock.integrations.aiohttp",
 ]
 
 #: ``docker.<area>`` → the module and class that document it.

@@ -69,6 +69,13 @@ def test_every_public_name_is_in_the_reference(site: Path) -> None:
     assert [name for name in aiodockersock.models.__all__ if name not in models] == []
 
 
+def test_the_integrations_are_in_the_reference(site: Path) -> None:
+    for name in ("fastapi", "aiohttp"):
+        module = importlib.import_module(f"aiodockersock.integrations.{name}")
+        documented = ids(site / f"reference/aiodockersock/integrations/{name}.html")
+        assert [n for n in module.__all__ if n not in documented] == [], name
+
+
 def test_every_area_method_is_in_the_reference(site: Path) -> None:
     script = _script()
     for module, cls in script.AREAS.values():
