@@ -634,7 +634,7 @@ class Transport:
                     f"the answer to {method} {path} is larger than max_response ({limit} bytes); "
                     "no Engine answer comes near it — if this one is genuine, raise "
                     "Docker(max_response=…)",
-                    data=b"".join(parts)[:200],
+                    data=(parts[0] if parts else chunk)[:200],  # its start, not all of it
                 )
             parts.append(chunk)
         return b"".join(parts)
