@@ -18,6 +18,7 @@ from ._auth import RegistryAuth
 from ._bodies import ArchiveStream, ByteStream, JSONStream, LogStream, ProgressStream
 from ._client import Docker
 from ._config import DEFAULT_HOST, Limits, TLSConfig
+from ._contexts import DockerContext, list_contexts
 from ._exceptions import (
     APIError,
     ArchiveError,
@@ -70,6 +71,7 @@ __all__ = [
     "DecodeError",
     "Docker",
     "DockerConnectionError",
+    "DockerContext",
     "DockerError",
     "DockerTimeoutError",
     "EventHub",
@@ -99,4 +101,5 @@ __all__ = [
     "UnsupportedAPIVersion",
     "WaitTimeout",
     "__version__",
+    "list_contexts",
 ]

@@ -31,7 +31,10 @@ class Docker(AsyncResource):
 
     Args:
         url: the daemon's address — ``unix:///path``, ``tcp://host:port``, ``http://…``,
-            ``https://…``. When ``None``: ``DOCKER_HOST``, then ``unix:///var/run/docker.sock``.
+            ``https://…``. When ``None`` (and no ``context``): ``DOCKER_HOST``, then the
+            ``DOCKER_CONTEXT`` or current Docker context, then ``unix:///var/run/docker.sock``.
+        context: a Docker context by name, as ``docker --context NAME`` (its endpoint and TLS
+            files, from ``$DOCKER_CONFIG`` or ``~/.docker``); not with ``url``.
         api_version: ``"auto"`` (default) asks the daemon once, on first use, and uses the lower
             of its version and the newest this library knows; ``"1.45"`` pins a version.
         timeout: total seconds for an ordinary request (``None``: no limit). Streams (events,
@@ -67,6 +70,7 @@ class Docker(AsyncResource):
         self,
         url: str | None = None,
         *,
+        context: str | None = None,
         api_version: str = "auto",
         timeout: float | None = 60.0,
         connect_timeout: float = 5.0,
@@ -75,7 +79,7 @@ class Docker(AsyncResource):
         limits: Limits | None = None,
     ) -> None:
         self._transport = Transport(
-            resolve_host(url, tls=tls),
+            resolve_host(url, context=context, tls=tls),
             api_version=api_version,
             timeout=timeout,
             connect_timeout=connect_timeout,

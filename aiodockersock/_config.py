@@ -1,7 +1,8 @@
 """Where the daemon is and how to talk to it: host resolution and TLS. Standard library only.
 
-The address is taken from, in this order: the ``url`` argument, the ``DOCKER_HOST`` environment
-variable, then ``unix:///var/run/docker.sock`` — the order the Docker CLI uses (contexts aside).
+The address is taken from, in this order: the ``url`` or ``context`` argument, the ``DOCKER_HOST``
+environment variable, ``DOCKER_CONTEXT``, the CLI's current context (``docker context use``),
+then ``unix:///var/run/docker.sock`` — the order the Docker CLI uses (contexts: :mod:`._contexts`).
 
 TLS follows the Docker CLI's environment: ``DOCKER_TLS_VERIFY`` (non-empty) turns TLS on and
 verifies the daemon against ``$DOCKER_CERT_PATH/ca.pem``, which must exist (as for the CLI, the
@@ -18,11 +19,12 @@ import os
 import re
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
+from ._contexts import DEFAULT_CONTEXT, DockerContext, current_context, load_context
 from ._exceptions import InvalidArgument
 
 __all__ = ["DEFAULT_HOST", "HostConfig", "Limits", "TLSConfig", "resolve_host", "tls_failure"]
@@ -225,6 +227,7 @@ class HostConfig:
         ssl: the TLS context for ``https``, or ``None``.
         tls: the settings ``ssl`` was made from, for error messages (``None`` when the caller
             gave an ``ssl.SSLContext``, or without TLS).
+        context: the Docker context the address came from, if any.
     """
 
     address: str
@@ -232,6 +235,7 @@ class HostConfig:
     socket_path: str | None = None
     ssl: ssl.SSLContext | None = None
     tls: TLSConfig | None = None
+    context: str | None = None
 
 
 #: Alerts a daemon sends when it does not take the client certificate it was given.
@@ -334,29 +338,71 @@ def _tls_from_env(env: Mapping[str, str]) -> TLSConfig | None:
 def resolve_host(
     url: str | None = None,
     *,
+    context: str | None = None,
     tls: TLSConfig | ssl.SSLContext | bool | None = None,
     env: Mapping[str, str] | None = None,
 ) -> HostConfig:
-    """Resolve the daemon address: ``url`` > ``DOCKER_HOST`` > ``unix:///var/run/docker.sock``.
+    """Resolve the daemon address as the Docker CLI does: ``url`` or ``context``, then
+    ``DOCKER_HOST``, then ``DOCKER_CONTEXT``, then the CLI's current context (``docker context
+    use``), then ``unix:///var/run/docker.sock``.
 
     Args:
         url: ``unix:///path``, ``tcp://host:port``, ``http://host:port`` or ``https://host:port``.
-        tls: ``None`` takes TLS from the environment (``DOCKER_TLS_VERIFY``, ``DOCKER_TLS``,
-            ``DOCKER_CERT_PATH``); ``False`` turns it off; ``True`` turns it on with the
-            certificates from ``DOCKER_CERT_PATH`` and verifies the daemon against its
-            ``ca.pem`` (even when ``DOCKER_TLS`` is set); a ``TLSConfig`` or ``ssl.SSLContext``
-            is used as given.
+        context: the name of a Docker context in the CLI's store (``docker context ls``).
+        tls: ``None`` takes TLS from the context, if one is used, else from the environment
+            (``DOCKER_TLS_VERIFY``, ``DOCKER_TLS``, ``DOCKER_CERT_PATH``); ``False`` turns it
+            off; ``True`` turns it on with the certificates from ``DOCKER_CERT_PATH`` and
+            verifies the daemon against its ``ca.pem`` (even when ``DOCKER_TLS`` is set); a
+            ``TLSConfig`` or ``ssl.SSLContext`` is used as given.
         env: the environment to read (``os.environ`` when ``None``).
 
     Returns:
         The resolved ``HostConfig``.
 
     Raises:
-        InvalidArgument: the address has a scheme this library cannot use, or no host/path; or
-            a TLS file cannot be loaded (see :meth:`TLSConfig.ssl_context`).
+        InvalidArgument: both ``url`` and ``context``; no such context; the address has a scheme
+            this library cannot use, or no host/path; or a TLS file cannot be loaded (see
+            :meth:`TLSConfig.ssl_context`).
     """
     environ = os.environ if env is None else env
-    address = url or environ.get("DOCKER_HOST") or DEFAULT_HOST
+    if url and context:
+        raise InvalidArgument(
+            f"give url= ({url!r}) or context= ({context!r}), not both — as the Docker CLI "
+            "refuses --host with --context"
+        )
+    chosen: DockerContext | None = None
+    if context is not None:
+        chosen = load_context(context, environ)
+    elif not url and not environ.get("DOCKER_HOST"):
+        name = current_context(environ)
+        if name != DEFAULT_CONTEXT:
+            chosen = load_context(name, environ)
+    if chosen is not None and chosen.host is not None:
+        if tls is None:
+            tls = _tls_from_context(chosen)
+        host = _resolve_address(chosen.host, tls, environ)
+        return replace(host, context=chosen.name)
+    return _resolve_address(url or environ.get("DOCKER_HOST") or DEFAULT_HOST, tls, environ)
+
+
+def _tls_from_context(context: DockerContext) -> TLSConfig | bool:
+    """TLS as the CLI sets it up for a context's endpoint (see :mod:`._contexts`)."""
+    files = context.tls_dir
+    if files is None and not context.skip_tls_verify:
+        return False
+    ca = files / "ca.pem" if files is not None else None
+    cert = files / "cert.pem" if files is not None else None
+    key = files / "key.pem" if files is not None else None
+    return TLSConfig(
+        ca_cert=ca if ca is not None and ca.is_file() else None,
+        client_cert=(cert, key) if cert and key and cert.is_file() and key.is_file() else None,
+        verify=not context.skip_tls_verify,
+    )
+
+
+def _resolve_address(
+    address: str, tls: TLSConfig | ssl.SSLContext | bool | None, environ: Mapping[str, str]
+) -> HostConfig:
     parts = urlsplit(address)
     scheme = parts.scheme.lower()
 

@@ -293,3 +293,42 @@ def test_tls_failures_are_recognised_before_errno_in_every_wrapping(
     message = str(Transport(host)._connection_error(exc))
     assert says in message and "docker group" not in message, message
     assert "tcp://127.0.0.1:2376" in message
+
+
+# ---------------------------------------------------------------------------------------------
+# Docker contexts with TLS files, made by the real `docker context create`
+# ---------------------------------------------------------------------------------------------
+
+
+def _context(config: Path, name: str, docker: str) -> None:
+    cli = shutil.which("docker")
+    assert cli is not None, "the docker CLI is needed to make contexts"
+    done = subprocess.run(
+        [cli, "context", "create", name, "--docker", docker],
+        env={**os.environ, "DOCKER_CONFIG": str(config)}, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+async def test_a_tls_context_verifies_the_daemon_with_its_own_files(
+    tls_daemon: TLSDaemon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    certs = tls_daemon.certs
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    _context(tmp_path, "secure", f"host={tls_daemon.address},ca={certs / 'ca.pem'},"
+             f"cert={certs / 'client.pem'},key={certs / 'client-key.pem'}")
+    async with Docker(context="secure") as docker:
+        assert (await docker.version()).api_version
+    # a context whose CA is another one's: refused, and the message says why
+    _context(tmp_path, "wrongca", f"host={tls_daemon.address},ca={certs / 'otherca.pem'},"
+             f"cert={certs / 'client.pem'},key={certs / 'client-key.pem'}")
+    async with Docker(context="wrongca") as docker:
+        with pytest.raises(DockerConnectionError, match="certificate") as info:
+            await docker.version()
+    assert tls_daemon.address in str(info.value)
+    # skip-tls-verify, as the CLI does: the daemon is not verified, the client cert still sent
+    _context(tmp_path, "skip", f"host={tls_daemon.address},ca={certs / 'otherca.pem'},"
+             f"cert={certs / 'client.pem'},key={certs / 'client-key.pem'},skip-tls-verify=true")
+    async with Docker(context="skip") as docker:
+        assert (await docker.version()).api_version

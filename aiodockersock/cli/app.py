@@ -31,7 +31,7 @@ async def _main(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signal.SIGINT, interrupts)
         handled = True
     try:
-        async with Docker(args.host, api_version=args.api_version) as docker:
+        async with Docker(args.host, context=args.context, api_version=args.api_version) as docker:
             return await COMMANDS[args.command](docker, args)
     except asyncio.CancelledError:
         if interrupts.count:
