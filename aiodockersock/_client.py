@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ssl
 import warnings
+from collections.abc import Sequence
 
-from ._config import Limits, TLSConfig, resolve_host
+from ._config import DEFAULT_SSH_SESSIONS, Limits, TLSConfig, resolve_host
 from ._resource import AsyncResource
 from ._transport import DEFAULT, DEFAULT_MAX_RESPONSE, Default, Transport
 from .containers import Containers
@@ -31,8 +32,10 @@ class Docker(AsyncResource):
 
     Args:
         url: the daemon's address — ``unix:///path``, ``tcp://host:port``, ``http://…``,
-            ``https://…``. When ``None`` (and no ``context``): ``DOCKER_HOST``, then the
-            ``DOCKER_CONTEXT`` or current Docker context, then ``unix:///var/run/docker.sock``.
+            ``https://…``, ``ssh://[user@]host[:port][/remote/socket/path]`` (through the
+            system's ``ssh``, see ``docs/remote-hosts.md``). When ``None`` (and no
+            ``context``): ``DOCKER_HOST``, then the ``DOCKER_CONTEXT`` or current Docker
+            context, then ``unix:///var/run/docker.sock``.
         context: a Docker context by name, as ``docker --context NAME`` (its endpoint and TLS
             files, from ``$DOCKER_CONFIG`` or ``~/.docker``); not with ``url``.
         api_version: ``"auto"`` (default) asks the daemon once, on first use, and uses the lower
@@ -52,6 +55,12 @@ class Docker(AsyncResource):
             (``Limits(connections=…, streams=…)``); by default there are none, and streams
             never take the connections requests need. A cap reached raises
             ``ClientLimitReached``, which names it.
+        ssh_options: extra arguments for every ``ssh`` an ``ssh://`` address runs, one list
+            item per argument: ``["-F", "/path/to/ssh_config"]``, ``["-i", KEY]``,
+            ``["-o", "ProxyJump=bastion"]``. Your ``~/.ssh/config`` applies without them.
+        ssh_sessions: how many connections (requests and streams) one ssh connection carries
+            before the client opens another: the server's ``MaxSessions`` (sshd's default, 10).
+            No connection ever waits for a free session.
 
     Attributes:
         containers: the containers API (``docker.containers.create(...)``…).
@@ -63,7 +72,8 @@ class Docker(AsyncResource):
         volumes: the volumes API (``docker.volumes.create(...)``…).
 
     Raises:
-        InvalidArgument: the address or the API version is malformed.
+        InvalidArgument: the address or the API version is malformed; an ``ssh://`` address
+            holds a password.
     """
 
     def __init__(
@@ -77,9 +87,18 @@ class Docker(AsyncResource):
         tls: TLSConfig | ssl.SSLContext | bool | None = None,
         max_response: int = DEFAULT_MAX_RESPONSE,
         limits: Limits | None = None,
+        ssh_options: Sequence[str] = (),
+        ssh_sessions: int = DEFAULT_SSH_SESSIONS,
     ) -> None:
         self._transport = Transport(
-            resolve_host(url, context=context, tls=tls),
+            resolve_host(
+                url,
+                context=context,
+                tls=tls,
+                ssh_options=ssh_options,
+                ssh_sessions=ssh_sessions,
+                connect_timeout=connect_timeout,
+            ),
             api_version=api_version,
             timeout=timeout,
             connect_timeout=connect_timeout,

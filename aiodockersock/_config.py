@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
@@ -27,11 +27,22 @@ from urllib.parse import unquote, urlsplit
 from ._contexts import DEFAULT_CONTEXT, DockerContext, current_context, load_context
 from ._exceptions import InvalidArgument
 
-__all__ = ["DEFAULT_HOST", "HostConfig", "Limits", "TLSConfig", "resolve_host", "tls_failure"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_SSH_SESSIONS",
+    "HostConfig",
+    "Limits",
+    "SSHTarget",
+    "TLSConfig",
+    "resolve_host",
+    "tls_failure",
+]
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 DEFAULT_TLS_PORT = 2376
 DEFAULT_TCP_PORT = 2375
+#: sshd's default ``MaxSessions``: the sessions (connections) one ssh connection may carry.
+DEFAULT_SSH_SESSIONS = 10
 
 
 _NO_CA: Final = (
@@ -217,6 +228,33 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class SSHTarget:
+    """Where an ``ssh://user@host[:port][/socket/path]`` address leads, and how to get there.
+
+    Attributes:
+        hostname: the host as written in the URL (an alias of ``~/.ssh/config`` works).
+        user: the login name, or ``None`` for ssh's own choice (``~/.ssh/config``, then the
+            local user name).
+        port: the port, or ``None`` for ssh's own choice.
+        socket_path: the daemon's socket on the remote host, or ``None`` for the remote
+            ``docker``'s default (its own ``DOCKER_HOST`` or context).
+        options: extra arguments for every ``ssh`` run (``["-F", "path/to/ssh_config"]``,
+            ``["-o", "ProxyJump=bastion"]``…).
+        sessions: how many sessions (one per HTTP connection or stream) one ssh connection
+            carries before another is opened: the server's ``MaxSessions``.
+        connect_timeout: seconds for the ssh handshake (``ssh -o ConnectTimeout``).
+    """
+
+    hostname: str
+    user: str | None = None
+    port: int | None = None
+    socket_path: str | None = None
+    options: tuple[str, ...] = ()
+    sessions: int = DEFAULT_SSH_SESSIONS
+    connect_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
 class HostConfig:
     """A resolved daemon address.
 
@@ -228,6 +266,7 @@ class HostConfig:
         tls: the settings ``ssl`` was made from, for error messages (``None`` when the caller
             gave an ``ssl.SSLContext``, or without TLS).
         context: the Docker context the address came from, if any.
+        ssh: for an ``ssh://`` address, where it leads (``None`` otherwise).
     """
 
     address: str
@@ -236,6 +275,7 @@ class HostConfig:
     ssl: ssl.SSLContext | None = None
     tls: TLSConfig | None = None
     context: str | None = None
+    ssh: SSHTarget | None = None
 
 
 #: Alerts a daemon sends when it does not take the client certificate it was given.
@@ -341,13 +381,17 @@ def resolve_host(
     context: str | None = None,
     tls: TLSConfig | ssl.SSLContext | bool | None = None,
     env: Mapping[str, str] | None = None,
+    ssh_options: Sequence[str] = (),
+    ssh_sessions: int = DEFAULT_SSH_SESSIONS,
+    connect_timeout: float = 5.0,
 ) -> HostConfig:
     """Resolve the daemon address as the Docker CLI does: ``url`` or ``context``, then
     ``DOCKER_HOST``, then ``DOCKER_CONTEXT``, then the CLI's current context (``docker context
     use``), then ``unix:///var/run/docker.sock``.
 
     Args:
-        url: ``unix:///path``, ``tcp://host:port``, ``http://host:port`` or ``https://host:port``.
+        url: ``unix:///path``, ``tcp://host:port``, ``http://host:port``, ``https://host:port``
+            or ``ssh://[user@]host[:port][/remote/socket/path]``.
         context: the name of a Docker context in the CLI's store (``docker context ls``).
         tls: ``None`` takes TLS from the context, if one is used, else from the environment
             (``DOCKER_TLS_VERIFY``, ``DOCKER_TLS``, ``DOCKER_CERT_PATH``); ``False`` turns it
@@ -355,16 +399,21 @@ def resolve_host(
             verifies the daemon against its ``ca.pem`` (even when ``DOCKER_TLS`` is set); a
             ``TLSConfig`` or ``ssl.SSLContext`` is used as given.
         env: the environment to read (``os.environ`` when ``None``).
+        ssh_options: extra ``ssh`` arguments for an ``ssh://`` address (see :class:`SSHTarget`).
+        ssh_sessions: the sessions one ssh connection carries (the server's ``MaxSessions``).
+        connect_timeout: the ssh handshake's timeout, in seconds.
 
     Returns:
         The resolved ``HostConfig``.
 
     Raises:
         InvalidArgument: both ``url`` and ``context``; no such context; the address has a scheme
-            this library cannot use, or no host/path; or a TLS file cannot be loaded (see
+            this library cannot use, or no host/path; an ``ssh://`` address with a password
+            or a query, or TLS asked for one; or a TLS file cannot be loaded (see
             :meth:`TLSConfig.ssl_context`).
     """
     environ = os.environ if env is None else env
+    ssh = _SSHSettings(_ssh_options(ssh_options), _ssh_sessions(ssh_sessions), connect_timeout)
     if url and context:
         raise InvalidArgument(
             f"give url= ({url!r}) or context= ({context!r}), not both — as the Docker CLI "
@@ -380,9 +429,9 @@ def resolve_host(
     if chosen is not None and chosen.host is not None:
         if tls is None:
             tls = _tls_from_context(chosen)
-        host = _resolve_address(chosen.host, tls, environ)
+        host = _resolve_address(chosen.host, tls, environ, ssh)
         return replace(host, context=chosen.name)
-    return _resolve_address(url or environ.get("DOCKER_HOST") or DEFAULT_HOST, tls, environ)
+    return _resolve_address(url or environ.get("DOCKER_HOST") or DEFAULT_HOST, tls, environ, ssh)
 
 
 def _tls_from_context(context: DockerContext) -> TLSConfig | bool:
@@ -400,11 +449,88 @@ def _tls_from_context(context: DockerContext) -> TLSConfig | bool:
     )
 
 
+@dataclass(frozen=True)
+class _SSHSettings:
+    options: tuple[str, ...]
+    sessions: int
+    connect_timeout: float
+
+
+def _ssh_options(options: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(options, (str, bytes)) or not all(isinstance(o, str) for o in options):
+        raise InvalidArgument(
+            "ssh_options must be a list of strings, one per ssh argument: "
+            "['-F', '/path/to/ssh_config'], not " + repr(options)
+        )
+    return tuple(options)
+
+
+def _ssh_sessions(sessions: int) -> int:
+    if not isinstance(sessions, int) or isinstance(sessions, bool) or sessions < 1:
+        raise InvalidArgument(
+            f"ssh_sessions must be a positive int (the server's MaxSessions), not {sessions!r}"
+        )
+    return sessions
+
+
+def _resolve_ssh(
+    address: str, tls: TLSConfig | ssl.SSLContext | bool | None, settings: _SSHSettings
+) -> HostConfig:
+    """``ssh://[user@]host[:port][/socket/path]``, as the Docker CLI reads it."""
+    parts = urlsplit(address)
+    if parts.password is not None:
+        raise InvalidArgument(
+            f"{_without_password(address)!r}: a password in an ssh:// URL is refused (ssh never "
+            "takes one on its command line, and it would show in process listings and logs); "
+            "log in with a key (ssh-agent, or IdentityFile in ~/.ssh/config)"
+        )
+    if not parts.hostname:
+        raise InvalidArgument(f"{address!r} names no host; write it as ssh://USER@HOST[:PORT]")
+    if parts.query or parts.fragment:
+        raise InvalidArgument(
+            f"{address!r}: an ssh:// address takes no query or fragment; write it as "
+            "ssh://USER@HOST[:PORT][/path/to/docker.sock]"
+        )
+    if tls is not None and tls is not False:
+        raise InvalidArgument(
+            f"{address!r}: TLS does not apply to ssh:// (ssh encrypts the connection); "
+            "leave tls= unset"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise InvalidArgument(f"{address!r} has an invalid port") from None
+    path = unquote(parts.path)
+    return HostConfig(
+        address=address,
+        base_url="http://localhost",  # the remote docker dials the daemon's socket
+        ssh=SSHTarget(
+            hostname=parts.hostname,
+            user=unquote(parts.username) if parts.username else None,
+            port=port,
+            socket_path=path if path not in ("", "/") else None,
+            options=settings.options,
+            sessions=settings.sessions,
+            connect_timeout=settings.connect_timeout,
+        ),
+    )
+
+
+def _without_password(address: str) -> str:
+    return re.sub(r"(//[^:/@]*):[^@/]*@", r"\1:***@", address)
+
+
 def _resolve_address(
-    address: str, tls: TLSConfig | ssl.SSLContext | bool | None, environ: Mapping[str, str]
+    address: str,
+    tls: TLSConfig | ssl.SSLContext | bool | None,
+    environ: Mapping[str, str],
+    ssh: _SSHSettings,
 ) -> HostConfig:
     parts = urlsplit(address)
     scheme = parts.scheme.lower()
+
+    if scheme == "ssh":
+        return _resolve_ssh(address, tls, ssh)
 
     if scheme == "unix":
         path = unquote(parts.path if not parts.netloc else parts.netloc + parts.path)
@@ -448,11 +574,11 @@ def _resolve_address(
         origin = f"{'https' if https else 'http'}://{host}:{port}"
         return HostConfig(address=address, base_url=origin, ssl=context, tls=config)
 
-    if scheme in ("npipe", "ssh", "fd"):
+    if scheme in ("npipe", "fd"):
         raise InvalidArgument(
-            f"{address!r}: {scheme}:// daemons are not supported; use unix:// or tcp:// "
-            "(for ssh, forward the socket: ssh -L /tmp/docker.sock:/var/run/docker.sock HOST)"
+            f"{address!r}: {scheme}:// daemons are not supported; use unix://, tcp:// or ssh://"
         )
     raise InvalidArgument(
-        f"{address!r} is not a daemon address; use unix:///path/to/docker.sock or tcp://HOST:PORT"
+        f"{address!r} is not a daemon address; use unix:///path/to/docker.sock, "
+        "tcp://HOST:PORT or ssh://USER@HOST"
     )

@@ -603,6 +603,11 @@ class Transport:
 
     def _connection_error(self, exc: BaseException) -> DockerConnectionError:
         address = self.host.address
+        explained = self.connector.explain(exc)  # the connector knows its own failures best
+        if explained is not None:
+            if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+                return DockerTimeoutError(explained, address=address)
+            return DockerConnectionError(explained, address=address)
         if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
             return DockerTimeoutError(
                 f"the daemon at {address} did not answer in time; is it overloaded or hung? "
@@ -964,13 +969,15 @@ class Transport:
         return Upgraded(reader, writer, status, resp_headers, address)
 
     async def close(self) -> None:
-        """Close the sessions and every pooled connection. Safe to call more than once."""
+        """Close the sessions and every pooled connection, then what the connection factory
+        holds (ssh's master connections). Safe to call more than once."""
         self._closed = True
         sessions = [self._session, self._stream_session]
         self._session = self._stream_session = None
         for session in sessions:
             if session is not None:
                 await session.close()
+        await self.connector.aclose()
 
     @property
     def closed(self) -> bool:

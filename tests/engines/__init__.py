@@ -35,6 +35,7 @@ The modules, one job each:
 * :mod:`.daemon` -- :class:`Engine`: start, restart and stop a private dockerd or Podman;
 * :mod:`.image` -- the offline busybox test image;
 * :mod:`.registry` -- :class:`Registry` (Debian's ``docker-registry``) and htpasswd lines;
+* :mod:`.sshd` -- :class:`Sshd` (Debian's ``openssh-server``) and test users, for ``ssh://``;
 * :mod:`.cli` -- the command line (:func:`main`).
 
 Command line::
@@ -52,12 +53,14 @@ from .config import (
     PODMAN,
     REGISTRY,
     REGISTRY_AUTH,
+    SSHD,
 )
 from .daemon import Engine, start_engine, stop_engine
 from .errors import EngineError, EngineStartError, EngineUnavailable
 from .image import TEST_IMAGE, build_test_image
 from .install import engine_info, ensure_installed
 from .registry import Registry, htpasswd_line, start_registry
+from .sshd import Sshd, create_user, remove_user, start_sshd
 from .unixhttp import EngineAPI, UnixAPI, unix_request
 
 __all__ = [
@@ -67,6 +70,7 @@ __all__ = [
     "PODMAN",
     "REGISTRY",
     "REGISTRY_AUTH",
+    "SSHD",
     "TEST_IMAGE",
     "Engine",
     "EngineAPI",
@@ -74,14 +78,18 @@ __all__ = [
     "EngineStartError",
     "EngineUnavailable",
     "Registry",
+    "Sshd",
     "UnixAPI",
     "build_test_image",
+    "create_user",
     "engine_info",
     "ensure_installed",
     "htpasswd_line",
     "main",
+    "remove_user",
     "start_engine",
     "start_registry",
+    "start_sshd",
     "stop_engine",
     "unix_request",
 ]

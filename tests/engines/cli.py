@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import DOCKER_ENGINES, KNOWN_ENGINES, PSEUDO_ENGINES, SEARCH_PATH
+from .config import DOCKER_ENGINES, KNOWN_ENGINES, PSEUDO_ENGINES, SEARCH_PATH, SSHD
 from .daemon import start_engine, stop_engine
 from .errors import EngineError
 from .image import build_test_image
@@ -53,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ensure_installed(engines)
             for label in engines:
                 if label in PSEUDO_ENGINES:
-                    print(f"{label}: {shutil.which('docker-registry', path=SEARCH_PATH)}")
+                    program = "sshd" if label == SSHD else "docker-registry"
+                    print(f"{label}: {shutil.which(program, path=SEARCH_PATH)}")
                     continue
                 info = engine_info(label)
                 if info["kind"] == "dockerd":

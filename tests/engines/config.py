@@ -15,7 +15,12 @@ REGISTRY = "registry"
 #: Pseudo-engine name for a registry with basic auth: ``docker-registry`` plus ``htpasswd``
 #: (package ``apache2-utils``), which writes the bcrypt password file offline.
 REGISTRY_AUTH = "registry-auth"
-PSEUDO_ENGINES: tuple[str, ...] = (REGISTRY, REGISTRY_AUTH)
+#: Pseudo-engine name for Debian's ``openssh-server``: an ``sshd`` on 127.0.0.1 in front of a
+#: private engine, for the ``ssh://`` tests (:mod:`.sshd`).
+SSHD = "sshd"
+#: Where Debian's ``openssh-server`` puts the daemon.
+SSHD_BINARY = Path("/usr/sbin/sshd")
+PSEUDO_ENGINES: tuple[str, ...] = (REGISTRY, REGISTRY_AUTH, SSHD)
 DOCKER_ENGINES: tuple[str, ...] = (SYSTEM_ENGINE, *SUITE_ENGINES)
 KNOWN_ENGINES: tuple[str, ...] = (*DOCKER_ENGINES, PODMAN)
 

@@ -24,6 +24,8 @@ from .config import (
     REGISTRY,
     REGISTRY_AUTH,
     SEARCH_PATH,
+    SSHD,
+    SSHD_BINARY,
     SUITE_ENGINES,
     SYSTEM_DOCKERD,
     SYSTEM_ENGINE,
@@ -244,6 +246,9 @@ def _missing_packages(versions: Sequence[str]) -> list[str]:
         packages.append("docker-registry")
     if REGISTRY_AUTH in versions and not shutil.which("htpasswd", path=SEARCH_PATH):
         packages.append("apache2-utils")
+    keygen = shutil.which("ssh-keygen", path=SEARCH_PATH)
+    if SSHD in versions and not (SSHD_BINARY.exists() and keygen):
+        packages.append("openssh-server")  # with openssh-client: ssh and ssh-keygen
     return packages
 
 
@@ -251,7 +256,7 @@ def ensure_installed(versions: Sequence[str]) -> None:
     """Make sure the engines named in ``versions`` (and busybox-static) are installed.
 
     ``versions`` holds labels from :data:`KNOWN_ENGINES` (``"20.10"``, ``"26.1"``,
-    ``"28.5"``, ``"podman"``), :data:`REGISTRY` or :data:`REGISTRY_AUTH`.  Idempotent and
+    ``"28.5"``, ``"podman"``), :data:`REGISTRY`, :data:`REGISTRY_AUTH` or :data:`SSHD`.  Idempotent and
     quick when all is present.  As root it installs what is missing; otherwise it raises
     :class:`EngineUnavailable` naming the command to run.
     """
