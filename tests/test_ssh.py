@@ -139,6 +139,27 @@ def ssh_processes(control_dir: str) -> list[str]:
     return found
 
 
+def leftovers(control_dir: str | None) -> list[str]:
+    """What a closed client left behind: its directory, and processes naming it."""
+    if control_dir is None:
+        return []
+    left = ssh_processes(control_dir)
+    return [control_dir, *left] if os.path.exists(control_dir) else left
+
+
+def masters(control_dir: str) -> list[str]:
+    """The control sockets (one per ssh master connection) in the client's directory."""
+    return [p.name for p in Path(control_dir).iterdir() if p.is_socket()]
+
+
+def mode(path: str) -> int:
+    return Path(path).stat().st_mode & 0o777
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run(args, check=True, capture_output=True, env=env)
+
+
 def zombies() -> list[str]:
     """Defunct children of this process."""
     found = []
@@ -218,16 +239,15 @@ async def test_many_followed_streams_and_a_request_over_few_ssh_connections(
             assert (await docker.version()).version == engine.server_version
             control_dir = connector(docker).control_dir
             assert control_dir is not None
-            masters = [p for p in Path(control_dir).iterdir() if p.is_socket()]
+            sockets = masters(control_dir)
             handshakes = sshd.handshakes() - before
             # 31 sessions, 10 per ssh connection (sshd's MaxSessions): 4, not 31
-            assert 2 <= len(masters) <= 4, masters
-            assert handshakes == len(masters)
-            assert oct(Path(control_dir).stat().st_mode & 0o777) == "0o700"
+            assert 2 <= len(sockets) <= 4, sockets
+            assert handshakes == len(sockets)
+            assert mode(control_dir) == 0o700
     finally:
         await docker.aclose()
-    assert not Path(control_dir).exists()
-    assert ssh_processes(control_dir) == []
+    assert leftovers(control_dir) == []
     assert zombies() == []
 
 
@@ -295,8 +315,7 @@ async def test_a_key_the_server_does_not_know_is_a_named_auth_error(
     sshd: Sshd, users: Users, tmp_path: Path
 ) -> None:
     other = tmp_path / "other_key"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)],
-                   check=True)
+    run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other))
     config = tmp_path / "ssh_config"
     config.write_text(sshd.client_config.read_text().replace(str(sshd.client_key), str(other)))
     docker = Docker(ssh_url(sshd, users.ok), ssh_options=["-F", str(config)],
@@ -308,8 +327,7 @@ async def test_a_key_the_server_does_not_know_is_a_named_auth_error(
     message = str(info.value)
     assert "could not log in as" in message and "Permission denied (publickey)" in message
     assert "authorized_keys" in message, message
-    assert control_dir is not None and not Path(control_dir).exists()
-    assert ssh_processes(control_dir) == []
+    assert control_dir is not None and leftovers(control_dir) == []
 
 
 async def test_an_unknown_host_key_is_refused_with_the_fix(
@@ -337,8 +355,7 @@ async def test_a_context_with_an_ssh_host(
         pytest.skip("the docker CLI is not installed")
     env = {**os.environ, "DOCKER_CONFIG": str(tmp_path)}
     env.pop("DOCKER_HOST", None)
-    subprocess.run([docker_cli, "context", "create", "far", "--docker", f"host={remote}"],
-                   check=True, capture_output=True, env=env)
+    run(docker_cli, "context", "create", "far", "--docker", f"host={remote}", env=env)
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     async with Docker(context="far", ssh_options=["-F", str(sshd.client_config)],
@@ -358,7 +375,5 @@ async def test_a_client_dropped_mid_handshake_leaves_nothing(
         await ping
     control_dir = connector(docker).control_dir
     await docker.aclose()
-    assert control_dir is None or not Path(control_dir).exists()
-    if control_dir is not None:
-        assert ssh_processes(control_dir) == []
+    assert leftovers(control_dir) == []
     assert zombies() == []

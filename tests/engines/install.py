@@ -256,9 +256,9 @@ def ensure_installed(versions: Sequence[str]) -> None:
     """Make sure the engines named in ``versions`` (and busybox-static) are installed.
 
     ``versions`` holds labels from :data:`KNOWN_ENGINES` (``"20.10"``, ``"26.1"``,
-    ``"28.5"``, ``"podman"``), :data:`REGISTRY`, :data:`REGISTRY_AUTH` or :data:`SSHD`.  Idempotent and
-    quick when all is present.  As root it installs what is missing; otherwise it raises
-    :class:`EngineUnavailable` naming the command to run.
+    ``"28.5"``, ``"podman"``), :data:`REGISTRY`, :data:`REGISTRY_AUTH` or :data:`SSHD`.
+    Idempotent and quick when all is present.  As root it installs what is missing;
+    otherwise it raises :class:`EngineUnavailable` naming the command to run.
     """
     versions = list(versions)
     for v in versions:
