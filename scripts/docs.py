@@ -43,6 +43,7 @@ GUIDES = [
     ("web-apps.md", "In web apps: FastAPI and aiohttp"),
     ("security.md", "Security"),
     ("engines.md", "Engines and Podman"),
+    ("fleets.md", "Fleets: many engines as one"),
     ("testing.md", "Testing with the pytest plugin"),
     ("migration.md", "Migrating from aiodocker and docker-py"),
     ("architecture.md", "Architecture (for maintainers)"),
