@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from ._args import TimeSpec, format_time
 from ._client import Docker
 from ._exceptions import (
     DockerConnectionError,
@@ -226,7 +227,8 @@ class Fleet(AsyncResource):
         self,
         *,
         filters: Mapping[str, Any] | None = None,
-        since: str | None = None,
+        since: TimeSpec | None = None,
+        until: TimeSpec | None = None,
         maxsize: int = 4096,
         policy: SlowPolicy = "wait",
         reconnect: ReconnectPolicy = _FOREVER,
@@ -242,6 +244,8 @@ class Fleet(AsyncResource):
         Args:
             filters: as for ``docker.events()``, applied on every engine.
             since: replay from this time on, on every engine (the daemons keep 256 events).
+            until: end each engine's stream at this time; the merged stream ends when every
+                engine's has (without it, it is endless).
             maxsize: events buffered for the consumer, all engines together (notices are
                 never dropped and do not count).
             policy: when the buffer is full: ``"wait"`` (the engines' readers wait: dockerd
@@ -262,7 +266,15 @@ class Fleet(AsyncResource):
             )
         if not isinstance(maxsize, int) or maxsize < 1:
             raise InvalidArgument(f"maxsize must be a positive int, not {maxsize!r}")
-        return FleetEvents(self, filters, since, maxsize, policy, reconnect)
+        return FleetEvents(
+            self,
+            filters,
+            format_time(since) if since is not None else None,
+            format_time(until) if until is not None else None,
+            maxsize,
+            policy,
+            reconnect,
+        )
 
     def watch(self, *, label: str | Sequence[str] | None = None) -> FleetWatch:
         """A container cache over every engine, and the stream of its changes.
@@ -304,6 +316,7 @@ class _Merged(Resource):
         self._readable = asyncio.Event()
         self._room = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._running = 0  # engines whose reader has not ended
         self._error: BaseException | None = None
         self._up: dict[str, bool] = {}  # an engine's last notice: up (True) or down
         #: Events dropped per engine under ``policy="drop_oldest"``.
@@ -316,6 +329,7 @@ class _Merged(Resource):
         if self._closed:
             raise StreamClosed(f"{self._resource_name} is closed")
         if not self._tasks:
+            self._running = len(self._fleet._clients)
             self._tasks = [
                 asyncio.create_task(self._guarded(host, client), name=f"aiodockersock {host}")
                 for host, client in self._fleet._clients.items()
@@ -328,6 +342,10 @@ class _Merged(Resource):
             pass
         except Exception as exc:  # a bug, not an engine's failure: the consumer must see it
             self._fail(exc)
+        finally:
+            self._running -= 1
+            if not self._running:
+                self._readable.set()  # every engine's stream has ended
 
     async def _run(self, host: str, client: Docker) -> None:
         raise NotImplementedError
@@ -415,7 +433,7 @@ class _Merged(Resource):
                 continue
             if self._error is not None:
                 raise self._error
-            if self._closed:
+            if self._closed or not self._running:
                 return
             self._readable.clear()
             await self._readable.wait()
@@ -447,6 +465,7 @@ class FleetEvents(_Merged):
         fleet: Fleet,
         filters: Mapping[str, Any] | None,
         since: str | None,
+        until: str | None,
         maxsize: int,
         policy: SlowPolicy,
         reconnect: ReconnectPolicy,
@@ -454,6 +473,7 @@ class FleetEvents(_Merged):
         super().__init__(fleet, maxsize, policy)
         self._filters = filters
         self._since = since
+        self._until = until
         self._reconnect = reconnect
 
     def __aiter__(self) -> AsyncIterator[FleetItem]:
@@ -469,6 +489,7 @@ class FleetEvents(_Merged):
         stream = event_stream(
             client._transport,
             since=self._since,
+            until=self._until,
             filters=self._filters,
             reconnect=self._reconnect,
             on_gap="yield",
