@@ -19,6 +19,7 @@ from ._bodies import ArchiveStream, ByteStream, JSONStream, LogStream, ProgressS
 from ._client import Docker
 from ._config import DEFAULT_HOST, Limits, TLSConfig
 from ._contexts import DockerContext, list_contexts
+from ._engines import Fleet, FleetEvents, FleetResults, FleetWatch, HostChange, HostResult
 from ._exceptions import (
     APIError,
     ArchiveError,
@@ -78,7 +79,13 @@ __all__ = [
     "EventStream",
     "EventStreamStats",
     "EventsLost",
+    "Fleet",
+    "FleetEvents",
+    "FleetResults",
+    "FleetWatch",
     "Forbidden",
+    "HostChange",
+    "HostResult",
     "InvalidArgument",
     "JSONStream",
     "Limits",

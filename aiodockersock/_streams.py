@@ -23,9 +23,10 @@ restarted), and the consumer is told with an :class:`EventGap` or :class:`Events
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
@@ -61,20 +62,23 @@ class ReconnectPolicy:
 
     Attributes:
         attempts: consecutive failed attempts before giving up with ``StreamBroken``
-            (0 turns resuming off). A successful reconnect resets the count.
+            (0 turns resuming off; ``None``: never give up, as a fleet does for a host that
+            may come back). A successful reconnect resets the count.
         initial_delay: seconds before the first attempt.
         max_delay: the longest wait between attempts.
         multiplier: how much the wait grows after each failed attempt.
     """
 
-    attempts: int = 10
+    attempts: int | None = 10
     initial_delay: float = 0.1
     max_delay: float = 5.0
     multiplier: float = 2.0
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before attempt number ``attempt`` (1-based)."""
-        return float(min(self.max_delay, self.initial_delay * self.multiplier ** (attempt - 1)))
+        # the exponent is capped: a stream that never gives up must not overflow a float
+        growth = self.multiplier ** min(attempt - 1, 64)
+        return float(min(self.max_delay, self.initial_delay * growth))
 
 
 @dataclass(frozen=True)
@@ -144,8 +148,10 @@ class EventStream(ResponseStream, Generic[T]):
         on_gap: Literal["raise", "yield"],
         on_malformed: Literal["raise", "skip"],
         stall_limit: float = 0.1,
+        on_connection: Callable[[DockerError | None], None] | None = None,
     ) -> None:
         self._t = transport
+        self._on_connection = on_connection
         self._stall_limit = stall_limit
         self._last_read = 0.0
         self._since = since
@@ -333,7 +339,9 @@ class EventStream(ResponseStream, Generic[T]):
         address = self._t.host.address
         reason = str(cause) if cause is not None else "the daemon ended the event stream"
         policy = self._policy
-        if policy.attempts <= 0:
+        if self._on_connection is not None:
+            self._on_connection(cause or DockerConnectionError(reason, address=address))
+        if policy.attempts is not None and policy.attempts <= 0:
             self._close_reason = "its connection was lost"
             self.close()
             raise StreamBroken(
@@ -341,7 +349,8 @@ class EventStream(ResponseStream, Generic[T]):
                 address=address,
             ) from cause
         last_error: DockerError | None = cause
-        for attempt in range(1, policy.attempts + 1):
+        attempts = itertools.count(1) if policy.attempts is None else range(1, policy.attempts + 1)
+        for attempt in attempts:
             await asyncio.sleep(policy.delay(attempt))
             if self._closed:
                 raise StreamClosed(f"this event stream is closed ({self._close_reason})")
@@ -356,6 +365,8 @@ class EventStream(ResponseStream, Generic[T]):
             self._reconnects += 1
             self._resuming = self._last_nano is not None
             self._proven = False
+            if self._on_connection is not None:
+                self._on_connection(None)
             return
         self._close_reason = "its connection was lost"
         self.close()
@@ -469,8 +480,12 @@ def event_stream(
     on_malformed: Literal["raise", "skip"] = "raise",
     max_line: int = 64 * 1024 * 1024,
     stall_limit: float = 0.1,
+    on_connection: Callable[[DockerError | None], None] | None = None,
 ) -> EventStream[Any]:
     """Check the options and make an (unconnected) event stream; see ``Events.__call__``.
+
+    ``on_connection`` (for the fleet) is told when the connection is lost (with the cause),
+    before any reconnect attempt, and when it is back (with ``None``).
 
     Raises:
         InvalidArgument: an option is unknown or out of range.
@@ -497,4 +512,5 @@ def event_stream(
         on_gap=on_gap,
         on_malformed=on_malformed,
         stall_limit=stall_limit,
+        on_connection=on_connection,
     )

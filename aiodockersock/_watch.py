@@ -10,7 +10,7 @@ It runs no task of its own: the cache advances as the watch is iterated.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Literal
 
 import msgspec
@@ -70,12 +70,18 @@ class ContainerWatch(Resource):
     _resource_name = "a ContainerWatch"
 
     def __init__(
-        self, lister: Lister, stream: EventStream[EventMessage], labels: Sequence[str]
+        self,
+        lister: Lister,
+        stream: EventStream[EventMessage],
+        labels: Sequence[str],
+        known: Mapping[str, ContainerSummary] | None = None,
     ) -> None:
         self._list = lister
         self._stream = stream
         self._labels = list(labels)
-        self._cache: dict[str, ContainerSummary] = {}
+        # a watch that takes over from an earlier one starts from its cache: its first listing
+        # then reports only what changed meanwhile
+        self._cache: dict[str, ContainerSummary] = dict(known or {})
         self._queue: list[ContainerChange] = []
         self._started = False
 

@@ -44,6 +44,7 @@ GUIDES = [
     ("security.md", "Security"),
     ("engines.md", "Engines and Podman"),
     ("remote-hosts.md", "Remote hosts: ssh, TLS, contexts"),
+    ("fleets.md", "Fleets: many engines as one"),
     ("testing.md", "Testing with the pytest plugin"),
     ("migration.md", "Migrating from aiodocker and docker-py"),
     ("architecture.md", "Architecture (for maintainers)"),

@@ -73,6 +73,7 @@ from .execs import (
     ExecStartBody,
     ProcessConfig,
 )
+from .fleet import FleetItem, HostDown, HostEvent, HostGap, HostUp
 from .images import (
     HistoryResponseItem,
     ImageDeleteResponseItem,
@@ -219,11 +220,16 @@ __all__ = [
     "ExecStartBody",
     "FilesystemChange",
     "FirewallInfo",
+    "FleetItem",
     "GenericResource",
     "HealthConfig",
     "HealthcheckResult",
     "HistoryResponseItem",
     "HostConfig",
+    "HostDown",
+    "HostEvent",
+    "HostGap",
+    "HostUp",
     "IPAMConfig",
     "ImageDeleteResponseItem",
     "ImageInspect",
