@@ -197,6 +197,9 @@ _STDERR_KEPT: Final = 4096
 _MASTER_POLL: Final = 0.005
 #: How long a closing client waits for ssh processes to end before it kills them.
 _EXIT_GRACE: Final = 3.0
+#: Handshakes (master connections starting) at once: sshd's default ``MaxStartups 10:30:100``
+#: drops unauthenticated connections beyond 10, so a burst of streams never exceeds it.
+_HANDSHAKES: Final = 8
 #: Longest directory for control sockets (sun_path is 108 bytes; ssh adds ~20 while binding).
 _MAX_DIR_LEN: Final = 70
 
@@ -390,7 +393,7 @@ class _Sniffer(asyncio.Protocol):
             self._inner.resume_writing()
 
 
-def _stop_leftovers(pids: set[int], directory: list[str]) -> None:
+def _stop_leftovers(pids: dict[int, _Process], directory: list[str]) -> None:
     """The last resort of a client dropped without ``aclose()``: end its ssh processes."""
     for pid in list(pids):
         with contextlib.suppress(OSError):
@@ -423,9 +426,11 @@ class SSHConnector(Connector):
         self._masters: list[_Master] = []
         self._numbers = 0
         self._sessions: set[_Session] = set()
-        self._pids: set[int] = set()
+        #: every ssh process still running (masters, sessions), by pid
+        self._pids: dict[int, _Process] = {}
         self._dir: list[str] = []  # shared with the finalizer
         self._closed = False
+        self._handshakes: asyncio.Semaphore | None = None  # made in the loop, on first use
         self._finalizer = weakref.finalize(self, _stop_leftovers, self._pids, self._dir)
 
     # -- the ssh command lines -------------------------------------------------------------
@@ -472,8 +477,10 @@ class SSHConnector(Connector):
 
     def _reserve(self) -> _Master:
         """A master with a free session, counted as taken: a new one when all are full."""
-        for master in self._masters:
-            if not master.dead and master.sessions < master.capacity:
+        for master in list(self._masters):
+            if master.up and not _is_socket(master.control_path):
+                self._master_gone(master)  # it is ending (killed, or its connection lost)
+            elif not master.dead and master.sessions < master.capacity:
                 master.sessions += 1
                 return master
         master = _Master(self._numbers, self._directory(), self._target.sessions)
@@ -486,6 +493,12 @@ class SSHConnector(Connector):
         return master
 
     async def _start(self, master: _Master) -> None:
+        if self._handshakes is None:
+            self._handshakes = asyncio.Semaphore(_HANDSHAKES)
+        async with self._handshakes:
+            await self._handshake(master)
+
+    async def _handshake(self, master: _Master) -> None:
         loop = asyncio.get_running_loop()
         args = self._ssh(
             master.control_path, "-o", "ControlMaster=yes", "-o", "ControlPersist=no", "-N"
@@ -504,8 +517,8 @@ class SSHConnector(Connector):
             finally:
                 os.close(stderr)
             master.process = process
-            if process.pid is not None:
-                self._pids.add(process.pid)
+            if process.pid is not None and process.returncode is None:
+                self._pids[process.pid] = process
             deadline = loop.time() + max(3 * self._target.connect_timeout, 15.0)
             while not _is_socket(master.control_path):  # made once logged in
                 if process.returncode is not None:
@@ -526,7 +539,7 @@ class SSHConnector(Connector):
         if master in self._masters:
             self._masters.remove(master)
         if master.process is not None and master.process.returncode is not None:
-            self._pids.discard(master.process.pid or -1)
+            self._pids.pop(master.process.pid or -1, None)
 
     # -- connections -------------------------------------------------------------------------
 
@@ -572,7 +585,7 @@ class SSHConnector(Connector):
                 child.close()
             self._sessions.add(session)
             if session.process.pid is not None and session.process.returncode is None:
-                self._pids.add(session.process.pid)
+                self._pids[session.process.pid] = session.process
             inner: P | None = None
 
             def sniffing() -> _Sniffer:
@@ -608,7 +621,7 @@ class SSHConnector(Connector):
             master.capacity = max(1, master.sessions)
         self._sessions.discard(session)
         if session.process is not None:
-            self._pids.discard(session.process.pid or -1)
+            self._pids.pop(session.process.pid or -1, None)
         waiters, session.waiters = session.waiters, []
         for wake in waiters:
             wake()
@@ -653,6 +666,11 @@ class SSHConnector(Connector):
         if re.search(r"Connection refused", stderr, re.I):
             return (f"cannot connect to {address}: connection refused{said}; is sshd running "
                     "there, on that port?")
+        if re.search(r"kex_exchange_identification|Connection (closed|reset) by", stderr, re.I):
+            return (f"cannot connect to {address}: the ssh server closed the connection before "
+                    f"the login{said}. sshd drops logins beyond its MaxStartups (10 at once by "
+                    "default) and refuses hosts its configuration denies: check its log; this "
+                    f"client starts at most {_HANDSHAKES} at once")
         if re.search(r"timed out", stderr, re.I):
             return (f"cannot connect to {address}: the ssh connection timed out{said}; is the "
                     "host reachable (a firewall, a jump host)? Docker(connect_timeout=…) "
@@ -697,6 +715,13 @@ class SSHConnector(Connector):
                 f"(exit {code}){said}. Is dockerd running there, is the socket path right "
                 f"({self._target.socket_path or 'the remote default'}), and may the ssh user "
                 "use it (the docker group)?"
+            )
+        if code == 255 and not _is_socket(session.master.control_path):
+            self._master_gone(session.master)
+            return (
+                f"the ssh connection to {address} was lost (its master connection ended: "
+                "the network, the server, or a process that ended it); the next call logs in "
+                f"again{said}"
             )
         if code == 255:
             return (
@@ -776,8 +801,7 @@ class SSHConnector(Connector):
         for started in await asyncio.gather(*stops, return_exceptions=True):
             if isinstance(started, tuple):
                 exits.append(started[1].exited)
-        processes = [m.process for m in masters if m.process is not None]
-        processes += [s.process for s in self._sessions if s.process is not None]
+        processes = list(self._pids.values())  # masters and sessions, gone ones included
         exits += [p.exited for p in processes if p.returncode is None]
         if exits:
             _, pending = await asyncio.wait(exits, timeout=_EXIT_GRACE)

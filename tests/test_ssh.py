@@ -17,6 +17,7 @@ import grp
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -377,3 +378,25 @@ async def test_a_client_dropped_mid_handshake_leaves_nothing(
     await docker.aclose()
     assert leftovers(control_dir) == []
     assert zombies() == []
+
+
+async def test_a_lost_master_connection_is_replaced(
+    engine: EngineHandle, remote: str, sshd: Sshd
+) -> None:
+    async with client(sshd, remote) as docker:
+        await docker.ping()
+        control_dir = connector(docker).control_dir
+        assert control_dir is not None
+        [master] = [line for line in ssh_processes(control_dir) if "ControlMaster=yes" in line]
+        os.kill(int(master.split(":", 1)[0]), signal.SIGTERM)  # as if the network dropped it
+        for _ in range(200):
+            if not masters(control_dir):
+                break
+            await asyncio.sleep(0.05)
+        before = sshd.handshakes()
+        # the pooled connection died with its master; the next call logs in again, once
+        assert (await docker.version()).version == engine.server_version
+        assert (await docker.version()).version == engine.server_version
+        assert sshd.handshakes() - before == 1
+        assert len(masters(control_dir)) == 1
+    assert leftovers(control_dir) == []
