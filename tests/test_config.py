@@ -59,7 +59,7 @@ def test_tcp_addresses(url: str, origin: str) -> None:
     ("url", "message"),
     [
         ("npipe:////./pipe/docker_engine", "not supported"),
-        ("ssh://user@host", "forward the socket"),
+        ("ssh://user:pw@host", "password in an ssh:// URL is refused"),
         ("ftp://host", "not a daemon address"),
         ("unix://", "names no socket path"),
         ("tcp://:2375", "names no host"),
