@@ -26,8 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from aiodockersock import Docker, DockerConnectionError, InvalidArgument
+from aiodockersock import Docker, DockerConnectionError, Fleet, InvalidArgument
 from aiodockersock._connect import SSHConnector
+from aiodockersock.models import HostEvent, HostUp
 
 from .conftest import IN_CI, TEST_IMAGE, ContainerFactory, EngineHandle
 from .engines import SSHD, Sshd, create_user, ensure_installed, remove_user, start_sshd
@@ -400,3 +401,36 @@ async def test_a_lost_master_connection_is_replaced(
         assert sshd.handshakes() - before == 1
         assert len(masters(control_dir)) == 1
     assert leftovers(control_dir) == []
+
+
+async def test_a_fleet_with_one_engine_over_ssh(
+    engine: EngineHandle, remote: str, sshd: Sshd
+) -> None:
+    # the same engine twice: through its socket and over ssh; each copy of an event is tagged
+    over_ssh = client(sshd, remote)
+    try:
+        async with Fleet({"local": engine.host, "over-ssh": over_ssh}) as fleet:
+            pinged = await fleet.gather(lambda d: d.ping(), timeout=30)
+            assert pinged["over-ssh"].ok and pinged["local"].ok, pinged.errors
+            async with fleet.events(filters={"type": ["volume"]}) as events:
+                up: set[str] = set()
+                async for item in events:
+                    if isinstance(item, HostUp):
+                        up.add(item.host)
+                        if len(up) == 2:
+                            break
+                name = f"ads-ssh-fleet-{secrets.token_hex(3)}"
+                await fleet["over-ssh"].volumes.create(name=name)
+                tagged: set[str] = set()
+
+                async def both_copies() -> None:
+                    async for item in events:
+                        if type(item) is HostEvent and item.event.actor_id == name:
+                            tagged.add(item.host)
+                            if tagged == {"local", "over-ssh"}:
+                                return
+
+                await asyncio.wait_for(both_copies(), 30)
+            await fleet["local"].volumes.remove(name)
+    finally:
+        await over_ssh.aclose()
