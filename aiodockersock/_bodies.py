@@ -27,7 +27,7 @@ from ._exceptions import (
     StreamBroken,
     StreamClosed,
 )
-from ._framing import DECODE_FAILURES, STREAM_NAMES, BadLine, FrameDecoder, LineDecoder
+from ._framing import DECODE_FAILURES, BadLine, FrameDecoder, LineDecoder
 from ._podman import exit_status_code, is_podman_answer, podman_path_stat
 from ._streams import ResponseStream
 from ._transport import StreamResponse, decoder_for
@@ -328,7 +328,7 @@ class LogStream(_Body):
         self._probe = probe
         self._timestamps = timestamps
         self._tty: bool | None = None
-        self._frames = FrameDecoder()
+        self._frames = FrameDecoder(make=LogFrame)  # LogFrames straight from the decoder
 
     async def open(self) -> None:
         """Send the request now and find out whether the output is a TTY's.
@@ -359,9 +359,10 @@ class LogStream(_Body):
         try:
             if self._resp is None and not self._done:
                 await self.open()
-            names = STREAM_NAMES
             feed = self._frames.feed
-            while chunk := await self._read(_READ_SIZE):
+            # all that is buffered, whatever its size (aiohttp bounds it): read(n)'s accounting
+            # per HTTP chunk — one per frame, as dockerd writes them — is the dearer path
+            while chunk := await self._read(-1):
                 if self._tty:
                     yield LogFrame("stdout", chunk)
                     continue
@@ -370,8 +371,8 @@ class LogStream(_Body):
                 except DecodeError:
                     self.close()
                     raise
-                for stream, data in frames:
-                    yield LogFrame(names[stream], data)
+                for frame in frames:
+                    yield frame
             self._frames.close()
         finally:
             if not self._done:

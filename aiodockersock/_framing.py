@@ -7,7 +7,8 @@ They are tested with plain bytes split at every offset.
 from __future__ import annotations
 
 import struct
-from typing import Final, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Final, Generic, TypeVar
 
 import msgspec
 
@@ -37,7 +38,9 @@ STREAM_NAMES: Final = ("stdin", "stdout", "stderr")
 #: skipped). Catch this tuple, never ``msgspec.DecodeError`` alone.
 DECODE_FAILURES: Final = (msgspec.DecodeError, RecursionError)
 
-_HEADER = struct.Struct(">BxxxL")
+_HEADER = struct.Struct(">LL")  # the stream with its three zero bytes, the size
+#: the first word of a valid header → its stream (anything else is not a frame header)
+_STREAM_WORDS: Final = {0: STDIN, 1 << 24: STDOUT, 2 << 24: STDERR}
 _HEADER_SIZE: Final = 8
 
 
@@ -174,79 +177,136 @@ class FrameDecoder:
 
     A frame is handed over whole when it is at most ``max_frame`` bytes; a larger one (the
     header can announce up to 4 GiB) is handed over in pieces as its bytes arrive, so what is
-    held back never exceeds ``max_frame`` plus one chunk, whatever a header says.
+    held back never exceeds ``max_frame`` plus one chunk, whatever a header says. The pieces of
+    an unfinished frame are kept apart and joined once it is complete (a frame arriving in many
+    small chunks costs O(its size)), and each payload is copied once, sliced from the chunk.
 
     With ``stray_newlines``, a ``\n`` byte where a header should start (no header starts with
     one) is taken as the end of the frame before it and given to that frame's stream: Podman's
     service sends each line of a replayed log that way, its newline after the frame.
+
+    With ``make`` (e.g. ``LogFrame``), each frame is handed over as ``make(name, payload)``, the
+    name from ``STREAM_NAMES``, instead of a ``(stream, payload)`` tuple: a log stream gets its
+    values straight from the decoder.
     """
 
-    __slots__ = ("_buf", "_got", "_last", "_left", "_max_frame", "_stray_newlines")
+    __slots__ = ("_buf", "_got", "_held", "_last", "_left", "_make", "_max_frame", "_need",
+                 "_stray_newlines", "_tags")
 
-    def __init__(self, *, stray_newlines: bool = False, max_frame: int = 1024 * 1024) -> None:
-        self._buf = bytearray()
+    def __init__(
+        self,
+        *,
+        stray_newlines: bool = False,
+        max_frame: int = 1024 * 1024,
+        make: Callable[[str, bytes], Any] | None = None,
+    ) -> None:
+        self._buf: list[bytes] = []  # the pieces of an unfinished frame (or header)
+        self._held = 0  # their size
+        self._need = 0  # the size the held bytes must reach to complete that frame
         self._stray_newlines = stray_newlines
         self._max_frame = max_frame
-        self._last: int | None = None
+        self._make = make
+        # a header's first word → what its frames are tagged with: the stream, or its name
+        self._tags: dict[int, Any] = (
+            dict(_STREAM_WORDS) if make is None
+            else {word: STREAM_NAMES[stream] for word, stream in _STREAM_WORDS.items()}
+        )
+        self._last: Any = None  # the tag of the last frame
         self._left = 0  # bytes still to come of a large frame being handed over in pieces
         self._got = 0  # bytes of that frame (its header included) that came already
 
     @property
     def pending(self) -> int:
         """Bytes of an unfinished frame (held back, or handed over in pieces so far)."""
-        return len(self._buf) + self._got
+        return self._held + self._got
 
-    def feed(self, chunk: bytes) -> list[tuple[int, bytes]]:
+    def _frame(self, tag: Any, data: bytes) -> Any:
+        make = self._make
+        return (tag, data) if make is None else make(tag, data)
+
+    def feed(self, chunk: bytes) -> list[Any]:
         """Add a chunk; return the frames (or pieces of a large frame) it completes, in order.
+
+        Returns:
+            ``(stream, payload)`` tuples, or ``make(name, payload)`` values with ``make``.
 
         Raises:
             DecodeError: a header names a stream other than 0, 1 or 2 (the data is not
                 multiplexed, e.g. it came from a TTY container).
         """
-        buf = self._buf
-        buf += chunk
-        frames: list[tuple[int, bytes]] = []
-        pos = 0
-        size = len(buf)
+        frames: list[Any] = []
         if self._left:  # the rest of a large frame
             last = self._last
             assert last is not None
-            pos = min(self._left, size)
-            if pos:
-                frames.append((last, bytes(buf[:pos])))
-            self._left -= pos
+            take = min(self._left, len(chunk))
+            if take:
+                frames.append(self._frame(last, chunk[:take] if take < len(chunk) else chunk))
+            self._left -= take
             if self._left:
-                self._got += pos
-                del buf[:pos]
+                self._got += take
                 return frames
             self._got = 0
-        while size - pos >= _HEADER_SIZE or (self._stray_newlines and pos < size):
-            if self._stray_newlines and buf[pos] == 0x0A and self._last is not None:
-                frames.append((self._last, b"\n"))
-                pos += 1
-                continue
+            chunk = chunk[take:]
+        if self._buf:
+            self._buf.append(chunk)
+            self._held += len(chunk)
+            if self._held < self._need:
+                return frames  # the held frame is still incomplete: join nothing yet
+            buf = b"".join(self._buf)
+            self._buf = []
+            self._held = 0
+        else:
+            buf = chunk
+        make = self._make
+        stray = self._stray_newlines
+        tags = self._tags
+        unpack = _HEADER.unpack_from
+        last = self._last
+        append = frames.append
+        pos = 0
+        size = len(buf)
+        need = _HEADER_SIZE
+        while True:
             if size - pos < _HEADER_SIZE:
+                if pos < size and stray and buf[pos] == 0x0A and last is not None:
+                    append(self._frame(last, b"\n"))
+                    pos += 1
+                    continue
                 break
-            stream, length = _HEADER.unpack_from(buf, pos)
-            if stream > STDERR or buf[pos + 1] or buf[pos + 2] or buf[pos + 3]:
+            word, length = unpack(buf, pos)
+            try:
+                tag = tags[word]
+            except KeyError:  # not a header (Podman's stray newline is never one either)
+                if stray and buf[pos] == 0x0A and last is not None:
+                    append(self._frame(last, b"\n"))
+                    pos += 1
+                    continue
                 raise DecodeError(
                     "not a multiplexed stream frame header (is the container a TTY?)",
                     data=bytes(buf[pos : pos + 64]),
-                )
-            self._last = stream
+                ) from None
+            last = tag
             end = pos + _HEADER_SIZE + length
             if end > size:
                 if length > self._max_frame:  # hand a large frame over as it arrives
                     if size > pos + _HEADER_SIZE:
-                        frames.append((stream, bytes(buf[pos + _HEADER_SIZE : size])))
+                        append(self._frame(tag, buf[pos + _HEADER_SIZE : size]))
                     self._left = end - size
                     self._got = size - pos
                     pos = size
+                need = _HEADER_SIZE + length
                 break
-            frames.append((stream, bytes(buf[pos + _HEADER_SIZE : end])))
+            if make is None:
+                append((tag, buf[pos + _HEADER_SIZE : end]))
+            else:
+                append(make(tag, buf[pos + _HEADER_SIZE : end]))
             pos = end
-        if pos:
-            del buf[:pos]
+        self._last = last
+        if pos < size:
+            rest = buf[pos:] if pos else buf
+            self._buf = [rest]
+            self._held = len(rest)
+            self._need = need
         return frames
 
     def close(self) -> None:
@@ -256,7 +316,8 @@ class FrameDecoder:
             DecodeError: the stream ended inside a frame.
         """
         if self._buf or self._left:
-            data = bytes(self._buf)
-            self._buf.clear()
+            data = b"".join(self._buf)
+            self._buf = []
+            self._held = self._need = 0
             self._left = self._got = 0
             raise DecodeError("the stream ended inside a frame", data=data)

@@ -260,11 +260,14 @@ class StreamResponse:
         Raises:
             DockerConnectionError: the connection broke before the body ended.
         """
+        content = self._resp.content
         try:
-            if limit > 0:
-                chunk = await self._resp.content.read(limit)
+            # readany() when all that is buffered fits: it takes the buffered pieces whole,
+            # without read(limit)'s size bookkeeping per piece (one per HTTP chunk)
+            if limit > 0 and not 0 < content.total_bytes - self._consumed <= limit:
+                chunk = await content.read(limit)
             else:
-                chunk = await self._resp.content.readany()
+                chunk = await content.readany()
             self._consumed += len(chunk)
             return chunk
         except (aiohttp.ClientError, OSError) as exc:

@@ -198,3 +198,42 @@ def test_a_line_nested_a_million_levels_is_a_bad_line_not_a_recursion_error() ->
     got = dec.feed(deep + b"\n" + msgspec.json.encode(Item(a=2, b="y")) + b"\n")
     assert isinstance(got[0], BadLine) and "nested too deeply" in str(got[0].error)
     assert got[1] == Item(a=2, b="y")  # the lines after it still decode
+
+
+def test_frames_come_out_as_log_frames_whole_or_in_pieces_at_every_offset() -> None:
+    """With make=LogFrame the log stream gets its values from the decoder itself: the same
+    frames, named, whatever the chunking — a large frame in pieces, Podman's stray newlines."""
+    from aiodockersock.models import LogFrame
+
+    big = bytes(range(256)) * 12  # 3072 bytes: handed over in pieces with max_frame=1000
+    data = frame(1, b"out\n") + frame(2, b"") + frame(2, big) + frame(0, b"in")
+    for cut in range(len(data) + 1):
+        dec = FrameDecoder(max_frame=1000, make=LogFrame)
+        got = dec.feed(data[:cut]) + dec.feed(data[cut:])
+        dec.close()
+        assert all(type(f) is LogFrame for f in got), cut
+        assert got[:2] == [LogFrame("stdout", b"out\n"), LogFrame("stderr", b"")], cut
+        assert b"".join(f.data for f in got[2:-1]) == big, cut
+        assert {f.stream for f in got[2:-1]} == {"stderr"}, cut
+        assert got[-1] == LogFrame("stdin", b"in"), cut
+    dec = FrameDecoder(make=LogFrame)
+    got = [f for byte in split_every(data, 1) for f in dec.feed(byte)]
+    assert [f.stream for f in got] == ["stdout", "stderr", "stderr", "stdin"]
+    assert got[2].data == big
+    replay = FrameDecoder(stray_newlines=True, make=LogFrame).feed(PODMAN_REPLAY)
+    assert replay[:2] == [LogFrame("stdout", b"out"), LogFrame("stdout", b"\n")]
+
+
+def test_an_unfinished_frame_is_held_in_pieces_and_joined_once() -> None:
+    """A frame arriving in many small chunks is not re-copied at each one (O(its size))."""
+    payload = b"x" * 10_000
+    data = frame(1, payload)
+    dec = FrameDecoder()
+    pieces = split_every(data, 100)
+    for piece in pieces[:-1]:
+        assert dec.feed(piece) == []
+    assert len(dec._buf) == len(pieces) - 1  # kept apart: not joined at each chunk
+    assert dec.pending == len(data) - len(pieces[-1])
+    assert dec.feed(pieces[-1]) == [(1, payload)]
+    assert dec.pending == 0
+    dec.close()
