@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ssl
 import warnings
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from ._config import DEFAULT_SSH_SESSIONS, Limits, TLSConfig, resolve_host
 from ._resource import AsyncResource
@@ -138,15 +139,15 @@ class Docker(AsyncResource):
         """
         return await self._transport.negotiate()
 
-    async def ping(self, *, timeout: float | Default | None = DEFAULT) -> PingInfo:
-        """Check that the daemon answers. See :meth:`System.ping`.
+    def ping(self, *, timeout: float | Default | None = DEFAULT) -> Coroutine[Any, Any, PingInfo]:
+        """Check that the daemon answers: ``await docker.ping()``. See :meth:`System.ping`.
 
         ``GET /_ping``
 
         Raises:
             DockerConnectionError: the daemon cannot be reached.
         """
-        return await self.system.ping(timeout=timeout)
+        return self.system.ping(timeout=timeout)  # the coroutine itself: no extra frame
 
     async def version(self) -> SystemVersion:
         """The daemon's version. See :meth:`System.version`.

@@ -551,9 +551,10 @@ class Transport:
         return aiohttp.ClientSession(
             # no cap in aiohttp's pool: Limits are applied here, where a wait can be named
             connector=_FactoryConnector(self.connector, limit=0),
-            headers={"User-Agent": _USER_AGENT},
+            # Accept-Encoding as a default header, not skip_auto_headers: a non-empty skip set
+            # takes aiohttp off its fast path on every request (+8.6k instructions a ping)
+            headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"},
             auto_decompress=False,
-            skip_auto_headers=("Accept-Encoding",),
         )
 
     @property

@@ -68,11 +68,12 @@ def _spec_dir() -> Path:
 
 
 SPEC_DIR = _spec_dir()
-# Every module of Engine structs (``events`` and ``output`` hold the client's own types).
+# Every module of Engine structs (``events``, ``fleet`` and ``output`` hold the client's own
+# types).
 MY_MODULES = [
     importlib.import_module(f"aiodockersock.models.{info.name}")
     for info in sorted(pkgutil.iter_modules(models.__path__), key=lambda i: i.name)
-    if not info.name.startswith("_") and info.name not in ("events", "output")
+    if not info.name.startswith("_") and info.name not in ("events", "fleet", "output")
 ]
 
 
@@ -183,8 +184,8 @@ def test_structs_are_frozen() -> None:
 
 #: The exported Structs that are not Models: the client's own types.
 PLAIN_STRUCTS = {
-    "ContainerLogs", "EventGap", "ExecResult", "LogFrame", "LogLine", "PathStat", "PushResult",
-    "RunResult",
+    "ContainerLogs", "EventGap", "ExecResult", "HostDown", "HostEvent", "HostGap", "HostUp",
+    "LogFrame", "LogLine", "PathStat", "PushResult", "RunResult",
 }
 #: The exported Structs that refuse positional arguments. msgspec applies ``kw_only`` to the
 #: fields a class defines itself, so Model's own ``kw_only=True`` does not reach its subclasses.

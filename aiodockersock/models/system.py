@@ -8,7 +8,7 @@ Field names follow the Engine API definitions ``SystemVersion``, ``SystemInfo`` 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 
@@ -55,6 +55,14 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
+#: The /_ping headers ``PingInfo`` reads, as sent and lower-cased.
+_PING_HEADERS: Final = (
+    "Api-Version", "OSType", "Docker-Experimental", "Builder-Version", "Swarm",
+    "Libpod-Api-Version",
+)
+_PING_LOWER: Final = tuple(name.lower() for name in _PING_HEADERS)
+
+
 class PingInfo(Model):
     """What GET /_ping tells about the daemon, read from its response headers (not JSON).
 
@@ -87,12 +95,12 @@ class PingInfo(Model):
         """
         if isinstance(headers, dict):  # not case-blind: look up lower-cased names
             headers = {key.lower(): value for key, value in headers.items()}
-            names = ("api-version", "ostype", "docker-experimental", "builder-version", "swarm",
-                     "libpod-api-version")
+            names = _PING_LOWER
         else:
-            names = ("Api-Version", "OSType", "Docker-Experimental", "Builder-Version", "Swarm",
-                     "Libpod-Api-Version")
-        api, os_type, experimental, builder, swarm, podman = (headers.get(n) for n in names)
+            names = _PING_HEADERS
+        get = headers.get  # one call each, no generator: this is on every ping
+        api, os_type, experimental = get(names[0]), get(names[1]), get(names[2])
+        builder, swarm, podman = get(names[3]), get(names[4]), get(names[5])
         return cls(
             api_version=api,
             os_type=os_type,
