@@ -54,11 +54,13 @@ Without ``--host`` (and without ``DOCKER_HOST``) a private Docker 28.5 engine is
 ``tests.engines`` and stopped at the end.
 """
 
+# ruff: noqa: RUF001  (the report prints dashes and multiplication signs on purpose)
 from __future__ import annotations
 
 import argparse
 import asyncio
 import collections
+import contextlib
 import gc
 import json
 import os
@@ -71,7 +73,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -232,7 +233,7 @@ async def _async_worker(args: argparse.Namespace) -> dict[str, Any]:
             await one(i, cid)
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:  # noqa: BLE001 - recorded and reported
+        except BaseException as exc:  # recorded and reported
             st.errors[i] = describe(exc)
 
     st.t0 = time.perf_counter()
@@ -284,7 +285,7 @@ async def _measure(
                 await asyncio.wait_for(light(), args.request_timeout)
             else:
                 await asyncio.wait_for(inspect(cids[r % len(cids)]), args.request_timeout)
-        except Exception as exc:  # noqa: BLE001 - recorded and reported
+        except Exception as exc:  # recorded and reported
             fails[f"{kind}: after {time.perf_counter() - t:.1f} s: {describe(exc)}"] += 1
             nfail += 1
             if nfail >= 3:
@@ -347,7 +348,7 @@ def _threaded_worker(args: argparse.Namespace) -> dict[str, Any]:
                 if st.first[i] is None:
                     st.first[i] = time.perf_counter() - st.t0
                 st.items[i] += 1
-        except BaseException as exc:  # noqa: BLE001 - recorded and reported
+        except BaseException as exc:  # recorded and reported
             if not closing.is_set():
                 st.errors[i] = describe(exc)
 
@@ -378,9 +379,6 @@ def _threaded_worker(args: argparse.Namespace) -> dict[str, Any]:
     async def ainspect(cid: str) -> None:
         inspect(cid)
 
-    async def asleep(s: float) -> None:
-        time.sleep(s)
-
     # the requests run in this (main) thread, one at a time, like the async clients' do;
     # asyncio.wait_for cannot interrupt a blocking call, so a stuck request shows as a
     # latency longer than the cap rather than a timeout
@@ -390,10 +388,8 @@ def _threaded_worker(args: argparse.Namespace) -> dict[str, Any]:
     closing.set()
     for s in streams:
         if s is not None and hasattr(s, "close"):
-            try:
+            with contextlib.suppress(Exception):  # a stream another thread reads
                 s.close()
-            except Exception:  # noqa: BLE001, S110 - closing a stream another thread reads
-                pass
     out["close_wall"] = time.perf_counter() - t
     out["threads_left"] = sum(t.is_alive() for t in threads)
     return _finish(out, st, mode, client)
