@@ -17,11 +17,12 @@ from ._attach import AttachStream
 from ._auth import RegistryAuth
 from ._bodies import ArchiveStream, ByteStream, JSONStream, LogStream, ProgressStream
 from ._client import Docker
-from ._config import DEFAULT_HOST, TLSConfig
+from ._config import DEFAULT_HOST, Limits, TLSConfig
 from ._exceptions import (
     APIError,
     ArchiveError,
     BadRequest,
+    ClientLimitReached,
     Conflict,
     ContainerError,
     DecodeError,
@@ -61,6 +62,7 @@ __all__ = [
     "AttachStream",
     "BadRequest",
     "ByteStream",
+    "ClientLimitReached",
     "Conflict",
     "ContainerChange",
     "ContainerError",
@@ -77,6 +79,7 @@ __all__ = [
     "Forbidden",
     "InvalidArgument",
     "JSONStream",
+    "Limits",
     "LogStream",
     "NotFound",
     "NotSupported",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 import warnings
 
-from ._config import TLSConfig, resolve_host
+from ._config import Limits, TLSConfig, resolve_host
 from ._resource import AsyncResource
 from ._transport import DEFAULT, DEFAULT_MAX_RESPONSE, Default, Transport
 from .containers import Containers
@@ -45,6 +45,10 @@ class Docker(AsyncResource):
         max_response: the largest answer to an ordinary request read into memory, in bytes
             (default 256 MiB, far above any real answer; streams are read as they arrive and
             are not limited by it). A larger answer raises ``ResponseTooLarge``.
+        limits: caps on the connections of ordinary requests and on open streams
+            (``Limits(connections=…, streams=…)``); by default there are none, and streams
+            never take the connections requests need. A cap reached raises
+            ``ClientLimitReached``, which names it.
 
     Attributes:
         containers: the containers API (``docker.containers.create(...)``…).
@@ -68,6 +72,7 @@ class Docker(AsyncResource):
         connect_timeout: float = 5.0,
         tls: TLSConfig | ssl.SSLContext | bool | None = None,
         max_response: int = DEFAULT_MAX_RESPONSE,
+        limits: Limits | None = None,
     ) -> None:
         self._transport = Transport(
             resolve_host(url, tls=tls),
@@ -75,6 +80,7 @@ class Docker(AsyncResource):
             timeout=timeout,
             connect_timeout=connect_timeout,
             max_response=max_response,
+            limits=limits,
         )
         self._resource_name = f"the Docker client for {self._transport.host.address}"
         self.system = System(self._transport)

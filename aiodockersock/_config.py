@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 from ._exceptions import InvalidArgument
 
-__all__ = ["DEFAULT_HOST", "HostConfig", "TLSConfig", "resolve_host", "tls_failure"]
+__all__ = ["DEFAULT_HOST", "HostConfig", "Limits", "TLSConfig", "resolve_host", "tls_failure"]
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 DEFAULT_TLS_PORT = 2376
@@ -177,6 +177,41 @@ def _read(path: Path, what: str, fix: str) -> bytes:
         raise InvalidArgument(
             f"cannot read {what} {path}: {exc.strerror or type(exc).__name__}; {fix}"
         ) from None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on how many connections one client opens; by default there are none.
+
+    Ordinary requests and streams never share a cap: a stream (events, followed logs, stats,
+    attach, exec, a pull's progress) holds a connection for as long as it is open, so streams
+    are counted apart and any number of them leaves the requests' connections free. Give a cap
+    when something between the client and the daemon has one (a proxy, an ``ssh`` server's
+    ``MaxSessions``) or to bound what one client may ask of a shared daemon::
+
+        Docker(limits=Limits(connections=16, streams=500))
+
+    Attributes:
+        connections: how many ordinary requests may be on the wire at once (``None``: no cap).
+            One more waits for a free connection, within its own timeout; a wait that runs
+            out raises ``ClientLimitReached`` naming this limit.
+        streams: how many streams may be open at once (``None``: no cap). Opening one more
+            raises ``ClientLimitReached`` at once (a stream may stay open for days: waiting
+            for one to close could wait forever).
+    """
+
+    connections: int | None = None
+    streams: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("connections", "streams"):
+            value = getattr(self, name)
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 1
+            ):
+                raise InvalidArgument(
+                    f"Limits({name}=…) must be a positive int or None (no cap), not {value!r}"
+                )
 
 
 @dataclass(frozen=True)

@@ -71,8 +71,13 @@ class Connector:
         """
         raise NotImplementedError
 
-    async def open_stream(self) -> tuple[ResettableReader, asyncio.StreamWriter]:
+    async def open_stream(
+        self, on_lost: Callable[[], None] | None = None
+    ) -> tuple[ResettableReader, asyncio.StreamWriter]:
         """Open a connection as an asyncio reader/writer pair (for upgraded connections).
+
+        Args:
+            on_lost: called once when the connection ends, whichever side closes it.
 
         Raises:
             OSError: the connection could not be made (the transport maps it).
@@ -80,9 +85,29 @@ class Connector:
         loop = asyncio.get_running_loop()
         reader = ResettableReader(limit=STREAM_LIMIT, loop=loop)
         transport, protocol = await self.create_connection(
-            lambda: asyncio.StreamReaderProtocol(reader, loop=loop)
+            lambda: _StreamProtocol(reader, on_lost, loop=loop)
         )
         return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
+
+
+class _StreamProtocol(asyncio.StreamReaderProtocol):
+    """asyncio's stream protocol that also tells its owner when the connection is gone."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        on_lost: Callable[[], None] | None,
+        *,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        super().__init__(reader, loop=loop)
+        self._on_lost = on_lost
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        on_lost, self._on_lost = self._on_lost, None
+        if on_lost is not None:
+            on_lost()
+        super().connection_lost(exc)
 
 
 class UnixConnector(Connector):

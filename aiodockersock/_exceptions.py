@@ -14,7 +14,8 @@ exception reaches a caller::
     │       └── RegistryUnreachable  the daemon cannot reach a registry
     ├── DockerConnectionError   no daemon: socket missing, permission denied, refused, reset
     │   ├── DockerTimeoutError  the daemon did not answer within the request timeout
-    │   └── StreamBroken        a stream's connection was lost and could not be resumed
+    │   ├── StreamBroken        a stream's connection was lost and could not be resumed
+    │   └── ClientLimitReached  a limit on this side (``Limits``, open files) refused a connection
     ├── StreamClosed            a stream was used after it was closed
     ├── EventsLost              an event stream cannot prove it missed nothing
     ├── SubscriberTooSlow       an event hub cut off a subscriber that fell behind
@@ -43,6 +44,7 @@ __all__ = [
     "APIError",
     "ArchiveError",
     "BadRequest",
+    "ClientLimitReached",
     "Conflict",
     "ContainerError",
     "DecodeError",
@@ -163,6 +165,23 @@ class DockerConnectionError(DockerError):
 
 class DockerTimeoutError(DockerConnectionError, TimeoutError):
     """The daemon did not answer an ordinary request within its timeout."""
+
+
+class ClientLimitReached(DockerConnectionError):
+    """A limit on the client's side refused a new connection; the daemon was not asked.
+
+    The limit is the client's own (``Docker(limits=Limits(connections=…, streams=…))``) or the
+    process's open-file limit (``ulimit -n``): the message names it and how to raise it.
+
+    Attributes:
+        limit: which limit: ``"connections"``, ``"streams"`` or ``"open files"``.
+        value: its value when it was reached.
+    """
+
+    def __init__(self, message: str, *, address: str, limit: str, value: int) -> None:
+        self.limit = limit
+        self.value = value
+        super().__init__(message, address=address)
 
 
 class StreamBroken(DockerConnectionError):

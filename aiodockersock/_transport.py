@@ -3,7 +3,10 @@
 It owns every byte on the wire. Connections come from one factory per kind of address
 (:mod:`aiodockersock._connect`: unix, TCP, TLS): aiohttp's pool takes its connections from it
 through :class:`_FactoryConnector`, and :meth:`Transport.upgrade` (attach, exec) takes its own from
-the same factory, with the same headers, timeouts and error mapping. The transport builds every
+the same factory, with the same headers, timeouts and error mapping. Ordinary requests and streams
+have a pool each, neither capped unless the client's :class:`~aiodockersock._config.Limits` say
+so: a stream holds its connection for as long as it is open, and any number of open streams
+leaves the requests' connections free. The transport builds every
 URL in one place (:meth:`Transport.path`, :func:`encode_query`), negotiates the API version
 (:meth:`Transport.api_at_least` answers version questions), and turns HTTP statuses and socket
 failures into the exceptions of :mod:`aiodockersock._exceptions` — statuses in
@@ -27,7 +30,7 @@ import asyncio
 import enum
 import errno
 import re
-from collections.abc import AsyncIterable, Awaitable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, NamedTuple, TypeVar, Union
 from urllib.parse import quote, urlsplit
 
@@ -35,11 +38,12 @@ import aiohttp
 import msgspec
 from yarl import URL
 
-from ._config import HostConfig, tls_failure
+from ._config import HostConfig, Limits, tls_failure
 from ._connect import Connector, ResettableReader, connector_for
 from ._exceptions import (
     APIError,
     BadRequest,
+    ClientLimitReached,
     Conflict,
     DecodeError,
     DockerConnectionError,
@@ -364,6 +368,7 @@ class Transport:
         timeout: the default total timeout of an ordinary request, in seconds (``None``: none).
         connect_timeout: how long to wait for the connection itself.
         max_response: the largest answer to an ordinary request read into memory, in bytes.
+        limits: caps on connections and open streams (``None``: no cap on either).
     """
 
     def __init__(
@@ -374,6 +379,7 @@ class Transport:
         timeout: float | None = 60.0,
         connect_timeout: float = 5.0,
         max_response: int = DEFAULT_MAX_RESPONSE,
+        limits: Limits | None = None,
     ) -> None:
         self.host = host
         #: The connection factory every connection to this daemon comes from.
@@ -387,7 +393,14 @@ class Transport:
         if not isinstance(max_response, int) or max_response < 1024:
             raise InvalidArgument(f"max_response must be at least 1024 bytes, not {max_response!r}")
         self._max_response = max_response
+        self._limits = limits if limits is not None else Limits()
+        if not isinstance(self._limits, Limits):
+            raise InvalidArgument(f"limits must be a Limits, not {type(limits).__name__}")
+        #: Free request connections when ``limits.connections`` is set.
+        self._slots: asyncio.Semaphore | None = None
+        self._open_streams = 0  # counted only when limits.streams is set
         self._session: aiohttp.ClientSession | None = None
+        self._stream_session: aiohttp.ClientSession | None = None
         self._closed = False
         self._negotiate_lock: asyncio.Lock | None = None
         self._version: str | None = None
@@ -519,18 +532,56 @@ class Transport:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            if self._closed:
-                raise DockerConnectionError(
-                    "this Docker client is closed; create a new one",
-                    address=self.host.address,
-                )
-            self._session = aiohttp.ClientSession(
-                connector=_FactoryConnector(self.connector, limit=100),
-                headers={"User-Agent": _USER_AGENT},
-                auto_decompress=False,
-                skip_auto_headers=("Accept-Encoding",),
-            )
+            self._session = self._new_session()
         return self._session
+
+    def _get_stream_session(self) -> aiohttp.ClientSession:
+        if self._stream_session is None:
+            self._stream_session = self._new_session()
+        return self._stream_session
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise DockerConnectionError(
+                "this Docker client is closed; create a new one", address=self.host.address
+            )
+        return aiohttp.ClientSession(
+            # no cap in aiohttp's pool: Limits are applied here, where a wait can be named
+            connector=_FactoryConnector(self.connector, limit=0),
+            headers={"User-Agent": _USER_AGENT},
+            auto_decompress=False,
+            skip_auto_headers=("Accept-Encoding",),
+        )
+
+    @property
+    def limits(self) -> Limits:
+        """The caps this client applies (all ``None`` by default: none)."""
+        return self._limits
+
+    @property
+    def open_streams(self) -> int:
+        """How many streams are open, counted when a ``Limits.streams`` cap is set (else 0)."""
+        return self._open_streams
+
+    def _take_stream(self) -> None:
+        """Count a stream about to open, or refuse it when ``Limits.streams`` are all open."""
+        cap = self._limits.streams
+        if cap is None:
+            return
+        if self._open_streams >= cap:
+            raise ClientLimitReached(
+                f"this client already has {self._open_streams} streams open to "
+                f"{self.host.address}, its limit (Docker(limits=Limits(streams={cap}))); close "
+                "streams you no longer read (a stream not closed keeps its place), or raise "
+                "the limit (streams=None: no cap)",
+                address=self.host.address,
+                limit="streams",
+                value=cap,
+            )
+        self._open_streams += 1
+
+    def _give_stream(self) -> None:
+        self._open_streams -= 1
 
     def timeout_after(self, seconds: float | None) -> float | Default | None:
         """The default request timeout lengthened by ``seconds`` the daemon itself waits."""
@@ -566,6 +617,8 @@ class Transport:
         os_error = getattr(exc, "os_error", None) or (exc if isinstance(exc, OSError) else None)
         code = getattr(os_error, "errno", None)
         where = self.connector.where
+        if code in (errno.EMFILE, errno.ENFILE):
+            return _out_of_files(address, code)
         if code == errno.ENOENT:
             text = f"cannot connect to {address}: {where} does not exist; is dockerd running?"
         elif code in (errno.EACCES, errno.EPERM):
@@ -639,6 +692,50 @@ class Transport:
             parts.append(chunk)
         return b"".join(parts)
 
+    async def _send_capped(
+        self,
+        method: str,
+        path: str,
+        timeout: float | Default | None,
+        *,
+        query: str,
+        data: Body | None,
+        headers: Mapping[str, str] | None,
+    ) -> Response:
+        """:meth:`_send` once one of the ``Limits.connections`` is free; the wait counts
+        against the request's timeout, and running out of it while waiting is named."""
+        cap = self._limits.connections
+        assert cap is not None
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(cap)
+        slots = self._slots
+        total = self._timeout.total if timeout is DEFAULT else timeout
+        if slots.locked():
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            try:
+                await _within(total, slots.acquire())
+            except (asyncio.TimeoutError, TimeoutError):
+                raise ClientLimitReached(
+                    f"all {cap} of this client's connections to {self.host.address} stayed "
+                    f"busy for {total:g} s, the request's timeout, so {method} {path} was never "
+                    f"sent (Docker(limits=Limits(connections={cap}))); raise the limit "
+                    "(connections=None: no cap), or the timeout",
+                    address=self.host.address,
+                    limit="connections",
+                    value=cap,
+                ) from None
+            if total is not None:
+                timeout = max(total - (loop.time() - started), 0.001)
+        else:
+            await slots.acquire()
+        try:
+            return await self._send(
+                method, path, timeout, query=query, data=data, headers=headers
+            )
+        finally:
+            slots.release()
+
     def raise_for_status(self, resp: Response, method: str, path: str) -> None:
         """Raise the exception the status of an error answer stands for.
 
@@ -704,9 +801,14 @@ class Transport:
         if body is not None:
             data = msgspec.json.encode(body)
             headers = {"Content-Type": "application/json", **(headers or {})}
-        resp = await self._send(
-            method, full, timeout, query=encode_query(query), data=data, headers=headers
-        )
+        if self._limits.connections is None:
+            resp = await self._send(
+                method, full, timeout, query=encode_query(query), data=data, headers=headers
+            )
+        else:
+            resp = await self._send_capped(
+                method, full, timeout, query=encode_query(query), data=data, headers=headers
+            )
         if resp.status >= 300 and resp.status not in ok:
             self.raise_for_status(resp, method, full)
         return resp
@@ -741,23 +843,30 @@ class Transport:
         if self._version is None:
             await self.negotiate()
         full = self._prefix + path
-        session = self._get_session()
+        session = self._get_stream_session()
         url = URL(self.host.base_url + full + encode_query(query), encoded=True)
         if body is not None:
             data = msgspec.json.encode(body)
             headers = {"Content-Type": "application/json", **(headers or {})}
         if timeout is DEFAULT:
             timeout = self._timeout.total
-        with self.mapped_errors():
-            request = session.request(
-                method,
-                url,
-                data=data,
-                headers=headers,
-                allow_redirects=False,
-                timeout=self._stream_timeout,
-            )
-            resp = await _within(timeout, request)
+        counted = self._limits.streams is not None
+        self._take_stream()
+        try:
+            with self.mapped_errors():
+                request = session.request(
+                    method,
+                    url,
+                    data=data,
+                    headers=headers,
+                    allow_redirects=False,
+                    timeout=self._stream_timeout,
+                )
+                resp = await _within(timeout, request)
+        except BaseException:
+            if counted:
+                self._give_stream()
+            raise
         if self._podman is None:
             self.note_engine(resp.headers)
         if resp.status >= 300:
@@ -769,7 +878,11 @@ class Transport:
                 error_body = exc.data
             finally:
                 resp.close()
+                if counted:
+                    self._give_stream()
             self.raise_for_status(Response(resp.status, resp.headers, error_body), method, full)
+        if counted:
+            return _CountedStream(resp, self.host.address, self._give_stream)
         return StreamResponse(resp, self.host.address)
 
     async def upgrade(
@@ -820,8 +933,18 @@ class Transport:
             protocol,
         )
         address = self.host.address
-        with self.mapped_errors():
-            reader, writer = await _within(self._connect_timeout, self.connector.open_stream())
+        counted = self._limits.streams is not None
+        self._take_stream()
+        try:
+            with self.mapped_errors():
+                reader, writer = await _within(
+                    self._connect_timeout,
+                    self.connector.open_stream(self._give_stream if counted else None),
+                )
+        except BaseException:
+            if counted:
+                self._give_stream()
+            raise
         try:
             with self.mapped_errors():
                 writer.write(head + payload)
@@ -841,11 +964,13 @@ class Transport:
         return Upgraded(reader, writer, status, resp_headers, address)
 
     async def close(self) -> None:
-        """Close the session and every pooled connection. Safe to call more than once."""
+        """Close the sessions and every pooled connection. Safe to call more than once."""
         self._closed = True
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        sessions = [self._session, self._stream_session]
+        self._session = self._stream_session = None
+        for session in sessions:
+            if session is not None:
+                await session.close()
 
     @property
     def closed(self) -> bool:
@@ -855,7 +980,45 @@ class Transport:
     @property
     def has_session(self) -> bool:
         """Whether a session (and so possibly connections) is open."""
-        return self._session is not None
+        return self._session is not None or self._stream_session is not None
+
+
+class _CountedStream(StreamResponse):
+    """A stream that gives its place back under ``Limits.streams`` when closed."""
+
+    __slots__ = ("_give",)
+
+    def __init__(
+        self, resp: aiohttp.ClientResponse, address: str, give: Callable[[], None]
+    ) -> None:
+        super().__init__(resp, address)
+        self._give: Callable[[], None] | None = give
+
+    def close(self) -> None:
+        give, self._give = self._give, None
+        if give is not None:
+            give()
+        super().close()
+
+
+def _out_of_files(address: str, code: int) -> ClientLimitReached:
+    """The error for a connection refused by the open-file limit (each one is a file)."""
+    if code == errno.ENFILE:
+        text = (
+            f"cannot open another connection to {address}: the system's open-file table is "
+            "full (ENFILE); raise fs.file-max or close files and streams"
+        )
+        return ClientLimitReached(text, address=address, limit="open files", value=0)
+    import resource  # POSIX only: where it is missing, EMFILE has another name too
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    text = (
+        f"cannot open another connection to {address}: this process has {soft} files open, "
+        f"its limit (ulimit -n: soft {soft}, hard {hard}); every open stream holds one: raise "
+        "the soft limit (ulimit -n, or resource.setrlimit(resource.RLIMIT_NOFILE, …) up to "
+        "the hard one) or close streams you no longer read"
+    )
+    return ClientLimitReached(text, address=address, limit="open files", value=soft)
 
 
 async def _within(timeout: float | None, aw: Awaitable[T]) -> T:

@@ -10,10 +10,11 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from aiodockersock import InvalidArgument, TLSConfig
+from aiodockersock import InvalidArgument, Limits, TLSConfig
 from aiodockersock._config import DEFAULT_HOST, resolve_host
 
 from .tlscerts import PASSPHRASE, docker_cert_path, make_certs
@@ -263,3 +264,17 @@ def test_encrypted_key_without_passphrase_is_an_error_not_a_terminal_prompt(cert
     assert "pass phrase" not in text.lower(), f"a terminal prompt appeared: {text!r}"
     assert "REFUSED:" in text and "is encrypted" in text and "key_passphrase" in text, text
     assert "client-key-encrypted.pem" in text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [({"connections": 0}, "connections"), ({"streams": -1}, "streams"),
+     ({"streams": 2.5}, "streams"), ({"connections": True}, "connections")],
+)
+def test_limits_refuse_what_is_not_a_positive_count(kwargs: dict[str, Any], named: str) -> None:
+    with pytest.raises(InvalidArgument, match=rf"Limits\({named}=…\) must be a positive int"):
+        Limits(**kwargs)
+
+
+def test_limits_default_to_no_cap() -> None:
+    assert Limits() == Limits(connections=None, streams=None)

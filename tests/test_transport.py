@@ -7,8 +7,11 @@ text 502, a redirect) come from small servers on unix sockets in the test's temp
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import socket
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,6 +23,7 @@ from aiohttp import web
 from aiodockersock import (
     APIError,
     BadRequest,
+    ClientLimitReached,
     Conflict,
     DecodeError,
     Docker,
@@ -27,6 +31,7 @@ from aiodockersock import (
     DockerError,
     DockerTimeoutError,
     InvalidArgument,
+    Limits,
     NotFound,
     ResponseTooLarge,
     ServerError,
@@ -34,6 +39,8 @@ from aiodockersock import (
 )
 from aiodockersock._config import resolve_host
 from aiodockersock._transport import Transport, encode_query
+
+from .conftest import ContainerFactory, EngineHandle
 
 
 def transport(api_version: str = "1.41") -> Transport:
@@ -335,3 +342,125 @@ async def test_json_nested_a_million_levels_is_a_decode_error_not_a_recursion_er
             await docker.containers.inspect("error")
         assert info.value.message.endswith("bytes in all)")  # shown cut, not all 2 MB of it
         assert len(info.value.message) < 70_000
+
+
+# ---------------------------------------------------------------------------------------------
+# Limits: streams never take the requests' connections; a cap reached is named (issue 11)
+# ---------------------------------------------------------------------------------------------
+
+
+async def test_open_streams_leave_requests_free_past_the_old_pool_size(
+    engine: EngineHandle,
+) -> None:
+    # aiohttp's default pool (and ours until issue 11) held 100 connections: the 101st stream
+    # waited for one and was reported as "the daemon did not answer"
+    async with Docker(engine.host, timeout=10) as docker:
+        await docker.ping()
+        streams = [docker.events() for _ in range(120)]
+        try:
+            await asyncio.gather(*(s.open() for s in streams))
+            info = await docker.ping()  # served at once, while 120 streams are open
+            assert info.api_version
+            created = await docker.containers.list(all=True)
+            assert isinstance(created, list)
+        finally:
+            for s in streams:
+                await s.aclose()
+
+
+async def test_a_stream_cap_reached_is_named_and_freed_by_closing(
+    engine: EngineHandle,
+) -> None:
+    async with Docker(engine.host, limits=Limits(streams=2)) as docker:
+        first, second = docker.events(), docker.events()
+        await first.open()
+        await second.open()
+        third = docker.events()
+        with pytest.raises(ClientLimitReached) as caught:
+            await third.open()
+        err = caught.value
+        assert (err.limit, err.value) == ("streams", 2)
+        assert "Limits(streams=2)" in str(err) and "did not answer" not in str(err)
+        assert docker._transport.open_streams == 2
+        assert (await docker.ping()).api_version  # requests are not streams
+        await first.aclose()
+        await third.open()  # the closed stream's place is free again
+        assert docker._transport.open_streams == 2
+        await second.aclose()
+        await third.aclose()
+        assert docker._transport.open_streams == 0
+
+
+async def test_an_upgraded_connection_counts_as_a_stream_until_it_closes(
+    engine: EngineHandle, make_container: ContainerFactory
+) -> None:
+    async with Docker(engine.host, limits=Limits(streams=1)) as docker:
+        cid = await make_container(["sleep", "300"])
+        await docker.containers.start(cid)
+        attach = docker.containers.attach(cid)
+        async with attach:
+            await attach.open()
+            with pytest.raises(ClientLimitReached, match=r"Limits\(streams=1\)"):
+                async with docker.containers.logs(cid, follow=True, tail=0) as logs:
+                    await logs.open()
+        for _ in range(100):  # the slot is given back when the socket is gone
+            if docker._transport.open_streams == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert docker._transport.open_streams == 0
+        async with docker.containers.logs(cid, follow=True, tail=0) as logs:
+            await logs.open()
+
+
+async def test_a_connection_cap_waits_then_names_itself(
+    engine: EngineHandle, make_container: ContainerFactory
+) -> None:
+    async with Docker(engine.host, limits=Limits(connections=1)) as docker:
+        cid = await make_container(["sleep", "300"])
+        await docker.containers.start(cid)
+        # an ordinary request that holds its connection: wait for a container to stop
+        waiting = asyncio.create_task(docker.containers.wait(cid))
+        await asyncio.sleep(0.3)
+        with pytest.raises(ClientLimitReached) as caught:
+            await docker.ping(timeout=0.5)
+        assert caught.value.limit == "connections"
+        assert "Limits(connections=1)" in str(caught.value)
+        assert "did not answer" not in str(caught.value)
+        # a request queued behind it is sent once the connection is free
+        queued = asyncio.create_task(docker.containers.inspect(cid))
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        assert (await queued).id == cid
+        async with docker.events() as events:  # streams never wait for the cap
+            await events.open()
+            assert (await docker.ping()).api_version
+
+
+def test_the_open_file_limit_is_named(engine: EngineHandle, tmp_path: Path) -> None:
+    # a real limit of the process, reached for real: a child with `ulimit -n 64`
+    script = tmp_path / "nofile.py"
+    script.write_text(
+        "import asyncio, resource, sys\n"
+        "import aiodockersock\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (64, resource.getrlimit("
+        "resource.RLIMIT_NOFILE)[1]))\n"
+        "async def main():\n"
+        "    async with aiodockersock.Docker(sys.argv[1]) as docker:\n"
+        "        streams = []\n"
+        "        try:\n"
+        "            for _ in range(200):\n"
+        "                s = docker.events(); streams.append(s); await s.open()\n"
+        "        except aiodockersock.ClientLimitReached as exc:\n"
+        "            print(exc.limit, exc.value, exc, sep='|')\n"
+        "        finally:\n"
+        "            for s in streams: await s.aclose()\n"
+        "asyncio.run(main())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(script), engine.host], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    limit, value, message = out.stdout.strip().split("|", 2)
+    assert (limit, value) == ("open files", "64")
+    assert "ulimit -n" in message and "did not answer" not in message
