@@ -44,7 +44,10 @@ client, warms it (one light request and one inspect), then measures:
 3. **requests**: ``--requests`` requests, one at a time, alternately a light one (``ping()``;
    aiodocker has no ping: ``version()``) and ``inspect`` of a container, each capped at
    ``--request-timeout`` seconds: latency p50/p99, and how many failed (after 3 failures the
-   phase stops: a stuck pool would make every request wait the full cap).
+   phase stops: a stuck pool would make every request wait the full cap). docker-py's calls
+   block and cannot be cut short: one answered after the cap counts as failed; and the phase
+   stops once ``--request-budget`` seconds are spent (1,000 docker-py threads contend for the
+   GIL and each request waits for it).
 4. **close**: every stream closed; the time it takes.
 
 Failures are reported as they happened (exception type and message, counted), never retried.
@@ -277,6 +280,7 @@ async def _measure(
     lat: dict[str, list[float]] = {"light": [], "inspect": []}
     fails: collections.Counter[str] = collections.Counter()
     nfail = 0
+    budget_end = time.perf_counter() + args.request_budget
     for r in range(args.requests):
         kind = "light" if r % 2 == 0 else "inspect"
         t = time.perf_counter()
@@ -288,10 +292,17 @@ async def _measure(
         except Exception as exc:  # recorded and reported
             fails[f"{kind}: after {time.perf_counter() - t:.1f} s: {describe(exc)}"] += 1
             nfail += 1
-            if nfail >= 3:
-                break
         else:
-            lat[kind].append(time.perf_counter() - t)
+            took = time.perf_counter() - t
+            lat[kind].append(took)
+            if took > args.request_timeout:  # a blocking call (docker-py) cannot be cut short
+                fails[f"{kind}: answered after more than the cap ({args.request_timeout} s)"] += 1
+                nfail += 1
+        if nfail >= 3:
+            break
+        if time.perf_counter() > budget_end:
+            fails[f"phase stopped: {args.request_budget} s budget spent"] += 1
+            break
         await sleep(args.request_gap)
     out["latency"] = lat
     out["request_failures"] = dict(fails)
@@ -450,12 +461,16 @@ def sample(client: str, host: str, mode: str, n: int, cids: list[str],
     cmd = [sys.executable, __file__, "--worker", client, "--host", host, "--mode", mode,
            "--n", str(n), "--cids", ",".join(cids), "--hold", str(args.hold),
            "--requests", str(args.requests), "--request-timeout", str(args.request_timeout),
-           "--request-gap", str(args.request_gap), "--open-timeout", str(args.open_timeout)]
+           "--request-gap", str(args.request_gap), "--open-timeout", str(args.open_timeout),
+           "--request-budget", str(args.request_budget)]
     load0 = os.getloadavg()[0]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                          env=_baseline.current_env(),
-                          timeout=args.open_timeout + args.hold + 60
-                          + args.requests * (args.request_timeout + args.request_gap))
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                              env=_baseline.current_env(),
+                              timeout=args.open_timeout + args.hold + args.request_budget
+                              + 3 * args.request_timeout + 120)
+    except subprocess.TimeoutExpired as exc:
+        return {"crashed": f"worker killed after {exc.timeout:.0f} s", "n": n}
     if proc.returncode != 0 or not proc.stdout.strip():
         return {"crashed": proc.stderr[-2000:], "n": n}
     res: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -618,6 +633,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=200)
     p.add_argument("--request-timeout", type=float, default=10.0)
     p.add_argument("--request-gap", type=float, default=0.01)
+    p.add_argument("--request-budget", type=float, default=60.0,
+                   help="seconds after which the request phase stops (requests done are kept)")
     p.add_argument("--open-timeout", type=float, default=60.0)
     p.add_argument("--interval", type=float, default=0.5)
     p.add_argument("--json")
