@@ -44,6 +44,7 @@ from ._exceptions import (
     UnsupportedAPIVersion,
     WaitTimeout,
 )
+from ._fleet import MergedLogs, StatsRow, StatsTable, StatsUpdate, TaggedLogLine
 from ._hub import EventHub, Subscription
 from ._streams import EventStream, EventStreamStats, ReconnectPolicy
 from ._transport import MAX_API_VERSION, MIN_API_VERSION
@@ -78,6 +79,7 @@ __all__ = [
     "InvalidArgument",
     "JSONStream",
     "LogStream",
+    "MergedLogs",
     "NotFound",
     "NotSupported",
     "ProgressError",
@@ -88,11 +90,15 @@ __all__ = [
     "RegistryUnreachable",
     "ResponseTooLarge",
     "ServerError",
+    "StatsRow",
+    "StatsTable",
+    "StatsUpdate",
     "StreamBroken",
     "StreamClosed",
     "SubscriberTooSlow",
     "Subscription",
     "TLSConfig",
+    "TaggedLogLine",
     "UnsupportedAPIVersion",
     "WaitTimeout",
     "__version__",
