@@ -438,12 +438,14 @@ class StatsTable(_Fleet[StatsUpdate]):
 
     def __init__(
         self, watch: WatchFactory, open_stats: StatsOpener, list_running: RunningLister,
-        sample: Sampler, *, maxsize: int = 1024, policy: SlowPolicy = "drop_oldest",
+        sample: Sampler, inspect: Inspector, *, maxsize: int = 1024,
+        policy: SlowPolicy = "drop_oldest",
     ) -> None:
         super().__init__(watch, maxsize=maxsize, policy=policy)
         self._open_stats = open_stats
         self._list_running = list_running
         self._sample = sample
+        self._inspect = inspect
 
     @property
     def rows(self) -> list[StatsRow]:
@@ -490,7 +492,6 @@ class StatsTable(_Fleet[StatsUpdate]):
     async def _member(self, member: _Member) -> None:
         stream = self._open_stats(member.id)
         member.stream = stream
-        reason = "its stats stream ended"
         try:
             async with stream:
                 async for sample in stream:
@@ -498,9 +499,21 @@ class StatsTable(_Fleet[StatsUpdate]):
                         return
                     member.row = StatsRow(member.id, member.name, sample, member.image)
                     await self._deliver(StatsUpdate("sample", member.id, member.name, sample))
-        except DockerError as exc:  # removed meanwhile, or its connection broke: it leaves
+            reason = await self._why_ended(member.id)
+        except NotFound:
+            reason = "removed"
+        except DockerError as exc:  # its connection broke …: it leaves, the others go on
             reason = _reason(exc)
         await self._left(member, reason)
+
+    async def _why_ended(self, cid: str) -> str:
+        # the daemon ends a stats stream when the container goes, often before its event
+        try:
+            info = await self._inspect(cid)
+        except NotFound:
+            return "removed"
+        state = info.state.status if info.state is not None else None
+        return "its stats stream ended" if state in _LIVE or not state else state
 
     async def _stopped(self, member: _Member, state: str) -> None:
         await self._left(member, state)

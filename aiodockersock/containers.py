@@ -1046,6 +1046,7 @@ class Containers(Area):
             self.stats_stream,
             lambda: self.list(filters=filters),
             self.stats,
+            self.inspect,
             maxsize=maxsize,
             policy=policy,
         )
