@@ -138,6 +138,11 @@ def check_buffer(maxsize: int, policy: str) -> None:
         raise InvalidArgument(f"maxsize must be at least 1, not {maxsize}")
 
 
+def _left_as(state: str | None) -> str:
+    """Why a container left, from the state it is in (``"removing"`` is as good as gone)."""
+    return "removed" if state == "removing" else state or "stopped"
+
+
 def _name(summary: ContainerSummary) -> str:
     names = summary.names or []
     return names[0].lstrip("/") if names else (summary.id or "")[:12]
@@ -386,7 +391,7 @@ class _Fleet(Resource, Generic[T]):
                 member.name = _name(change.container)  # renamed, perhaps
             return
         if member is not None:
-            await self._stopped(member, change.container.state or "stopped")
+            await self._stopped(member, _left_as(change.container.state))
 
     def _join(self, summary: ContainerSummary, *, initial: bool) -> None:
         member = _Member(summary, initial)
@@ -513,7 +518,7 @@ class StatsTable(_Fleet[StatsUpdate]):
         except NotFound:
             return "removed"
         state = info.state.status if info.state is not None else None
-        return "its stats stream ended" if state in _LIVE or not state else state
+        return "its stats stream ended" if state in _LIVE or not state else _left_as(state)
 
     async def _stopped(self, member: _Member, state: str) -> None:
         await self._left(member, state)
