@@ -1042,7 +1042,7 @@ class Containers(Area):
         labels = [label] if isinstance(label, str) else list(label or [])
         filters = {"label": labels} if labels else None
         return StatsTable(
-            lambda: self.watch(label=labels, reconnect=reconnect),
+            lambda: self._fleet_watch(labels, reconnect),
             self.stats_stream,
             lambda: self.list(filters=filters),
             self.stats,
@@ -1102,13 +1102,47 @@ class Containers(Area):
                              timestamps=timestamps, tail=first)
 
         return MergedLogs(
-            lambda: self.watch(label=labels, reconnect=reconnect),
+            lambda: self._fleet_watch(labels, reconnect),
             open_logs,
             self.inspect,
             tail=tail,
             maxsize=maxsize,
             policy=policy,
         )
+
+    def _fleet_watch(
+        self, labels: builtins.list[str], reconnect: ReconnectPolicy | bool
+    ) -> ContainerWatch:
+        """The watch of ``stats_all`` and ``logs_all``: ``watch()``, whose look at the one
+        container an event names is checked against ``inspect`` when it still says running.
+
+        Docker 20.10 sends ``die`` before its listing shows the container stopped (seen
+        here: listed at once after ``die``, it is still ``running``); the watch would then
+        never see it stop, nor start again.
+        """
+        filters = {"type": ["container"], **({"label": labels} if labels else {})}
+        stream: EventStream[EventMessage] = event_stream(
+            self._t, filters=filters, reconnect=reconnect, on_malformed="skip"
+        )
+
+        async def lister(
+            f: dict[str, builtins.list[str]] | None,
+        ) -> builtins.list[ContainerSummary]:
+            listed = await self.list(all=True, filters=f)
+            if not f or "id" not in f:
+                return listed
+            checked = []
+            for summary in listed:
+                if summary.state == "running" and summary.id is not None:
+                    with contextlib.suppress(NotFound):
+                        info = await self.inspect(summary.id)
+                        state = info.state.status if info.state is not None else None
+                        if state is not None and state != summary.state:
+                            summary = msgspec.structs.replace(summary, state=state)
+                checked.append(summary)
+            return checked
+
+        return ContainerWatch(lister, stream, labels)
 
     def _path(self, container: str, suffix: str = "") -> str:
         return self._t.path("/containers/{}" + suffix, container_ref(container))
