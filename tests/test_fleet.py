@@ -190,7 +190,8 @@ async def test_merged_logs_tag_each_line_and_follow_joining_and_leaving_containe
     b = await run(make_container, docker, ["sh", "-c", f"{SAY}; sleep 300"],
                   Labels=labels, Env=["N=b"])
     # ran once before the stream starts, and is started again later: only its new run is shown
-    again = await make_container(["sh", "-c", SAY], Labels=labels, Env=["N=again"])
+    again = await make_container(["sh", "-c", f"{SAY}; sleep 3"], Labels=labels,
+                                 Env=["N=again"])
     await docker.containers.start(again)
     await docker.containers.wait(again)
     late = await make_container(["sh", "-c", f"{SAY}; sleep 300"], Labels=labels, Env=["N=late"])
@@ -199,12 +200,10 @@ async def test_merged_logs_tag_each_line_and_follow_joining_and_leaving_containe
 
     async with docker.containers.logs_all(label=label) as logs:
         assert isinstance(logs, MergedLogs)
-        lines: list[TaggedLogLine] = []
-        async for line in logs:
-            lines.append(line)
-            if len(lines) == 4:
-                break
+        count = iter(range(1, 5))
+        lines = await until(logs, lambda _: next(count) == 4)
         assert logs.members.keys() == {a, b}
+        assert all(isinstance(x, TaggedLogLine) for x in lines)
         expected = {(a, name[a], "stdout", "out-a"), (a, name[a], "stderr", "err-a"),
                     (b, name[b], "stdout", "out-b"), (b, name[b], "stderr", "err-b")}
         assert {(x.id, x.name, x.stream, x.text) for x in lines} == expected
@@ -213,11 +212,13 @@ async def test_merged_logs_tag_each_line_and_follow_joining_and_leaving_containe
         await docker.containers.start(late)
         await docker.containers.start(again)
         want = {"out-late", "err-late", "out-again", "err-again"}
-        got: list[TaggedLogLine] = []
-        async for line in logs:
-            got.append(line)
-            if want <= {x.text for x in got}:
-                break
+        texts: set[str] = set()
+
+        def all_seen(line: TaggedLogLine) -> bool:
+            texts.add(line.text)
+            return want <= texts
+
+        got = await until(logs, all_seen)
         assert {(x.id, x.text) for x in got} == {
             (late, "out-late"), (late, "err-late"), (again, "out-again"), (again, "err-again")}
         assert all(x.name == name[x.id] for x in got)
@@ -227,7 +228,7 @@ async def test_merged_logs_tag_each_line_and_follow_joining_and_leaving_containe
         last = await until(logs, lambda x: x.text == "bye-a")
         assert last[-1].id == a and last[-1].stream == "stdout"
         await eventually(lambda: a not in logs.members)
-        assert logs.members.keys() == {b, late}
+        assert {b, late} <= logs.members.keys() <= {b, late, again}  # again: sleeps 3 s
         assert logs.failures == {} and logs.dropped == 0
 
 
@@ -243,11 +244,8 @@ async def test_merged_logs_one_failing_stream_does_not_end_them(
                      Env=["N=mute"], HostConfig={"NetworkMode": "none",
                                                  "LogConfig": {"Type": "none"}})
     async with docker.containers.logs_all(label=label) as logs:
-        got: list[TaggedLogLine] = []
-        async for line in logs:
-            got.append(line)
-            if len(got) == 2:
-                break
+        count = iter(range(1, 3))
+        got = await until(logs, lambda _: next(count) == 2)
         assert {(x.id, x.text) for x in got} == {(ok, "out-ok"), (ok, "err-ok")}
         await eventually(lambda: mute in logs.failures)
         assert "does not support reading" in str(logs.failures[mute])
