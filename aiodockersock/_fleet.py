@@ -542,7 +542,8 @@ class MergedLogs(_Fleet[TaggedLogLine]):
 
     The containers running when it starts give their last ``tail`` lines first; a container
     that starts later is followed from the start of that run (a restarted container's earlier
-    runs are not repeated). A container's stream ends when it stops, after its last line.
+    runs are not repeated). A container's stream ends when it stops, after its last line. A
+    run so short that it has ended before the watch looks at the container is not followed.
 
     Attributes:
         policy: what happens when the line buffer is full.
