@@ -44,8 +44,8 @@ from ._exceptions import (
     UnsupportedAPIVersion,
     WaitTimeout,
 )
-from ._fleet import MergedLogs, StatsRow, StatsTable, StatsUpdate, TaggedLogLine
 from ._hub import EventHub, Subscription
+from ._many import MergedLogs, StatsRow, StatsTable, StatsUpdate, TaggedLogLine
 from ._streams import EventStream, EventStreamStats, ReconnectPolicy
 from ._transport import MAX_API_VERSION, MIN_API_VERSION
 from ._watch import ContainerChange, ContainerWatch

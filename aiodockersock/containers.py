@@ -29,8 +29,8 @@ from ._exceptions import (
     ServerError,
     WaitTimeout,
 )
-from ._fleet import MergedLogs, StatsTable
 from ._hub import SlowPolicy
+from ._many import MergedLogs, StatsTable
 from ._podman import (
     HEALTH_CHECK_HINT,
     STATS_GAP,

@@ -1,4 +1,4 @@
-"""Many containers at once (aiodockersock/_fleet.py): the live stats table, its one-shot form,
+"""Many containers at once (aiodockersock/_many.py): the live stats table, its one-shot form,
 and the merged followed logs, against the real engines.
 
 Docker only: membership follows ``/events`` (through ``containers.watch()``), and Podman's event

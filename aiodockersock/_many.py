@@ -250,7 +250,7 @@ class _Fleet(Resource, Generic[T]):
             if summary.id is not None and summary.state in _LIVE:
                 self._join(summary, initial=True)
         self._supervisor = asyncio.create_task(
-            self._follow(watch), name="aiodockersock-fleet-watch")
+            self._follow(watch), name="aiodockersock-many-watch")
 
     def _release(self) -> None:
         tasks = list(self._tasks)
@@ -397,7 +397,7 @@ class _Fleet(Resource, Generic[T]):
         member = _Member(summary, initial)
         self._members[member.id] = member
         task = asyncio.create_task(
-            self._member(member), name=f"aiodockersock-fleet-{member.id[:12]}")
+            self._member(member), name=f"aiodockersock-many-{member.id[:12]}")
         member.task = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
