@@ -48,6 +48,7 @@ from ._exceptions import (
     WaitTimeout,
 )
 from ._hub import EventHub, Subscription
+from ._many import MergedLogs, StatsRow, StatsTable, StatsUpdate, TaggedLogLine
 from ._streams import EventStream, EventStreamStats, ReconnectPolicy
 from ._transport import MAX_API_VERSION, MIN_API_VERSION
 from ._watch import ContainerChange, ContainerWatch
@@ -90,6 +91,7 @@ __all__ = [
     "JSONStream",
     "Limits",
     "LogStream",
+    "MergedLogs",
     "NotFound",
     "NotSupported",
     "ProgressError",
@@ -100,11 +102,15 @@ __all__ = [
     "RegistryUnreachable",
     "ResponseTooLarge",
     "ServerError",
+    "StatsRow",
+    "StatsTable",
+    "StatsUpdate",
     "StreamBroken",
     "StreamClosed",
     "SubscriberTooSlow",
     "Subscription",
     "TLSConfig",
+    "TaggedLogLine",
     "UnsupportedAPIVersion",
     "WaitTimeout",
     "__version__",

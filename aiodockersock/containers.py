@@ -29,6 +29,8 @@ from ._exceptions import (
     ServerError,
     WaitTimeout,
 )
+from ._hub import SlowPolicy
+from ._many import MergedLogs, StatsTable
 from ._podman import (
     HEALTH_CHECK_HINT,
     STATS_GAP,
@@ -998,6 +1000,149 @@ class Containers(Area):
             self._t, filters=filters, reconnect=reconnect, on_malformed="skip"
         )
         return ContainerWatch(lambda f: self.list(all=True, filters=f), stream, labels)
+
+    def stats_all(
+        self,
+        *,
+        label: str | Sequence[str] | None = None,
+        maxsize: int = 1024,
+        policy: SlowPolicy = "drop_oldest",
+        reconnect: ReconnectPolicy | bool = True,
+    ) -> StatsTable:
+        """Resource usage of every running container: a live table, or one sample of each.
+
+        ``GET /events`` and ``GET /containers/json`` (the watch), then
+        ``GET /containers/{id}/stats`` for each running container, opened as it joins.
+
+        ``async with docker.containers.stats_all() as table: async for update in table:``
+        yields a ``StatsUpdate`` per container joining, sample (about one a second each) and
+        leaving; ``table.rows`` is the whole table, current. Containers join as they start
+        and leave as they stop or are removed (driven by the event stream); a container whose
+        stream fails leaves, with the reason, and the others go on.
+
+        ``await docker.containers.stats_all()`` is the one-shot form, ``docker stats
+        --no-stream``: one sample of every running container, all taken at once (so as long
+        as one sample, about a second, whatever their number).
+
+        Args:
+            label: only containers with these labels (``"k"`` or ``"k=v"``; all must match).
+            maxsize: the update buffer, in updates.
+            policy: when the buffer is full: ``"drop_oldest"`` (the default: the rows stay
+                current, the drops are counted in ``table.dropped``), ``"wait"`` (each
+                container's stream waits for room) or ``"disconnect"`` (the iteration ends
+                with ``SubscriberTooSlow``).
+            reconnect: for the event stream, as for ``docker.events()``.
+
+        Returns:
+            A ``StatsTable`` (nothing is sent until it is entered, iterated or awaited).
+
+        Raises:
+            InvalidArgument: an unknown policy or a buffer smaller than 1.
+        """
+        labels = [label] if isinstance(label, str) else list(label or [])
+        filters = {"label": labels} if labels else None
+        return StatsTable(
+            lambda: self._fleet_watch(labels, reconnect),
+            self.stats_stream,
+            lambda: self.list(filters=filters),
+            self.stats,
+            self.inspect,
+            maxsize=maxsize,
+            policy=policy,
+        )
+
+    def logs_all(
+        self,
+        *,
+        label: str | Sequence[str] | None = None,
+        tail: int | str | None = "all",
+        timestamps: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        maxsize: int = 1024,
+        policy: SlowPolicy = "wait",
+        reconnect: ReconnectPolicy | bool = True,
+    ) -> MergedLogs:
+        """The followed output of every running container, merged into one stream of lines
+        tagged with the container's id and name and the stream (``docker compose logs -f``).
+
+        ``GET /events`` and ``GET /containers/json`` (the watch), then
+        ``GET /containers/{id}/logs?follow=1`` for each running container, opened as it joins
+        (and ``GET /containers/{id}/json`` for one that starts later).
+
+        ``async with docker.containers.logs_all(label="app=web") as logs: async for line in
+        logs:`` yields ``TaggedLogLine`` s. A container that starts later joins, from the start
+        of that run; one that stops leaves after its last line; one whose stream fails leaves
+        (``logs.failures`` says why) and the others go on.
+
+        Args:
+            label: only containers with these labels (``"k"`` or ``"k=v"``; all must match).
+            tail: how many of their last lines the containers running at the start give first
+                (``"all"``, a number, ``0`` for none).
+            timestamps: put the daemon's timestamp in each line's ``timestamp``.
+            stdout: include standard output.
+            stderr: include standard error.
+            maxsize: the line buffer, in lines.
+            policy: when the buffer is full: ``"wait"`` (the default: the container's stream
+                waits for room; the daemon keeps the log, nothing is lost), ``"drop_oldest"``
+                (counted in ``logs.dropped``) or ``"disconnect"`` (the iteration ends with
+                ``SubscriberTooSlow``).
+            reconnect: for the event stream, as for ``docker.events()``.
+
+        Returns:
+            A ``MergedLogs`` (nothing is sent until it is entered or iterated).
+
+        Raises:
+            InvalidArgument: an unknown policy or a buffer smaller than 1.
+        """
+        labels = [label] if isinstance(label, str) else list(label or [])
+
+        def open_logs(cid: str, since: str | None, first: int | str | None) -> LogStream:
+            return self.logs(cid, follow=True, stdout=stdout, stderr=stderr, since=since,
+                             timestamps=timestamps, tail=first)
+
+        return MergedLogs(
+            lambda: self._fleet_watch(labels, reconnect),
+            open_logs,
+            self.inspect,
+            tail=tail,
+            maxsize=maxsize,
+            policy=policy,
+        )
+
+    def _fleet_watch(
+        self, labels: builtins.list[str], reconnect: ReconnectPolicy | bool
+    ) -> ContainerWatch:
+        """The watch of ``stats_all`` and ``logs_all``: ``watch()``, whose look at the one
+        container an event names is checked against ``inspect`` when it still says running.
+
+        Docker 20.10 sends ``die`` before its listing shows the container stopped (seen
+        here: listed at once after ``die``, it is still ``running``); the watch would then
+        never see it stop, nor start again.
+        """
+        filters = {"type": ["container"], **({"label": labels} if labels else {})}
+        stream: EventStream[EventMessage] = event_stream(
+            self._t, filters=filters, reconnect=reconnect, on_malformed="skip"
+        )
+
+        async def lister(
+            f: dict[str, builtins.list[str]] | None,
+        ) -> builtins.list[ContainerSummary]:
+            listed = await self.list(all=True, filters=f)
+            if not f or "id" not in f:
+                return listed
+            checked = []
+            for summary in listed:
+                if summary.state == "running" and summary.id is not None:
+                    with contextlib.suppress(NotFound):
+                        info = await self.inspect(summary.id)
+                        state = info.state.status if info.state is not None else None
+                        if state is not None and state != summary.state:
+                            summary = msgspec.structs.replace(summary, state=state)
+                checked.append(summary)
+            return checked
+
+        return ContainerWatch(lister, stream, labels)
 
     def _path(self, container: str, suffix: str = "") -> str:
         return self._t.path("/containers/{}" + suffix, container_ref(container))

@@ -204,7 +204,7 @@ def test_every_command_names_a_missing_daemon_in_one_line() -> None:
     commands = [["version"], ["info"], ["ps"], ["inspect", "web"], ["run", "busybox", "true"],
                 ["logs", "-f", "web"], ["exec", "web", "true"], ["exec", "-i", "web", "cat"],
                 ["pull", "busybox"], ["events"], ["demo"], ["ps", "--json"],
-                ["prune", "--dry-run"]]
+                ["prune", "--dry-run"], ["stats"], ["stats", "--no-stream"]]
     results = cli_all(*(["--host", NO_DAEMON, *command] for command in commands), host=None)
     for result in results:
         line = one_error_line(result)
@@ -221,7 +221,7 @@ def test_bad_arguments_are_one_line_and_exit_1() -> None:
 
 
 @pytest.mark.parametrize("command", ["version", "info", "ps", "inspect", "run", "logs", "exec",
-                                     "pull", "events", "demo", "prune"])
+                                     "pull", "events", "stats", "demo", "prune"])
 def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main([command, "--help"])
@@ -651,3 +651,48 @@ def test_demo_walks_through_a_container(engine: EngineHandle) -> None:
     assert engine.cli("ps", "-aq", "--filter", "label=aiodockersock.demo").stdout.strip() == ""
     events = [json.loads(line) for line in cli("demo", "--json", host=engine.host).stdout.split()]
     assert [e["Action"] for e in events] == ["create", "start", "die", "destroy"]
+
+
+@pytest.mark.engine
+@pytest.mark.docker_only
+def test_stats_one_table_and_a_live_one_that_follows_containers(engine: EngineHandle) -> None:
+    tag = unique("ads-stats")
+    names = [f"{tag}-{i}" for i in range(3)]
+    with removed_afterwards(engine, *names):
+        for name in names[:2]:
+            engine.cli("run", "-d", "--name", name, "--network", "none", "--label",
+                       f"aiodockersock.test={tag}", TEST_IMAGE, "sleep", "300")
+        label = ["--label", f"aiodockersock.test={tag}"]
+        table, as_json = cli_all(["stats", "--no-stream", *label],
+                                 ["stats", "--no-stream", "--json", *label], host=engine.host)
+        assert table.returncode == 0, table.stderr
+        header, *rows = table.stdout.splitlines()
+        assert re.split(r"\s{2,}", header) == [
+            "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O",
+            "BLOCK I/O", "PIDS"]
+        assert [row.split()[1] for row in rows] == names[:2]
+        for row in rows:
+            assert re.search(r"\d+\.\d\d%\s+[\d.]+[KMG]?i?B / [\d.]+[KMG]iB\s+\d+\.\d\d%", row), row
+            assert row.split()[-1] == "1"  # one process: sleep
+        lines = [json.loads(line) for line in as_json.stdout.splitlines()]
+        assert [line["name"] for line in lines] == names[:2]
+        assert all(line["memory_usage"] > 0 and line["pids"] == 1 for line in lines)
+
+        # live: redrawn every second; a container that starts joins, one that stops leaves
+        live = start("stats", "--json", *label, host=engine.host)
+        try:
+            read_until(live, names[1].encode())
+            engine.cli("run", "-d", "--name", names[2], "--network", "none", "--label",
+                       f"aiodockersock.test={tag}", TEST_IMAGE, "sleep", "300")
+            read_until(live, names[2].encode())
+            engine.cli("kill", names[0])
+            time.sleep(2.5)  # a refresh or two
+            live.send_signal(signal.SIGINT)
+            out, err = live.communicate(timeout=15)
+        finally:
+            if live.poll() is None:
+                live.kill()
+                live.wait()
+        assert live.returncode == 130 and err == b"", err
+        last = [json.loads(line)["name"] for line in out.decode().splitlines()[-2:]]
+        assert last == names[1:]

@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from .. import Conflict, Docker, DockerError, InvalidArgument, NotFound
+from .. import Conflict, Docker, DockerError, InvalidArgument, NotFound, StatsRow
 from .._args import shielded
 from ..models import ContainerCreateBody, HostConfig, LogFrame
 from .render import (
@@ -29,6 +29,8 @@ from .render import (
     print_json,
     print_table,
     relay,
+    stats_line,
+    stats_table,
     warn,
 )
 from .tasks import cancel
@@ -352,6 +354,52 @@ async def _events(docker: Docker, args: argparse.Namespace) -> int:
     return 0
 
 
+#: How often ``stats`` redraws its table (the daemon samples once a second).
+STATS_REFRESH = 1.0
+
+
+def _show_stats(
+    rows: Sequence[StatsRow], *, as_json: bool, redraw: bool, live: bool = True
+) -> None:
+    if as_json:
+        for row in rows:
+            line = stats_line(row)
+            if line is not None:
+                print_json(line)
+        return
+    if redraw:  # home and clear, as docker stats does on a terminal
+        sys.stdout.write("\x1b[H\x1b[2J")
+    print_table(stats_table(rows))
+    if live and not redraw:  # one table after another: a blank line between them
+        print()
+    sys.stdout.flush()
+
+
+async def _stats(docker: Docker, args: argparse.Namespace) -> int:
+    label = args.label or None
+    if args.no_stream:
+        _show_stats(await docker.containers.stats_all(label=label), as_json=args.json,
+                    redraw=False, live=False)
+        return 0
+    redraw = not args.json and sys.stdout.isatty()
+
+    async def drain() -> None:  # the rows are kept current; the updates only wake us
+        async for _ in table:
+            pass
+
+    async with docker.containers.stats_all(label=label) as table:
+        draining = asyncio.ensure_future(drain())
+        try:
+            while True:
+                await asyncio.wait([draining], timeout=STATS_REFRESH)
+                if draining.done():
+                    draining.result()  # the event stream failed: raise it
+                    return 0
+                _show_stats(table.rows, as_json=args.json, redraw=redraw)
+        finally:
+            await cancel(draining)
+
+
 async def _demo(docker: Docker, args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         if not args.json:
@@ -440,6 +488,6 @@ async def _prune(docker: Docker, args: argparse.Namespace) -> int:
 #: The commands by name (the parser in :mod:`.parser` declares their arguments).
 COMMANDS: dict[str, Command] = {
     command.__name__.lstrip("_"): command
-    for command in (_version, _info, _ps, _inspect, _run, _logs, _exec, _pull, _events, _demo,
-                    _prune)
+    for command in (_version, _info, _ps, _inspect, _run, _logs, _exec, _pull, _events, _stats,
+                    _demo, _prune)
 }

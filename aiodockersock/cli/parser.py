@@ -134,6 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "before now (10m) or an ISO 8601 date-time")
     events.add_argument("--until", help="stop at this point (same forms as --since)")
 
+    stats = command(
+        "stats", "show the resource usage of every running container",
+        "A live table of every running container's CPU, memory, network and block I/O and "
+        "processes, redrawn every second; containers join as they start and leave as they "
+        "stop (Ctrl-C ends). With --no-stream, one table, all samples taken at once. With "
+        "--json, one object per container per refresh.",
+    )
+    stats.add_argument("--no-stream", action="store_true",
+                       help="print one table and exit")
+    stats.add_argument("--label", action="append", metavar="KEY[=VALUE]",
+                       help="only containers with this label (all must match)")
+
     demo = command(
         "demo", "create and start a container while printing its live events, then clean up"
     )

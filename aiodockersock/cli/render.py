@@ -13,12 +13,12 @@ from typing import Any, BinaryIO, TextIO
 
 import msgspec
 
-from .. import APIError, DockerError, RegistryUnreachable
+from .. import APIError, DockerError, RegistryUnreachable, StatsRow
 from ..models import EventMessage, LogFrame, ProgressMessage
 
 __all__ = [
-    "LineSplitter", "OutputLine", "PullDisplay", "age", "demo_line", "format_event", "one_line",
-    "print_json", "print_table", "relay", "warn",
+    "LineSplitter", "OutputLine", "PullDisplay", "StatsLine", "age", "demo_line", "format_event",
+    "one_line", "print_json", "print_table", "relay", "stats_line", "stats_table", "warn",
 ]
 
 
@@ -173,3 +173,70 @@ class PullDisplay:
     def _write(self, text: str) -> None:
         self._out.write(text)
         self._out.flush()
+
+
+class StatsLine(msgspec.Struct):
+    """A container's resource usage in ``stats --json`` (bytes, and percentages of one CPU and
+    of the memory limit)."""
+
+    id: str
+    name: str
+    cpu_percent: float
+    memory_usage: int
+    memory_limit: int
+    memory_percent: float
+    network_rx_bytes: int
+    network_tx_bytes: int
+    block_read_bytes: int
+    block_write_bytes: int
+    pids: int
+
+
+def stats_line(row: StatsRow) -> StatsLine | None:
+    """A row of the stats table for ``--json`` (``None`` before its first sample)."""
+    s = row.stats
+    if s is None:
+        return None
+    return StatsLine(row.id, row.name, round(s.cpu_percent, 2), s.memory_usage, s.memory_limit,
+                     round(s.memory_percent, 2), s.network_rx_bytes, s.network_tx_bytes,
+                     s.block_read_bytes, s.block_write_bytes, s.pids)
+
+
+def _binary(size: int) -> str:
+    """``712KiB``, ``23.54GiB``: memory, in powers of 1024 (as ``docker stats``)."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.4g}{unit}"
+        value /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def _decimal(size: int) -> str:
+    """``0B``, ``1.2MB``: traffic, in powers of 1000 (as ``docker stats``)."""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.3g}{unit}"
+        value /= 1000
+    raise AssertionError  # pragma: no cover
+
+
+def stats_table(rows: Sequence[StatsRow]) -> list[tuple[str, ...]]:
+    """The rows of ``docker stats``'s table, its header first (``--`` before a first sample)."""
+    table: list[tuple[str, ...]] = [("CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT",
+                                     "MEM %", "NET I/O", "BLOCK I/O", "PIDS")]
+    for row in rows:
+        s = row.stats
+        if s is None:
+            table.append((row.id[:12], row.name, "--", "-- / --", "--", "--", "--", "--"))
+            continue
+        table.append((
+            row.id[:12], row.name, f"{s.cpu_percent:.2f}%",
+            f"{_binary(s.memory_usage)} / {_binary(s.memory_limit)}",
+            f"{s.memory_percent:.2f}%",
+            f"{_decimal(s.network_rx_bytes)} / {_decimal(s.network_tx_bytes)}",
+            f"{_decimal(s.block_read_bytes)} / {_decimal(s.block_write_bytes)}",
+            str(s.pids),
+        ))
+    return table
