@@ -561,7 +561,7 @@ class FleetWatch(_Merged):
                 on_malformed="skip", on_connection=connection,
             )
             watch = ContainerWatch(
-                lambda f: client.containers.list(all=True, filters=f), stream, self._labels, known
+                client.containers._watch_list, stream, self._labels, known
             )
             self._caches[host] = watch._cache
             try:

@@ -999,7 +999,7 @@ class Containers(Area):
         stream: EventStream[EventMessage] = event_stream(
             self._t, filters=filters, reconnect=reconnect, on_malformed="skip"
         )
-        return ContainerWatch(lambda f: self.list(all=True, filters=f), stream, labels)
+        return ContainerWatch(self._watch_list, stream, labels)
 
     def stats_all(
         self,
@@ -1113,36 +1113,32 @@ class Containers(Area):
     def _fleet_watch(
         self, labels: builtins.list[str], reconnect: ReconnectPolicy | bool
     ) -> ContainerWatch:
-        """The watch of ``stats_all`` and ``logs_all``: ``watch()``, whose look at the one
-        container an event names is checked against ``inspect`` when it still says running.
+        """The watch of ``stats_all`` and ``logs_all``."""
+        return self.watch(label=labels, reconnect=reconnect)
 
-        Docker 20.10 sends ``die`` before its listing shows the container stopped (seen
-        here: listed at once after ``die``, it is still ``running``); the watch would then
-        never see it stop, nor start again.
+    async def _watch_list(
+        self, filters: dict[str, builtins.list[str]] | None
+    ) -> builtins.list[ContainerSummary]:
+        """The watch's listing: ``list(all=True)``; a look at the one container an event
+        names is checked against ``inspect`` when it still says running.
+
+        Docker 20.10 sends ``die`` before its listing shows the container stopped (listed at
+        once after ``die``, it is still ``running``); the watch would then never see it stop,
+        nor start again.
         """
-        filters = {"type": ["container"], **({"label": labels} if labels else {})}
-        stream: EventStream[EventMessage] = event_stream(
-            self._t, filters=filters, reconnect=reconnect, on_malformed="skip"
-        )
-
-        async def lister(
-            f: dict[str, builtins.list[str]] | None,
-        ) -> builtins.list[ContainerSummary]:
-            listed = await self.list(all=True, filters=f)
-            if not f or "id" not in f:
-                return listed
-            checked = []
-            for summary in listed:
-                if summary.state == "running" and summary.id is not None:
-                    with contextlib.suppress(NotFound):
-                        info = await self.inspect(summary.id)
-                        state = info.state.status if info.state is not None else None
-                        if state is not None and state != summary.state:
-                            summary = msgspec.structs.replace(summary, state=state)
-                checked.append(summary)
-            return checked
-
-        return ContainerWatch(lister, stream, labels)
+        listed = await self.list(all=True, filters=filters)
+        if not filters or "id" not in filters:
+            return listed
+        checked = []
+        for summary in listed:
+            if summary.state == "running" and summary.id is not None:
+                with contextlib.suppress(NotFound):
+                    info = await self.inspect(summary.id)
+                    state = info.state.status if info.state is not None else None
+                    if state is not None and state != summary.state:
+                        summary = msgspec.structs.replace(summary, state=state)
+            checked.append(summary)
+        return checked
 
     def _path(self, container: str, suffix: str = "") -> str:
         return self._t.path("/containers/{}" + suffix, container_ref(container))
