@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import shutil
@@ -115,6 +116,7 @@ async def client_single(
     async with Docker(f"unix://{sock}") as docker:
         await docker.ping()
         rss0 = be._rss_kib()
+        gc0 = [g["collections"] for g in gc.get_stats()]
         cpu0 = time.process_time()
         t0 = time.perf_counter()
         async with docker.events(since=1, until=until) as stream:
@@ -129,6 +131,7 @@ async def client_single(
                     st.nxt = next(st.checks, 0)
             t_end = time.perf_counter()
             cpu = time.process_time() - cpu0
+            gcs = [g["collections"] - c for g, c in zip(gc.get_stats(), gc0, strict=True)]
             rss_end = be._rss_kib()
             delivered = stream.stats.delivered
     return {
@@ -139,6 +142,7 @@ async def client_single(
         "rss0_kib": rss0,
         "rss_end_kib": rss_end,
         "maxrss_kib": be._peak_kib(),
+        "gc_collections": gcs,
         "engines": {h: e.result() for h, e in state.items()},
         "delivered": delivered,
         "notices": {},
@@ -163,6 +167,7 @@ async def client_fleet(
         pinged = await fleet.gather(lambda d: d.ping())
         assert not pinged.errors, pinged.errors
         rss0 = be._rss_kib()
+        gc0 = [g["collections"] for g in gc.get_stats()]
         cpu0 = time.process_time()
         t0 = time.perf_counter()
         async with fleet.events(since=1, until=until) as events:
@@ -182,6 +187,7 @@ async def client_fleet(
                     notices[name] = notices.get(name, 0) + 1
             t_end = time.perf_counter()
             cpu = time.process_time() - cpu0
+            gcs = [g["collections"] - c for g, c in zip(gc.get_stats(), gc0, strict=True)]
             rss_end = be._rss_kib()
             dropped = dict(events.dropped)
     return {
@@ -192,6 +198,7 @@ async def client_fleet(
         "rss0_kib": rss0,
         "rss_end_kib": rss_end,
         "maxrss_kib": be._peak_kib(),
+        "gc_collections": gcs,
         "engines": {h: e.result() for h, e in state.items()},
         "notices": notices,
         "dropped": dropped,
@@ -410,7 +417,8 @@ def main() -> None:
                     f"events/s ({res['seconds']:.2f} s, cpu {res['cpu']:.2f} s = "
                     f"{be.fmt_rate(res['cpu_rate'])} events/cpu-s, server cpu "
                     f"{res['server_cpu']:.2f} s, rss {res['rss0_kib'] / 1024:.1f}→peak "
-                    f"{res['maxrss_kib'] / 1024:.1f} MiB"
+                    f"{res['maxrss_kib'] / 1024:.1f} MiB, gc "
+                    + "/".join(map(str, res["gc_collections"]))
                     + (f", {res['notices']['HostGap']} HostGap" if "HostGap" in res["notices"]
                        else "")
                     + ") "
@@ -478,10 +486,13 @@ def print_report(report: dict[str, Any], clients: list[str]) -> None:
         print(f"\n{mode} chunking (medians; x single: ratio of medians, paired in brackets)")
         print(
             "| stream | engines × events | events/s | × single | events per client CPU-s "
-            "| × single | client CPU s | server CPU s | RSS before | peak RSS "
+            "| × single | client CPU s | server CPU s | GC runs gen0/1/2 | RSS before | peak RSS "
             "| HostGap (samples) | verified |"
         )
-        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+        print(
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+            "| --- |"
+        )
         for client in clients:
             if not rows(client, mode):
                 continue
@@ -498,7 +509,11 @@ def print_report(report: dict[str, Any], clients: list[str]) -> None:
                 f"{med(client, mode, 'cpu_rate') / med(ref, mode, 'cpu_rate'):.2f} "
                 f"({paired(client, ref, mode, 'cpu_rate'):.2f}) | "
                 f"{med(client, mode, 'cpu'):.2f} | {med(client, mode, 'server_cpu'):.2f} | "
-                f"{med(client, mode, 'rss0_kib') / 1024:.1f} MiB | "
+                + "/".join(
+                    f"{statistics.median(s['gc_collections'][g] for s in rows(client, mode)):g}"
+                    for g in range(3)
+                )
+                + f" | {med(client, mode, 'rss0_kib') / 1024:.1f} MiB | "
                 f"{med(client, mode, 'maxrss_kib') / 1024:.1f} MiB | "
                 f"{gap_total} ({gap_samples}/{len(rows(client, mode))}) | "
                 f"{'yes' if not errs else '; '.join(errs[:3])} |"
