@@ -696,3 +696,51 @@ def test_stats_one_table_and_a_live_one_that_follows_containers(engine: EngineHa
         assert live.returncode == 130 and err == b"", err
         last = [json.loads(line)["name"] for line in out.decode().splitlines()[-2:]]
         assert last == names[1:]
+
+
+# -- several engines at once (-H/--context repeated) --------------------------------------------
+
+
+@pytest.mark.engine
+def test_ps_and_events_over_several_engines_with_a_host_column(
+    engine: EngineHandle, tmp_path: Path
+) -> None:
+    # the engine by its address and by a context (made by the real docker CLI), and one gone
+    config = tmp_path / "docker-config"
+    docker_cli = subprocess.run(
+        ["docker", "context", "create", "again", "--docker", f"host={engine.host}"],
+        env={**os.environ, "DOCKER_CONFIG": str(config)}, capture_output=True, text=True,
+        timeout=60, check=False,
+    )
+    assert docker_cli.returncode == 0, docker_cli.stderr
+    name = f"ads-cli-fleet-{secrets.token_hex(3)}"
+    made = subprocess.run(
+        ["docker", "-H", engine.host, "create", "--name", name, "--network", "none",
+         TEST_IMAGE, "true"], capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    try:
+        extra = {"DOCKER_CONFIG": str(config)}
+        ps = cli("ps", "-a", "-H", engine.host, "--context", "again", "-H", NO_DAEMON,
+                 env=extra)
+        lines = ps.stdout.splitlines()
+        assert lines[0].split()[:3] == ["HOST", "CONTAINER", "ID"]
+        hosts = {line.split()[0] for line in lines[1:] if line.endswith(name)}
+        assert hosts == {engine.host, "again"}  # one row per engine that answered
+        assert ps.returncode == 1 and NO_DAEMON in ps.stderr  # the one that did not, named
+        as_json = cli("ps", "-a", "--json", "-H", engine.host, "-c", "again", env=extra)
+        assert as_json.returncode == 0, as_json.stderr
+        rows = [json.loads(line) for line in as_json.stdout.splitlines()]
+        assert {r["Host"] for r in rows if f"/{name}" in r["Names"]} == {engine.host, "again"}
+        # a window of past events from both, each line starting with its engine
+        events = cli("events", "--since", "10m", "--until", "0s", "-f", f"container={name}",
+                     "-H", engine.host, "-c", "again", env=extra)
+        assert events.returncode == 0, events.stderr
+        tagged = {line.split()[0] for line in events.stdout.splitlines() if " create " in line}
+        assert tagged == {engine.host, "again"}
+        # a command of one engine says so
+        one = cli("info", "-H", engine.host, "-c", "again", env=extra)
+        assert one.returncode == 1 and "takes one engine" in one.stderr
+    finally:
+        subprocess.run(["docker", "-H", engine.host, "rm", "-f", name], capture_output=True,
+                       timeout=60, check=False)

@@ -11,8 +11,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from .. import Docker, DockerError
-from .commands import COMMANDS
+from .. import Docker, DockerError, Fleet, InvalidArgument
+from .commands import COMMANDS, FLEET_COMMANDS
 from .parser import build_parser
 from .render import one_line
 from .terminal import Interrupts
@@ -30,8 +30,16 @@ async def _main(args: argparse.Namespace) -> int:
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.add_signal_handler(signal.SIGINT, interrupts)
         handled = True
+    hosts: list[str] = args.host or []
+    contexts: list[str] = args.context or []
     try:
-        async with Docker(args.host, context=args.context, api_version=args.api_version) as docker:
+        if len(hosts) + len(contexts) > 1:
+            return await _over_fleet(args, hosts, contexts)
+        async with Docker(
+            hosts[0] if hosts else None,
+            context=contexts[0] if contexts else None,
+            api_version=args.api_version,
+        ) as docker:
             return await COMMANDS[args.command](docker, args)
     except asyncio.CancelledError:
         if interrupts.count:
@@ -40,6 +48,24 @@ async def _main(args: argparse.Namespace) -> int:
     finally:
         if handled:
             loop.remove_signal_handler(signal.SIGINT)
+
+
+async def _over_fleet(args: argparse.Namespace, hosts: list[str], contexts: list[str]) -> int:
+    command = FLEET_COMMANDS.get(args.command)
+    if command is None:
+        raise InvalidArgument(
+            f"{args.command} takes one engine; -H/--context were given "
+            f"{len(hosts) + len(contexts)} times (ps and events take several)"
+        )
+    names = hosts + contexts
+    if len(set(names)) != len(names):
+        raise InvalidArgument("an engine was named twice in -H/--context")
+    entries = {url: url for url in hosts} | {name: name for name in contexts}
+    for url in hosts:
+        if "://" not in url:
+            raise InvalidArgument(f"-H {url!r} is not an address; write unix:///path or tcp://HOST")
+    async with Fleet(entries, api_version=args.api_version) as fleet:
+        return await command(fleet, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

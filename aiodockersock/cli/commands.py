@@ -16,9 +16,18 @@ from typing import Any
 
 import msgspec
 
-from .. import Conflict, Docker, DockerError, InvalidArgument, NotFound, StatsRow
+from .. import Conflict, Docker, DockerError, Fleet, InvalidArgument, NotFound, StatsRow
 from .._args import shielded
-from ..models import ContainerCreateBody, HostConfig, LogFrame
+from ..models import (
+    ContainerCreateBody,
+    ContainerSummary,
+    HostConfig,
+    HostDown,
+    HostEvent,
+    HostGap,
+    HostUp,
+    LogFrame,
+)
 from .render import (
     LineSplitter,
     OutputLine,
@@ -26,6 +35,7 @@ from .render import (
     age,
     demo_line,
     format_event,
+    one_line,
     print_json,
     print_table,
     relay,
@@ -36,7 +46,7 @@ from .render import (
 from .tasks import cancel
 from .terminal import DetachWatch, feed_stdin, follow_resizes, raw_terminal, terminal_size
 
-__all__ = ["COMMANDS", "DEMO_IMAGES", "Command"]
+__all__ = ["COMMANDS", "DEMO_IMAGES", "FLEET_COMMANDS", "Command", "FleetCommand"]
 
 #: The images ``demo`` tries, in this order, when ``--image`` is not given.
 DEMO_IMAGES = ("aiodockersock-test/busybox:latest", "busybox:latest", "alpine:latest")
@@ -82,21 +92,45 @@ async def _ps(docker: Docker, args: argparse.Namespace) -> int:
     if args.json:
         print_json(containers)
         return 0
-    rows = [("CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES")]
-    for c in containers:
-        command = c.command or ""
-        if len(command) > 20:
-            command = command[:19] + "…"
-        rows.append((
-            (c.id or "")[:12],
-            c.image or "",
-            f'"{command}"',
-            age(c.created),
-            c.status or "",
-            ",".join(n.lstrip("/") for n in c.names or []),
-        ))
+    rows: list[tuple[str, ...]] = [
+        ("CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES")
+    ]
+    rows += [_ps_row(c) for c in containers]
     print_table(rows)
     return 0
+
+
+def _ps_row(c: ContainerSummary) -> tuple[str, ...]:
+    command = c.command or ""
+    if len(command) > 20:
+        command = command[:19] + "…"
+    return (
+        (c.id or "")[:12],
+        c.image or "",
+        f'"{command}"',
+        age(c.created),
+        c.status or "",
+        ",".join(n.lstrip("/") for n in c.names or []),
+    )
+
+
+async def _fleet_ps(fleet: Fleet, args: argparse.Namespace) -> int:
+    filters = _filters(args.filter)
+    listed = await fleet.gather(lambda d: d.containers.list(all=args.all, filters=filters))
+    if args.json:
+        for host, result in listed.values_ok.items():
+            for c in result:
+                print_json({"Host": host, **msgspec.to_builtins(c)})
+    else:
+        rows: list[tuple[str, ...]] = [
+            ("HOST", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES")
+        ]
+        for host, result in listed.values_ok.items():
+            rows += [(host, *_ps_row(c)) for c in result]
+        print_table(rows)
+    for host, error in listed.errors.items():  # the others' rows are printed all the same
+        warn(f"{host}: {one_line(error)}")
+    return 1 if listed.errors else 0
 
 
 async def _inspect(docker: Docker, args: argparse.Namespace) -> int:
@@ -354,6 +388,28 @@ async def _events(docker: Docker, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _fleet_events(fleet: Fleet, args: argparse.Namespace) -> int:
+    stream = fleet.events(since=args.since, until=args.until, filters=_filters(args.filter))
+    down: set[str] = set()
+    async with stream:
+        async for item in stream:
+            if isinstance(item, HostEvent):
+                if args.json:
+                    print_json({"Host": item.host, **msgspec.to_builtins(item.event)})
+                else:
+                    print(f"{item.host}   {format_event(item.event)}", flush=True)
+            elif isinstance(item, HostDown):
+                down.add(item.host)
+                warn(f"{item.host} is down ({item.error}); retrying")
+            elif isinstance(item, HostUp):
+                if item.host in down:
+                    warn(f"{item.host} is back")
+                down.discard(item.host)
+            elif isinstance(item, HostGap):
+                warn(f"{item.host}: events may have been lost (it restarted, or output was slow)")
+    return 1 if down else 0
+
+
 #: How often ``stats`` redraws its table (the daemon samples once a second).
 STATS_REFRESH = 1.0
 
@@ -486,6 +542,12 @@ async def _prune(docker: Docker, args: argparse.Namespace) -> int:
 
 
 #: The commands by name (the parser in :mod:`.parser` declares their arguments).
+#: A command over several engines (``-H``/``--context`` given more than once).
+FleetCommand = Callable[[Fleet, argparse.Namespace], Awaitable[int]]
+
+#: The commands that take several engines.
+FLEET_COMMANDS: dict[str, FleetCommand] = {"ps": _fleet_ps, "events": _fleet_events}
+
 COMMANDS: dict[str, Command] = {
     command.__name__.lstrip("_"): command
     for command in (_version, _info, _ps, _inspect, _run, _logs, _exec, _pull, _events, _stats,

@@ -12,8 +12,9 @@ from .commands import DEMO_IMAGES
 __all__ = ["build_parser", "duration", "tail"]
 
 _HOST_HELP = ("daemon address (default: DOCKER_HOST, then DOCKER_CONTEXT or the current Docker "
-              "context, then unix:///var/run/docker.sock)")
-_CONTEXT_HELP = "the Docker context to use (docker context ls); not with -H"
+              "context, then unix:///var/run/docker.sock); repeat it (or mix with --context) "
+              "for ps and events over several engines, with a HOST column")
+_CONTEXT_HELP = "a Docker context to use (docker context ls); repeatable like -H"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,15 +25,17 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 ok; run/exec: the process's own; 1 an error (one line on "
                "stderr); 2 bad usage; 130 Ctrl-C.",
     )
-    parser.add_argument("-H", "--host", help=_HOST_HELP)
-    parser.add_argument("-c", "--context", help=_CONTEXT_HELP)
+    parser.add_argument("-H", "--host", action="append", help=_HOST_HELP)
+    parser.add_argument("-c", "--context", action="append", help=_CONTEXT_HELP)
     parser.add_argument("--api-version", default="auto", help="pin the API version (e.g. 1.45)")
     parser.add_argument("--json", action="store_true",
                         help="machine-readable output (JSON, or one JSON object per line)")
     # the same options after the command; SUPPRESS keeps a value given before it
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-H", "--host", default=argparse.SUPPRESS, help=_HOST_HELP)
-    common.add_argument("-c", "--context", default=argparse.SUPPRESS, help=_CONTEXT_HELP)
+    common.add_argument("-H", "--host", action="append", default=argparse.SUPPRESS,
+                        help=_HOST_HELP)
+    common.add_argument("-c", "--context", action="append", default=argparse.SUPPRESS,
+                        help=_CONTEXT_HELP)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                         help="print JSON (one object per line for streams)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
