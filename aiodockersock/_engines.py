@@ -35,7 +35,7 @@ from ._exceptions import (
     StreamClosed,
     SubscriberTooSlow,
 )
-from ._hub import SlowPolicy
+from ._hub import SlowPolicy, check_buffer
 from ._resource import AsyncResource, Resource
 from ._streams import ReconnectPolicy, event_stream
 from ._watch import ContainerChange, ContainerWatch
@@ -264,12 +264,7 @@ class Fleet(AsyncResource):
         Raises:
             InvalidArgument: a bad option.
         """
-        if policy not in ("wait", "drop_oldest", "disconnect"):
-            raise InvalidArgument(
-                f"policy must be 'wait', 'drop_oldest' or 'disconnect', not {policy!r}"
-            )
-        if not isinstance(maxsize, int) or maxsize < 1:
-            raise InvalidArgument(f"maxsize must be a positive int, not {maxsize!r}")
+        check_buffer(maxsize, policy)
         return FleetEvents(
             self,
             filters,

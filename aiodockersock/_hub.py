@@ -41,9 +41,24 @@ from ._resource import Resource
 from ._streams import EventStream
 from .models.events import EventGap, EventMessage
 
-__all__ = ["EventHub", "SlowPolicy", "Subscription"]
+__all__ = ["EventHub", "SlowPolicy", "Subscription", "check_buffer"]
 
 SlowPolicy = Literal["wait", "drop_oldest", "disconnect"]
+
+
+def check_buffer(maxsize: int, policy: str) -> None:
+    """Check a buffer size and a slow-consumer policy (the hub's, and every bounded buffer
+    that takes its policies).
+
+    Raises:
+        InvalidArgument: an unknown policy, or a buffer size that is not an int of at least 1.
+    """
+    if policy not in ("wait", "drop_oldest", "disconnect"):
+        raise InvalidArgument(
+            f"policy must be 'wait', 'drop_oldest' or 'disconnect', not {policy!r}"
+        )
+    if not isinstance(maxsize, int) or isinstance(maxsize, bool) or maxsize < 1:
+        raise InvalidArgument(f"maxsize must be an int of at least 1, not {maxsize!r}")
 
 
 class Subscription(Resource):
@@ -216,12 +231,7 @@ class EventHub(Resource):
         Raises:
             InvalidArgument: an unknown policy or a buffer smaller than 1.
         """
-        if policy not in ("wait", "drop_oldest", "disconnect"):
-            raise InvalidArgument(
-                f"policy must be 'wait', 'drop_oldest' or 'disconnect', not {policy!r}"
-            )
-        if maxsize < 1:
-            raise InvalidArgument(f"maxsize must be at least 1, not {maxsize}")
+        check_buffer(maxsize, policy)
         return Subscription(self, maxsize, policy, on_gap)
 
     @property

@@ -37,15 +37,15 @@ import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._bodies import JSONStream, LogStream
-from ._exceptions import DockerError, InvalidArgument, NotFound, StreamClosed, SubscriberTooSlow
-from ._hub import SlowPolicy
+from ._exceptions import DockerError, NotFound, StreamClosed, SubscriberTooSlow
+from ._hub import SlowPolicy, check_buffer
 from ._resource import Resource
 from ._watch import ContainerChange, ContainerWatch
 from .models.containers import ContainerInspect, ContainerSummary
 from .models.stats import ContainerStats
 
 __all__ = [
-    "MergedLogs", "StatsRow", "StatsTable", "StatsUpdate", "TaggedLogLine", "check_buffer",
+    "MergedLogs", "StatsRow", "StatsTable", "StatsUpdate", "TaggedLogLine",
     "sample_all",
 ]
 
@@ -122,20 +122,6 @@ class TaggedLogLine(msgspec.Struct, frozen=True):
     stream: str
     text: str
     timestamp: str | None = None
-
-
-def check_buffer(maxsize: int, policy: str) -> None:
-    """Check a buffer size and a slow-consumer policy (as ``EventHub.subscribe`` does).
-
-    Raises:
-        InvalidArgument: an unknown policy or a buffer smaller than 1.
-    """
-    if policy not in ("wait", "drop_oldest", "disconnect"):
-        raise InvalidArgument(
-            f"policy must be 'wait', 'drop_oldest' or 'disconnect', not {policy!r}"
-        )
-    if maxsize < 1:
-        raise InvalidArgument(f"maxsize must be at least 1, not {maxsize}")
 
 
 def _left_as(state: str | None) -> str:

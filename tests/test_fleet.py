@@ -172,7 +172,7 @@ async def test_stats_table_slow_consumer_policies(
         assert len(got) == 2
     with pytest.raises(InvalidArgument, match="policy must be"):
         docker.containers.stats_all(policy="fast")  # type: ignore[arg-type]
-    with pytest.raises(InvalidArgument, match="maxsize must be at least 1"):
+    with pytest.raises(InvalidArgument, match="maxsize must be an int of at least 1"):
         docker.containers.logs_all(maxsize=0)
 
 
