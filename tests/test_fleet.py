@@ -303,10 +303,11 @@ async def test_closing_closes_every_containers_stream(
                 want = before + len(ids) + 1
                 await eventually(lambda: open_sockets() >= want)  # noqa: B023 (awaited here)
             assert fleet.closed and fleet.members == {}
-            assert client._transport.open_streams == 0, kind  # every stream was closed
-            # and their connections are gone (the watch's listings and looks may stay pooled,
-            # as ordinary requests' connections do)
-            assert open_sockets() < before + len(ids), kind
+            # every stream was closed (a stream left open keeps its count, and its socket);
+            # the watch's listings and looks may leave idle request connections in the pool,
+            # as ordinary requests do: those go with the client
+            assert client._transport.open_streams == 0, kind
+        assert open_sockets() <= before, kind
     # iterating after close says so
     with pytest.raises(Exception, match="closed"):
         await fleet.__anext__()
