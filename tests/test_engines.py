@@ -223,6 +223,11 @@ async def test_a_slow_consumer_under_drop_oldest_loses_counted_events(fleet: Fle
         await _next(events, lambda i: isinstance(i, HostUp) and i.host == "a")
         for i in range(8):
             created.append(await _volume(fleet["a"], f"d{i}"))
+        # the daemon's events trail its answers: wait until the 8 are in (3 kept, 5 dropped)
+        for _ in range(200):
+            if events.dropped.get("a", 0) >= 5:
+                break
+            await asyncio.sleep(0.05)
         # the last one arrives; of the 8, at most 3 were buffered, the rest counted
         seen = await _next(events, _volume_event("a", created[-1]))
         delivered = [i for i in seen if type(i) is HostEvent]
