@@ -420,7 +420,10 @@ async def test_a_connection_cap_waits_then_names_itself(
         await docker.containers.start(cid)
         # an ordinary request that holds its connection: wait for a container to stop
         waiting = asyncio.create_task(docker.containers.wait(cid))
-        await asyncio.sleep(0.3)
+        for _ in range(500):  # until the wait holds the one connection
+            if docker._transport._slots is not None and docker._transport._slots.locked():
+                break
+            await asyncio.sleep(0.01)
         with pytest.raises(ClientLimitReached) as caught:
             await docker.ping(timeout=0.5)
         assert caught.value.limit == "connections"
