@@ -20,6 +20,7 @@ from ._exceptions import InvalidArgument
 __all__ = [
     "Filters",
     "TimeSpec",
+    "cancel",
     "container_ref",
     "format_nanos",
     "format_time",
@@ -101,6 +102,18 @@ async def shielded(aw: Awaitable[Any]) -> None:
     except asyncio.CancelledError:
         await asyncio.wait([task])
         raise
+
+
+async def cancel(*tasks: asyncio.Future[Any]) -> None:
+    """Cancel tasks and wait until they are done; their errors are dropped (retrieved, so no
+    "exception was never retrieved")."""
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()
 
 
 def format_nanos(nanos: int) -> str:

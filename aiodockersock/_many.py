@@ -36,6 +36,7 @@ import anyio
 import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from ._args import cancel
 from ._bodies import JSONStream, LogStream
 from ._exceptions import DockerError, NotFound, StreamClosed, SubscriberTooSlow
 from ._hub import SlowPolicy, check_buffer
@@ -160,13 +161,7 @@ async def sample_all(list_running: RunningLister, sample: Sampler) -> list[Stats
     try:
         rows = await asyncio.gather(*tasks)
     except BaseException:
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
-        for task in tasks:
-            if not task.cancelled():
-                task.exception()
+        await cancel(*tasks)
         raise
     return sorted((r for r in rows if r is not None), key=lambda r: (r.name, r.id))
 
