@@ -275,7 +275,9 @@ class Fleet(AsyncResource):
             reconnect,
         )
 
-    def watch(self, *, label: str | Sequence[str] | None = None) -> FleetWatch:
+    def watch(
+        self, *, label: str | Sequence[str] | None = None, maxsize: int = 4096
+    ) -> FleetWatch:
         """A container cache over every engine, and the stream of its changes.
 
         As ``docker.containers.watch()`` on each engine (events, then a listing); changes
@@ -285,12 +287,19 @@ class Fleet(AsyncResource):
 
         Args:
             label: only containers with these labels (``"k"`` or ``"k=v"``).
+            maxsize: changes buffered for the consumer, all engines together; when it is
+                full the engines' watches wait (what they miss meanwhile comes back as a
+                re-list of that engine).
 
         Returns:
             A ``FleetWatch`` (not yet started).
+
+        Raises:
+            InvalidArgument: ``maxsize`` is not a positive int.
         """
+        check_buffer(maxsize, "wait")
         labels = [label] if isinstance(label, str) else list(label or [])
-        return FleetWatch(self, labels)
+        return FleetWatch(self, labels, maxsize)
 
     async def aclose(self) -> None:
         """Close the clients the fleet made (not those given to it). Safe to call twice."""
@@ -550,8 +559,8 @@ class FleetWatch(_Merged):
 
     _resource_name = "a fleet container watch"
 
-    def __init__(self, fleet: Fleet, labels: list[str]) -> None:
-        super().__init__(fleet, maxsize=1 << 30, policy="wait")
+    def __init__(self, fleet: Fleet, labels: list[str], maxsize: int) -> None:
+        super().__init__(fleet, maxsize=maxsize, policy="wait")
         self._labels = labels
         self._caches: dict[str, Mapping[str, ContainerSummary]] = {}
 
