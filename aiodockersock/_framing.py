@@ -267,7 +267,7 @@ class FrameDecoder:
         size = len(buf)
         need = _HEADER_SIZE
         while True:
-            if size - pos < _HEADER_SIZE:
+            if size - pos < 8:
                 if pos < size and stray and buf[pos] == 0x0A and last is not None:
                     append(self._frame(last, b"\n"))
                     pos += 1
@@ -286,20 +286,21 @@ class FrameDecoder:
                     data=bytes(buf[pos : pos + 64]),
                 ) from None
             last = tag
-            end = pos + _HEADER_SIZE + length
+            start = pos + 8  # (_HEADER_SIZE: a literal, this loop runs per frame)
+            end = start + length
             if end > size:
                 if length > self._max_frame:  # hand a large frame over as it arrives
-                    if size > pos + _HEADER_SIZE:
-                        append(self._frame(tag, buf[pos + _HEADER_SIZE : size]))
+                    if size > start:
+                        append(self._frame(tag, buf[start:size]))
                     self._left = end - size
                     self._got = size - pos
                     pos = size
                 need = _HEADER_SIZE + length
                 break
             if make is None:
-                append((tag, buf[pos + _HEADER_SIZE : end]))
+                append((tag, buf[start:end]))
             else:
-                append(make(tag, buf[pos + _HEADER_SIZE : end]))
+                append(make(tag, buf[start:end]))
             pos = end
         self._last = last
         if pos < size:

@@ -14,6 +14,8 @@ the container has exited, so a followed stream ends at the end of the log):
 
 * ``aiodockersock`` — ``async for frame in docker.containers.logs(id, follow=True)``: typed
   ``LogFrame``s, demultiplexed into stdout and stderr;
+* ``aiodockersock-batches`` — the same frames a batch at a time
+  (``async for batch in ….batches()``: every whole frame one read brought);
 * ``raw``           — aiohttp ``iter_any()`` and a hand-written 8-byte-header demultiplexer
   (no library): the floor;
 * ``aiodocker``     — ``container.log(stdout=True, stderr=True, follow=True)``: decoded ``str``
@@ -62,7 +64,7 @@ import _baseline  # noqa: E402
 CURRENT_ROOT = _baseline.setup_sys_path(REPO_ROOT)
 
 IMAGE = "aiodockersock-test/busybox:latest"
-CLIENTS = ("aiodockersock", "raw", "aiodocker", "docker-py", "go-cli")
+CLIENTS = ("aiodockersock", "aiodockersock-batches", "raw", "aiodocker", "docker-py", "go-cli")
 LABEL = "aiodockersock.bench"
 
 
@@ -82,6 +84,21 @@ async def _aiodockersock(host: str, cid: str) -> dict[str, int]:
                 out += len(frame.data)
             else:
                 err += len(frame.data)
+    return {"stdout": out, "stderr": err, "frames": frames}
+
+
+async def _aiodockersock_batches(host: str, cid: str) -> dict[str, int]:
+    from aiodockersock import Docker
+
+    out = err = frames = 0
+    async with Docker(host) as docker:
+        async for batch in docker.containers.logs(cid, follow=True).batches():
+            frames += len(batch)
+            for frame in batch:
+                if frame.stream == "stdout":
+                    out += len(frame.data)
+                else:
+                    err += len(frame.data)
     return {"stdout": out, "stderr": err, "frames": frames}
 
 
@@ -144,7 +161,8 @@ def _docker_py(host: str, cid: str) -> dict[str, int]:
 
 
 # what each worker imports before its clock starts
-LIBRARIES = {"aiodockersock": "aiodockersock", "raw": "aiohttp", "aiodocker": "aiodocker",
+LIBRARIES = {"aiodockersock": "aiodockersock", "aiodockersock-batches": "aiodockersock",
+             "raw": "aiohttp", "aiodocker": "aiodocker",
              "docker-py": "docker"}
 
 
@@ -160,7 +178,8 @@ def worker(client: str, host: str, cid: str) -> None:
     if client == "docker-py":
         counts = _docker_py(host, cid)
     else:
-        fn = {"aiodockersock": _aiodockersock, "raw": _raw, "aiodocker": _aiodocker}[client]
+        fn = {"aiodockersock": _aiodockersock, "aiodockersock-batches": _aiodockersock_batches,
+              "raw": _raw, "aiodocker": _aiodocker}[client]
         counts = asyncio.run(fn(host, cid))
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0

@@ -391,6 +391,42 @@ async def test_followed_logs_arrive_as_written_and_end_when_it_stops(
     assert b"".join(f.data for f in frames if f.stream == "stdout") == b"first\n"
 
 
+async def test_log_batches_give_every_frame_in_order_a_read_at_a_time(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    # 2,000 numbered lines on each stream, written at once: they arrive many to a read
+    script = "seq 1 2000 & seq 1 2000 | sed s/^/e/ >&2; wait"
+    cid = await make_container(["sh", "-c", script])
+    await docker.containers.start(cid)
+    await docker.containers.wait(cid)
+    one_by_one = [(f.stream, f.data) async for f in docker.containers.logs(cid)]
+    batches = [b async for b in docker.containers.logs(cid, follow=True).batches()]
+    assert all(batches)  # never an empty batch
+    assert max(map(len, batches)) > 1  # frames do come together
+    assert [(f.stream, f.data) for b in batches for f in b] == one_by_one
+    out = b"".join(f.data for b in batches for f in b if f.stream == "stdout")
+    err = b"".join(f.data for b in batches for f in b if f.stream == "stderr")
+    assert out == "".join(f"{i}\n" for i in range(1, 2001)).encode()
+    assert err == "".join(f"e{i}\n" for i in range(1, 2001)).encode()
+
+
+async def test_leaving_a_followed_log_early_closes_it_at_once(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container(["sh", "-c", "while :; do echo tick; sleep 0.05; done"])
+    await docker.containers.start(cid)
+    stream = docker.containers.logs(cid, follow=True)
+    frames = stream.__aiter__()
+    assert (await asyncio.wait_for(frames.__anext__(), 10)).data == b"tick\n"
+    await frames.aclose()  # what 'break' in 'async for' does when the loop's iterator goes
+    assert stream.closed  # not left for the garbage collector
+    second = docker.containers.logs(cid, follow=True)
+    batches = second.batches()
+    assert (await asyncio.wait_for(batches.__anext__(), 10))[0].data == b"tick\n"
+    await batches.aclose()
+    assert second.closed
+
+
 async def test_followed_log_lines_join_split_writes_and_keep_timestamps(
     docker: Docker, make_container: ContainerFactory
 ) -> None:

@@ -12,7 +12,7 @@ import msgspec
 __all__ = ["ContainerLogs", "LogFrame", "LogLine", "PathStat", "RunResult"]
 
 
-class LogFrame(msgspec.Struct, frozen=True):
+class LogFrame(msgspec.Struct, frozen=True, gc=False):  # str and bytes: no cycle possible
     """One piece of container output.
 
     Attributes:
