@@ -36,6 +36,7 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 import msgspec
+from aiohttp import hdrs
 from yarl import URL
 
 from ._config import HostConfig, Limits, tls_failure
@@ -313,6 +314,17 @@ class Upgraded(NamedTuple):
     address: str
 
 
+class _Request(aiohttp.ClientRequest):
+    """aiohttp's request, with our default headers as its own: added the way aiohttp adds its
+    defaults (no per-request merge of session headers: 3.3k instructions a ping less)."""
+
+    DEFAULT_HEADERS = {  # noqa: RUF012 (aiohttp's own attribute, a dict there too)
+        hdrs.ACCEPT: "*/*",
+        hdrs.ACCEPT_ENCODING: "identity",  # nothing compressed (auto_decompress is off)
+        hdrs.USER_AGENT: _USER_AGENT,
+    }
+
+
 class _FactoryConnector(aiohttp.BaseConnector):
     """aiohttp's connection pool over our connection factory: the pooled connections of
     ordinary requests and streams are made by the same :class:`Connector` as upgrades."""
@@ -551,9 +563,10 @@ class Transport:
         return aiohttp.ClientSession(
             # no cap in aiohttp's pool: Limits are applied here, where a wait can be named
             connector=_FactoryConnector(self.connector, limit=0),
-            # Accept-Encoding as a default header, not skip_auto_headers: a non-empty skip set
-            # takes aiohttp off its fast path on every request (+8.6k instructions a ping)
-            headers={"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"},
+            # our headers as the request class's defaults, not session headers (merged into a
+            # new multidict per request) nor skip_auto_headers (a non-empty skip set takes
+            # aiohttp off its fast path: +8.6k instructions a ping)
+            request_class=_Request,
             auto_decompress=False,
         )
 

@@ -467,3 +467,47 @@ def test_the_open_file_limit_is_named(engine: EngineHandle, tmp_path: Path) -> N
     limit, value, message = out.stdout.strip().split("|", 2)
     assert (limit, value) == ("open files", "64")
     assert "ulimit -n" in message and "did not answer" not in message
+
+
+async def test_requests_and_streams_name_the_client_and_ask_for_no_compression(
+    engine: EngineHandle, tmp_path: Path
+) -> None:
+    # a relay in front of the real daemon's socket records what the client sends
+    if not engine.host.startswith("unix://"):
+        pytest.skip("the relay listens on a unix socket in front of a unix-socket daemon")
+    target = engine.host.removeprefix("unix://")
+    sent = bytearray()
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_unix_connection(target)
+
+        async def pipe(
+            src: asyncio.StreamReader, dst: asyncio.StreamWriter, record: bool
+        ) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await src.read(65536):
+                    if record:
+                        sent.extend(data)
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer, True), pipe(up_reader, writer, False))
+
+    path = tmp_path / "relay.sock"
+    server = await asyncio.start_unix_server(relay, path=str(path))
+    try:
+        async with Docker(f"unix://{path}") as docker:
+            await docker.ping()
+            await docker.containers.list(all=True)
+            async with docker.events() as events:  # a stream: the other session
+                await docker.ping()
+                assert not events.closed
+    finally:
+        server.close()
+    heads = [h for h in bytes(sent).split(b"\r\n\r\n") if h.startswith((b"GET ", b"HEAD "))]
+    assert len(heads) >= 4  # version check, ping, list, events, ping
+    for head in heads:
+        lines = head.lower().split(b"\r\n")[1:]
+        assert lines.count(b"user-agent: aiodockersock") == 1, head
+        assert lines.count(b"accept-encoding: identity") == 1, head  # never gzip
