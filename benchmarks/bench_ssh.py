@@ -867,6 +867,70 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# -- instruction counts (--callgrind) -------------------------------------------------------------
+
+PYTHON = "/root/.pyenv/versions/3.11.7/bin/python3.11"
+
+
+def inspect_loop(url: str, ssh_config: str, cid: str, n: int, conc: int) -> None:
+    """What callgrind runs: 20 warm-up inspects from each of ``conc`` tasks (so every
+    connection is open), then ``n`` more from ``conc`` tasks; aiodockersock only."""
+    import aiodockersock
+
+    async def main() -> None:
+        kwargs: dict[str, Any] = (
+            {"ssh_options": ["-F", ssh_config]} if url.startswith("ssh://") else {}
+        )
+        async with aiodockersock.Docker(url, **kwargs) as docker:
+
+            async def task(k: int) -> None:
+                for _ in range(k):
+                    _check([str((await docker.containers.inspect(cid)).id)], cid, url)
+
+            await asyncio.gather(*(task(20) for _ in range(conc)))
+            await asyncio.gather(*(task(n // conc) for _ in range(conc)))
+
+    asyncio.run(main())
+
+
+def callgrind(args: argparse.Namespace, run_id: str) -> None:
+    """Instructions per inspect of the Python process, over ssh and over the socket: two
+    sizes each (64 and 320 calls), the difference per call, at c = 1 and c = 32."""
+    import re
+
+    socket_path = bench_api.socket_path_of(args.host)
+
+    async def prepare() -> str:
+        async with bench_api.Engine(socket_path, run_id) as engine:
+            return await engine.start_sleeper(args.image)
+
+    cid = asyncio.run(prepare())
+    with remote(socket_path, args.max_sessions, args.ssh_config_extra) as r, \
+            tempfile.TemporaryDirectory() as tmp:
+
+        def instructions(url: str, n: int, conc: int) -> int:
+            out = os.path.join(tmp, "callgrind.out")
+            subprocess.run(
+                ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", PYTHON,
+                 str(SCRIPT), "--inspect-loop", url, "--ssh-config", str(r.ssh_config),
+                 "--cid", cid, "--n", str(n), "--conc", str(conc)],
+                check=True, capture_output=True, env=worker_env("ads-ssh", r),
+            )
+            annotated = subprocess.run(["callgrind_annotate", out], capture_output=True,
+                                       text=True, check=True).stdout
+            found = re.search(r"([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", annotated)
+            assert found is not None, annotated[:500]
+            return int(found.group(1).replace(",", ""))
+
+        print("| concurrency | host | 64 calls | 320 calls | per call |")
+        print("|---|---|---:|---:|---:|")
+        for conc in (1, 32):
+            for name, url in (("unix", f"unix://{socket_path}"), ("ssh", r.url)):
+                small, large = instructions(url, 64, conc), instructions(url, 320, conc)
+                print(f"| c={conc} | {name} | {small:,} | {large:,} | "
+                      f"{(large - small) / 256:,.0f} |", flush=True)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--host", default=os.environ.get("DOCKER_HOST", ""),
@@ -882,6 +946,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     "'KexAlgorithms curve25519-sha256' (paramiko and asyncssh ignore them)")
     ap.add_argument("--image", default=bench_api.DEFAULT_IMAGE)
     ap.add_argument("--json", metavar="FILE", help="also write the raw numbers as JSON")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="measure nothing else: instructions per inspect of aiodockersock's "
+                    "Python process over ssh and over the socket (valgrind; ~15 min)")
+    ap.add_argument("--inspect-loop", metavar="URL", help=argparse.SUPPRESS)
+    ap.add_argument("--cid", help=argparse.SUPPRESS)
+    ap.add_argument("--n", type=int, default=64, help=argparse.SUPPRESS)
+    ap.add_argument("--conc", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--internal-worker", metavar="KIND", help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--ssh-config", help=argparse.SUPPRESS)
@@ -898,6 +969,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.internal_worker:
         serve_worker(args.internal_worker, args.url, args.ssh_config, args.pool)
         return 0
+    if args.inspect_loop:
+        inspect_loop(args.inspect_loop, args.ssh_config, args.cid, args.n, args.conc)
+        return 0
     params = QUICK if args.quick else FULL
     if args.rounds is not None:
         params = Params(**{**params.__dict__, "rounds": max(1, args.rounds)})
@@ -910,6 +984,9 @@ def main(argv: list[str] | None = None) -> int:
     log(f"run {run_id} on {args.host}: {params}")
     t0 = time.perf_counter()
     try:
+        if args.callgrind:
+            callgrind(args, run_id)
+            return 0
         report = run(args, params, run_id)
     except KeyboardInterrupt:
         log("interrupted")
