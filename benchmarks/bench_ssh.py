@@ -7,6 +7,8 @@ Usage (as root: it makes a user and starts a private sshd)::
     python scripts/test_engine.py start 28.5 --dir /tmp/bssh
     python benchmarks/bench_ssh.py --host unix:///tmp/bssh/docker.sock [--rounds N] [--quick]
                                    [--clients ...] [--max-sessions N] [--json FILE]
+                                   [--ssh-config-extra 'KexAlgorithms curve25519-sha256']
+    python benchmarks/bench_ssh.py --host … --callgrind   # instructions per call, ssh vs unix
 
 One run at a time per engine: the run lends the engine's socket to its user's group.
 
