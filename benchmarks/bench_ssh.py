@@ -996,13 +996,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         removed = bench_api.remove_run_containers(bench_api.socket_path_of(args.host), run_id)
         log(f"clean-up: removed {removed} container(s)")
-    report["wall_s"] = time.perf_counter() - t0
-    print(markdown(report))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=1, ensure_ascii=False)
-        log(f"wrote {args.json}")
-    log(f"total {report['wall_s']:.0f} s")
+    bench_api.publish(report, markdown, args.json, t0)
     return 0
 
 
