@@ -7,6 +7,10 @@ from .models.system import PingInfo, SystemDataUsage, SystemInfo, SystemVersion
 
 __all__ = ["System"]
 
+#: What a HEAD /_ping may be answered with, by something that refuses HEAD (it is then sent
+#: again as GET, whose answer, error or not, is the ping's): every error status.
+_HEAD_REFUSED: tuple[int, ...] = tuple(range(300, 600))
+
 
 class System(Area):
     """Daemon-wide calls. The ``Docker`` client exposes them directly (``docker.ping()``…)."""
@@ -16,7 +20,8 @@ class System(Area):
     async def ping(self, *, timeout: float | Default | None = DEFAULT) -> PingInfo:
         """Check that the daemon answers.
 
-        ``GET /_ping``
+        ``HEAD /_ping``, as the Docker CLI sends it (the answer is in the headers; no body to
+        read); ``GET /_ping`` when that is refused (a proxy that only lets GET through).
 
         Args:
             timeout: seconds to wait (the client's default when omitted).
@@ -28,7 +33,11 @@ class System(Area):
             DockerConnectionError: the daemon cannot be reached (the message names the address
                 and the likely fix).
         """
-        resp = await self._t.request("GET", "/_ping", versioned=False, timeout=timeout)
+        resp = await self._t.request(
+            "HEAD", "/_ping", versioned=False, timeout=timeout, ok=_HEAD_REFUSED
+        )
+        if resp.status >= 300:  # (with a HEAD, the reason is in no body: ask again with GET)
+            resp = await self._t.request("GET", "/_ping", versioned=False, timeout=timeout)
         return PingInfo.from_headers(resp.headers)
 
     async def version(self) -> SystemVersion:

@@ -9,6 +9,7 @@ Usage::
 
 * ``raw``           — the floor of ``bench_api.py``: ``aiohttp.ClientSession(UnixConnector)``,
   ``GET http://localhost/_ping``, status check, ``await resp.read()``;
+* ``raw-head``      — the same with ``HEAD /_ping`` (what the Docker CLI sends; no body);
 * ``raw-options``   — the same raw session with the options aiodockersock's session and
   ``Transport._send`` use (``User-Agent`` default header, ``skip_auto_headers``,
   ``auto_decompress=False``, ``ClientTimeout(total=60, connect=5)`` per request,
@@ -47,12 +48,13 @@ async def run(client: str, host: str, concurrency: int, calls: int) -> str:
     sock = host.removeprefix("unix://")
     ping: Callable[[], Awaitable[Any]]
     close: Callable[[], Awaitable[Any]]
-    if client in ("raw", "raw-options"):
-        if client == "raw":
+    if client in ("raw", "raw-head", "raw-options"):
+        if client in ("raw", "raw-head"):
             session = aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=sock))
+            method = "HEAD" if client == "raw-head" else "GET"
 
             async def ping() -> bytes:
-                async with session.get("http://localhost/_ping") as resp:
+                async with session.request(method, "http://localhost/_ping") as resp:
                     assert resp.status == 200, resp.status
                     return await resp.read()
         else:
@@ -99,7 +101,7 @@ async def run(client: str, host: str, concurrency: int, calls: int) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("client", choices=("raw", "raw-options", "aiodockersock"))
+    p.add_argument("client", choices=("raw", "raw-head", "raw-options", "aiodockersock"))
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--calls", type=int, default=6400)
     p.add_argument("--host", default=os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"))

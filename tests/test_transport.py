@@ -507,7 +507,27 @@ async def test_requests_and_streams_name_the_client_and_ask_for_no_compression(
         server.close()
     heads = [h for h in bytes(sent).split(b"\r\n\r\n") if h.startswith((b"GET ", b"HEAD "))]
     assert len(heads) >= 4  # version check, ping, list, events, ping
+    # ping() asks with HEAD, as the Docker CLI does: the answer is all in the headers
+    assert [h.split(b" ")[0] for h in heads if b" /_ping " in h].count(b"HEAD") == 2
     for head in heads:
         lines = head.lower().split(b"\r\n")[1:]
         assert lines.count(b"user-agent: aiodockersock") == 1, head
         assert lines.count(b"accept-encoding: identity") == 1, head  # never gzip
+
+
+async def test_ping_asks_again_with_get_where_head_is_refused(
+    fake: Callable[[Handler], Awaitable[str]],
+) -> None:
+    # a proxy in front of the socket that lets only GET through (a real daemon takes HEAD)
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(f"{request.method} {request.path}")
+        if request.method != "GET":
+            return web.Response(status=405, text="method not allowed\n")
+        return web.Response(text="OK", headers={"Api-Version": "1.45", "OSType": "linux"})
+
+    async with Docker(await fake(handler), api_version="1.41") as docker:
+        info = await docker.ping()
+    assert (info.api_version, info.os_type) == ("1.45", "linux")
+    assert seen == ["HEAD /_ping", "GET /_ping"]
