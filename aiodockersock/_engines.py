@@ -23,6 +23,7 @@ import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, Generic, TypeVar
 
 from ._args import TimeSpec, format_time
@@ -531,19 +532,33 @@ class FleetEvents(_Merged):
             connection(None)
             items = self._items
             maxsize = self._maxsize
-            async for item in stream:
-                if type(item) is EventMessage:
-                    counted = self._counted + 1
-                    if counted < maxsize and counted % _HANDOFF:
-                        # the usual case, inline (no coroutine per event): see _put
-                        if not items:
-                            self._readable.set()
-                        items.append(HostEvent(host, item))
-                        self._counted = counted
-                    else:
+            take = stream._take
+            unhanded = 0  # events buffered since this reader last let the loop run
+            while True:
+                # one step per chunk the stream decoded, not per event: take what it has,
+                # as much as the buffer has room for
+                room = maxsize - self._counted
+                try:
+                    batch = await take(room if room > 0 else 1)
+                except StopAsyncIteration:
+                    return
+                n = len(batch)
+                if n <= room and type(batch[-1]) is EventMessage:  # events only
+                    # the usual case, inline (no coroutine per event): see _put
+                    if not items:
+                        self._readable.set()
+                    items.extend(map(HostEvent, repeat(host, n), batch))
+                    self._counted += n
+                    unhanded += n
+                    if unhanded >= _HANDOFF:
+                        unhanded = 0
+                        await asyncio.sleep(0)
+                    continue
+                for item in batch:  # the buffer is full, or a notice
+                    if type(item) is EventMessage:
                         await self._put(host, HostEvent(host, item))
-                elif isinstance(item, EventGap):
-                    self._notice(HostGap(host, item))
+                    elif isinstance(item, EventGap):
+                        self._notice(HostGap(host, item))
         except DockerError as exc:  # the engine refused the stream (a bad filter) or gave up
             self._notice(HostDown(host, str(exc)))
         finally:

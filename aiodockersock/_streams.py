@@ -278,6 +278,26 @@ class EventStream(ResponseStream, Generic[T]):
             self.close()
             raise
 
+    async def _take(self, most: int) -> list[Any]:
+        """The next items in order, at most ``most`` (≥ 1) of them: for a reader that passes
+        events on (the fleet), one call per chunk read instead of one iteration per event.
+
+        A list of events, or one item from the slow path (an event, or an ``EventGap`` in
+        ``on_gap="yield"`` mode); raises what ``__anext__`` raises (``StopAsyncIteration`` at
+        the end).
+        """
+        pending = self._pending
+        if not pending or self._markers:
+            return [await self._next_slow()]
+        if len(pending) <= most:
+            batch = list(pending)
+            pending.clear()
+        else:
+            popleft = pending.popleft
+            batch = [popleft() for _ in range(most)]
+        self._current = batch[-1]
+        return batch
+
     async def _next_slow(self) -> Any:
         pending = self._pending
         while True:

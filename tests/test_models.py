@@ -1655,3 +1655,24 @@ def test_update_body() -> None:
     )
     # HostConfig is a ContainerResources: one struct serves create and update.
     assert issubclass(HostConfig, ContainerResources)
+
+
+def test_events_are_not_tracked_by_the_cyclic_gc() -> None:
+    # a stream decodes events by the hundred thousand and a fleet holds many engines' read-ahead
+    # at once: tracked, they made CPython's cyclic collector run hundreds of times per stream
+    # (benchmarks/README.md, "A fleet's merged events"); the reasoning is in models/events.py
+    import gc
+
+    from aiodockersock.models import EventMessage, HostEvent
+    from aiodockersock.models.events import with_legacy_fields
+
+    line = (
+        b'{"Type":"container","Action":"start","Actor":{"ID":"abc","Attributes":'
+        b'{"name":"web","image":"nginx","com.example/\xc3\xa9t\xc3\xa9":"1"}},'
+        b'"scope":"local","time":1,"timeNano":1000000001}'
+    )
+    event = msgspec.json.decode(line, type=EventMessage)
+    assert event.actor is not None and event.actor.attributes is not None
+    for obj in (event, event.actor, event.actor.attributes, HostEvent("e1", event),
+                with_legacy_fields(event)):
+        assert not gc.is_tracked(obj), type(obj).__name__

@@ -88,14 +88,23 @@ class EventActions:
     RELOAD: Final = "reload"
 
 
-class EventActor(Model):
+# Events are untracked by CPython's cyclic garbage collector (``gc=False``): a stream decodes
+# them by the hundred thousand and a fleet holds many engines' read-ahead at once, and each
+# tracked object alive counts towards the next collection (see benchmarks/README.md, "A fleet's
+# merged events"). That is safe only if no reference cycle can pass through them, and none can:
+# an event holds str, int and None values and its actor; the actor holds str and a dict of str
+# to str (CPython does not track such a dict either; it starts tracking it only if something
+# tracked is stored in it). A cycle would need code to store a container or an object into
+# ``attributes``, against its type; were it to, the cycle would leak, not crash. Subclasses
+# inherit ``gc=False``: give them no field that could refer back to the event.
+class EventActor(Model, gc=False):
     """The object an event is about: its id and attributes (name, image, labels, exit code…)."""
 
     id: str | None = msgspec.field(default=None, name="ID")
     attributes: dict[str, str] | None = None
 
 
-class EventMessage(Model):
+class EventMessage(Model, gc=False):
     """One event of ``GET /events``.
 
     Attributes:

@@ -11,7 +11,9 @@ from .events import EventGap, EventMessage
 __all__ = ["FleetItem", "HostDown", "HostEvent", "HostGap", "HostUp"]
 
 
-class HostEvent(msgspec.Struct, frozen=True):
+# Untracked by the cyclic garbage collector, like the event it wraps (see EventActor in
+# models/events.py): it holds a str and an EventMessage, neither of which can refer back to it.
+class HostEvent(msgspec.Struct, frozen=True, gc=False):
     """An event of one engine of the fleet.
 
     Attributes:
