@@ -4,6 +4,8 @@
 Usage::
 
     python benchmarks/ping_concurrent.py CLIENT [--concurrency 32] [--calls 6400] [--host unix:///…]
+    python benchmarks/ping_concurrent.py raw,aiodockersock,raw-head --rounds 9 \
+        [--daemon-pid $(cat /tmp/eng/docker.pid)]      # interleaved, a fresh process per sample
 
 ``CLIENT`` is one of:
 
@@ -32,6 +34,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
+import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -99,16 +104,71 @@ async def run(client: str, host: str, concurrency: int, calls: int) -> str:
             f"wall {wall / done * 1e6:.1f} µs/call")
 
 
+CLIENTS = ("raw", "raw-head", "raw-options", "aiodockersock")
+_RESULT = re.compile(r"calls=(\d+): client CPU ([\d.]+) µs/call, wall ([\d.]+) µs/call")
+
+
+def _daemon_cpu(pid: int | None) -> float:
+    """The daemon's CPU seconds so far (user + system, from /proc), or 0 without a pid."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def compare(clients: list[str], rounds: int, args: argparse.Namespace) -> None:
+    """Interleaved rounds, one fresh process per sample, the order rotated each round; prints
+    each sample, then medians and paired ratios against the first client."""
+    samples: dict[str, list[tuple[float, float, float]]] = {c: [] for c in clients}
+    for r in range(rounds):
+        for client in clients[r % len(clients):] + clients[: r % len(clients)]:
+            cpu0 = _daemon_cpu(args.daemon_pid)
+            out = subprocess.run(
+                [sys.executable, __file__, client, "--calls", str(args.calls), "--host",
+                 args.host, "--concurrency", str(args.concurrency)],
+                capture_output=True, text=True, check=True,
+            ).stdout
+            found = _RESULT.search(out)
+            assert found is not None, out
+            calls, cpu, wall = int(found[1]), float(found[2]), float(found[3])
+            # the warm-up's 10 calls per task count in the daemon's share too
+            daemon = (_daemon_cpu(args.daemon_pid) - cpu0) / (calls + 10 * args.concurrency)
+            samples[client].append((wall, cpu, daemon * 1e6))
+            print(f"round {r + 1} {client:14} wall {wall:7.1f} µs/call, client CPU {cpu:6.1f}, "
+                  f"daemon CPU {daemon * 1e6:6.1f}", flush=True)
+    base = samples[clients[0]]
+    print(f"\n| client | wall µs/call | client CPU µs | daemon CPU µs | paired speed x "
+          f"{clients[0]} | paired CPU x {clients[0]} |\n|---|---:|---:|---:|---:|---:|")
+    for client in clients:
+        mine = samples[client]
+        med = [statistics.median(x[i] for x in mine) for i in range(3)]
+        speed = statistics.median(b[0] / m[0] for b, m in zip(base, mine, strict=True))
+        cpu = statistics.median(m[1] / b[1] for b, m in zip(base, mine, strict=True))
+        print(f"| {client} | {med[0]:.0f} | {med[1]:.0f} | {med[2]:.0f} | {speed:.2f} | "
+              f"{cpu:.2f} |")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("client", choices=("raw", "raw-head", "raw-options", "aiodockersock"))
+    p.add_argument("client", help=f"one of {', '.join(CLIENTS)}, or several comma-separated "
+                   "with --rounds: interleaved rounds, each sample in a fresh process")
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--calls", type=int, default=6400)
+    p.add_argument("--rounds", type=int, default=0)
+    p.add_argument("--daemon-pid", type=int, help="also report this process's CPU per call")
     p.add_argument("--host", default=os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"))
     args = p.parse_args()
     if not args.host.startswith("unix://"):
         raise SystemExit("only unix:// hosts (the raw floor talks to the socket)")
-    print(asyncio.run(run(args.client, args.host, args.concurrency, args.calls)))
+    clients = args.client.split(",")
+    if unknown := set(clients) - set(CLIENTS):
+        raise SystemExit(f"unknown client(s) {sorted(unknown)}; choose from {CLIENTS}")
+    if args.rounds:
+        compare(clients, args.rounds, args)
+    elif len(clients) == 1:
+        print(asyncio.run(run(clients[0], args.host, args.concurrency, args.calls)))
+    else:
+        raise SystemExit("several clients need --rounds N")
 
 
 if __name__ == "__main__":
