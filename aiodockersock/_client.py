@@ -142,7 +142,7 @@ class Docker(AsyncResource):
     def ping(self, *, timeout: float | Default | None = DEFAULT) -> Coroutine[Any, Any, PingInfo]:
         """Check that the daemon answers: ``await docker.ping()``. See :meth:`System.ping`.
 
-        ``GET /_ping``
+        ``HEAD /_ping`` (``GET /_ping`` where HEAD is refused)
 
         Raises:
             DockerConnectionError: the daemon cannot be reached.
