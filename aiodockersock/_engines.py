@@ -55,6 +55,9 @@ _FOREVER = ReconnectPolicy(attempts=None, initial_delay=0.1, max_delay=5.0)
 #: A producer lets the loop run each time this many counted items are buffered (see
 #: ``_Merged._put``).
 _HANDOFF = 64
+#: A fleet's engine reader lets the consumer run before decoding more once the merged buffer
+#: holds this many items (see FleetEvents._run).
+_BACKLOG = 64
 
 
 @dataclass(frozen=True)
@@ -533,8 +536,12 @@ class FleetEvents(_Merged):
             items = self._items
             maxsize = self._maxsize
             take = stream._take
-            unhanded = 0  # events buffered since this reader last let the loop run
             while True:
+                if len(items) >= _BACKLOG:
+                    # the consumer has a backlog: let it run before decoding more, so that
+                    # events are taken while young (K readers each decoding ahead keep K
+                    # times as many events alive, and out of the caches, by their turn)
+                    await asyncio.sleep(0)
                 # one step per chunk the stream decoded, not per event: take what it has,
                 # as much as the buffer has room for
                 room = maxsize - self._counted
@@ -549,10 +556,6 @@ class FleetEvents(_Merged):
                         self._readable.set()
                     items.extend(map(HostEvent, repeat(host, n), batch))
                     self._counted += n
-                    unhanded += n
-                    if unhanded >= _HANDOFF:
-                        unhanded = 0
-                        await asyncio.sleep(0)
                     continue
                 for item in batch:  # the buffer is full, or a notice
                     if type(item) is EventMessage:
