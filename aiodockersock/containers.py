@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from ._args import Filters, TimeSpec, container_ref, format_time, shielded
+from ._args import Filters, TimeSpec, container_ref, format_time, shielded, string_list
 from ._attach import AttachStream, Session, detach_sequence
 from ._bodies import ArchiveStream, ByteStream, JSONStream, LogStream, Opener, decode_path_stat
 from ._exceptions import (
@@ -36,6 +36,7 @@ from ._podman import (
     STATS_GAP,
     is_podman_answer,
     podman_path_stat,
+    sha256_id,
     sorted_listing,
     split_top,
     with_baseline,
@@ -54,6 +55,7 @@ from ._tar import (
 from ._transport import DEFAULT, Area, Body, QueryValue, StreamResponse
 from ._watch import ContainerWatch
 from .models.containers import (
+    ContainerCommitResponse,
     ContainerCreateBody,
     ContainerCreateResponse,
     ContainerInspect,
@@ -317,6 +319,65 @@ class Containers(Area):
             Conflict: ``new_name`` is in use.
         """
         await self._t.request("POST", self._path(container, "/rename"), query={"name": new_name})
+
+    async def commit(
+        self,
+        container: str,
+        repository: str | None = None,
+        tag: str | None = None,
+        *,
+        message: str | None = None,
+        author: str | None = None,
+        changes: Sequence[str] | None = None,
+        pause: bool = True,
+        config: ContainerCreateBody | Mapping[str, Any] | None = None,
+    ) -> ContainerCommitResponse:
+        """Make an image of a container's filesystem and settings, as ``docker commit`` does.
+
+        ``POST /commit``
+
+        Args:
+            container: the container's id or name.
+            repository: the new image's name (``"app"``, ``"registry:5000/team/app"``);
+                without it the image has only its id.
+            tag: its tag (the daemon's default: ``latest``); only with ``repository``.
+            message: the commit message (``docker commit -m``), shown by ``docker history``.
+            author: the image's author (``docker commit -a``).
+            changes: Dockerfile instructions applied to the image's settings, one per item
+                (``["ENV MODE=prod", "CMD [\"app\"]"]``; ``docker commit -c``).
+            pause: pause the container while its filesystem is copied (the default, as in
+                the CLI); ``False`` commits a running container without stopping it.
+            config: settings for the image (the ``ContainerCreateBody`` shape); ``changes``
+                are applied on top.
+
+        Returns:
+            The new image's id.
+
+        Raises:
+            NotFound: no such container.
+            BadRequest: a change is not a Dockerfile instruction the daemon takes there.
+            InvalidArgument: ``tag`` without ``repository``, or ``changes`` not a list.
+        """
+        name = container_ref(container)
+        if tag is not None and repository is None:
+            raise InvalidArgument(
+                f"tag {tag!r} without a repository: name the image (repository=…) to tag it"
+            )
+        body: Any = {}  # dockerd reads a config from the body, and an empty body is an error
+        if config is not None:
+            body = config if isinstance(config, ContainerCreateBody) else dict(config)
+        query: dict[str, QueryValue] = {
+            "container": name,
+            "repo": repository,
+            "tag": tag,
+            "comment": message,
+            "author": author,
+            "changes": string_list("changes", changes),
+            "pause": pause,
+        }
+        resp = await self._t.request("POST", "/commit", query=query, body=body, timeout=None)
+        made = resp.decode(ContainerCommitResponse)
+        return msgspec.structs.replace(made, id=sha256_id(made.id))  # Podman's come bare
 
     async def top(self, container: str, *, ps_args: str | None = None) -> ContainerTopResponse:
         """The processes running inside a container, as ``ps`` shows them.

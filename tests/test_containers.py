@@ -1126,3 +1126,41 @@ async def test_copy_to_refuses_fifos_and_sockets_unless_asked(
             await docker.containers.copy_to(cid, src, "/tmp/sock", special_files="create")
         await docker.containers.copy_to(cid, src, "/tmp/nosock", special_files="skip")
     assert engine.cli("exec", cid, "ls", "/tmp/nosock").stdout.split() == ["f"]
+
+
+async def test_commit_makes_an_image_of_the_filesystem_and_settings(
+    docker: Docker, make_container: ContainerFactory, engine: EngineHandle
+) -> None:
+    cid = await make_container(["sh", "-c", "echo committed > /marker"])
+    await docker.containers.start(cid)
+    await docker.containers.wait(cid)
+    repo = f"ads-commit-{secrets.token_hex(4)}"
+    made = await docker.containers.commit(
+        cid, repo, "v1", message="from a test", author="ads <ads@example.com>",
+        changes=["ENV MODE=prod", 'CMD ["cat", "/marker"]'],
+    )
+    try:
+        assert made.id is not None and made.id.startswith("sha256:")
+        image = await docker.images.inspect(f"{repo}:v1")
+        assert image.id == made.id
+        assert (image.author, image.comment) == ("ads <ads@example.com>", "from a test")
+        assert image.config is not None and "MODE=prod" in (image.config.env or [])
+        assert image.config.cmd == ["cat", "/marker"]
+        # the container's filesystem is in the image: a container of it prints the file
+        result = await docker.containers.run(f"{repo}:v1", remove=True)
+        assert result.stdout == b"committed\n"
+        # the Docker CLI reads the same image (a cross-check of what the daemon stored)
+        if not engine.podman:
+            shown = engine.cli("image", "inspect", "-f", "{{.Author}}|{{.Comment}}", f"{repo}:v1")
+            assert shown.stdout.strip() == "ads <ads@example.com>|from a test"
+    finally:
+        await docker.images.remove(made.id or f"{repo}:v1", force=True)
+
+
+async def test_commit_refuses_what_it_cannot_do(docker: Docker) -> None:
+    with pytest.raises(InvalidArgument, match="without a repository"):
+        await docker.containers.commit("anything", tag="v1")
+    with pytest.raises(InvalidArgument, match="list of strings"):
+        await docker.containers.commit("anything", "repo", changes="ENV A=b")  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        await docker.containers.commit("ads-no-such-container", "ads-never")

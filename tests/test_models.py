@@ -366,6 +366,7 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "ContainerCPUUsage": ["ContainerCPUUsage"],
     "ContainerConfig": ["ContainerConfig"],
     "ContainerCreateBody": ["body:/containers/create:post"],
+    "ContainerCommitResponse": ["response:/commit:post"],
     "ContainerCreateResponse": ["response:/containers/create:post"],
     "ContainerHealth": ["Health"],
     "ContainerInspect": ["response:/containers/{id}/json:get"],

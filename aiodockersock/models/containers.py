@@ -20,6 +20,7 @@ __all__ = [
     "CHANGE_MODIFIED",
     "Address",
     "BindOptions",
+    "ContainerCommitResponse",
     "ContainerConfig",
     "ContainerCreateBody",
     "ContainerCreateResponse",
@@ -402,6 +403,12 @@ class ContainerCreateResponse(Model):
 
     id: str | None = None
     warnings: list[str] | None = None
+
+
+class ContainerCommitResponse(Model):
+    """The response of POST /commit: the new image's id (``sha256:…``)."""
+
+    id: str | None = None
 
 
 class ContainerUpdateResponse(Model):
