@@ -372,25 +372,27 @@ class LogStream(_Body):
         """
         return self._iter_batches()
 
+    def _decode(self, chunk: bytes) -> list[LogFrame]:
+        """The whole frames a chunk completes (a TTY's chunk is one ``stdout`` frame)."""
+        if self._tty:
+            return [LogFrame("stdout", chunk)]
+        try:
+            return self._frames.feed(chunk)
+        except DecodeError:
+            self.close()
+            raise
+
     async def _iter_frames(self) -> AsyncIterator[LogFrame]:
-        # the loop of _iter_batches, written out again: one generator less between a followed
-        # log's every frame and its reader (measured: 85.5k → 76.5k instructions a frame)
+        # not a loop over _iter_batches: one generator less between a followed log's every
+        # frame and its reader (measured: 85.5k → 76.5k instructions a frame)
         try:
             if self._resp is None and not self._done:
                 await self.open()
-            feed = self._frames.feed
+            decode = self._decode
             # all that is buffered, whatever its size (aiohttp bounds it): read(n)'s accounting
             # per HTTP chunk — one per frame, as dockerd writes them — is the dearer path
             while chunk := await self._read(-1):
-                if self._tty:
-                    yield LogFrame("stdout", chunk)
-                    continue
-                try:
-                    frames = feed(chunk)
-                except DecodeError:
-                    self.close()
-                    raise
-                for frame in frames:
+                for frame in decode(chunk):
                     yield frame
             self._frames.close()
         finally:
@@ -401,17 +403,9 @@ class LogStream(_Body):
         try:
             if self._resp is None and not self._done:
                 await self.open()
-            feed = self._frames.feed
+            decode = self._decode
             while chunk := await self._read(-1):  # (as in _iter_frames)
-                if self._tty:
-                    yield [LogFrame("stdout", chunk)]
-                    continue
-                try:
-                    frames = feed(chunk)
-                except DecodeError:
-                    self.close()
-                    raise
-                if frames:
+                if frames := decode(chunk):
                     yield frames
             self._frames.close()
         finally:

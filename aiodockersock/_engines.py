@@ -53,11 +53,8 @@ T = TypeVar("T")
 _FOREVER = ReconnectPolicy(attempts=None, initial_delay=0.1, max_delay=5.0)
 
 #: A producer lets the loop run each time this many counted items are buffered (see
-#: ``_Merged._put``).
+#: ``_Merged._put``); a fleet's event reader, whenever the merged buffer holds this many.
 _HANDOFF = 64
-#: A fleet's engine reader lets the consumer run before decoding more once the merged buffer
-#: holds this many items (see FleetEvents._run).
-_BACKLOG = 64
 
 
 @dataclass(frozen=True)
@@ -537,7 +534,7 @@ class FleetEvents(_Merged):
             maxsize = self._maxsize
             take = stream._take
             while True:
-                if len(items) >= _BACKLOG:
+                if len(items) >= _HANDOFF:
                     # the consumer has a backlog: let it run before decoding more, so that
                     # events are taken while young (K readers each decoding ahead keep K
                     # times as many events alive, and out of the caches, by their turn)

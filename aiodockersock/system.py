@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+from ._exceptions import APIError
 from ._transport import DEFAULT, Area, Default
 from .models.system import PingInfo, SystemDataUsage, SystemInfo, SystemVersion
 
 __all__ = ["System"]
-
-#: What a HEAD /_ping may be answered with, by something that refuses HEAD (it is then sent
-#: again as GET, whose answer, error or not, is the ping's): every error status.
-_HEAD_REFUSED: tuple[int, ...] = tuple(range(300, 600))
 
 
 class System(Area):
@@ -33,10 +30,9 @@ class System(Area):
             DockerConnectionError: the daemon cannot be reached (the message names the address
                 and the likely fix).
         """
-        resp = await self._t.request(
-            "HEAD", "/_ping", versioned=False, timeout=timeout, ok=_HEAD_REFUSED
-        )
-        if resp.status >= 300:  # (with a HEAD, the reason is in no body: ask again with GET)
+        try:
+            resp = await self._t.request("HEAD", "/_ping", versioned=False, timeout=timeout)
+        except APIError:  # HEAD refused; a HEAD answer has no body to say why: ask with GET
             resp = await self._t.request("GET", "/_ping", versioned=False, timeout=timeout)
         return PingInfo.from_headers(resp.headers)
 

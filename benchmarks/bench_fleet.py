@@ -134,20 +134,8 @@ async def client_single(
             gcs = [g["collections"] - c for g, c in zip(gc.get_stats(), gc0, strict=True)]
             rss_end = be._rss_kib()
             delivered = stream.stats.delivered
-    return {
-        "k": 1,
-        "events": sum(e.n for e in state.values()),
-        "seconds": t_end - t0,
-        "cpu": cpu,
-        "rss0_kib": rss0,
-        "rss_end_kib": rss_end,
-        "maxrss_kib": be._peak_kib(),
-        "gc_collections": gcs,
-        "engines": {h: e.result() for h, e in state.items()},
-        "delivered": delivered,
-        "notices": {},
-        "dropped": {},
-    }
+    return {**_result(1, state, t_end - t0, cpu, rss0, rss_end, gcs, {}, {}),
+            "delivered": delivered}
 
 
 async def client_fleet(
@@ -190,10 +178,18 @@ async def client_fleet(
             gcs = [g["collections"] - c for g, c in zip(gc.get_stats(), gc0, strict=True)]
             rss_end = be._rss_kib()
             dropped = dict(events.dropped)
+    return _result(k, state, t_end - t0, cpu, rss0, rss_end, gcs, notices, dropped)
+
+
+def _result(
+    k: int, state: dict[str, Engine], seconds: float, cpu: float, rss0: int, rss_end: int,
+    gcs: list[int], notices: dict[str, int], dropped: dict[str, int],
+) -> dict[str, Any]:
+    """What a client worker reports of one sample."""
     return {
         "k": k,
         "events": sum(e.n for e in state.values()),
-        "seconds": t_end - t0,
+        "seconds": seconds,
         "cpu": cpu,
         "rss0_kib": rss0,
         "rss_end_kib": rss_end,

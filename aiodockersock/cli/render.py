@@ -202,24 +202,23 @@ def stats_line(row: StatsRow) -> StatsLine | None:
                      s.block_read_bytes, s.block_write_bytes, s.pids)
 
 
+def _scaled(size: int, step: int, units: tuple[str, ...], digits: int) -> str:
+    value = float(size)
+    for unit in units[:-1]:
+        if value < step:
+            return f"{value:.{digits}g}{unit}"
+        value /= step
+    return f"{value:.{digits}g}{units[-1]}"
+
+
 def _binary(size: int) -> str:
     """``712KiB``, ``23.54GiB``: memory, in powers of 1024 (as ``docker stats``)."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.4g}{unit}"
-        value /= 1024
-    raise AssertionError  # pragma: no cover
+    return _scaled(size, 1024, ("B", "KiB", "MiB", "GiB", "TiB"), 4)
 
 
 def _decimal(size: int) -> str:
     """``0B``, ``1.2MB``: traffic, in powers of 1000 (as ``docker stats``)."""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.3g}{unit}"
-        value /= 1000
-    raise AssertionError  # pragma: no cover
+    return _scaled(size, 1000, ("B", "kB", "MB", "GB", "TB"), 3)
 
 
 def stats_table(rows: Sequence[StatsRow]) -> list[tuple[str, ...]]:
