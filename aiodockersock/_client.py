@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from ._config import DEFAULT_SSH_SESSIONS, Limits, TLSConfig, resolve_host
+from ._config import DEFAULT_SSH_SESSIONS, Limits, SSHMode, TLSConfig, resolve_host
 from ._resource import AsyncResource
 from ._transport import DEFAULT, DEFAULT_MAX_RESPONSE, Default, Transport
 from .containers import Containers
@@ -62,6 +62,13 @@ class Docker(AsyncResource):
         ssh_sessions: how many connections (requests and streams) one ssh connection carries
             before the client opens another: the server's ``MaxSessions`` (sshd's default, 10).
             No connection ever waits for a free session.
+        ssh_mode: how an ``ssh://`` connection reaches the daemon. ``"auto"`` (default): when
+            the URL names the daemon's socket (``ssh://me@host/var/run/docker.sock``), sshd
+            connects to it directly (stream-local forwarding over the shared ssh connection:
+            no remote process, no ``MaxSessions`` limit), falling back to the remote
+            ``docker system dial-stdio`` where the server refuses to forward; without a path,
+            ``dial-stdio`` as the Docker CLI. ``"forward"`` forwards or fails;
+            ``"dial-stdio"`` always runs the remote ``docker``.
 
     Attributes:
         containers: the containers API (``docker.containers.create(...)``…).
@@ -90,6 +97,7 @@ class Docker(AsyncResource):
         limits: Limits | None = None,
         ssh_options: Sequence[str] = (),
         ssh_sessions: int = DEFAULT_SSH_SESSIONS,
+        ssh_mode: SSHMode = "auto",
     ) -> None:
         self._transport = Transport(
             resolve_host(
@@ -99,6 +107,7 @@ class Docker(AsyncResource):
                 ssh_options=ssh_options,
                 ssh_sessions=ssh_sessions,
                 connect_timeout=connect_timeout,
+                ssh_mode=ssh_mode,
             ),
             api_version=api_version,
             timeout=timeout,

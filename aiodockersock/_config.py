@@ -21,7 +21,7 @@ import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal, get_args
 from urllib.parse import unquote, urlsplit
 
 from ._contexts import DEFAULT_CONTEXT, DockerContext, current_context, load_context
@@ -30,8 +30,10 @@ from ._exceptions import InvalidArgument
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_SSH_SESSIONS",
+    "SSH_MODES",
     "HostConfig",
     "Limits",
+    "SSHMode",
     "SSHTarget",
     "TLSConfig",
     "resolve_host",
@@ -43,6 +45,12 @@ DEFAULT_TLS_PORT = 2376
 DEFAULT_TCP_PORT = 2375
 #: sshd's default ``MaxSessions``: the sessions (connections) one ssh connection may carry.
 DEFAULT_SSH_SESSIONS = 10
+
+#: How an ``ssh://`` connection reaches the daemon (``Docker(url, ssh_mode=…)``):
+#: ``"auto"``, ``"forward"`` (sshd connects to the socket the URL names: no remote process) or
+#: ``"dial-stdio"`` (the remote ``docker system dial-stdio``, as the Docker CLI).
+SSHMode = Literal["auto", "forward", "dial-stdio"]
+SSH_MODES: Final[tuple[SSHMode, ...]] = get_args(SSHMode)
 
 
 _NO_CA: Final = (
@@ -243,6 +251,10 @@ class SSHTarget:
         sessions: how many sessions (one per HTTP connection or stream) one ssh connection
             carries before another is opened: the server's ``MaxSessions``.
         connect_timeout: seconds for the ssh handshake (``ssh -o ConnectTimeout``).
+        mode: how a connection reaches the daemon (see :data:`SSH_MODES`): ``"auto"``
+            forwards it to ``socket_path`` when the URL names one and the server forwards it,
+            else ``docker system dial-stdio``; ``"forward"`` always forwards (an error where
+            the server refuses); ``"dial-stdio"`` always runs the remote ``docker``, as the CLI.
     """
 
     hostname: str
@@ -252,6 +264,7 @@ class SSHTarget:
     options: tuple[str, ...] = ()
     sessions: int = DEFAULT_SSH_SESSIONS
     connect_timeout: float = 5.0
+    mode: SSHMode = "auto"
 
 
 @dataclass(frozen=True)
@@ -384,6 +397,7 @@ def resolve_host(
     ssh_options: Sequence[str] = (),
     ssh_sessions: int = DEFAULT_SSH_SESSIONS,
     connect_timeout: float = 5.0,
+    ssh_mode: SSHMode = "auto",
 ) -> HostConfig:
     """Resolve the daemon address as the Docker CLI does: ``url`` or ``context``, then
     ``DOCKER_HOST``, then ``DOCKER_CONTEXT``, then the CLI's current context (``docker context
@@ -402,6 +416,7 @@ def resolve_host(
         ssh_options: extra ``ssh`` arguments for an ``ssh://`` address (see :class:`SSHTarget`).
         ssh_sessions: the sessions one ssh connection carries (the server's ``MaxSessions``).
         connect_timeout: the ssh handshake's timeout, in seconds.
+        ssh_mode: how an ``ssh://`` connection reaches the daemon (:data:`SSH_MODES`).
 
     Returns:
         The resolved ``HostConfig``.
@@ -413,7 +428,9 @@ def resolve_host(
             :meth:`TLSConfig.ssl_context`).
     """
     environ = os.environ if env is None else env
-    ssh = _SSHSettings(_ssh_options(ssh_options), _ssh_sessions(ssh_sessions), connect_timeout)
+    ssh = _SSHSettings(
+        _ssh_options(ssh_options), _ssh_sessions(ssh_sessions), connect_timeout, _mode(ssh_mode)
+    )
     if url and context:
         raise InvalidArgument(
             f"give url= ({url!r}) or context= ({context!r}), not both — as the Docker CLI "
@@ -454,6 +471,13 @@ class _SSHSettings:
     options: tuple[str, ...]
     sessions: int
     connect_timeout: float
+    mode: SSHMode
+
+
+def _mode(mode: SSHMode) -> SSHMode:
+    if mode not in SSH_MODES:
+        raise InvalidArgument(f"ssh_mode must be one of {', '.join(SSH_MODES)}, not {mode!r}")
+    return mode
 
 
 def _ssh_options(options: Sequence[str]) -> tuple[str, ...]:
@@ -501,6 +525,12 @@ def _resolve_ssh(
     except ValueError:
         raise InvalidArgument(f"{address!r} has an invalid port") from None
     path = unquote(parts.path)
+    if settings.mode == "forward" and path in ("", "/"):
+        raise InvalidArgument(
+            f"{address!r}: ssh_mode='forward' connects to the daemon's socket on the host, so "
+            "the URL must name it (ssh://USER@HOST/var/run/docker.sock); or leave ssh_mode "
+            "at 'auto' to let the remote docker find it"
+        )
     return HostConfig(
         address=address,
         base_url="http://localhost",  # the remote docker dials the daemon's socket
@@ -512,6 +542,7 @@ def _resolve_ssh(
             options=settings.options,
             sessions=settings.sessions,
             connect_timeout=settings.connect_timeout,
+            mode=settings.mode,
         ),
     )
 

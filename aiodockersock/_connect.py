@@ -202,6 +202,12 @@ _EXIT_GRACE: Final = 3.0
 _HANDSHAKES: Final = 8
 #: Longest directory for control sockets (sun_path is 108 bytes; ssh adds ~20 while binding).
 _MAX_DIR_LEN: Final = 70
+#: Forwarded connections one ssh connection carries before another is opened. sshd's
+#: ``MaxSessions`` does not count forwarded channels, but OpenSSH ends a whole connection whose
+#: channel table reaches 16,384, so a master stays well below that.
+_FORWARD_CHANNELS: Final = 1000
+#: What proves that a master forwards connections to the daemon's socket: a ping, then close.
+_PROBE: Final = b"HEAD /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n"
 
 _SESSION_REFUSED: Final = re.compile(
     r"open refused|administratively prohibited|open failed|session request failed", re.I
@@ -297,12 +303,22 @@ class _Master:
         self.number = number
         self.control_path = os.path.join(directory, f"m{number}")
         self.stderr_path = os.path.join(directory, f"m{number}.err")
+        #: the local end of its stream-local forward (``ssh -L``) to the daemon's socket
+        self.forward_path = os.path.join(directory, f"m{number}.fwd")
+        self.forwarding = False  # its forward proved to reach the daemon
         self.capacity = capacity  # lowered if the server refuses a session below it
-        self.sessions = 0
+        self.sessions = 0  # dial-stdio sessions, and connections reserved but not yet made
+        self.channels: list[asyncio.BaseTransport] = []  # forwarded connections
         self.ready: asyncio.Future[None] | None = None
         self.process: _Process | None = None
         self.up = False
         self.dead = False
+
+    def load(self) -> int:
+        """Connections it carries or will: sessions, reservations, open forwarded ones."""
+        if self.channels:
+            self.channels = [t for t in self.channels if not t.is_closing()]
+        return self.sessions + len(self.channels)
 
 
 class _Session:
@@ -322,9 +338,11 @@ class _Sniffer(asyncio.Protocol):
     the daemon's HTTP answer, then steps aside (``set_protocol``): what comes before it, or an
     end before it, is a failure of ssh or of the remote shell, worded from ssh's stderr."""
 
-    def __init__(self, inner: asyncio.Protocol, session: _Session, owner: SSHConnector) -> None:
+    def __init__(
+        self, inner: asyncio.Protocol, session: _Session | None, owner: SSHConnector
+    ) -> None:
         self._inner: asyncio.Protocol | None = inner
-        self._session = session
+        self._session = session  # None: a forwarded connection (no remote process)
         self._owner = owner
         self._transport: asyncio.Transport | None = None
         self._head = b""
@@ -347,7 +365,11 @@ class _Sniffer(asyncio.Protocol):
         elif b"HTTP/".startswith(head):
             self._head = head  # too short to tell yet
         elif self._failure is None:
-            self._failure = SSHError(self._owner._shell_output(head, self._session))
+            self._failure = SSHError(
+                self._owner._forward_failure(head)
+                if self._session is None
+                else self._owner._shell_output(head, self._session)
+            )
             assert self._transport is not None
             self._transport.abort()
 
@@ -363,6 +385,8 @@ class _Sniffer(asyncio.Protocol):
             self._deliver(self._failure)
         elif exc is None and not self._remote_eof:
             self._deliver(exc)  # closed by our side: nothing to explain
+        elif self._session is None:
+            self._deliver(SSHError(self._owner._forward_failure(None)))
         elif self._session.returncode is not None:
             self._deliver_ended()
         else:  # ssh writes its stderr and exits just after: word the end once it has
@@ -376,7 +400,7 @@ class _Sniffer(asyncio.Protocol):
             self._session.waiters.append(ended)
 
     def _deliver_ended(self) -> None:
-        if self._inner is not None:
+        if self._inner is not None and self._session is not None:
             self._deliver(SSHError(self._owner._session_failure(self._session)))
 
     def _deliver(self, exc: Exception | None) -> None:
@@ -417,6 +441,16 @@ class SSHConnector(Connector):
     stderr goes to a file in that directory, so a failure is worded from what ssh said: a
     refused login or host key, a remote host without ``docker``, a login shell that prints
     text, a session the server refused (``MaxSessions``).
+
+    Beyond the CLI: when the URL names the daemon's socket (and ``SSHTarget.mode`` allows),
+    each master also forwards a local socket in the private directory to it (``ssh -L
+    LOCAL:REMOTE``, sshd's stream-local forwarding), proved once by a ping through it. A
+    connection is then a channel of the master that sshd connects to the daemon's socket
+    itself: no ``ssh`` process per connection, no remote ``docker`` (so no remote PATH or
+    login shell can break it) and no ``MaxSessions`` (which counts sessions, not forwarded
+    channels; a master carries up to 1,000 before another opens). Where the server refuses to
+    forward (``AllowStreamLocalForwarding no``, ``DisableForwarding yes``) or the socket is
+    not there, ``mode="auto"`` uses ``dial-stdio`` from then on.
     """
 
     def __init__(self, host: HostConfig) -> None:
@@ -431,6 +465,10 @@ class SSHConnector(Connector):
         self._dir: list[str] = []  # shared with the finalizer
         self._closed = False
         self._handshakes: asyncio.Semaphore | None = None  # made in the loop, on first use
+        #: connections forwarded to the socket: None = not yet tried, then proved or not
+        self._forward: bool | None = (
+            None if host.ssh.socket_path is not None and host.ssh.mode != "dial-stdio" else False
+        )
         self._finalizer = weakref.finalize(self, _stop_leftovers, self._pids, self._dir)
 
     # -- the ssh command lines -------------------------------------------------------------
@@ -468,6 +506,13 @@ class SSHConnector(Connector):
         return self._dir[0]
 
     @property
+    def forwarding(self) -> bool | None:
+        """Whether connections are forwarded to the daemon's socket by sshd (``True``), made
+        by the remote ``docker system dial-stdio`` (``False``), or not yet known (``None``:
+        before the first ssh connection, when the URL names a socket)."""
+        return self._forward
+
+    @property
     def control_dir(self) -> str | None:
         """The private directory of this client's control sockets (``None`` before the first
         connection and after :meth:`aclose`)."""
@@ -480,10 +525,11 @@ class SSHConnector(Connector):
         for master in list(self._masters):
             if master.up and not _is_socket(master.control_path):
                 self._master_gone(master)  # it is ending (killed, or its connection lost)
-            elif not master.dead and master.sessions < master.capacity:
+            elif not master.dead and master.load() < master.capacity:
                 master.sessions += 1
                 return master
-        master = _Master(self._numbers, self._directory(), self._target.sessions)
+        capacity = _FORWARD_CHANNELS if self._forward else self._target.sessions
+        master = _Master(self._numbers, self._directory(), capacity)
         self._numbers += 1
         self._masters.append(master)
         master.sessions = 1
@@ -500,8 +546,16 @@ class SSHConnector(Connector):
 
     async def _handshake(self, master: _Master) -> None:
         loop = asyncio.get_running_loop()
+        forward = self._forward is not False
+        remote = self._target.socket_path
         args = self._ssh(
-            master.control_path, "-o", "ControlMaster=yes", "-o", "ControlPersist=no", "-N"
+            master.control_path,
+            "-o",
+            "ControlMaster=yes",
+            "-o",
+            "ControlPersist=no",
+            "-N",
+            *(["-L", f"{master.forward_path}:{remote}"] if forward and remote else []),
         )
         try:
             stderr = _stderr_file(master.stderr_path)
@@ -528,11 +582,41 @@ class SSHConnector(Connector):
                     raise SSHError(self._handshake_slow(master))
                 await asyncio.wait([process.exited], timeout=_MASTER_POLL)
             master.up = True
+            if forward:
+                await self._try_forward(master, deadline)
         except BaseException:
             self._master_gone(master)
             if master.process is not None:
                 master.process.kill()
             raise
+
+    async def _try_forward(self, master: _Master, deadline: float) -> None:
+        """Prove the master's forward with a ping through it; where it fails, ``auto`` mode
+        falls back to dial-stdio for good, ``forward`` mode fails with the reason."""
+        loop = asyncio.get_running_loop()
+
+        async def ping() -> bytes:
+            while not _is_socket(master.forward_path):  # bound just before the control socket
+                if master.process is None or master.process.returncode is not None:
+                    return b""
+                await asyncio.sleep(_MASTER_POLL)
+            reader, writer = await asyncio.open_unix_connection(master.forward_path)
+            try:
+                writer.write(_PROBE)
+                return await reader.readexactly(5)
+            finally:
+                writer.close()
+
+        head = b""
+        with contextlib.suppress(OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+            head = await asyncio.wait_for(ping(), max(deadline - loop.time(), 1.0))
+        if head == b"HTTP/":
+            self._forward = master.forwarding = True
+            master.capacity = _FORWARD_CHANNELS
+        elif self._target.mode == "forward":
+            raise SSHError(self._forward_failure(head, master))
+        else:
+            self._forward = False
 
     def _master_gone(self, master: _Master) -> None:
         master.dead = True
@@ -548,13 +632,46 @@ class SSHConnector(Connector):
     ) -> tuple[asyncio.Transport, P]:
         if self._closed:
             raise SSHError(f"the client for {self.host.address} is closed; create a new one")
-        loop = asyncio.get_running_loop()
         master = self._reserve()
-        session: _Session | None = None
-        parent: socket.socket | None = None
         try:
             assert master.ready is not None
             await asyncio.shield(master.ready)
+        except BaseException:
+            master.sessions -= 1  # never started: its place is free again
+            raise
+        if master.forwarding:
+            return await self._forwarded(master, protocol_factory)
+        return await self._dial_stdio(master, protocol_factory)
+
+    async def _forwarded(
+        self, master: _Master, protocol_factory: Callable[[], P]
+    ) -> tuple[asyncio.Transport, P]:
+        """A channel of ``master`` that sshd connects to the daemon's socket."""
+        inner: P | None = None
+
+        def sniffing() -> _Sniffer:
+            nonlocal inner
+            inner = protocol_factory()
+            assert isinstance(inner, asyncio.Protocol)
+            return _Sniffer(inner, None, self)
+
+        loop = asyncio.get_running_loop()
+        try:
+            transport, _ = await loop.create_unix_connection(sniffing, master.forward_path)
+        finally:
+            master.sessions -= 1
+        master.channels.append(transport)
+        assert inner is not None
+        return transport, inner
+
+    async def _dial_stdio(
+        self, master: _Master, protocol_factory: Callable[[], P]
+    ) -> tuple[asyncio.Transport, P]:
+        """A session of ``master`` running the remote ``docker system dial-stdio``."""
+        loop = asyncio.get_running_loop()
+        session: _Session | None = None
+        parent: socket.socket | None = None
+        try:
             session = _Session(master, os.path.join(self._directory(), f"s{self._numbers}.err"))
             self._numbers += 1
             parent, child = socket.socketpair()
@@ -731,6 +848,32 @@ class SSHConnector(Connector):
         return (
             f"cannot connect to {address}: the remote `docker system dial-stdio` ended before "
             f"the daemon answered (exit {code}){said}. Try: {self._how_to_try()}"
+        )
+
+    def _forward_failure(self, head: bytes | None, master: _Master | None = None) -> str:
+        """A forwarded connection that ended (``head`` None or empty) or began with something
+        else than the daemon's HTTP answer; ``master``: when proving its forward."""
+        address = self.host.address
+        path = self._target.socket_path
+        said = _quoted(_tail(master.stderr_path)) if master is not None else ""
+        if head:
+            return (
+                f"cannot talk to the daemon at {address}: the connection forwarded to {path} "
+                f"began with {head[:120]!r}, not an HTTP answer; is {path} the Docker daemon's "
+                "socket?"
+            )
+        if master is not None:
+            return (
+                f"cannot connect to {address}: the ssh server did not forward a connection to "
+                f"{path}{said}. Either sshd refuses stream-local forwarding "
+                "(AllowStreamLocalForwarding no, DisableForwarding yes, or restrict/"
+                "no-port-forwarding in authorized_keys), or no daemon listens on that path, or "
+                "the ssh user may not use it (the docker group). Docker(url, "
+                "ssh_mode='auto') falls back to the remote `docker system dial-stdio`"
+            )
+        return (
+            f"the connection to {address} forwarded to {path} closed before the daemon "
+            "answered: the daemon stopped or restarted, or the ssh connection was lost"
         )
 
     def _shell_output(self, head: bytes, session: _Session) -> str:

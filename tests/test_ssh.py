@@ -15,12 +15,14 @@ import asyncio
 import contextlib
 import grp
 import os
+import pwd
 import secrets
 import shutil
 import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,12 +72,12 @@ def users() -> Iterator[Users]:
         subprocess.run(["groupdel", names.group], check=False, capture_output=True)
 
 
-def _start(workdir: Path, users: Users, **kwargs: int) -> Sshd:
+def _start(workdir: Path, users: Users, *, extra: str = "", **kwargs: int) -> Sshd:
     try:
         ensure_installed([SSHD])  # as root it installs openssh-server; else names the command
         server = start_sshd(
             workdir,
-            extra_config=f"Match User {users.nodocker}\n    SetEnv PATH=/nonexistent\n",
+            extra_config=f"{extra}Match User {users.nodocker}\n    SetEnv PATH=/nonexistent\n",
             **kwargs,
         )
     except Exception as exc:  # the engine package's own errors name what failed
@@ -119,7 +121,7 @@ def remote(engine: EngineHandle, sshd: Sshd, users: Users) -> str:
     return ssh_url(sshd, users.ok, _share_socket(engine, users.group))
 
 
-def client(sshd: Sshd, url: str, *extra: str, **kwargs: int) -> Docker:
+def client(sshd: Sshd, url: str, *extra: str, **kwargs: Any) -> Docker:
     return Docker(
         url,
         ssh_options=["-F", str(sshd.client_config), *extra],
@@ -149,12 +151,28 @@ def leftovers(control_dir: str | None) -> list[str]:
     return [control_dir, *left] if os.path.exists(control_dir) else left
 
 
+def remote_dial_stdio(user: str) -> list[str]:
+    """The ``docker system dial-stdio`` processes the ssh user runs (the remote end of
+    dial-stdio connections; sshd starts them as that user)."""
+    uid = pwd.getpwnam(user).pw_uid
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if entry.stat().st_uid == uid:
+                    cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                    if "dial-stdio" in cmdline:
+                        found.append(f"{entry.name}: {cmdline}")
+    return found
+
+
 def masters(control_dir: str) -> list[str]:
     """The control sockets (one per ssh master connection) in the client's directory."""
-    return [p.name for p in Path(control_dir).iterdir() if p.is_socket()]
+    return [p.name for p in Path(control_dir).iterdir()
+            if p.is_socket() and not p.name.endswith(".fwd")]
 
 
-def mode(path: str) -> int:
+def file_mode(path: str) -> int:
     return Path(path).stat().st_mode & 0o777
 
 
@@ -204,31 +222,43 @@ def test_ssh_url_parts() -> None:
         Docker("ssh://example.com", ssh_sessions=0)
     with pytest.raises(InvalidArgument, match="one per ssh argument"):
         Docker("ssh://example.com", ssh_options="-F cfg")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="ssh_mode must be one of auto, forward, dial-stdio"):
+        Docker("ssh://example.com/var/run/docker.sock", ssh_mode="tunnel")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="the URL must name it"):
+        Docker("ssh://example.com", ssh_mode="forward")
 
 
 # -- against the real sshd ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("mode", ["auto", "dial-stdio"])
 async def test_ping_version_inspect_over_ssh(
-    engine: EngineHandle, remote: str, sshd: Sshd, make_container: ContainerFactory
+    engine: EngineHandle, remote: str, sshd: Sshd, users: Users,
+    make_container: ContainerFactory, mode: str,
 ) -> None:
     cid = await make_container()
-    async with client(sshd, remote) as docker:
+    async with client(sshd, remote, ssh_mode=mode) as docker:
+        assert connector(docker).forwarding is (None if mode == "auto" else False)
         assert (await docker.ping()).api_version == engine.api_version
+        # the URL names the socket: sshd forwards to it, no remote docker runs
+        assert connector(docker).forwarding is (mode == "auto")
+        relays = remote_dial_stdio(users.ok)
+        assert (relays == []) if mode == "auto" else (len(relays) >= 1), relays
         assert (await docker.version()).version == engine.server_version
         inspected = await docker.containers.inspect(cid)
         assert inspected.id == cid
         assert inspected.config is not None and inspected.config.image == TEST_IMAGE
 
 
+@pytest.mark.parametrize("mode", ["auto", "dial-stdio"])
 async def test_many_followed_streams_and_a_request_over_few_ssh_connections(
-    engine: EngineHandle, remote: str, sshd: Sshd, make_container: ContainerFactory
+    engine: EngineHandle, remote: str, sshd: Sshd, make_container: ContainerFactory, mode: str
 ) -> None:
     cid = await make_container(["sh", "-c", "while true; do echo tick; sleep 0.2; done"])
     async with Docker(engine.host) as local:
         await local.containers.start(cid)
     before = sshd.handshakes()
-    docker = client(sshd, remote)
+    docker = client(sshd, remote, ssh_mode=mode)
     streams = [docker.containers.logs(cid, follow=True, tail=1, tty=False) for _ in range(30)]
     try:
         async with contextlib.AsyncExitStack() as stack:
@@ -243,10 +273,14 @@ async def test_many_followed_streams_and_a_request_over_few_ssh_connections(
             assert control_dir is not None
             sockets = masters(control_dir)
             handshakes = sshd.handshakes() - before
-            # 31 sessions, 10 per ssh connection (sshd's MaxSessions): 4, not 31
-            assert 2 <= len(sockets) <= 4, sockets
+            if mode == "dial-stdio":
+                # 31 sessions, 10 per ssh connection (sshd's MaxSessions): 4, not 31
+                assert 2 <= len(sockets) <= 4, sockets
+            else:
+                # 31 forwarded channels: MaxSessions counts none of them, one login serves all
+                assert len(sockets) == 1, sockets
             assert handshakes == len(sockets)
-            assert mode(control_dir) == 0o700
+            assert file_mode(control_dir) == 0o700
     finally:
         await docker.aclose()
     assert leftovers(control_dir) == []
@@ -263,8 +297,21 @@ async def test_a_server_with_fewer_sessions_names_max_sessions_and_the_setting(
     strict = _start(workdir, users, max_sessions=2)
     try:
         url = ssh_url(strict, users.ok, _share_socket(engine, users.group))
-        # told the truth: 2 per ssh connection, so 5 streams take 3 and all work
-        async with client(strict, url, ssh_sessions=2) as docker:
+        # forwarded connections are channels, not sessions: 5 streams on one ssh connection
+        async with client(strict, url) as docker:
+            before = strict.handshakes()
+            streams = [docker.containers.logs(cid, follow=True, tail=1, tty=False)
+                       for _ in range(5)]
+            async with contextlib.AsyncExitStack() as stack:
+                for stream in streams:
+                    await stack.enter_async_context(stream)
+                    frames = aiter(stream)
+                    assert (await anext(frames)).data.startswith(b"tick")
+                    await frames.aclose()  # type: ignore[attr-defined]
+            assert connector(docker).forwarding is True
+            assert strict.handshakes() - before == 1
+        # dial-stdio, told the truth: 2 per ssh connection, so 5 streams take 3 and all work
+        async with client(strict, url, ssh_sessions=2, ssh_mode="dial-stdio") as docker:
             streams = [docker.containers.logs(cid, follow=True, tail=1, tty=False)
                        for _ in range(5)]
             async with contextlib.AsyncExitStack() as stack:
@@ -277,7 +324,7 @@ async def test_a_server_with_fewer_sessions_names_max_sessions_and_the_setting(
         # idle connection and a stream hold two). An upgrade (attach) is not retried: the
         # error names the limit and the setting; the client learns, and the next connection
         # opens another ssh connection.
-        async with client(strict, url) as docker:
+        async with client(strict, url, ssh_mode="dial-stdio") as docker:
             before = strict.handshakes()
             async with contextlib.AsyncExitStack() as stack:
                 await stack.enter_async_context(
@@ -293,6 +340,44 @@ async def test_a_server_with_fewer_sessions_names_max_sessions_and_the_setting(
     finally:
         strict.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def test_a_server_that_refuses_to_forward(
+    engine: EngineHandle, users: Users
+) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="ads-sshd-", dir="/tmp"))
+    closed = _start(workdir, users, extra="DisableForwarding yes\n")
+    try:
+        url = ssh_url(closed, users.ok, _share_socket(engine, users.group))
+        # auto: the ping through the forward fails, so the remote docker dials instead
+        async with client(closed, url) as docker:
+            assert (await docker.version()).version == engine.server_version
+            assert connector(docker).forwarding is False
+            assert len(remote_dial_stdio(users.ok)) >= 1
+        # forward: an error that names the server's settings and the way out
+        async with client(closed, url, ssh_mode="forward") as docker:
+            with pytest.raises(DockerConnectionError) as info:
+                await docker.ping()
+        message = str(info.value)
+        assert "did not forward a connection to " + url.split(str(closed.port), 1)[1] in message
+        assert "AllowStreamLocalForwarding no, DisableForwarding yes" in message, message
+        assert "ssh_mode='auto'" in message
+    finally:
+        closed.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def test_forwarding_to_a_socket_that_is_not_there_says_so(
+    sshd: Sshd, users: Users
+) -> None:
+    async with client(sshd, ssh_url(sshd, users.ok), ssh_mode="forward") as docker:
+        with pytest.raises(DockerConnectionError) as info:
+            await docker.ping()
+        control_dir = connector(docker).control_dir
+    message = str(info.value)
+    assert "did not forward a connection to /nonexistent.sock" in message, message
+    assert "no daemon listens on that path" in message
+    assert leftovers(control_dir) == []
 
 
 async def test_no_docker_on_the_remote_path_says_so(sshd: Sshd, users: Users) -> None:
