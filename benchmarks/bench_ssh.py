@@ -26,7 +26,10 @@ in a private home (``HOME`` of every worker): paramiko (docker-py) and asyncssh 
 Clients, each in a worker process of its own, each opened and warmed before any timing:
 
 * ``ads-unix``        — ``aiodockersock.Docker("unix://…")``: the reference of the 1.5× target;
-* ``ads-ssh``         — ``aiodockersock.Docker("ssh://…", ssh_options=["-F", config])``;
+* ``ads-ssh``         — ``aiodockersock.Docker("ssh://…", ssh_options=["-F", config])``: no
+  socket path in the URL, so the remote ``docker system dial-stdio``, as the CLI;
+* ``ads-ssh-fwd``     — the same with the socket's path in the URL (``ssh://…/path/docker.sock``):
+  sshd forwards each connection to the socket (``ssh_mode="auto"``), no remote process;
 * ``dockerpy-paramiko`` — ``docker.DockerClient(base_url="ssh://…", max_pool_size=32).api``;
 * ``dockerpy-sshcli`` — the same with ``use_ssh_client=True`` (one ``ssh`` process per
   connection, no ControlMaster: a handshake per connection);
@@ -94,7 +97,8 @@ import _baseline  # noqa: E402
 CURRENT_ROOT = _baseline.setup_sys_path(REPO_ROOT)
 import bench_api  # noqa: E402  (the engine helpers, statistics and machine description)
 
-CLIENTS = ("ads-unix", "ads-ssh", "dockerpy-paramiko", "dockerpy-sshcli", "aiodocker-ssh", "cli")
+CLIENTS = ("ads-unix", "ads-ssh", "ads-ssh-fwd", "dockerpy-paramiko", "dockerpy-sshcli",
+           "aiodocker-ssh", "cli")
 #: one ssh login per call: the CLI, and docker-py's use_ssh_client (measured: a login per
 #: request, as the "logins / sample" column shows); they get the smaller samples
 SLOW = ("cli", "dockerpy-sshcli")
@@ -464,7 +468,7 @@ class Cli(Client):
 
 
 def make_client(kind: str, url: str, ssh_config: str, workers: int) -> Client:
-    if kind in ("ads-unix", "ads-ssh"):
+    if kind in ("ads-unix", "ads-ssh", "ads-ssh-fwd"):
         return Aiodockersock(kind, url, ["-F", ssh_config])
     if kind in ("dockerpy-paramiko", "dockerpy-sshcli"):
         return DockerPy(kind, url, workers)
@@ -681,7 +685,8 @@ def run(args: argparse.Namespace, params: Params, run_id: str) -> dict[str, Any]
         workers: list[Worker] = []
         try:
             for kind in kinds:
-                url = f"unix://{socket_path}" if kind == "ads-unix" else r.url
+                url = {"ads-unix": f"unix://{socket_path}",
+                       "ads-ssh-fwd": f"{r.url}{socket_path}"}.get(kind, r.url)
                 workers.append(Worker(kind, url, str(r.ssh_config), params.workers,
                                       worker_env(kind, r)))
             for w in list(workers):
@@ -927,7 +932,8 @@ def callgrind(args: argparse.Namespace, run_id: str) -> None:
         print("| concurrency | host | 64 calls | 320 calls | per call |")
         print("|---|---|---:|---:|---:|")
         for conc in (1, 32):
-            for name, url in (("unix", f"unix://{socket_path}"), ("ssh", r.url)):
+            for name, url in (("unix", f"unix://{socket_path}"), ("ssh", r.url),
+                              ("ssh-fwd", f"{r.url}{socket_path}")):
                 small, large = instructions(url, 64, conc), instructions(url, 320, conc)
                 print(f"| c={conc} | {name} | {small:,} | {large:,} | "
                       f"{(large - small) / 256:,.0f} |", flush=True)

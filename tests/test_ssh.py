@@ -22,9 +22,9 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
