@@ -10,8 +10,10 @@ import pytest
 
 from aiodockersock import (
     AttachWebSocket,
+    ClientLimitReached,
     Docker,
     InvalidArgument,
+    Limits,
     NotFound,
     NotSupported,
     StreamClosed,
@@ -223,3 +225,29 @@ async def test_websocket_attach_errors(docker: Docker, engine: EngineHandle) -> 
         await ws.open()
     with pytest.raises(InvalidArgument, match="detach key"):
         docker.containers.attach_websocket("x", detach_keys="ctrl-")
+
+
+@pytest.mark.docker_only  # Podman 4.3's service has no WebSocket attach
+async def test_websocket_counts_as_a_stream_and_a_cancelled_read_closes_it(
+    engine: EngineHandle, make_container: ContainerFactory, docker: Docker
+) -> None:
+    cid = await make_container(["cat"], OpenStdin=True)
+    await docker.containers.start(cid)
+    async with Docker(engine.host, limits=Limits(streams=1)) as limited:
+        ws = limited.containers.attach_websocket(cid)
+        await ws.open()
+        assert limited._transport.open_streams == 1
+        with pytest.raises(ClientLimitReached, match=r"Limits\(streams=1\)"):
+            await limited.containers.attach_websocket(cid).open()
+        reading = asyncio.create_task(ws.receive())
+        await asyncio.sleep(0.2)  # waiting for output that never comes
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+        assert ws.closed  # nobody owns the session after a cancellation: dropped
+        assert limited._transport.open_streams == 0
+        with pytest.raises(StreamClosed):
+            await ws.send(b"x")
+        await ws.aclose()  # safe after the drop
+    await asyncio.sleep(0.3)
+    assert status(engine, cid) == "running"
