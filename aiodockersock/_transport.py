@@ -3,7 +3,9 @@
 It owns every byte on the wire. Connections come from one factory per kind of address
 (:mod:`aiodockersock._connect`: unix, TCP, TLS): aiohttp's pool takes its connections from it
 through :class:`_FactoryConnector`, and :meth:`Transport.upgrade` (attach, exec) takes its own from
-the same factory, with the same headers, timeouts and error mapping. Ordinary requests and streams
+the same factory, with the same headers, timeouts and error mapping; :meth:`Transport.websocket`
+opens aiohttp's WebSocket client over the streams' pool and hands it over as a
+:class:`WebSocket`, so no aiohttp type leaves this module. Ordinary requests and streams
 have a pool each, neither capped unless the client's :class:`~aiodockersock._config.Limits` say
 so: a stream holds its connection for as long as it is open, and any number of open streams
 leaves the requests' connections free. The transport builds every

@@ -131,7 +131,8 @@ class Volumes(Area):
                 engine answered and why.
             NotFound: no such volume.
             BadRequest: ``spec`` changes more than the availability.
-            ServerError: the version is stale (re-read the volume and retry).
+            APIError: the version is stale (dockerd: 500 "update out of sequence"); read
+                the volume again and retry.
             InvalidArgument: ``spec`` is not a ``ClusterVolumeSpec`` or ``version`` not an
                 int.
         """
