@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from aiodockersock import (
@@ -198,3 +199,14 @@ async def test_login_errors_say_what_to_do(
                                                   r"log in") as info:
         await docker.system.login("127.0.0.1:1", "user", "pw")
     assert info.value.registry == "127.0.0.1:1"
+
+
+def test_an_identity_token_stays_out_of_the_answer_s_repr() -> None:
+    token = secrets.token_urlsafe(16)
+    answer = msgspec.json.decode(
+        f'{{"Status": "Login Succeeded", "IdentityToken": "{token}"}}'.encode(), type=AuthResponse
+    )
+    assert answer.identity_token == token  # there for the caller to use
+    for text in (repr(answer), str(answer), repr([answer])):
+        assert token not in text and "identity_token='***'" in text
+    assert "identity_token=''" in repr(AuthResponse(status="Login Succeeded", identity_token=""))
