@@ -13,7 +13,7 @@ from :class:`DockerError`.
 
 from __future__ import annotations
 
-from ._attach import AttachStream
+from ._attach import AttachStream, AttachWebSocket
 from ._auth import RegistryAuth
 from ._bodies import ArchiveStream, ByteStream, JSONStream, LogStream, ProgressStream
 from ._client import Docker
@@ -63,6 +63,7 @@ __all__ = [
     "ArchiveError",
     "ArchiveStream",
     "AttachStream",
+    "AttachWebSocket",
     "BadRequest",
     "ByteStream",
     "ClientLimitReached",

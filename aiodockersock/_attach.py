@@ -34,10 +34,10 @@ from ._exceptions import DecodeError, DockerError, InvalidArgument, StreamBroken
 from ._framing import STREAM_NAMES, FrameDecoder
 from ._podman import DETACH_KEY_GAP
 from ._resource import Resource
-from ._transport import Upgraded
+from ._transport import Upgraded, WebSocket
 from .models.output import ContainerLogs, LogFrame, LogLine
 
-__all__ = ["DEFAULT_DETACH_KEYS", "AttachStream", "Session", "detach_sequence"]
+__all__ = ["DEFAULT_DETACH_KEYS", "AttachStream", "AttachWebSocket", "Session", "detach_sequence"]
 
 #: The detach sequence the Engine uses when none is configured.
 DEFAULT_DETACH_KEYS: Final = "ctrl-p,ctrl-q"
@@ -73,6 +73,7 @@ class Session(NamedTuple):
 
 
 Opener = Callable[[], Awaitable[Session]]
+WebSocketOpener = Callable[[], Awaitable[WebSocket]]
 
 
 def detach_sequence(keys: str | None) -> bytes:
@@ -445,3 +446,156 @@ async def _detach(session: Session) -> None:
     await writer.drain()
     while await session.conn.reader.read(_READ_SIZE):
         pass
+
+
+class AttachWebSocket(Resource):
+    """A container's standard streams over a WebSocket (``docker.containers.attach_websocket``).
+
+    The same session as :class:`AttachStream`, in whole messages instead of a byte pipe, for
+    code that already speaks WebSocket (a browser terminal behind a proxy, say). It connects
+    on ``async with``, :meth:`open`, or the first send or receive::
+
+        async with docker.containers.attach_websocket(cid) as ws:
+            await ws.send("hello\n")              # to the container's stdin
+            print(await ws.receive())              # b"hello\n" from its stdout
+
+    Output comes as ``bytes`` (dockerd sends binary frames; stdout and stderr are not told
+    apart, and a TTY's output is as the terminal wrote it); :meth:`send` takes ``bytes`` or
+    ``str`` (sent as a text frame). ``async for message in ws`` yields messages until the
+    daemon closes the WebSocket (the container's output ended).
+
+    Leaving ``async with`` or :meth:`aclose` closes the WebSocket cleanly (a close frame, the
+    daemon's answer awaited); the container goes on running, as after ``docker attach``
+    and a detach, but its stdin is closed if it was created with ``StdinOnce``. :meth:`close`
+    drops the connection at once; a WebSocket dropped open warns.
+    """
+
+    def __init__(self, opener: WebSocketOpener, what: str) -> None:
+        self._opener = opener
+        self._what = self._resource_name = what
+        self._open_lock = asyncio.Lock()
+        self._ws: WebSocket | None = None
+        self._held = False  # the connection is open and ours to close
+        self._ended = False
+
+    async def open(self) -> None:
+        """Connect now (otherwise the first send or receive does).
+
+        Raises:
+            StreamClosed: the WebSocket was closed already.
+            NotFound: no such container.
+            NotSupported: the engine has no WebSocket attach (Podman's service).
+            DockerConnectionError: the daemon cannot be reached.
+        """
+        if self._ws is None and not self._closed and not self._ended:
+            async with self._open_lock:
+                if self._ws is None and not self._closed:
+                    ws = await self._opener()
+                    if self._closed:  # closed by another task while connecting
+                        ws.abort()
+                    else:
+                        self._ws, self._held = ws, True
+        if self._closed:
+            raise StreamClosed(f"{self._what} is closed")
+
+    _enter = open
+
+    async def _live(self) -> WebSocket:
+        if self._ws is None:
+            await self.open()
+        ws = self._ws
+        if ws is None or self._closed:
+            raise StreamClosed(f"{self._what} is closed")
+        if self._ended:
+            raise StreamClosed(f"{self._what} has ended: the daemon closed it")
+        return ws
+
+    async def send(self, data: bytes | str) -> None:
+        """Send to the container's standard input: ``bytes`` as a binary message, ``str`` as
+        a text message (what the container reads is the same either way).
+
+        Raises:
+            InvalidArgument: ``data`` is neither ``bytes`` nor ``str``.
+            StreamClosed: the WebSocket is closed or has ended.
+            StreamBroken: the connection was lost.
+        """
+        if not isinstance(data, (bytes, bytearray, memoryview, str)):
+            raise InvalidArgument(f"send bytes or str, not {type(data).__name__}")
+        ws = await self._live()
+        try:
+            await ws.send(data if isinstance(data, str) else bytes(data))
+        except DockerError as exc:
+            self.close()
+            raise StreamBroken(f"{self._what} broke: {exc}", address=_address(exc)) from exc
+        except BaseException:
+            self.close()  # cancelled mid-send: how much was sent is unknown
+            raise
+
+    async def receive(self) -> bytes | str:
+        """The next message from the container: ``bytes`` (dockerd sends binary frames), or
+        ``str`` from a daemon that sends text.
+
+        Raises:
+            StreamClosed: the daemon closed the WebSocket (the container's output ended), or
+                it was closed here.
+            StreamBroken: the connection was lost.
+        """
+        ws = await self._live()
+        try:
+            message = await ws.receive()
+        except DockerError as exc:
+            self.close()
+            raise StreamBroken(f"{self._what} broke: {exc}", address=_address(exc)) from exc
+        except BaseException:
+            self.close()  # cancelled mid-read: nobody owns the session any more
+            raise
+        if message is None:
+            self._ended, self._held = True, False
+            raise StreamClosed(f"{self._what} has ended: the daemon closed it")
+        return message
+
+    def __aiter__(self) -> AttachWebSocket:
+        return self
+
+    async def __anext__(self) -> bytes | str:
+        """The next message; the iteration ends when the daemon closes the WebSocket."""
+        if self._ended:
+            raise StopAsyncIteration
+        try:
+            return await self.receive()
+        except StreamClosed:
+            if self._ended:
+                raise StopAsyncIteration from None
+            raise
+
+    @property
+    def closed(self) -> bool:
+        """Whether the WebSocket is closed here or by the daemon."""
+        return self._closed or self._ended
+
+    @property
+    def close_code(self) -> int | None:
+        """The WebSocket close code once closed (``1000``: a normal close), else ``None``."""
+        return self._ws.close_code if self._ws is not None else None
+
+    async def aclose(self) -> None:
+        """Close cleanly: a close frame, and the daemon's answer awaited (a few seconds at
+        most). Safe to call more than once."""
+        self._closed = True
+        ws, held, self._held = self._ws, self._held, False
+        if ws is not None and held and not ws.closed:
+            await ws.close()
+        elif ws is not None:
+            ws.abort()
+
+    def _release(self) -> None:
+        self._held = False
+        if self._ws is not None:
+            self._ws.abort()
+
+    def _holds(self) -> bool:
+        return self._held
+
+
+def _address(exc: DockerError) -> str:
+    return getattr(exc, "address", "?")

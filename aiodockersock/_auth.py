@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -35,8 +36,8 @@ import msgspec
 from ._exceptions import InvalidArgument
 from ._framing import DECODE_FAILURES
 
-__all__ = ["DOCKER_HUB", "DOCKER_HUB_CONFIG_KEY", "RegistryAuth", "config_key", "registry_of",
-           "split_reference"]
+__all__ = ["AUTH_REFUSED", "DOCKER_HUB", "DOCKER_HUB_CONFIG_KEY", "NETWORK_FAILURE", "RegistryAuth",
+           "config_key", "registry_of", "split_reference"]
 
 #: The registry host of images without one (``busybox``, ``library/busybox``).
 DOCKER_HUB = "docker.io"
@@ -44,6 +45,20 @@ DOCKER_HUB = "docker.io"
 DOCKER_HUB_CONFIG_KEY = "https://index.docker.io/v1/"
 _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 _HELPER_TIMEOUT = 30.0
+
+#: How registries (and engines) say that credentials were missing, wrong or not enough.
+AUTH_REFUSED = re.compile(
+    r"unauthorized|no basic auth credentials|authentication required|"
+    r"requested access to the resource is denied",
+    re.IGNORECASE,
+)
+#: How engines report a registry they could not reach (network, DNS, proxy).
+NETWORK_FAILURE = re.compile(
+    r"dial tcp|no such host|connection refused|i/o timeout|network is unreachable|"
+    r"no route to host|TLS handshake timeout|server misbehaving|name resolution|"
+    r"context deadline exceeded|connection reset",
+    re.IGNORECASE,
+)
 _HIDDEN = "'***'"
 _JSON = msgspec.json.Decoder(dict[str, Any])
 

@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
+from ._auth import RegistryAuth
 from ._config import DEFAULT_SSH_SESSIONS, Limits, SSHMode, TLSConfig, resolve_host
 from ._resource import AsyncResource
 from ._transport import DEFAULT, DEFAULT_MAX_RESPONSE, Default, Transport
@@ -14,7 +15,7 @@ from .containers import Containers
 from .events import Events
 from .execs import Execs
 from .images import Images
-from .models.system import PingInfo, SystemDataUsage, SystemInfo, SystemVersion
+from .models.system import AuthResponse, PingInfo, SystemDataUsage, SystemInfo, SystemVersion
 from .networks import Networks
 from .system import System
 from .volumes import Volumes
@@ -178,6 +179,20 @@ class Docker(AsyncResource):
         ``GET /system/df``
         """
         return await self.system.df()
+
+    async def login(
+        self,
+        registry: str,
+        username: str | None = None,
+        password: str | None = None,
+        *,
+        auth: RegistryAuth | None = None,
+    ) -> AuthResponse:
+        """Check credentials with a registry. See :meth:`System.login`.
+
+        ``POST /auth``
+        """
+        return await self.system.login(registry, username, password, auth=auth)
 
     async def aclose(self) -> None:
         """Close every connection. Safe to call more than once.

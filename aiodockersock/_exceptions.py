@@ -24,7 +24,7 @@ exception reaches a caller::
     ├── DecodeError             a response body that is not what the Engine API promises
     │   └── ResponseTooLarge    an answer larger than the client reads (``max_response``)
     ├── ProgressError           a pull, push, build or load failed after it had started
-    │   └── RegistryAuthError   a registry refused the credentials of a pull or push
+    │   └── RegistryAuthError   a registry refused the credentials (pull, push, login, inspect)
     ├── ArchiveError            a tar archive could not be read or extracted (malformed, clashing)
     ├── ContainerError          ``containers.run()``: the container exited with a non-zero code
     └── WaitTimeout             ``containers.wait_for()`` ran out of time (also a TimeoutError)
@@ -287,7 +287,8 @@ class ProgressError(DockerError):
 class RegistryAuthError(ProgressError):
     """A registry refused a pull or push for want of valid credentials (none sent, a wrong
     password, no access to the repository) — whichever way the engine reported it (an HTTP 401
-    or 500 up front, or an error in the progress stream).
+    or 500 up front, or an error in the progress stream). ``system.login()`` and
+    ``images.distribution()`` raise it too when the registry refuses their credentials.
 
     Attributes:
         registry: the registry that refused (``registry.example:5000``, ``docker.io``).

@@ -17,8 +17,11 @@ Errors
     the class Docker's status gives (:data:`ERROR_CAUSES`, :func:`podman_error_class`; the
     ``status`` stays 500) [``Transport.raise_for_status``].
   - It lacks some endpoints (``POST /containers/{id}/update`` in 4.3), and its router answers
-    an unknown route with a plain-text ``404 Not Found`` → ``NotSupported`` instead of
-    ``NotFound`` (:func:`is_missing_endpoint`) [``Transport.raise_for_status``].
+    an unknown route with a plain-text ``404 Not Found`` (``405 Method Not Allowed`` when the
+    path exists for another method, as ``PUT /volumes/{name}``), and a route it declares
+    without implementing it (``GET /distribution/{name}/json``) with a JSON ``404`` "Path …
+    is not supported" → ``NotSupported`` instead of ``NotFound`` (:func:`is_missing_endpoint`)
+    [``Transport.raise_for_status``].
   - ``GET /containers/{id}/top`` of a stopped container answers 200 with an empty body →
     ``Conflict``, as Docker's 409 [``Containers.top``].
 
@@ -162,12 +165,21 @@ def podman_error_class(message: str) -> type[APIError] | None:
     return None
 
 
+_UNSUPPORTED_PATH = re.compile(rb'"message":\s*"Path [^"]* is not supported"')
+
+
 def is_missing_endpoint(status: int, body: bytes, content_type: str) -> bool:
     """Whether an error answer says there is no such endpoint: the router's plain-text ``404
-    Not Found`` (Podman's service lacks a few of Docker's endpoints), not an engine's JSON
-    error about a missing object."""
-    return (
-        status == 404 and body.strip() == b"Not Found" and content_type.startswith("text/plain")
+    Not Found`` or ``405 Method Not Allowed`` (Podman's service lacks a few of Docker's
+    endpoints), or the ``404`` "Path … is not supported" of a route Podman declares but does
+    not implement (``GET /distribution/{name}/json``) — not an engine's JSON error about a
+    missing object."""
+    if status == 404 and content_type.startswith("application/json"):
+        return _UNSUPPORTED_PATH.search(body) is not None
+    plain = content_type.startswith("text/plain")
+    return plain and (
+        (status == 404 and body.strip() == b"Not Found")
+        or (status == 405 and body.strip() == b"Method Not Allowed")
     )
 
 

@@ -3,7 +3,9 @@
 It owns every byte on the wire. Connections come from one factory per kind of address
 (:mod:`aiodockersock._connect`: unix, TCP, TLS): aiohttp's pool takes its connections from it
 through :class:`_FactoryConnector`, and :meth:`Transport.upgrade` (attach, exec) takes its own from
-the same factory, with the same headers, timeouts and error mapping. Ordinary requests and streams
+the same factory, with the same headers, timeouts and error mapping; :meth:`Transport.websocket`
+opens aiohttp's WebSocket client over the streams' pool and hands it over as a
+:class:`WebSocket`, so no aiohttp type leaves this module. Ordinary requests and streams
 have a pool each, neither capped unless the client's :class:`~aiodockersock._config.Limits` say
 so: a stream holds its connection for as long as it is open, and any number of open streams
 leaves the requests' connections free. The transport builds every
@@ -74,6 +76,7 @@ __all__ = [
     "StreamResponse",
     "Transport",
     "Upgraded",
+    "WebSocket",
     "encode_query",
     "parse_version",
 ]
@@ -419,6 +422,7 @@ class Transport:
         self._closed = False
         self._negotiate_lock: asyncio.Lock | None = None
         self._version: str | None = None
+        self._daemon_version: str | None = None  # the daemon's own, once negotiated
         self._prefix = ""
         self._podman: str | None = None  # Podman's version, "" for another engine, None: unknown
         if api_version != "auto":
@@ -435,6 +439,12 @@ class Transport:
     def api_version(self) -> str | None:
         """The API version in use, or ``None`` before ``"auto"`` has negotiated."""
         return self._version
+
+    @property
+    def daemon_api_version(self) -> str | None:
+        """The newest API version the daemon itself speaks (its ``/_ping`` ``Api-Version``),
+        or ``None`` when the version was pinned or has not been negotiated yet."""
+        return self._daemon_version
 
     async def negotiate(self) -> str:
         """Settle the API version (reads ``/_ping``'s ``Api-Version`` once when ``"auto"``).
@@ -468,6 +478,7 @@ class Transport:
                         f"{MIN_API_VERSION}, the oldest aiodockersock supports; upgrade the engine"
                     )
                 chosen = min(daemon, MAX_API_VERSION, key=parse_version)
+                self._daemon_version = daemon
                 self._set_version(chosen)
         assert self._version is not None
         return self._version
@@ -492,10 +503,15 @@ class Transport:
         """
         if not await self.api_at_least(version):
             why = f" ({consequence})" if consequence else ""
-            raise InvalidArgument(
-                f"{what} needs API {version} or newer; this daemon speaks "
-                f"{self._version}{why}"
-            )
+            daemon = self._daemon_version
+            if daemon is not None and parse_version(daemon) >= parse_version(version):
+                speaks = (f"the daemon speaks {daemon}, but this client uses {self._version}, "
+                          "the newest it supports")
+            elif daemon is None or daemon == self._version:
+                speaks = f"this daemon speaks {self._version}"
+            else:
+                speaks = f"this daemon speaks {daemon}"
+            raise InvalidArgument(f"{what} needs API {version} or newer; {speaks}{why}")
 
     # -- engine ------------------------------------------------------------------------------
 
@@ -985,6 +1001,46 @@ class Transport:
         # not noted: which engine it is is told by ordinary answers only (see is_podman)
         return Upgraded(reader, writer, status, resp_headers, address)
 
+    async def websocket(
+        self, path: str, *, query: Mapping[str, QueryValue] | None = None
+    ) -> WebSocket:
+        """Open a WebSocket to the daemon (``GET`` with ``Upgrade: websocket``).
+
+        The connection comes from the streams' session (the same factory and TLS as every
+        other), counts as a stream under ``Limits.streams`` until closed, and never times out
+        once open; the handshake must complete within the request timeout.
+
+        Args:
+            path, query: as for :meth:`request`.
+
+        Returns:
+            The open WebSocket; the caller must close it.
+
+        Raises:
+            APIError: the daemon refused the handshake (the subclass its status gives; a
+                WebSocket refusal carries no message of the daemon's, so the text says which
+                status it was).
+            DockerConnectionError: the daemon cannot be reached or did not answer in time.
+        """
+        if self._version is None:
+            await self.negotiate()
+        full = self._prefix + path
+        session = self._get_stream_session()
+        url = URL(self.host.base_url + full + encode_query(query), encoded=True)
+        counted = self._limits.streams is not None
+        self._take_stream()
+        try:
+            with self.mapped_errors():
+                try:
+                    ws = await _within(self._timeout.total, session.ws_connect(url))
+                except aiohttp.WSServerHandshakeError as exc:
+                    self.raise_for_status(_handshake_refusal(exc), "GET", full)
+        except BaseException:
+            if counted:
+                self._give_stream()
+            raise
+        return WebSocket(ws, self.host.address, self._give_stream if counted else None)
+
     async def close(self) -> None:
         """Close the sessions and every pooled connection, then what the connection factory
         holds (ssh's master connections). Safe to call more than once."""
@@ -1023,6 +1079,120 @@ class _CountedStream(StreamResponse):
         if give is not None:
             give()
         super().close()
+
+
+class WebSocket:
+    """An open WebSocket to the daemon (:meth:`Transport.websocket`): whole messages, each
+    ``bytes`` (a binary frame) or ``str`` (a text frame).
+
+    Pings are answered as they come; nothing else is read unless asked. Every failure leaves as
+    :class:`DockerConnectionError`, naming the daemon.
+    """
+
+    __slots__ = ("_address", "_give", "_ws")
+
+    def __init__(
+        self,
+        ws: aiohttp.ClientWebSocketResponse[bool],
+        address: str,
+        give: Callable[[], None] | None,
+    ) -> None:
+        self._ws = ws
+        self._address = address
+        self._give = give
+
+    def _broken(self, why: object) -> DockerConnectionError:
+        text = (str(why) or type(why).__name__) if isinstance(why, BaseException) else why
+        return DockerConnectionError(
+            f"the WebSocket to {self._address} broke: {text}", address=self._address
+        )
+
+    async def send(self, data: bytes | str) -> None:
+        """Send one message: a binary frame for ``bytes``, a text frame for ``str``.
+
+        Raises:
+            DockerConnectionError: the connection is closed or broke.
+        """
+        try:
+            if isinstance(data, str):
+                await self._ws.send_str(data)
+            else:
+                await self._ws.send_bytes(bytes(data))
+        except (aiohttp.ClientError, OSError, RuntimeError) as exc:
+            # RuntimeError: aiohttp's "websocket connection is closing"
+            raise self._broken(exc) from exc
+
+    async def receive(self) -> bytes | str | None:
+        """The next message; ``None`` once the daemon has closed the WebSocket.
+
+        Raises:
+            DockerConnectionError: the connection broke, or a message was malformed or larger
+                than 4 MiB.
+        """
+        while True:
+            try:
+                msg = await self._ws.receive()
+            except (aiohttp.ClientError, OSError) as exc:
+                raise self._broken(exc) from exc
+            kind = msg.type
+            if kind is aiohttp.WSMsgType.BINARY or kind is aiohttp.WSMsgType.TEXT:
+                data: bytes | str = msg.data
+                return data
+            if kind is aiohttp.WSMsgType.ERROR:
+                raise self._broken(msg.data)
+            if kind in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
+                        aiohttp.WSMsgType.CLOSED):
+                self._release()
+                return None
+            # PING and PONG: answered by aiohttp itself
+
+    @property
+    def closed(self) -> bool:
+        """Whether the WebSocket is closed (by either side)."""
+        return self._ws.closed
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code (``1000``: a normal close), once closed."""
+        return self._ws.close_code
+
+    async def close(self) -> None:
+        """Close cleanly: send a close frame and wait (a few seconds at most) for the daemon's.
+
+        Safe to call more than once.
+        """
+        try:
+            await self._ws.close()
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+            self.abort()
+        finally:
+            self._release()
+
+    def abort(self) -> None:
+        """Drop the connection at once, without a close frame. Safe to call more than once."""
+        try:
+            response = self._ws._response  # aiohttp keeps the upgraded connection there
+            response.close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        give, self._give = self._give, None
+        if give is not None:
+            give()
+
+
+def _handshake_refusal(exc: aiohttp.WSServerHandshakeError) -> Response:
+    """The refused handshake as an answer for :meth:`Transport.raise_for_status` (aiohttp does
+    not read the refusal's body, so its text is ours)."""
+    headers = dict(exc.headers or {})
+    status = exc.status
+    if (status == 404 and "Api-Version" not in headers
+            and headers.get("Content-Type", "").startswith("text/plain")):
+        # a router's own 404 (Podman's service has no such endpoint), not an engine's error
+        return Response(status, headers, b"Not Found")
+    text = f"the daemon refused the WebSocket handshake with status {status}"
+    return Response(status, headers, msgspec.json.encode({"message": text}))
 
 
 def _out_of_files(address: str, code: int) -> ClientLimitReached:

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from ._args import Filters, TimeSpec, container_ref, format_time, shielded, string_list
-from ._attach import AttachStream, Session, detach_sequence
+from ._attach import AttachStream, AttachWebSocket, Session, detach_sequence
 from ._bodies import ArchiveStream, ByteStream, JSONStream, LogStream, Opener, decode_path_stat
 from ._exceptions import (
     BadRequest,
@@ -52,7 +52,7 @@ from ._tar import (
     tree_members,
     upload_body,
 )
-from ._transport import DEFAULT, Area, Body, QueryValue, StreamResponse
+from ._transport import DEFAULT, Area, Body, QueryValue, StreamResponse, WebSocket
 from ._watch import ContainerWatch
 from .models.containers import (
     ContainerCommitResponse,
@@ -1030,6 +1030,57 @@ class Containers(Area):
             return Session(conn, tty, stdin, keys, None, resize, podman, unwanted)
 
         return AttachStream(opener, f"the attach stream of container {container!r}")
+
+    def attach_websocket(
+        self,
+        container: str,
+        *,
+        stdin: bool = True,
+        stdout: bool = True,
+        stderr: bool = True,
+        logs: bool = False,
+        detach_keys: str | None = None,
+    ) -> AttachWebSocket:
+        """Attach to a container's standard streams over a WebSocket; it connects on first use.
+
+        ``GET /containers/{id}/attach/ws``
+
+        The same session as :meth:`attach`, as WebSocket messages: for code that relays
+        them as they are (a browser terminal, a proxy that only passes WebSockets). Output
+        arrives as ``bytes`` messages, stdout and stderr mixed; what is sent goes to stdin.
+        Use :meth:`attach` to tell stdout from stderr, half-close stdin or detach with keys.
+
+        Args:
+            container: the container's id or name.
+            stdin: send to its standard input (the container needs ``OpenStdin``).
+            stdout: receive its standard output.
+            stderr: receive its standard error.
+            logs: first replay the output written so far.
+            detach_keys: the key sequence that detaches from a TTY container.
+
+        Returns:
+            An :class:`AttachWebSocket` (not yet connected).
+
+        Raises:
+            NotFound: no such container (when it connects).
+            NotSupported: the engine has no WebSocket attach (Podman's service), when it
+                connects.
+            InvalidArgument: malformed ``detach_keys`` (at once).
+        """
+        detach_sequence(detach_keys)  # checked now, sent as written
+        name = container_ref(container)
+        path = self._path(name, "/attach/ws")
+        query: dict[str, QueryValue] = {"stdin": stdin, "stdout": stdout, "stderr": stderr,
+                                        "stream": True, "logs": logs, "detachKeys": detach_keys}
+
+        async def opener() -> WebSocket:
+            try:
+                return await self._t.websocket(path, query=query)
+            except NotFound as exc:  # a refused handshake carries no text: name the container
+                raise NotFound(exc.status, f"No such container: {name}", method=exc.method,
+                               path=exc.path) from None
+
+        return AttachWebSocket(opener, f"the attach WebSocket of container {container!r}")
 
     def watch(
         self,

@@ -20,8 +20,8 @@ from typing import IO, Any, Union
 
 import msgspec
 
-from ._args import Filters, string_map
-from ._auth import RegistryAuth, registry_of, split_reference
+from ._args import Filters, string_list, string_map
+from ._auth import AUTH_REFUSED, NETWORK_FAILURE, RegistryAuth, registry_of, split_reference
 from ._bodies import ByteStream, ProgressStream
 from ._build_context import context_members
 from ._exceptions import (
@@ -44,6 +44,9 @@ from ._podman import (
 from ._tar import DirectoryTar, Upload, UploadSource, upload_body
 from ._transport import Area, Body, QueryValue, StreamResponse
 from .models.images import (
+    AttestationStatement,
+    BuildPruneResponse,
+    DistributionInspect,
     HistoryResponseItem,
     ImageDeleteResponseItem,
     ImageInspect,
@@ -68,12 +71,6 @@ BuildContext = Union[
 ]
 
 _TAR = {"Content-Type": "application/x-tar"}
-_NETWORK_FAILURE = re.compile(
-    r"dial tcp|no such host|connection refused|i/o timeout|network is unreachable|"
-    r"no route to host|TLS handshake timeout|server misbehaving|name resolution|"
-    r"context deadline exceeded|connection reset",
-    re.IGNORECASE,
-)
 _LOADED = re.compile(r"^Loaded image(?: ID)?: (.+?)\s*$")
 _BUILT = re.compile(r"^Successfully built ([0-9a-f]{12,64})\s*$")
 _IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -101,7 +98,7 @@ def _reaching(reference: str, action: str) -> Iterator[None]:
     try:
         yield
     except ServerError as exc:
-        if _NETWORK_FAILURE.search(exc.message):
+        if NETWORK_FAILURE.search(exc.message):
             exc = RegistryUnreachable(
                 exc.status, exc.message, method=exc.method, path=exc.path,
                 registry=registry_of(reference), action=action,
@@ -109,19 +106,13 @@ def _reaching(reference: str, action: str) -> Iterator[None]:
         raise exc from None
 
 
-#: How registries (and engines) say that credentials were missing, wrong or not enough.
-_AUTH_REFUSED = re.compile(
-    r"unauthorized|no basic auth credentials|authentication required|"
-    r"requested access to the resource is denied",
-    re.IGNORECASE,
-)
 
 
 def _failure(registry: str) -> Callable[..., ProgressError]:
     """A ProgressStream ``failure`` that tells a registry's credential refusal apart."""
 
     def failure(message: str, **kwargs: Any) -> ProgressError:
-        if _AUTH_REFUSED.search(message):
+        if AUTH_REFUSED.search(message):
             return RegistryAuthError(message, registry=registry, **kwargs)
         return ProgressError(message, **kwargs)
 
@@ -135,7 +126,7 @@ def _refusing(reference: str, operation: str) -> Iterator[None]:
     try:
         yield
     except APIError as exc:
-        if exc.status in (401, 403, 500) and _AUTH_REFUSED.search(exc.message):
+        if exc.status in (401, 403, 500) and AUTH_REFUSED.search(exc.message):
             raise RegistryAuthError(exc.message, operation=operation, code=exc.status,
                                     registry=registry_of(reference)) from None
         raise
@@ -155,6 +146,19 @@ def _tag_from(image: str, tag: str | None, *, default: str | None) -> tuple[str,
     if own and tag and own != tag:
         raise InvalidArgument(f"{image!r} names a tag or digest already; do not pass tag={tag!r}")
     return repository, own or tag or default
+
+
+def _oci_platform(platform: str | Mapping[str, str]) -> str:
+    """``"linux/arm64/v8"`` or an OCI platform mapping → the JSON the Engine takes."""
+    if isinstance(platform, str):
+        parts = platform.split("/")
+        if not 1 <= len(parts) <= 3 or not all(parts):
+            raise InvalidArgument(
+                f"platform {platform!r} is not os[/architecture[/variant]] (e.g. 'linux/amd64')"
+            )
+        keys = ("os", "architecture", "variant")
+        return msgspec.json.encode(dict(zip(keys, parts, strict=False))).decode()
+    return msgspec.json.encode(string_map("platform", platform)).decode()
 
 
 def _ref(repository: str, tag: str | None) -> str:
@@ -234,6 +238,87 @@ class Images(Area):
         resp = await self._t.request("GET", self._t.path("/images/{}/history", image))
         history = resp.decode(builtins.list[HistoryResponseItem])
         return history_ids(history) if is_podman_answer(resp.headers) else history
+
+    async def distribution(
+        self, image: str, *, auth: RegistryAuth | None = None
+    ) -> DistributionInspect:
+        """What the registry holds under an image's name, asked of the registry itself (like
+        ``docker manifest inspect`` or ``docker buildx imagetools inspect``).
+
+        ``GET /distribution/{name}/json``
+
+        The daemon asks the registry; nothing is pulled. The digest is the one a pull of
+        ``image`` would resolve to, and the one :meth:`push` reported.
+
+        Args:
+            image: ``127.0.0.1:5000/team/app:1.0``, ``busybox`` (Docker Hub, ``latest``),
+                ``app@sha256:…``.
+            auth: credentials; ``None`` looks them up in ``~/.docker/config.json`` and asks
+                anonymously if there are none.
+
+        Returns:
+            The manifest's descriptor (``descriptor.digest``, ``media_type``, ``size``) and
+            the platforms the image is available for.
+
+        Raises:
+            NotFound: the registry has no such repository or tag.
+            RegistryAuthError: the registry refused the credentials (or wants some).
+            RegistryUnreachable: the daemon cannot reach the registry.
+            NotSupported: the engine has no such endpoint (Podman's service).
+        """
+        repository = split_reference(image)[0]
+        if not repository:
+            raise InvalidArgument(f"{image!r} is not an image reference")
+        headers = await self._auth_headers(repository, auth, required=False)
+        with _reaching(repository, f"inspect {image}"), _refusing(image, f"inspect of {image}"):
+            resp = await self._t.request(
+                "GET", self._t.path("/distribution/{}/json", image), headers=headers
+            )
+        return resp.decode(DistributionInspect)
+
+    async def attestations(
+        self,
+        image: str,
+        *,
+        platform: str | Mapping[str, str] | None = None,
+        types: str | Sequence[str] | None = None,
+        statement: bool = False,
+    ) -> builtins.list[AttestationStatement]:
+        """The in-toto attestations (provenance, SBOM …) stored with a local image.
+
+        ``GET /images/{name}/attestations`` (API 1.56; engines that speak an older API are
+        refused before anything is sent, naming both versions)
+
+        Args:
+            image: the image's name or id.
+            platform: which variant of a multi-platform image: ``"linux/arm64/v8"`` or an OCI
+                platform mapping (``{"os": "linux", "architecture": "amd64"}``); the
+                daemon's own platform when omitted.
+            types: only statements of these predicate types
+                (``"https://slsa.dev/provenance/v0.2"``, ``"https://spdx.dev/Document"``).
+            statement: include each statement's JSON (otherwise only its descriptor and
+                type are returned, and the daemon reads no statement blob).
+
+        Returns:
+            The statements; empty when the image has none.
+
+        Raises:
+            InvalidArgument: the engine speaks an API older than 1.56, or ``platform`` is not
+                ``os[/arch[/variant]]``.
+            NotFound: no such image, or no manifest for that platform.
+            APIError: ``501`` from an engine whose image store keeps no attestations (the
+                graphdriver store).
+        """
+        query: dict[str, QueryValue] = {"statement": statement or None}
+        if platform is not None:
+            query["platform"] = _oci_platform(platform)
+        if types is not None:
+            query["type"] = [types] if isinstance(types, str) else string_list("types", types)
+        await self._t.require_api("1.56", "images.attestations() (GET /images/{name}/attestations)")
+        resp = await self._t.request(
+            "GET", self._t.path("/images/{}/attestations", image), query=query
+        )
+        return resp.decode(builtins.list[AttestationStatement])
 
     async def tag(self, image: str, repo: str, tag: str | None = None) -> None:
         """Give an image another name.
@@ -322,6 +407,60 @@ class Images(Area):
             report = msgspec.structs.replace(report,
                                              images_deleted=deleted_ids(report.images_deleted))
         return report
+
+    async def prune_builds(
+        self,
+        *,
+        filters: Filters | None = None,
+        all: bool = False,
+        keep_storage: int | None = None,
+        max_used_space: int | None = None,
+        min_free_space: int | None = None,
+    ) -> BuildPruneResponse:
+        """Remove the build cache (BuildKit's), as ``docker builder prune`` does.
+
+        ``POST /build/prune``
+
+        Without ``all`` only the cache that no image or running build uses and that is not
+        an internal or frontend record goes (the CLI's default); with it, everything unused.
+
+        Args:
+            filters: ``until`` (``"24h"``: unused for that long), ``id``, ``parent``,
+                ``type`` (``"regular"``, ``"exec.cachemount"`` …), ``description``,
+                ``inuse``, ``shared``, ``private``.
+            all: remove every kind of unused cache, not only the unshared one.
+            keep_storage: keep this many bytes of cache (the newest); sent as
+                ``reserved-space`` from API 1.48, ``keep-storage`` before.
+            max_used_space: prune until the cache is at most this many bytes (API 1.48).
+            min_free_space: prune until the disk has this many bytes free (API 1.48).
+
+        Returns:
+            The removed records' ids and the bytes reclaimed.
+
+        Raises:
+            InvalidArgument: a size that is not a non-negative int, or ``max_used_space`` /
+                ``min_free_space`` on an engine older than API 1.48.
+            NotSupported: the engine has no build cache to prune (Podman's service).
+        """
+        sizes = {"keep_storage": keep_storage, "max_used_space": max_used_space,
+                 "min_free_space": min_free_space}
+        for name, value in sizes.items():
+            if value is not None and (type(value) is not int or value < 0):
+                raise InvalidArgument(f"{name} must be a number of bytes (an int >= 0), "
+                                      f"not {value!r}")
+        for name in ("max_used_space", "min_free_space"):
+            if sizes[name] is not None:
+                await self._t.require_api("1.48", f"prune_builds({name}=…)")
+        keep_key = "reserved-space" if await self._t.api_at_least("1.48") else "keep-storage"
+        query: dict[str, QueryValue] = {
+            "all": all or None,
+            "filters": filters or None,
+            keep_key: keep_storage,
+            "max-used-space": max_used_space,
+            "min-free-space": min_free_space,
+        }
+        resp = await self._t.request("POST", "/build/prune", query=query, timeout=None)
+        return resp.decode(BuildPruneResponse)
 
     async def search(
         self, term: str, *, limit: int | None = None, filters: Filters | None = None,

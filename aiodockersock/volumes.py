@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ._args import Filters, string_map
-from ._exceptions import InvalidArgument
+from ._exceptions import APIError, InvalidArgument, NotSupported
 from ._transport import Area
 from .models.volumes import (
+    ClusterVolumeSpec,
+    ClusterVolumeUpdateBody,
     Volume,
     VolumeCreateOptions,
     VolumeList,
@@ -101,6 +103,64 @@ class Volumes(Area):
         resp = await self._t.request("GET", self._t.path("/volumes/{}", volume))
         return resp.decode(Volume)
 
+    async def update(self, volume: str, spec: ClusterVolumeSpec, *, version: int) -> None:
+        """Change a Swarm cluster volume (a CSI plugin's volume, on a swarm manager).
+
+        ``PUT /volumes/{name}``
+
+        Only ``availability`` may change; every other field of ``spec`` must be what the
+        volume has. So start from the volume's own spec::
+
+            current = (await docker.volumes.inspect("data")).cluster_volume
+            spec = msgspec.structs.replace(current.spec, availability="drain")
+            await docker.volumes.update("data", spec, version=current.version.index)
+
+        Local volumes cannot be updated, and only swarm managers have cluster volumes.
+
+        Args:
+            volume: the volume's name or its swarm id.
+            spec: the volume's spec, with the new ``availability`` (``"active"``,
+                ``"pause"``, ``"drain"``).
+            version: the ``cluster_volume.version.index`` the spec was read at; the update
+                is refused if the volume changed since.
+
+        Raises:
+            NotSupported: the engine has no cluster volumes: it is not a swarm manager
+                (dockerd answers ``503``), or it predates them (Docker 20.10 and other
+                engines below API 1.42 have no such endpoint); the message says what the
+                engine answered and why.
+            NotFound: no such volume.
+            BadRequest: ``spec`` changes more than the availability.
+            APIError: the version is stale (dockerd: 500 "update out of sequence"); read
+                the volume again and retry.
+            InvalidArgument: ``spec`` is not a ``ClusterVolumeSpec`` or ``version`` not an
+                int.
+        """
+        if not isinstance(spec, ClusterVolumeSpec):
+            raise InvalidArgument(f"spec must be a ClusterVolumeSpec, not {type(spec).__name__}")
+        if type(version) is not int or version < 0:
+            raise InvalidArgument(
+                f"version must be the volume's cluster_volume.version.index (an int >= 0), not "
+                f"{version!r}"
+            )
+        try:
+            await self._t.request(
+                "PUT",
+                self._t.path("/volumes/{}", volume),
+                query={"version": version},
+                body=ClusterVolumeUpdateBody(spec=spec),
+            )
+        except APIError as exc:
+            why = _no_cluster_volumes(exc)
+            if why is None:
+                raise
+            error = NotSupported(exc.status, exc.message, method=exc.method, path=exc.path)
+            error.args = (
+                f"cannot update volume {volume!r}: {why} (the engine answered {exc.status} "
+                f"{exc.message!r})",
+            )
+            raise error from None
+
     async def remove(self, volume: str, *, force: bool = False) -> None:
         """Remove a volume and its data.
 
@@ -166,3 +226,17 @@ class Volumes(Area):
             "POST", "/volumes/prune", query={"filters": query_filters or None}
         )
         return resp.decode(VolumePruneResponse)
+
+
+def _no_cluster_volumes(exc: APIError) -> str | None:
+    """Why an engine refused a volume update for want of cluster volumes; ``None`` when the
+    refusal is about the volume or the request itself."""
+    if exc.status == 503:  # dockerd: not a swarm manager
+        return ("only Swarm cluster volumes can be updated, and this engine is not a swarm "
+                "manager (cluster volumes need a swarm manager with a CSI volume plugin)")
+    if isinstance(exc, NotSupported) or exc.status == 405 or (
+        exc.status == 404 and exc.message.strip().lower() == "page not found"
+    ):  # no route: dockerd below API 1.42 ("page not found"), Podman (404 or 405)
+        return ("this engine has no cluster volumes at all (PUT /volumes/{name} is API 1.42, "
+                "Docker 23 and newer, on a swarm manager with a CSI volume plugin)")
+    return None

@@ -1,4 +1,5 @@
-"""``containers.attach`` against real engines (every test runs once per engine)."""
+"""``containers.attach`` and ``containers.attach_websocket`` against real engines (every test
+runs once per engine)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ import time
 
 import pytest
 
-from aiodockersock import Docker, InvalidArgument, NotFound, StreamClosed
+from aiodockersock import (
+    AttachWebSocket,
+    ClientLimitReached,
+    Docker,
+    InvalidArgument,
+    Limits,
+    NotFound,
+    NotSupported,
+    StreamClosed,
+)
 from aiodockersock.models import LogFrame
 
 from .conftest import ContainerFactory, EngineHandle
@@ -147,3 +157,97 @@ async def test_attach_errors(
             await output_only.write(b"x")
         with pytest.raises(InvalidArgument, match="no TTY"):
             await output_only.resize(10, 10)
+
+
+# -- over a WebSocket (GET /containers/{id}/attach/ws) ----------------------------------------
+
+
+async def test_websocket_attach_sends_a_line_and_reads_it_back(
+    docker: Docker, make_container: ContainerFactory, engine: EngineHandle
+) -> None:
+    cid = await make_container(["cat"], OpenStdin=True)
+    await docker.containers.start(cid)
+    ws = docker.containers.attach_websocket(cid)
+    assert isinstance(ws, AttachWebSocket) and not ws.closed  # lazy: nothing sent yet
+    if engine.podman:  # Podman 4.3's service has no WebSocket attach
+        with pytest.raises(NotSupported, match=r"does not implement GET .*/attach/ws"):
+            await ws.open()
+        return
+    async with ws:
+        await ws.send("hello\n")  # a text message
+        assert await asyncio.wait_for(ws.receive(), 10) == b"hello\n"  # dockerd: binary
+        await ws.send(b"binary\n")
+        assert await asyncio.wait_for(ws.receive(), 10) == b"binary\n"
+    assert ws.closed and ws.close_code == 1000  # closed cleanly: a close frame both ways
+    with pytest.raises(StreamClosed):
+        await ws.send("x")
+    await asyncio.sleep(0.3)
+    assert status(engine, cid) == "running"  # cat goes on, as after a detach
+    # a second session by the name the Engine reports
+    name = (await docker.containers.inspect(cid)).name
+    assert name is not None
+    async with docker.containers.attach_websocket(name) as again:
+        await again.send(b"again\n")
+        assert await asyncio.wait_for(again.receive(), 10) == b"again\n"
+
+
+@pytest.mark.docker_only  # Podman 4.3's service has no WebSocket attach (see the test above)
+async def test_websocket_attach_ends_with_the_container(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    cid = await make_container(["sh", "-c", "read line; echo got $line; echo oops >&2"],
+                               OpenStdin=True)
+    await docker.containers.start(cid)
+    async with docker.containers.attach_websocket(cid) as ws:
+        await ws.send(b"it\n")
+        received = b"".join([m if isinstance(m, bytes) else m.encode() async for m in ws])
+        assert ws.closed  # the daemon closed it when the container's output ended
+        with pytest.raises(StreamClosed, match="has ended"):
+            await ws.receive()
+    assert sorted(received.decode().splitlines()) == ["got it", "oops"]  # stderr mixed in
+    waited = await docker.containers.wait(cid, timeout=10)
+    assert waited.status_code == 0
+
+
+async def test_websocket_attach_errors(docker: Docker, engine: EngineHandle) -> None:
+    ws = docker.containers.attach_websocket("ads-no-such-container")
+    if engine.podman:
+        with pytest.raises(NotSupported):
+            await ws.open()
+    else:
+        with pytest.raises(NotFound, match="No such container: ads-no-such-container") as info:
+            await ws.open()
+        assert info.value.status == 404 and info.value.method == "GET"
+        assert info.value.path.endswith("/containers/ads-no-such-container/attach/ws")
+    assert not ws.closed
+    await ws.aclose()
+    with pytest.raises(StreamClosed):
+        await ws.open()
+    with pytest.raises(InvalidArgument, match="detach key"):
+        docker.containers.attach_websocket("x", detach_keys="ctrl-")
+
+
+@pytest.mark.docker_only  # Podman 4.3's service has no WebSocket attach
+async def test_websocket_counts_as_a_stream_and_a_cancelled_read_closes_it(
+    engine: EngineHandle, make_container: ContainerFactory, docker: Docker
+) -> None:
+    cid = await make_container(["cat"], OpenStdin=True)
+    await docker.containers.start(cid)
+    async with Docker(engine.host, limits=Limits(streams=1)) as limited:
+        ws = limited.containers.attach_websocket(cid)
+        await ws.open()
+        assert limited._transport.open_streams == 1
+        with pytest.raises(ClientLimitReached, match=r"Limits\(streams=1\)"):
+            await limited.containers.attach_websocket(cid).open()
+        reading = asyncio.create_task(ws.receive())
+        await asyncio.sleep(0.2)  # waiting for output that never comes
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+        assert ws.closed  # nobody owns the session after a cancellation: dropped
+        assert limited._transport.open_streams == 0
+        with pytest.raises(StreamClosed):
+            await ws.send(b"x")
+        await ws.aclose()  # safe after the drop
+    await asyncio.sleep(0.3)
+    assert status(engine, cid) == "running"

@@ -45,14 +45,6 @@ NOT_YET: frozenset[tuple[str, str]] = frozenset(
         ("DELETE", "/{}"), ("POST", "/{}/enable"), ("POST", "/{}/disable"),
         ("POST", "/{}/upgrade"), ("POST", "/create"), ("POST", "/{}/push"), ("POST", "/{}/set"),
     ]]
-    + [
-        ("POST", "/auth"),
-        ("GET", "/distribution/{}/json"),
-        ("POST", "/build/prune"),
-        ("GET", "/containers/{}/attach/ws"),
-        ("PUT", "/volumes/{}"),
-        ("GET", "/images/{}/attestations"),  # new in 1.56, after the issue was written
-    ]
 )
 
 #: Endpoints that are not a coroutine of their own, and why.

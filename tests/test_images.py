@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import logging
+import re
 import secrets
 import socket
 import tarfile
@@ -26,6 +27,7 @@ from aiodockersock import (
     Docker,
     InvalidArgument,
     NotFound,
+    NotSupported,
     ProgressError,
     RegistryAuth,
     RegistryAuthError,
@@ -34,6 +36,7 @@ from aiodockersock import (
 )
 from aiodockersock._build_context import context_members
 from aiodockersock._tar import DirectoryTar
+from aiodockersock._transport import parse_version
 from aiodockersock.images import _tag_from
 from aiodockersock.models import (
     HistoryResponseItem,
@@ -46,6 +49,7 @@ from aiodockersock.models import (
 )
 
 from .conftest import TEST_IMAGE, TEST_LABEL, EngineHandle, RegistryHandle
+from .engines import unix_request
 from .test_build_context import make_tree
 
 # the engine tests below also run against Podman's Docker-compatible service
@@ -765,3 +769,124 @@ async def test_credentials_from_docker_config(
                  else "no basic auth credentials")
         with pytest.raises(RegistryAuthError, match=words):
             await docker.images.pull(f"{repo}:v2", auth=RegistryAuth())
+
+
+# -- distribution inspect, build-cache prune, attestations -----------------------------------
+
+
+@pytest.mark.engine
+async def test_distribution_reports_what_the_registry_holds(
+    docker: Docker, engine: EngineHandle, registry: RegistryHandle,
+    auth_registry: RegistryHandle, no_docker_config: Path,
+) -> None:
+    repo = f"{registry.address}/ads/{unique('dist')}"
+    if engine.podman:  # Podman 4.3's service has no /distribution route
+        with pytest.raises(NotSupported, match=r"does not implement GET .*/distribution/"):
+            await docker.images.distribution(f"{repo}:v1")
+        return
+    async with cleanup(docker, f"{repo}:v1"):
+        await docker.images.tag(TEST_IMAGE, repo, "v1")
+        pushed = await docker.images.push(f"{repo}:v1")
+        found = await docker.images.distribution(f"{repo}:v1")
+        assert found.descriptor is not None
+        assert found.descriptor.digest == pushed.digest  # what the push reported
+        assert found.descriptor.size == pushed.size
+        assert found.descriptor.media_type == (
+            "application/vnd.docker.distribution.manifest.v2+json")
+        version = await docker.version()
+        assert [(p.os, p.architecture) for p in found.platforms or []] == [
+            (version.os, version.arch)]
+        # by digest, the same manifest; nothing was pulled or changed locally
+        by_digest = await docker.images.distribution(f"{repo}@{pushed.digest}")
+        assert by_digest.descriptor == found.descriptor
+        with pytest.raises(NotFound, match="manifest unknown"):
+            await docker.images.distribution(f"{repo}:no-such-tag")
+
+    # a registry that wants credentials: refused without them, answered with them
+    assert auth_registry.username and auth_registry.password
+    good = RegistryAuth(auth_registry.username, auth_registry.password)
+    private = f"{auth_registry.address}/ads/{unique('dist')}"
+    async with cleanup(docker, f"{private}:v1"):
+        await docker.images.tag(TEST_IMAGE, private, "v1")
+        pushed = await docker.images.push(f"{private}:v1", auth=good)
+        with pytest.raises(RegistryAuthError) as refused:
+            await docker.images.distribution(f"{private}:v1")
+        assert refused.value.registry == auth_registry.address
+        found = await docker.images.distribution(f"{private}:v1", auth=good)
+        assert found.descriptor is not None and found.descriptor.digest == pushed.digest
+    with pytest.raises(RegistryUnreachable, match=r"cannot reach the registry 127\.0\.0\.1:1"):
+        await docker.images.distribution("127.0.0.1:1/ads/nothing:v1")
+
+
+def _buildkit_build(engine: EngineHandle, dockerfile: str) -> None:
+    """A BuildKit build through the raw API (``/build?version=2``; the context goes up as the
+    body, no session needed): it leaves build-cache records, which the classic builder of
+    ``images.build`` does not."""
+    tar = io.BytesIO()
+    with tarfile.open(fileobj=tar, mode="w", format=tarfile.GNU_FORMAT) as archive:
+        data = dockerfile.encode()
+        member = tarfile.TarInfo("Dockerfile")
+        member.size, member.mtime = len(data), int(time.time())
+        archive.addfile(member, io.BytesIO(data))
+    status, body = unix_request(
+        engine.host.removeprefix("unix://"), "POST",
+        f"/build?version=2&networkmode=none&t={unique('ads-bk')}",
+        tar.getvalue(), {"Content-Type": "application/x-tar"}, timeout=120,
+    )
+    assert status == 200 and b'"error"' not in body, body[-500:]
+
+
+@pytest.mark.engine
+async def test_prune_builds_removes_the_build_cache(
+    docker: Docker, engine: EngineHandle
+) -> None:
+    if engine.podman:  # Podman 4.3's service has no /build/prune route
+        with pytest.raises(NotSupported, match=r"does not implement POST .*/build/prune"):
+            await docker.images.prune_builds()
+        return
+    if not engine.host.startswith("unix://"):
+        pytest.skip("the BuildKit build that makes the cache is sent over a unix socket")
+    marker = secrets.token_hex(8)
+    await asyncio.to_thread(
+        _buildkit_build, engine, f"FROM {TEST_IMAGE}\nRUN echo {marker} > /marker\n"
+    )
+    df = await docker.df()
+    records = {r.id: r for r in df.build_cache or []}
+    made = {i for i, r in records.items() if marker in (r.description or "")}
+    assert made, records  # the RUN step's cache record
+    pruned = await docker.images.prune_builds(all=True)
+    assert made <= set(pruned.caches_deleted or [])
+    assert pruned.space_reclaimed is not None and pruned.space_reclaimed > 0
+    left = {r.id for r in (await docker.df()).build_cache or []}
+    assert not made & left
+    # nothing left to prune: an empty answer, as the Engine sends it (null, 0)
+    again = await docker.images.prune_builds(all=True, filters={"until": "1h"}, keep_storage=0)
+    assert not again.caches_deleted and again.space_reclaimed == 0
+
+    if parse_version(engine.api_version) >= (1, 48):
+        limited = await docker.images.prune_builds(max_used_space=10**9, min_free_space=0)
+        assert not limited.caches_deleted
+    else:
+        expected = (rf"max_used_space=…\) needs API 1\.48 or newer; this daemon speaks "
+                    rf"{re.escape(engine.api_version)}")
+        with pytest.raises(InvalidArgument, match=expected):
+            await docker.images.prune_builds(max_used_space=10**9)
+    with pytest.raises(InvalidArgument, match="keep_storage must be a number of bytes"):
+        await docker.images.prune_builds(keep_storage=-1)
+
+
+@pytest.mark.engine
+async def test_attestations_need_an_engine_of_api_1_56(
+    docker: Docker, engine: EngineHandle
+) -> None:
+    # none of the test engines speaks API 1.56 (Podman 4.3 speaks 1.41): refused before
+    # anything is sent, naming the version needed and the engine's
+    with pytest.raises(InvalidArgument) as info:
+        await docker.images.attestations(TEST_IMAGE)
+    text = str(info.value)
+    assert "GET /images/{name}/attestations) needs API 1.56 or newer" in text
+    assert f"this daemon speaks {engine.api_version}" in text
+    with pytest.raises(InvalidArgument, match="is not os\\[/architecture"):
+        await docker.images.attestations(TEST_IMAGE, platform="linux//amd64")
+    with pytest.raises(InvalidArgument, match="types must hold non-empty strings only"):
+        await docker.images.attestations(TEST_IMAGE, types=[1])  # type: ignore[list-item]

@@ -353,10 +353,23 @@ def test_every_wire_name_is_in_a_spec() -> None:
 SPEC_LOCATIONS: dict[str, list[str]] = {
     "Address": ["Address"],
     "AddressPool": ["SystemInfo.DefaultAddressPools"],
+    "AttestationStatement": ["AttestationStatement"],
+    "AuthResponse": ["AuthResponse", "response:/auth:post"],
     "BindOptions": ["Mount.BindOptions"],
     "BuildCacheDiskUsage": ["BuildCacheDiskUsage"],
     "BuildCacheRecord": ["BuildCache"],
+    "BuildPruneResponse": ["response:/build/prune:post"],
     "ClusterInfo": ["ClusterInfo"],
+    "ClusterVolume": ["ClusterVolume"],
+    "ClusterVolumeAccessMode": ["ClusterVolumeSpec.AccessMode"],
+    "ClusterVolumeCapacityRange": ["ClusterVolumeSpec.AccessMode.CapacityRange"],
+    "ClusterVolumeInfo": ["ClusterVolume.Info"],
+    "ClusterVolumePublishStatus": ["ClusterVolume.PublishStatus"],
+    "ClusterVolumeSecret": ["ClusterVolumeSpec.AccessMode.Secrets"],
+    "ClusterVolumeSpec": ["ClusterVolumeSpec"],
+    "ClusterVolumeTopologyRequirement": ["ClusterVolumeSpec.AccessMode.AccessibilityRequirements"],
+    "ClusterVolumeUpdateBody": ["body:/volumes/{name}:put"],
+    "ClusterVolumeVersion": ["ObjectVersion"],
     "Commit": ["Commit"],
     "ComponentVersion": ["SystemVersion.Components"],
     "ConfigReference": ["ConfigReference"],
@@ -364,9 +377,9 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "ContainerBlkioStats": ["ContainerBlkioStats"],
     "ContainerCPUStats": ["ContainerCPUStats"],
     "ContainerCPUUsage": ["ContainerCPUUsage"],
+    "ContainerCommitResponse": ["response:/commit:post"],
     "ContainerConfig": ["ContainerConfig"],
     "ContainerCreateBody": ["body:/containers/create:post"],
-    "ContainerCommitResponse": ["response:/commit:post"],
     "ContainerCreateResponse": ["response:/containers/create:post"],
     "ContainerHealth": ["Health"],
     "ContainerInspect": ["response:/containers/{id}/json:get"],
@@ -395,6 +408,7 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "DeviceMapping": ["DeviceMapping"],
     "DeviceRequest": ["DeviceRequest"],
     "DiscreteResourceSpec": ["GenericResources.DiscreteResourceSpec"],
+    "DistributionInspect": ["DistributionInspect", "response:/distribution/{name}/json:get"],
     "DriverConfig": ["Mount.VolumeOptions.DriverConfig"],
     "DriverData": ["DriverData", "GraphDriverData"],
     "EndpointIPAMConfig": ["EndpointIPAMConfig"],
@@ -441,6 +455,8 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "NetworkSettings": ["NetworkSettings"],
     "NetworkTaskInfo": ["NetworkTaskInfo"],
     "NetworkingConfig": ["NetworkingConfig"],
+    "OCIDescriptor": ["OCIDescriptor"],
+    "OCIPlatform": ["OCIPlatform"],
     "ObjectVersion": ["ObjectVersion"],
     "PeerInfo": ["PeerInfo"],
     "PeerNode": ["PeerNode"],
@@ -465,6 +481,7 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "TLSInfo": ["TLSInfo"],
     "ThrottleDevice": ["ThrottleDevice"],
     "TmpfsOptions": ["Mount.TmpfsOptions"],
+    "Topology": ["Topology"],
     "Ulimit": ["Resources.Ulimits"],
     "Volume": ["Volume"],
     "VolumeCreateOptions": ["VolumeCreateOptions", "VolumeCreateRequest"],
@@ -489,6 +506,9 @@ NOT_MODELLED: dict[tuple[str, str], str] = {
     ("Volume", "ClusterVolume"): "Swarm cluster volumes; skipped",
     ("VolumeCreateOptions", "ClusterVolumeSpec"): "Swarm cluster volumes; skipped",
     ("ClusterInfo", "Spec"): "the full SwarmSpec belongs to a swarm area; skipped",
+    **{("ClusterVolumeAccessMode", prop): "the spec nests it in AccessMode by an indentation "
+       "slip; dockerd's type has it in ClusterVolumeSpec, modelled there"
+       for prop in ("Secrets", "AccessibilityRequirements", "CapacityRange", "Availability")},
 }
 
 # Wire names that are real but not properties of the located definition: (class, name) -> why.
@@ -496,6 +516,11 @@ NOT_IN_DEFINITION: dict[tuple[str, str], str] = {
     ("PingInfo", "OSType"): "every Engine response carries an OSType header; the spec omits it",
     ("PingInfo", "Libpod-Api-Version"): "Podman's service names itself in this header",
     ("ContainerStats", "Id"): "Podman's service sends the id as Id (the spec says id)",
+    ("ClusterVolumeAccessMode", "BlockVolume"): "swallowed by the spec's indentation slip into "
+    "MountVolume's description; dockerd's AccessMode has it",
+    **{("ClusterVolumeSpec", prop): "the spec nests it in AccessMode by an indentation slip; "
+       "dockerd's ClusterVolumeSpec has it at this level"
+       for prop in ("Secrets", "AccessibilityRequirements", "CapacityRange", "Availability")},
 }
 
 
@@ -586,7 +611,7 @@ def test_wire_names_match_their_spec_definitions() -> None:
                 name == "PingInfo" and prop in {"Cache-Control", "Pragma"}
             ):
                 problems.append(f"{name}: spec property {prop!r} is not modelled")
-    assert problems == []
+    assert problems == [], problems
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,13 +1,29 @@
-"""The system API against real engines: ping, version, info, df."""
+"""The system API against real engines: ping, version, info, df, registry login."""
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
+import shutil
+import subprocess
+from pathlib import Path
+
+import msgspec
 import pytest
 
-from aiodockersock import Docker
+from aiodockersock import (
+    Docker,
+    InvalidArgument,
+    RegistryAuth,
+    RegistryAuthError,
+    RegistryUnreachable,
+    ServerError,
+)
 from aiodockersock._transport import MAX_API_VERSION, parse_version
+from aiodockersock.models import AuthResponse
 
-from .conftest import TEST_IMAGE, ContainerFactory, EngineHandle
+from .conftest import TEST_IMAGE, ContainerFactory, EngineHandle, RegistryHandle
 
 pytestmark = [pytest.mark.engine, pytest.mark.podman]
 
@@ -102,3 +118,95 @@ async def test_df_lists_images_and_containers(
         assert mine[0].image == TEST_IMAGE
     assert df.volumes is not None or df.volumes is None  # an empty engine may send null
     assert isinstance(df.build_cache, (list, type(None)))
+
+
+# -- registry login (POST /auth) ---------------------------------------------------------------
+
+
+@pytest.fixture
+def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty DOCKER_CONFIG directory: the user's own ~/.docker never leaks into a test."""
+    directory = tmp_path / "docker-config"
+    directory.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(directory))
+    return directory
+
+
+async def test_login_checks_credentials_with_the_registry(
+    docker: Docker, engine: EngineHandle, auth_registry: RegistryHandle, docker_config: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    user, password = auth_registry.username, auth_registry.password
+    assert user and password
+    wrong = f"wrong-{secrets.token_urlsafe(12)}"
+    if engine.podman:
+        # Podman 4.3's /auth asks every registry over HTTPS (its registries.conf, which lets
+        # pushes and pulls use plain HTTP on 127.0.0.1, is not consulted): the daemon's words
+        # name the registry and why
+        with pytest.raises(ServerError, match=rf"login attempt to {auth_registry.address} .*"
+                                              "server gave HTTP response to HTTPS client"):
+            await docker.system.login(auth_registry.address, user, password)
+        return
+    answer = await docker.system.login(auth_registry.address, user, password)
+    assert isinstance(answer, AuthResponse)
+    assert answer.status == "Login Succeeded"
+    assert not answer.identity_token  # a plain htpasswd registry issues none
+    # the client's shortcut, with the credentials as a RegistryAuth
+    again = await docker.login(auth_registry.address, auth=RegistryAuth(user, password))
+    assert again.status == "Login Succeeded"
+
+    with pytest.raises(RegistryAuthError) as refused:
+        await docker.system.login(auth_registry.address, user, wrong)
+    exc = refused.value
+    assert exc.registry == auth_registry.address
+    assert exc.operation == f"login to {auth_registry.address}"
+    assert f"the registry {auth_registry.address} refused the credentials of {user!r}" in str(exc)
+    assert "401 Unauthorized" in exc.message  # the daemon's own words, kept
+    for text in (str(exc), repr(exc), repr(exc.args), exc.message):
+        assert wrong not in text and password not in text
+    assert exc.__cause__ is None and exc.__context__ is not None  # suppressed, not chained
+    for secret in (wrong, password):
+        assert secret not in caplog.text
+
+    # the Docker CLI agrees: the wrong password is refused, the right one logs in (and stores
+    # it in DOCKER_CONFIG, where login() with no credentials finds it)
+    cli = shutil.which("docker")
+    if cli is not None:
+        def cli_login(secret: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [cli, "-H", engine.host, "login", auth_registry.address, "-u", user,
+                 "--password-stdin"], input=secret, capture_output=True, text=True, timeout=60,
+                env={**os.environ, "DOCKER_CONFIG": str(docker_config)}, check=False)
+        assert cli_login(wrong).returncode != 0
+        assert cli_login(password).returncode == 0
+        stored = await docker.system.login(auth_registry.address)
+        assert stored.status == "Login Succeeded"
+
+
+async def test_login_errors_say_what_to_do(
+    docker: Docker, engine: EngineHandle, docker_config: Path
+) -> None:
+    with pytest.raises(InvalidArgument, match=r"no credentials for 127\.0\.0\.1:1: pass a"):
+        await docker.system.login("127.0.0.1:1")
+    with pytest.raises(InvalidArgument, match="either auth= or a username and password"):
+        await docker.system.login("x", "user", auth=RegistryAuth("user", "pw"))
+    with pytest.raises(InvalidArgument, match="registry must be a non-empty str"):
+        await docker.system.login("", "user", "pw")
+    if engine.podman:
+        return  # its errors are its own words (see above)
+    with pytest.raises(RegistryUnreachable, match=r"cannot reach the registry 127\.0\.0\.1:1 to "
+                                                  r"log in") as info:
+        await docker.system.login("127.0.0.1:1", "user", "pw")
+    assert info.value.registry == "127.0.0.1:1"
+
+
+def test_an_identity_token_stays_out_of_the_answer_s_repr() -> None:
+    token = secrets.token_urlsafe(16)
+    answer = msgspec.json.decode(
+        f'{{"Status": "Login Succeeded", "IdentityToken": "{token}"}}'.encode(), type=AuthResponse
+    )
+    assert answer.identity_token == token  # there for the caller to use
+    for text in (repr(answer), str(answer), repr([answer])):
+        assert token not in text and "identity_token='***'" in text
+    assert "identity_token=''" in repr(AuthResponse(status="Login Succeeded", identity_token=""))

@@ -11,9 +11,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from aiodockersock import BadRequest, Conflict, Docker, InvalidArgument, NotFound
+from aiodockersock import BadRequest, Conflict, Docker, InvalidArgument, NotFound, NotSupported
 from aiodockersock._transport import parse_version
 from aiodockersock.models import (
+    ClusterVolumeSpec,
     Volume,
     VolumeCreateOptions,
     VolumeList,
@@ -316,3 +317,41 @@ def test_warnings_and_prune_answers_decode() -> None:
     pruned = msgspec.json.decode(b'{"VolumesDeleted":["a","b"],"SpaceReclaimed":4096}',
                                  type=VolumePruneResponse)
     assert pruned == VolumePruneResponse(volumes_deleted=["a", "b"], space_reclaimed=4096)
+
+
+@engine_test
+@pytest.mark.podman
+async def test_update_without_cluster_volumes_says_what_the_engine_answered(
+    docker: Docker, engine: EngineHandle, make_volume: VolumeFactory
+) -> None:
+    name = await make_volume()
+    local = await docker.volumes.inspect(name)
+    assert local.cluster_volume is None  # a local volume has no cluster part to update
+    with pytest.raises(NotSupported) as info:
+        await docker.volumes.update(name, ClusterVolumeSpec(availability="drain"), version=0)
+    exc, text = info.value, str(info.value)
+    assert text.startswith(f"cannot update volume {name!r}: ")
+    if engine.podman:  # its router has GET and DELETE /volumes/{name} only
+        assert exc.status == 405
+        assert "this engine has no cluster volumes at all" in text
+        assert "answered 405 'Method Not Allowed'" in text
+    elif parse_version(engine.api_version) < (1, 42):  # Docker 20.10: no such route at all
+        assert exc.status == 404
+        assert "this engine has no cluster volumes at all (PUT /volumes/{name} is API 1.42" in text
+        assert "answered 404 'page not found'" in text
+    else:  # a route, but no swarm: 503
+        assert exc.status == 503
+        assert "this engine is not a swarm manager" in text
+        assert "answered 503 'volume update only valid for cluster volumes, but swarm is " \
+               "unavailable'" in text
+    assert exc.message  # the engine's own words, kept
+    assert (await docker.volumes.inspect(name)) == local  # untouched
+
+
+async def test_update_arguments_are_checked_before_sending() -> None:
+    async with Docker(NOWHERE, api_version="1.51") as docker:
+        with pytest.raises(InvalidArgument, match="spec must be a ClusterVolumeSpec"):
+            await docker.volumes.update("v", {"Availability": "drain"}, version=1)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgument, match=r"version must be the volume's "
+                                                  r"cluster_volume\.version\.index"):
+            await docker.volumes.update("v", ClusterVolumeSpec(), version="1")  # type: ignore[arg-type]

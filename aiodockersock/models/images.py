@@ -1,8 +1,11 @@
 """Image structs (the ``ImageSummary``, ``ImageInspect``, ``ImageHistoryResponseItem``,
-``ImageDeleteResponseItem`` definitions and the prune and search responses of API 1.41 and
+``ImageDeleteResponseItem``, ``DistributionInspect``, ``OCIDescriptor``, ``OCIPlatform`` and
+``AttestationStatement`` definitions and the prune and search responses of API 1.41 and
 1.56), plus :class:`PushResult`, the client's summary of a finished push."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import msgspec
 
@@ -10,6 +13,9 @@ from ._base import Model
 from .containers import ContainerConfig, DriverData
 
 __all__ = [
+    "AttestationStatement",
+    "BuildPruneResponse",
+    "DistributionInspect",
     "HistoryResponseItem",
     "ImageDeleteResponseItem",
     "ImageInspect",
@@ -18,6 +24,8 @@ __all__ = [
     "ImageRootFS",
     "ImageSearchResponseItem",
     "ImageSummary",
+    "OCIDescriptor",
+    "OCIPlatform",
     "PushResult",
 ]
 
@@ -154,3 +162,64 @@ class PushResult(msgspec.Struct, frozen=True, kw_only=True):
     tag: str
     digest: str
     size: int | None = None
+
+
+class BuildPruneResponse(Model):
+    """The answer to POST /build/prune."""
+
+    caches_deleted: list[str] | None = None
+    """Ids of the removed build-cache records (None when nothing was removed)."""
+    space_reclaimed: int | None = None
+    """Bytes."""
+
+
+class OCIPlatform(Model, rename=None):
+    """A platform an image runs on (``OCIPlatform``: the OCI image index's lower-case names)."""
+
+    architecture: str | None = None
+    """``"amd64"``, ``"arm64"``, ``"arm"`` …"""
+    os: str | None = None
+    """``"linux"``, ``"windows"`` …"""
+    os_version: str | None = msgspec.field(default=None, name="os.version")
+    os_features: list[str] | None = msgspec.field(default=None, name="os.features")
+    variant: str | None = None
+    """The CPU variant (``"v7"`` for ARMv7)."""
+
+
+class OCIDescriptor(Model, rename="camel"):
+    """An OCI content descriptor (``OCIDescriptor``): what a registry or store holds under a
+    digest."""
+
+    media_type: str | None = None
+    """``"application/vnd.oci.image.index.v1+json"``,
+    ``"application/vnd.docker.distribution.manifest.v2+json"`` …"""
+    digest: str | None = None
+    """``"sha256:…"``: pull ``name@digest`` to get exactly this content."""
+    size: int | None = None
+    """Bytes."""
+    urls: list[str] | None = None
+    annotations: dict[str, str] | None = None
+    data: str | None = None
+    """The content itself, base64-encoded, when embedded (rare)."""
+    platform: OCIPlatform | None = None
+    artifact_type: str | None = None
+
+
+class DistributionInspect(Model):
+    """The answer to GET /distribution/{name}/json: what the registry holds under a name."""
+
+    descriptor: OCIDescriptor | None = None
+    """The manifest (or index) the name points to; its digest is what a push reported."""
+    platforms: list[OCIPlatform] | None = None
+    """Every platform the image is available for (one for a single-platform image)."""
+
+
+class AttestationStatement(Model):
+    """One in-toto statement attached to an image (GET /images/{name}/attestations, API 1.56)."""
+
+    descriptor: OCIDescriptor | None = None
+    """The statement's layer in the attestation manifest."""
+    predicate_type: str | None = None
+    """The predicate's type URI (``"https://slsa.dev/provenance/v0.2"`` …)."""
+    statement: dict[str, Any] | None = None
+    """The statement's JSON as stored, when asked for (``statement=True``)."""

@@ -20,6 +20,7 @@ from .volumes import Volume
 
 __all__ = [
     "AddressPool",
+    "AuthResponse",
     "BuildCacheDiskUsage",
     "ClusterInfo",
     "Commit",
@@ -476,3 +477,20 @@ class SystemDataUsage(Model):
     container_usage: ContainersDiskUsage | None = None
     volume_usage: VolumesDiskUsage | None = None
     build_cache_usage: BuildCacheDiskUsage | None = None
+
+
+class AuthResponse(Model):
+    """The answer to POST /auth: the registry accepted the credentials.
+
+    ``repr()`` never shows the identity token.
+    """
+
+    status: str | None = None
+    """``"Login Succeeded"``."""
+    identity_token: str | None = None
+    """A token to use instead of the password (``RegistryAuth(identity_token=…)``), when the
+    registry issues one; empty or ``None`` otherwise."""
+
+    def __repr__(self) -> str:
+        token = "'***'" if self.identity_token else repr(self.identity_token)
+        return f"AuthResponse(status={self.status!r}, identity_token={token})"

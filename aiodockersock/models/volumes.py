@@ -5,9 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
+
 from ._base import Model
 
 __all__ = [
+    "ClusterVolume",
+    "ClusterVolumeAccessMode",
+    "ClusterVolumeCapacityRange",
+    "ClusterVolumeInfo",
+    "ClusterVolumePublishStatus",
+    "ClusterVolumeSecret",
+    "ClusterVolumeSpec",
+    "ClusterVolumeTopologyRequirement",
+    "ClusterVolumeUpdateBody",
+    "ClusterVolumeVersion",
+    "Topology",
     "Volume",
     "VolumeCreateOptions",
     "VolumeList",
@@ -24,11 +37,116 @@ class VolumeUsageData(Model):
     ref_count: int | None = None
 
 
-class Volume(Model):
-    """A volume: GET /volumes/{name}, items of GET /volumes and of ``Volumes`` in /system/df.
+class Topology(Model):
+    """A CSI topology: where a volume is (or must be) accessible (``Topology``)."""
 
-    ``ClusterVolume`` (not in API 1.41; Swarm cluster volumes) is not modelled.
+    segments: dict[str, str] | None = None
+
+
+class ClusterVolumeTopologyRequirement(Model):
+    """``AccessibilityRequirements`` of a cluster volume's spec."""
+
+    requisite: list[Topology] | None = None
+    """Topologies of which the volume must be accessible from at least one."""
+    preferred: list[Topology] | None = None
+    """Topologies to try to create the volume in."""
+
+
+class ClusterVolumeCapacityRange(Model):
+    """``CapacityRange`` of a cluster volume's spec; 0 means unspecified."""
+
+    required_bytes: int | None = None
+    limit_bytes: int | None = None
+
+
+class ClusterVolumeSecret(Model):
+    """One ``Secrets`` entry of a cluster volume's spec: a swarm secret passed to the plugin
+    under a key (the secret's name or id, never its data)."""
+
+    key: str | None = None
+    secret: str | None = None
+
+
+class ClusterVolumeAccessMode(Model):
+    """``AccessMode`` of a cluster volume's spec: how tasks may use it."""
+
+    scope: str | None = None
+    """``"single"`` (one node at a time) or ``"multi"``."""
+    sharing: str | None = None
+    """``"none"``, ``"readonly"``, ``"onewriter"`` or ``"all"``."""
+    mount_volume: dict[str, Any] | None = None
+    """Use as a mounted filesystem (``{"FsType": …, "MountFlags": […]}``); either this or
+    ``block_volume``."""
+    block_volume: dict[str, Any] | None = None
+    """Use as a block device (``{}``)."""
+
+
+class ClusterVolumeSpec(Model):
+    """The spec of a Swarm CSI cluster volume (``ClusterVolumeSpec``), as created and as sent
+    to PUT /volumes/{name}, where only ``availability`` may change.
+
+    The spec file nests ``Secrets`` … ``Availability`` inside ``AccessMode`` (an indentation
+    slip); dockerd's own type, followed here, has them at this level.
     """
+
+    group: str | None = None
+    access_mode: ClusterVolumeAccessMode | None = None
+    secrets: list[ClusterVolumeSecret] | None = None
+    accessibility_requirements: ClusterVolumeTopologyRequirement | None = None
+    capacity_range: ClusterVolumeCapacityRange | None = None
+    availability: str | None = None
+    """``"active"``, ``"pause"`` (no new tasks) or ``"drain"`` (tasks stopped elsewhere)."""
+
+
+class ClusterVolumeInfo(Model):
+    """``Info`` of a cluster volume: what the storage plugin reported."""
+
+    capacity_bytes: int | None = None
+    """0 when unknown."""
+    volume_context: dict[str, str] | None = None
+    volume_id: str | None = msgspec.field(default=None, name="VolumeID")
+    """The plugin's own id; empty until the plugin created the volume."""
+    accessible_topology: list[Topology] | None = None
+
+
+class ClusterVolumePublishStatus(Model):
+    """One ``PublishStatus`` entry of a cluster volume: its state on one node."""
+
+    node_id: str | None = msgspec.field(default=None, name="NodeID")
+    state: str | None = None
+    """``"pending-publish"``, ``"published"``, ``"pending-node-unpublish"`` or
+    ``"pending-controller-unpublish"``."""
+    publish_context: dict[str, str] | None = None
+
+
+class ClusterVolumeVersion(Model):
+    """``Version`` of a cluster volume (the swarm ``ObjectVersion``): updates name the version
+    they change, so that two writers cannot overwrite each other."""
+
+    index: int | None = None
+
+
+class ClusterVolume(Model):
+    """``ClusterVolume`` of a volume: present only on Swarm CSI cluster volumes."""
+
+    id: str | None = msgspec.field(default=None, name="ID")
+    version: ClusterVolumeVersion | None = None
+    """Pass ``version.index`` to ``volumes.update()``."""
+    created_at: str | None = None
+    updated_at: str | None = None
+    spec: ClusterVolumeSpec | None = None
+    info: ClusterVolumeInfo | None = None
+    publish_status: list[ClusterVolumePublishStatus] | None = None
+
+
+class ClusterVolumeUpdateBody(Model):
+    """The body of PUT /volumes/{name}."""
+
+    spec: ClusterVolumeSpec | None = None
+
+
+class Volume(Model):
+    """A volume: GET /volumes/{name}, items of GET /volumes and of ``Volumes`` in /system/df."""
 
     name: str | None = None
     driver: str | None = None
@@ -42,6 +160,8 @@ class Volume(Model):
     """``"local"`` or ``"global"``."""
     options: dict[str, str] | None = None
     usage_data: VolumeUsageData | None = None
+    cluster_volume: ClusterVolume | None = None
+    """Only on Swarm CSI cluster volumes (never at API 1.41)."""
 
 
 class VolumeCreateOptions(Model):
