@@ -473,9 +473,10 @@ class SSHConnector(Connector):
 
     # -- the ssh command lines -------------------------------------------------------------
 
-    def _ssh(self, control_path: str, *ours: str) -> list[str]:
+    def _ssh(self, control_path: str, *ours: str, tty: bool = False) -> list[str]:
         """``ssh`` with our control options first (the first value of an option wins, so the
-        user's cannot move the control socket), then the user's, then our defaults."""
+        user's cannot move the control socket), then the user's, then our defaults (no
+        terminal, unless ``tty``: then one is forced)."""
         target = self._target
         binary = shutil.which("ssh")
         if binary is None:
@@ -484,7 +485,8 @@ class SSHConnector(Connector):
                 "(install openssh-client) or not on PATH"
             )
         args = [binary, "-o", f"ControlPath={control_path}", *ours, *target.options]
-        args += ["-o", f"ConnectTimeout={max(1, math.ceil(target.connect_timeout))}", "-T"]
+        args += ["-o", f"ConnectTimeout={max(1, math.ceil(target.connect_timeout))}"]
+        args.append("-tt" if tty else "-T")
         if target.user:
             args += ["-l", target.user]
         if target.port:
@@ -582,13 +584,57 @@ class SSHConnector(Connector):
                     raise SSHError(self._handshake_slow(master))
                 await asyncio.wait([process.exited], timeout=_MASTER_POLL)
             master.up = True
-            if forward:
-                await self._try_forward(master, deadline)
+            interactive = asyncio.ensure_future(self._interactive(master, deadline))
+            try:
+                if forward:
+                    await self._try_forward(master, deadline)
+            finally:
+                await interactive
         except BaseException:
             self._master_gone(master)
             if master.process is not None:
                 master.process.kill()
             raise
+
+    async def _interactive(self, master: _Master, deadline: float) -> None:
+        """Run one short session with a terminal (``ssh -tt HOST true``) through a new master.
+
+        sshd turns Nagle's algorithm off (``TCP_NODELAY``) on a connection only when its first
+        command runs with a terminal; otherwise never. A request whose answer dockerd writes
+        in two parts (an ``inspect`` body, then the chunked encoding's end) then waits for the
+        client's delayed acknowledgement before the second part leaves: up to 40 ms, measured
+        on a forwarded connection in 5 to 40 % of sequential calls, and none once such a session
+        had run. Where the server refuses a terminal, or the session fails, nothing changes.
+        """
+        loop = asyncio.get_running_loop()
+        process: _Process | None = None
+
+        def ended(_: int) -> None:
+            if process is not None:
+                self._pids.pop(process.pid or -1, None)
+
+        try:
+            args = self._ssh(
+                master.control_path, "-o", "ControlMaster=no", "-o", "ProxyCommand=false",
+                tty=True,
+            )
+            _, process = await loop.subprocess_exec(
+                lambda: _Process(loop, ended),
+                *args,
+                "true",
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            if process.pid is not None and process.returncode is None:
+                self._pids[process.pid] = process
+            await asyncio.wait([process.exited], timeout=max(deadline - loop.time(), 1.0))
+        except (OSError, SSHError):
+            pass  # Nagle stays on: slower, not broken
+        finally:
+            if process is not None:
+                process.kill()  # its exit, if it has not yet, is reaped and forgotten later
 
     async def _try_forward(self, master: _Master, deadline: float) -> None:
         """Prove the master's forward with a ping through it; where it fails, ``auto`` mode
