@@ -151,6 +151,11 @@ def leftovers(control_dir: str | None) -> list[str]:
     return [control_dir, *left] if os.path.exists(control_dir) else left
 
 
+def terminal_sessions(sshd: Sshd) -> int:
+    """How many sessions with a terminal sshd started so far (from its log)."""
+    return sshd.log_path.read_text(errors="replace").count("Starting session: command on pts/")
+
+
 def remote_dial_stdio(user: str) -> list[str]:
     """The ``docker system dial-stdio`` processes the ssh user runs (the remote end of
     dial-stdio connections; sshd starts them as that user)."""
@@ -237,6 +242,7 @@ async def test_ping_version_inspect_over_ssh(
     make_container: ContainerFactory, mode: str,
 ) -> None:
     cid = await make_container()
+    terminals = terminal_sessions(sshd)
     async with client(sshd, remote, ssh_mode=mode) as docker:
         assert connector(docker).forwarding is (None if mode == "auto" else False)
         assert (await docker.ping()).api_version == engine.api_version
@@ -244,6 +250,9 @@ async def test_ping_version_inspect_over_ssh(
         assert connector(docker).forwarding is (mode == "auto")
         relays = remote_dial_stdio(users.ok)
         assert (relays == []) if mode == "auto" else (len(relays) >= 1), relays
+        # one short session with a terminal per login, so that sshd turns Nagle off for the
+        # connection (else a two-part answer waits up to 40 ms for a delayed ACK)
+        assert terminal_sessions(sshd) - terminals == 1
         assert (await docker.version()).version == engine.server_version
         inspected = await docker.containers.inspect(cid)
         assert inspected.id == cid
