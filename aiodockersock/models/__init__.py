@@ -102,6 +102,21 @@ from .networks import (
     ServiceInfo,
 )
 from .output import ContainerLogs, LogFrame, LogLine, PathStat, RunResult
+from .plugins import (
+    Plugin,
+    PluginArgs,
+    PluginConfig,
+    PluginDevice,
+    PluginEnv,
+    PluginInterface,
+    PluginLinux,
+    PluginMount,
+    PluginNetwork,
+    PluginPrivilege,
+    PluginRootFS,
+    PluginSettings,
+    PluginUser,
+)
 from .progress import ErrorDetail, ProgressDetail, ProgressMessage
 from .stats import (
     ContainerBlkioStatEntry,
@@ -267,6 +282,19 @@ __all__ = [
     "PeerNode",
     "PingInfo",
     "Platform",
+    "Plugin",
+    "PluginArgs",
+    "PluginConfig",
+    "PluginDevice",
+    "PluginEnv",
+    "PluginInterface",
+    "PluginLinux",
+    "PluginMount",
+    "PluginNetwork",
+    "PluginPrivilege",
+    "PluginRootFS",
+    "PluginSettings",
+    "PluginUser",
     "PluginsInfo",
     "Port",
     "PortBinding",
