@@ -19,6 +19,9 @@ Errors
   - It lacks some endpoints (``POST /containers/{id}/update`` in 4.3), and its router answers
     an unknown route with a plain-text ``404 Not Found`` → ``NotSupported`` instead of
     ``NotFound`` (:func:`is_missing_endpoint`) [``Transport.raise_for_status``].
+  - It has no plugins: ``GET /plugins`` answers a JSON ``404`` "Path /v1.41/plugins is not
+    supported", the other ``/plugins/…`` paths the plain-text one → ``NotSupported`` as well
+    (:func:`is_missing_endpoint`) [``Transport.raise_for_status``].
   - ``GET /containers/{id}/top`` of a stopped container answers 200 with an empty body →
     ``Conflict``, as Docker's 409 [``Containers.top``].
 
@@ -162,13 +165,19 @@ def podman_error_class(message: str) -> type[APIError] | None:
     return None
 
 
+_UNSUPPORTED_PATH = re.compile(rb'"message":\s*"Path \S+ is not supported"')
+
+
 def is_missing_endpoint(status: int, body: bytes, content_type: str) -> bool:
     """Whether an error answer says there is no such endpoint: the router's plain-text ``404
     Not Found`` (Podman's service lacks a few of Docker's endpoints), not an engine's JSON
     error about a missing object."""
-    return (
-        status == 404 and body.strip() == b"Not Found" and content_type.startswith("text/plain")
-    )
+    if status != 404:
+        return False
+    if content_type.startswith("text/plain"):
+        return body.strip() == b"Not Found"
+    # Podman's own words for a family of endpoints it has none of (``/plugins``)
+    return _UNSUPPORTED_PATH.search(body) is not None
 
 
 # -- containers -------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ _TAR = {"Content-Type": "application/x-tar"}
 #: dockerd refuses a second plugin identical to one it holds ("content sha256:…: already
 #: exists"; 409 on Docker 20.10, 500 on 28.5).
 _SAME_CONTENT = re.compile(r"^content sha256:[0-9a-f]{64}: already exists")
+#: dockerd refuses to change an enabled plugin with a 500.
+_ACTIVE = re.compile(r"active plugin|plugin is enabled|is enabled", re.IGNORECASE)
 #: dockerd answers a setting it does not know with 500.
 _BAD_SETTING = re.compile(r"not found in the plugin configuration|is not settable|invalid "
                           r"key|must be of the form", re.IGNORECASE)
@@ -464,10 +466,13 @@ class Plugins(Area):
             await self._t.request(
                 "POST", self._t.path("/plugins/{}/set", _name(name)), body=body
             )
-        except ServerError as exc:
-            if _BAD_SETTING.search(exc.message):  # dockerd says so with a 500
+        except ServerError as exc:  # dockerd answers these with a 500
+            if _BAD_SETTING.search(exc.message):
                 raise BadRequest(exc.status, exc.message, method=exc.method,
                                  path=exc.path) from None
+            if _ACTIVE.search(exc.message):
+                raise Conflict(exc.status, exc.message, method=exc.method,
+                               path=exc.path) from None
             raise
 
     async def remove(self, name: str, *, force: bool = False) -> None:
