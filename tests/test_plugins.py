@@ -4,8 +4,11 @@ pulled back with the privileges handshake; Podman, which has no plugins, says so
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import secrets
+import tarfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -80,10 +83,8 @@ async def tidy_plugins(docker: Docker) -> AsyncIterator[list[str]]:
     made: list[str] = []
     yield made
     for name in made:
-        try:
+        with contextlib.suppress(NotFound):
             await docker.plugins.remove(name, force=True)
-        except NotFound:
-            pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,9 +138,6 @@ async def test_create_from_a_directory_then_inspect_list_and_remove(
 async def test_create_from_a_tar(
     docker: Docker, plugin_dirs: Path, tidy_plugins: list[str]
 ) -> None:
-    import io
-    import tarfile
-
     source = _new_dir(plugin_dirs, f"from a tar {_token()}")
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
@@ -154,7 +152,7 @@ async def test_create_from_a_tar(
 async def test_create_refuses_a_directory_that_is_not_a_plugin(tmp_path: Path) -> None:
     async with Docker(NOWHERE) as docker:
         (tmp_path / "rootfs").mkdir()
-        with pytest.raises(InvalidArgument, match="holds no config.json"):
+        with pytest.raises(InvalidArgument, match=r"holds no config\.json"):
             await docker.plugins.create("x/y", tmp_path)
         (tmp_path / "rootfs").rmdir()
         (tmp_path / "config.json").write_text("{}")
@@ -162,7 +160,7 @@ async def test_create_refuses_a_directory_that_is_not_a_plugin(tmp_path: Path) -
             await docker.plugins.create("x/y", tmp_path)
         (tmp_path / "rootfs").mkdir()
         (tmp_path / "config.json").write_text("[1, 2]")
-        with pytest.raises(InvalidArgument, match="config.json is not a JSON object"):
+        with pytest.raises(InvalidArgument, match=r"config\.json is not a JSON object"):
             await docker.plugins.create("x/y", tmp_path)
         with pytest.raises(InvalidArgument, match="no such plugin directory or tar file"):
             await docker.plugins.create("x/y", tmp_path / "missing")
