@@ -3,7 +3,8 @@
 Nothing can be pulled here, and the test image has no program that listens on a unix socket
 (busybox's ``nc`` and ``httpd`` speak TCP only), yet dockerd enables a plugin only once its
 process listens on the socket its config names. So a tiny volume-driver plugin is built from C
-below (compiled statically with the system's gcc: ``gcc`` and ``libc6-dev``), into a directory
+below (compiled statically with the system's gcc: ``gcc`` and ``libc6-dev``, installed as root
+when missing, as the engines are), into a directory
 holding ``config.json`` and ``rootfs/`` — what ``plugins.create`` takes.
 
 The plugin answers the volume-driver protocol well enough for ``docker volume create -d
@@ -13,6 +14,7 @@ plugin is really enabled, and that ``disable`` refuses while a volume uses it.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import shutil
@@ -20,6 +22,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from .engines import COMPILER, EngineError, ensure_installed
 
 #: The socket's name in ``/run/docker/plugins/`` (inside the plugin).
 SOCKET = "ads.sock"
@@ -109,10 +113,15 @@ def listener() -> Path:
     Raises:
         NoCompiler: gcc or the static C library is missing.
     """
+    try:
+        ensure_installed([COMPILER])  # as root it installs; otherwise names the command
+    except EngineError as exc:
+        raise NoCompiler(f"cannot build the test plugin: {exc}") from None
     gcc = shutil.which("gcc")
     if gcc is None:
         raise NoCompiler("no gcc to build the test plugin; run: apt-get install -y gcc libc6-dev")
     work = Path(tempfile.mkdtemp(prefix="ads-plugin-"))
+    atexit.register(shutil.rmtree, work, True)
     (work / "listener.c").write_text(LISTENER_C)
     done = subprocess.run(
         [gcc, "-static", "-Os", "-s", "-D_GNU_SOURCE", "-o", str(work / "listener"),
