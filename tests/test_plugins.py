@@ -22,6 +22,7 @@ from aiodockersock import (
     NotFound,
     NotSupported,
     PrivilegesNotGranted,
+    ServerError,
 )
 from aiodockersock.models import (
     Plugin,
@@ -31,7 +32,7 @@ from aiodockersock.models import (
     PushResult,
 )
 
-from .conftest import IN_CI, EngineHandle, RegistryHandle
+from .conftest import IN_CI, PODMAN, EngineHandle, RegistryHandle, engine_labels
 from .plugindir import SOCKET, NoCompiler, make_plugin_dir
 
 # An address no daemon listens on: a call that raises InvalidArgument there sent nothing.
@@ -289,6 +290,24 @@ async def test_remove_force_removes_an_enabled_plugin(
     await docker.plugins.enable(name)
     await docker.plugins.remove(name, force=True)
     assert name not in engine.cli("plugin", "ls", "--format", "{{.Name}}").stdout.split()
+
+
+@engine_test
+async def test_enable_says_when_nothing_listens_on_the_socket(
+    docker: Docker, engine: EngineHandle, plugin_dirs: Path, tidy_plugins: list[str]
+) -> None:
+    first = next(label for label in engine_labels() if label != PODMAN)
+    if engine.label != first:  # dockerd tries for 12.5 s, 20.10 as 28.5: once is enough
+        pytest.skip(f"tested on the run's first engine only ({first}): it takes 12.5 s")
+    name = f"ads-test/deaf-{_token()}"
+    tidy_plugins.append(name)
+    source = make_plugin_dir(plugin_dirs / f"deaf-{_token()}", f"deaf {name}",
+                             Entrypoint=["/bin/listener", "/tmp/elsewhere.sock"])
+    await docker.plugins.create(name, source)
+    with pytest.raises(ServerError, match="nothing listened on its socket") as deaf:
+        await docker.plugins.enable(name, timeout=1)
+    assert deaf.value.message.startswith("dial unix ")
+    assert (await docker.plugins.inspect(name)).enabled is False
 
 
 # ---------------------------------------------------------------------------------------------
