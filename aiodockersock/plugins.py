@@ -11,12 +11,13 @@ like the images' own.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import inspect
 import os
 import re
-from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Union
+from typing import IO, Any, Union
 
 import msgspec
 
@@ -79,6 +80,41 @@ _NOT_LISTENING = re.compile(r"dial unix \S+: connect: ")
 #: dockerd answers a setting it does not know with 500.
 _BAD_SETTING = re.compile(r"not found in the plugin configuration|is not settable|invalid "
                           r"key|must be of the form", re.IGNORECASE)
+
+
+#: dockerd's plugin code tries a registry over HTTPS when plain HTTP failed, also when HTTP
+#: failed for want of credentials, and reports only the HTTPS failure (20.10 and 28.5).
+_HTTPS_FALLBACK = re.compile(r"server gave HTTP response to HTTPS client")
+_FALLBACK_HINT = (
+    " (dockerd tries HTTPS when plain HTTP fails, also when a registry refused it for want of "
+    "credentials: if this registry needs a login, pass auth=RegistryAuth(...) or log in with "
+    "docker login)"
+)
+
+
+def _failure(reference: str) -> Callable[..., ProgressError]:
+    """The ``failure`` of a plugin's progress stream: a credential refusal told apart (as for
+    images), and dockerd's misleading HTTPS fallback explained."""
+    base = registry_failure(registry_of(reference))
+
+    def failure(message: str, **kwargs: Any) -> ProgressError:
+        err = base(message, **kwargs)
+        if _HTTPS_FALLBACK.search(message):
+            err.args = (f"{err.args[0]}{_FALLBACK_HINT}",)
+        return err
+
+    return failure
+
+
+@contextlib.contextmanager
+def _explained() -> Iterator[None]:
+    """Explain dockerd's HTTPS fallback in an error it answers up front."""
+    try:
+        yield
+    except ServerError as exc:
+        if _HTTPS_FALLBACK.search(exc.message):
+            exc.args = (f"{exc.args[0]}{_FALLBACK_HINT}",)
+        raise
 
 
 def _name(value: object, what: str = "a plugin name") -> str:
@@ -189,8 +225,9 @@ class Plugins(Area):
         ``GET /plugins/privileges``
 
         Show them to whoever decides, then pass the approved list to :meth:`pull` as
-        ``grant``. A remote that does not exist gives an empty list (dockerd 20.10 and 28.5
-        answer so); the pull then fails.
+        ``grant``. A remote that does not exist, or that the registry does not show without
+        credentials, gives an empty list (dockerd 20.10 and 28.5 answer so); the pull then
+        fails.
 
         Args:
             remote: the plugin's reference (``registry.example:5000/team/vol:1.0``).
@@ -248,7 +285,7 @@ class Plugins(Area):
         async def open_() -> StreamResponse:
             headers = await auth_headers(remote, auth, required=True)
             privileges = await self._granted(remote, grant, headers)
-            with reaching_registry(remote, f"pull {remote}"), \
+            with reaching_registry(remote, f"pull {remote}"), _explained(), \
                     refused_credentials(remote, f"pull of {remote}"):
                 return await self._t.stream(
                     "POST", "/plugins/pull", query={"remote": remote, "name": name},
@@ -259,7 +296,7 @@ class Plugins(Area):
             return await self.inspect(name or remote)
 
         return ProgressStream(open_, ProgressMessage, f"pull of plugin {remote}", finish,
-                              registry_failure(registry_of(remote)))
+                              _failure(remote))
 
     def upgrade(
         self,
@@ -296,7 +333,7 @@ class Plugins(Area):
         async def open_() -> StreamResponse:
             headers = await auth_headers(remote, auth, required=True)
             privileges = await self._granted(remote, grant, headers)
-            with reaching_registry(remote, f"upgrade to {remote}"), \
+            with reaching_registry(remote, f"upgrade to {remote}"), _explained(), \
                     refused_credentials(remote, f"upgrade to {remote}"):
                 return await self._t.stream(
                     "POST", self._t.path("/plugins/{}/upgrade", name), query={"remote": remote},
@@ -307,7 +344,7 @@ class Plugins(Area):
             return await self.inspect(name)
 
         return ProgressStream(open_, ProgressMessage, f"upgrade of plugin {name} to {remote}",
-                              finish, registry_failure(registry_of(remote)))
+                              finish, _failure(remote))
 
     def push(
         self, name: str, *, auth: RegistryAuth | None = None
@@ -334,7 +371,7 @@ class Plugins(Area):
 
         async def open_() -> StreamResponse:
             headers = await auth_headers(name, auth, required=True)
-            with reaching_registry(name, f"push {name}"):
+            with reaching_registry(name, f"push {name}"), _explained():
                 return await self._t.stream(
                     "POST", self._t.path("/plugins/{}/push", name), headers=headers
                 )
@@ -351,7 +388,7 @@ class Plugins(Area):
                                 log=builtins.list[object](messages[-20:]))
 
         return ProgressStream(open_, ProgressMessage, f"push of plugin {name}", finish,
-                              registry_failure(registry_of(name)))
+                              _failure(name))
 
     async def create(self, name: str, source: PluginSource) -> Plugin:
         """Create a plugin from local files, offline: a directory holding ``config.json``

@@ -4,6 +4,7 @@ pulled back with the privileges handshake; Podman, which has no plugins, says so
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
@@ -22,6 +23,8 @@ from aiodockersock import (
     NotFound,
     NotSupported,
     PrivilegesNotGranted,
+    ProgressError,
+    RegistryAuth,
     ServerError,
 )
 from aiodockersock.models import (
@@ -394,6 +397,37 @@ async def test_push_pull_and_upgrade_through_a_registry(
     await docker.plugins.remove(f"{repo}:1")
     pulled = await docker.plugins.pull(f"{repo}:1", grant=True)
     assert pulled.name == f"{repo}:1" and pulled.plugin_reference == f"{repo}:1"
+
+
+@engine_test
+async def test_credentials_reach_the_registry(
+    docker: Docker, auth_registry: RegistryHandle, plugin_dirs: Path, tidy_plugins: list[str],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    assert auth_registry.username and auth_registry.password
+    login = RegistryAuth(auth_registry.username, auth_registry.password)
+    remote = f"{auth_registry.address}/ads/private-{_token()}:1"
+    tidy_plugins.append(remote)
+    await docker.plugins.create(remote, _new_dir(plugin_dirs, f"private {remote}"))
+    # anonymous: dockerd reports only its HTTPS retry; the error says what it likely means
+    with pytest.raises(ProgressError, match=r"pass auth=RegistryAuth"):
+        await docker.plugins.push(remote)
+    assert (await docker.plugins.push(remote, auth=login)).digest.startswith("sha256:")
+    await docker.plugins.remove(remote)
+
+    assert await docker.plugins.privileges(remote) == []  # no login: none, and no error
+    assert _pairs(await docker.plugins.privileges(remote, auth=login)) == PRIVILEGES
+    with pytest.raises(ServerError, match=r"pass auth=RegistryAuth"):
+        await docker.plugins.pull(remote, grant=True)
+    # the login docker login leaves in config.json is found for the plugin's registry
+    secret = f"{auth_registry.username}:{auth_registry.password}".encode()
+    (tmp_path / "config.json").write_text(json.dumps(
+        {"auths": {auth_registry.address: {"auth": base64.b64encode(secret).decode()}}}))
+    with pytest.raises(PrivilegesNotGranted):  # found: the privileges are read this time
+        await docker.plugins.pull(remote)
+    plugin = await docker.plugins.pull(remote, grant=True)
+    assert plugin.name == remote and plugin.plugin_reference == remote
 
 
 # ---------------------------------------------------------------------------------------------
