@@ -237,12 +237,7 @@ class Plugins(Area):
             RegistryUnreachable: the daemon cannot reach the registry.
         """
         remote = _name(remote, "remote")
-        headers = await auth_headers(remote, auth, required=False)
-        with reaching_registry(remote, f"read the privileges of {remote}"):
-            resp = await self._t.request(
-                "GET", "/plugins/privileges", query={"remote": remote}, headers=headers
-            )
-        return resp.decode(builtins.list[PluginPrivilege]) if resp.body.strip() else []
+        return await self._asked(remote, await auth_headers(remote, auth, required=False))
 
     def pull(
         self,
@@ -548,16 +543,23 @@ class Plugins(Area):
             "DELETE", self._t.path("/plugins/{}", _name(name)), query={"force": force or None}
         )
 
+    async def _asked(
+        self, remote: str, headers: Mapping[str, str] | None
+    ) -> builtins.list[PluginPrivilege]:
+        with reaching_registry(remote, f"read the privileges of {remote}"):
+            resp = await self._t.request(
+                "GET", "/plugins/privileges", query={"remote": remote}, headers=headers
+            )
+        if resp.body.strip() in (b"", b"null"):
+            return []
+        return resp.decode(builtins.list[PluginPrivilege])
+
     async def _granted(
         self, remote: str, grant: Grant, headers: Mapping[str, str] | None
     ) -> builtins.list[PluginPrivilege]:
         """Ask the daemon which privileges ``remote`` needs and return them if ``grant``
         allows, or raise PrivilegesNotGranted."""
-        with reaching_registry(remote, f"read the privileges of {remote}"):
-            resp = await self._t.request(
-                "GET", "/plugins/privileges", query={"remote": remote}, headers=headers
-            )
-        asked = resp.decode(builtins.list[PluginPrivilege]) if resp.body.strip() else []
+        asked = await self._asked(remote, headers)
         if not asked or grant is True:
             return asked
         if grant is False:
