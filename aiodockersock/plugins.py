@@ -415,8 +415,10 @@ class Plugins(Area):
         name = _name(name)
         body, upload = _plugin_tar(source)
         try:
+            # no total timeout: a large rootfs uploads and unpacks for as long as it takes,
+            # as an image load or build does
             await self._t.request("POST", "/plugins/create", query={"name": name}, data=body,
-                                  headers=_TAR)
+                                  headers=_TAR, timeout=None)
         except APIError as exc:
             if upload is not None and upload.error is not None:
                 raise upload.error from None
