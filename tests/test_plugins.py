@@ -37,6 +37,7 @@ from aiodockersock.models import (
 
 from .conftest import IN_CI, PODMAN, EngineHandle, RegistryHandle, engine_labels
 from .plugindir import SOCKET, NoCompiler, make_plugin_dir
+from .test_models import unmatched_keys
 
 # An address no daemon listens on: a call that raises InvalidArgument there sent nothing.
 NOWHERE = "unix:///nonexistent/aiodockersock.sock"
@@ -131,6 +132,9 @@ async def test_create_from_a_directory_then_inspect_list_and_remove(
     assert f"{name}:latest" not in {p.name for p in enabled}
     cli = engine.cli("plugin", "ls", "--format", "{{.Name}} {{.Enabled}} {{.Description}}")
     assert f"{name}:latest false created {name}" in cli.stdout.splitlines()
+    # every key the daemon sends has its field (a misspelt rename would leave one unmatched)
+    raw = json.loads(engine.cli("plugin", "inspect", name).stdout)[0]
+    assert unmatched_keys(raw, Plugin) == []
 
     await docker.plugins.remove(name)
     with pytest.raises(NotFound):
