@@ -22,22 +22,33 @@ Credentials not given by the caller are looked up as the Docker CLI does it, in
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from ._exceptions import InvalidArgument
+from ._exceptions import (
+    APIError,
+    InvalidArgument,
+    ProgressError,
+    RegistryAuthError,
+    RegistryUnreachable,
+    ServerError,
+)
 from ._framing import DECODE_FAILURES
 
 __all__ = ["AUTH_REFUSED", "DOCKER_HUB", "DOCKER_HUB_CONFIG_KEY", "NETWORK_FAILURE", "RegistryAuth",
-           "config_key", "registry_of", "split_reference"]
+           "auth_headers", "config_key", "reaching_registry", "refused_credentials",
+           "registry_failure", "registry_of", "split_reference"]
 
 #: The registry host of images without one (``busybox``, ``library/busybox``).
 DOCKER_HUB = "docker.io"
@@ -349,3 +360,63 @@ def _from_helper(helper: str, key: str, path: Path) -> RegistryAuth | None:
     if username == "<token>":
         return RegistryAuth(server_address=key, identity_token=secret)
     return RegistryAuth(username, secret, server_address=key)
+
+
+# -- what every pull and push shares (images, plugins) ----------------------------------------
+
+async def auth_headers(
+    reference: str, auth: RegistryAuth | None, *, required: bool
+) -> dict[str, str] | None:
+    """The ``X-Registry-Auth`` header for ``reference``: ``auth``, else what ``config.json``
+    holds for its registry, else none (or an anonymous one when the call ``required`` it).
+
+    Raises:
+        InvalidArgument: ``auth`` is not a :class:`RegistryAuth`.
+    """
+    if auth is not None and not isinstance(auth, RegistryAuth):
+        raise InvalidArgument(f"auth must be a RegistryAuth, not {type(auth).__name__}")
+    if auth is None:
+        auth = await asyncio.to_thread(RegistryAuth.for_image, reference)
+    if auth is None:
+        if not required:
+            return None
+        auth = RegistryAuth()
+    return {"X-Registry-Auth": auth.header()}
+
+
+@contextlib.contextmanager
+def reaching_registry(reference: str, action: str) -> Iterator[None]:
+    """Raise a registry's network failure, reported by the daemon, as RegistryUnreachable."""
+    try:
+        yield
+    except ServerError as exc:
+        if NETWORK_FAILURE.search(exc.message):
+            exc = RegistryUnreachable(
+                exc.status, exc.message, method=exc.method, path=exc.path,
+                registry=registry_of(reference), action=action,
+            )
+        raise exc from None
+
+
+def registry_failure(registry: str) -> Callable[..., ProgressError]:
+    """A ProgressStream ``failure`` that tells a registry's credential refusal apart."""
+
+    def failure(message: str, **kwargs: Any) -> ProgressError:
+        if AUTH_REFUSED.search(message):
+            return RegistryAuthError(message, registry=registry, **kwargs)
+        return ProgressError(message, **kwargs)
+
+    return failure
+
+
+@contextlib.contextmanager
+def refused_credentials(reference: str, operation: str) -> Iterator[None]:
+    """Raise an up-front refusal of a pull's credentials (401, or 500 on API 1.41) as the same
+    RegistryAuthError a refusal inside the progress stream gives."""
+    try:
+        yield
+    except APIError as exc:
+        if exc.status in (401, 403, 500) and AUTH_REFUSED.search(exc.message):
+            raise RegistryAuthError(exc.message, operation=operation, code=exc.status,
+                                    registry=registry_of(reference)) from None
+        raise

@@ -17,6 +17,7 @@ from .execs import Execs
 from .images import Images
 from .models.system import AuthResponse, PingInfo, SystemDataUsage, SystemInfo, SystemVersion
 from .networks import Networks
+from .plugins import Plugins
 from .system import System
 from .volumes import Volumes
 
@@ -77,6 +78,7 @@ class Docker(AsyncResource):
         execs: commands in running containers (``docker.execs.run(...)``, ``.open(...)``…).
         images: the images API (``docker.images.pull(...)``, ``.build(...)``, ``.push(...)``…).
         networks: the networks API (``docker.networks.create(...)``, ``.connect(...)``…).
+        plugins: the plugins API (``docker.plugins.create(...)``, ``.enable(...)``…).
         system: the system API; its calls are also available directly on the client.
         volumes: the volumes API (``docker.volumes.create(...)``…).
 
@@ -123,6 +125,7 @@ class Docker(AsyncResource):
         self.images = Images(self._transport)
         self.networks = Networks(self._transport)
         self.volumes = Volumes(self._transport)
+        self.plugins = Plugins(self._transport)
         self.events = Events(self._transport)
 
     @property

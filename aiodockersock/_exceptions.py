@@ -23,6 +23,7 @@ exception reaches a caller::
     ├── UnsupportedAPIVersion   the daemon is older than the oldest API this library supports
     ├── DecodeError             a response body that is not what the Engine API promises
     │   └── ResponseTooLarge    an answer larger than the client reads (``max_response``)
+    ├── PrivilegesNotGranted    a plugin asks for privileges the caller did not grant
     ├── ProgressError           a pull, push, build or load failed after it had started
     │   └── RegistryAuthError   a registry refused the credentials (pull, push, login, inspect)
     ├── ArchiveError            a tar archive could not be read or extracted (malformed, clashing)
@@ -56,6 +57,7 @@ __all__ = [
     "InvalidArgument",
     "NotFound",
     "NotSupported",
+    "PrivilegesNotGranted",
     "ProgressError",
     "RegistryAuthError",
     "RegistryUnreachable",
@@ -256,6 +258,34 @@ class ResponseTooLarge(DecodeError):
     def __init__(self, message: str, *, data: bytes) -> None:
         self.data = data
         DockerError.__init__(self, message)
+
+
+class PrivilegesNotGranted(DockerError):
+    """A plugin asks for privileges (host network, mounts, capabilities…) that the caller of
+    ``plugins.pull`` or ``plugins.upgrade`` did not grant: nothing was installed.
+
+    Attributes:
+        remote: the plugin's reference (``registry.example/team/vol:1.0``).
+        privileges: every privilege the plugin asks for (``PluginPrivilege`` structs).
+        refused: those that were not granted.
+    """
+
+    def __init__(self, remote: str, privileges: list[object], refused: list[object]) -> None:
+        self.remote = remote
+        self.privileges = privileges
+        self.refused = refused
+        asked = "; ".join(_privilege_text(p) for p in refused)
+        super().__init__(
+            f"the plugin {remote} asks for privileges that were not granted: {asked}. Review "
+            "them (plugins.privileges(remote)), then pass grant=True to grant all, grant=<the "
+            "list you approved>, or grant=<a function deciding from the list>"
+        )
+
+
+def _privilege_text(privilege: object) -> str:
+    name = getattr(privilege, "name", None) or "?"
+    values = getattr(privilege, "value", None) or []
+    return f"{name}: {', '.join(values)}" if values else str(name)
 
 
 class ProgressError(DockerError):

@@ -22,6 +22,9 @@ Errors
     without implementing it (``GET /distribution/{name}/json``) with a JSON ``404`` "Path …
     is not supported" → ``NotSupported`` instead of ``NotFound`` (:func:`is_missing_endpoint`)
     [``Transport.raise_for_status``].
+  - It has no plugins: ``GET /plugins`` answers a JSON ``404`` "Path /v1.41/plugins is not
+    supported", the other ``/plugins/…`` paths the plain-text one → ``NotSupported`` as well
+    (:func:`is_missing_endpoint`) [``Transport.raise_for_status``].
   - ``GET /containers/{id}/top`` of a stopped container answers 200 with an empty body →
     ``Conflict``, as Docker's 409 [``Containers.top``].
 

@@ -9,19 +9,20 @@ it for the result.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
-import contextlib
 import os
 import re
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Union
 
 import msgspec
 
 from ._args import Filters, string_list, string_map
-from ._auth import AUTH_REFUSED, NETWORK_FAILURE, RegistryAuth, registry_of, split_reference
+from ._auth import RegistryAuth, auth_headers, registry_of, split_reference
+from ._auth import reaching_registry as _reaching
+from ._auth import refused_credentials as _refusing
+from ._auth import registry_failure as _failure
 from ._bodies import ByteStream, ProgressStream
 from ._build_context import context_members
 from ._exceptions import (
@@ -29,8 +30,6 @@ from ._exceptions import (
     DockerError,
     InvalidArgument,
     ProgressError,
-    RegistryAuthError,
-    RegistryUnreachable,
     ServerError,
 )
 from ._podman import (
@@ -90,46 +89,6 @@ class _UploadProgress(ProgressStream[ProgressMessage, Any]):
         super().close()
         if self._upload is not None:
             self._upload.close()
-
-
-@contextlib.contextmanager
-def _reaching(reference: str, action: str) -> Iterator[None]:
-    """Raise a registry's network failure, reported by the daemon, as RegistryUnreachable."""
-    try:
-        yield
-    except ServerError as exc:
-        if NETWORK_FAILURE.search(exc.message):
-            exc = RegistryUnreachable(
-                exc.status, exc.message, method=exc.method, path=exc.path,
-                registry=registry_of(reference), action=action,
-            )
-        raise exc from None
-
-
-
-
-def _failure(registry: str) -> Callable[..., ProgressError]:
-    """A ProgressStream ``failure`` that tells a registry's credential refusal apart."""
-
-    def failure(message: str, **kwargs: Any) -> ProgressError:
-        if AUTH_REFUSED.search(message):
-            return RegistryAuthError(message, registry=registry, **kwargs)
-        return ProgressError(message, **kwargs)
-
-    return failure
-
-
-@contextlib.contextmanager
-def _refusing(reference: str, operation: str) -> Iterator[None]:
-    """Raise an up-front refusal of a pull's credentials (401, or 500 on API 1.41) as the same
-    RegistryAuthError a refusal inside the progress stream gives."""
-    try:
-        yield
-    except APIError as exc:
-        if exc.status in (401, 403, 500) and AUTH_REFUSED.search(exc.message):
-            raise RegistryAuthError(exc.message, operation=operation, code=exc.status,
-                                    registry=registry_of(reference)) from None
-        raise
 
 
 def _no_result(action: str, what: str, operation: str, messages: list[Any]) -> ProgressError:
@@ -848,13 +807,4 @@ class Images(Area):
     async def _auth_headers(
         self, reference: str, auth: RegistryAuth | None, *, required: bool
     ) -> dict[str, str] | None:
-        if auth is not None and not isinstance(auth, RegistryAuth):
-            raise InvalidArgument(f"auth must be a RegistryAuth, not {type(auth).__name__}")
-        if auth is None:
-            auth = await asyncio.to_thread(RegistryAuth.for_image, reference)
-        if auth is None:
-            if not required:
-                return None
-            auth = RegistryAuth()
-        return {"X-Registry-Auth": auth.header()}
-
+        return await auth_headers(reference, auth, required=required)

@@ -38,6 +38,7 @@ GUIDES = [
     ("images.md", "Images"),
     ("exec-attach.md", "Exec and attach"),
     ("networks-volumes.md", "Networks and volumes"),
+    ("plugins.md", "Plugins"),
     ("events.md", "Events"),
     ("errors.md", "Errors"),
     ("web-apps.md", "In web apps: FastAPI and aiohttp"),
@@ -58,6 +59,7 @@ MODULES = [
     "aiodockersock.execs",
     "aiodockersock.networks",
     "aiodockersock.volumes",
+    "aiodockersock.plugins",
     "aiodockersock.events",
     "aiodockersock.system",
     "aiodockersock.models",
@@ -73,6 +75,7 @@ AREAS = {
     "execs": ("aiodockersock.execs", "Execs"),
     "networks": ("aiodockersock.networks", "Networks"),
     "volumes": ("aiodockersock.volumes", "Volumes"),
+    "plugins": ("aiodockersock.plugins", "Plugins"),
     "events": ("aiodockersock.events", "Events"),
     "system": ("aiodockersock.system", "System"),
 }

@@ -260,6 +260,7 @@ async def clients() -> AsyncIterator[dict[str, dict[str, Any]]]:
         from docker.models.containers import Container
         from docker.models.images import Image
         from docker.models.networks import Network
+        from docker.models.plugins import Plugin
         from docker.models.volumes import Volume
 
         client = docker_py.DockerClient(base_url=url, version="1.41")  # no version probe
@@ -269,6 +270,7 @@ async def clients() -> AsyncIterator[dict[str, dict[str, Any]]]:
             "container": Container(attrs={}, client=client),
             "image": Image(attrs={}, client=client),
             "network": Network(attrs={}, client=client),
+            "plugin": Plugin(attrs={}, client=client),
             "volume": Volume(attrs={}, client=client),
         }
     yield roots

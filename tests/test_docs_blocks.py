@@ -28,8 +28,9 @@ and removed afterwards with everything the block created:
 - the registry ``127.0.0.1:5000``: the session's test registry stands in for it (its address is
   put in the block), with ``team/app:1.0`` pushed to it;
 - a working directory holding ``config/``, ``site/``, ``app.conf``, ``app/`` (a Dockerfile
-  with a ``runtime`` stage), ``files.tar`` and ``rootfs.tar``; ``DOCKER_CONFIG`` points to an
-  empty directory.
+  with a ``runtime`` stage), ``files.tar`` and ``rootfs.tar``, and for a block that names it
+  ``volume-plugin/`` (a volume-driver plugin's ``config.json`` and ``rootfs/``, built by
+  ``tests/plugindir.py``); ``DOCKER_CONFIG`` points to an empty directory.
 
 Two comments, on the line before a block, change how it runs:
 
@@ -64,9 +65,10 @@ from typing import Any
 import pytest
 
 import aiodockersock
-from aiodockersock import Docker, NotFound
+from aiodockersock import Docker, NotFound, NotSupported
 
 from .conftest import ROOT, TEST_IMAGE, TEST_LABEL, EngineHandle, RegistryHandle
+from .plugindir import NoCompiler, make_plugin_dir
 
 FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
@@ -208,12 +210,20 @@ class World:
     cid: str | None = None
 
 
+async def _plugins(docker: Docker) -> set[str]:
+    try:
+        return {p.name for p in await docker.plugins.list() if p.name}
+    except NotSupported:  # Podman has no plugins
+        return set()
+
+
 async def _snapshot(docker: Docker) -> dict[str, set[str]]:
     images = await docker.images.list()
     return {
         "containers": {c.id for c in await docker.containers.list(all=True) if c.id},
         "networks": {n.id for n in await docker.networks.list() if n.id},
         "volumes": {v.name for v in await docker.volumes.list()},
+        "plugins": await _plugins(docker),
         "tags": {t for i in images for t in (i.repo_tags or []) if not t.startswith("<none>")},
     }
 
@@ -230,6 +240,9 @@ async def _clean(docker: Docker, before: dict[str, set[str]]) -> None:
     for vol in after["volumes"] - before["volumes"]:
         with contextlib.suppress(NotFound):
             await docker.volumes.remove(vol, force=True)
+    for plugin in after["plugins"] - before["plugins"]:
+        with contextlib.suppress(NotFound):
+            await docker.plugins.remove(plugin, force=True)
     for tag in after["tags"] - before["tags"]:
         with contextlib.suppress(NotFound):
             await docker.images.remove(tag)
@@ -252,6 +265,11 @@ async def _make_world(world: World, request: pytest.FixtureRequest) -> str:
         if key not in _pushed:
             await docker.images.push(f"{registry.address}/team/app:1.0")
             _pushed.add(key)
+    if _mentions(code, "volume-plugin"):
+        try:  # a description of its own: dockerd refuses a plugin identical to one it holds
+            make_plugin_dir(world.cwd / "volume-plugin", f"docs {world.cwd.parent.name}")
+        except NoCompiler as exc:
+            pytest.skip(str(exc))
     if _mentions(code, "backend") and not _creates(code, r'networks\.create\(\s*"backend"'):
         await docker.networks.create("backend", labels={TEST_LABEL: "1"})
     if _mentions(code, "pgdata") and not _creates(code, r'volumes\.create\(\s*"pgdata"'):

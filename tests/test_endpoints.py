@@ -40,11 +40,6 @@ NOT_YET: frozenset[tuple[str, str]] = frozenset(
         ("GET", ""), ("POST", "/create"), ("GET", "/{}"), ("DELETE", "/{}"),
         ("POST", "/{}/update"),
     ]]
-    + [(m, f"/plugins{p}") for m, p in [
-        ("GET", ""), ("GET", "/privileges"), ("POST", "/pull"), ("GET", "/{}/json"),
-        ("DELETE", "/{}"), ("POST", "/{}/enable"), ("POST", "/{}/disable"),
-        ("POST", "/{}/upgrade"), ("POST", "/create"), ("POST", "/{}/push"), ("POST", "/{}/set"),
-    ]]
 )
 
 #: Endpoints that are not a coroutine of their own, and why.

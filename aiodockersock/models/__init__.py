@@ -107,6 +107,21 @@ from .networks import (
     ServiceInfo,
 )
 from .output import ContainerLogs, LogFrame, LogLine, PathStat, RunResult
+from .plugins import (
+    Plugin,
+    PluginArgs,
+    PluginConfig,
+    PluginDevice,
+    PluginEnv,
+    PluginInterface,
+    PluginLinux,
+    PluginMount,
+    PluginNetwork,
+    PluginPrivilege,
+    PluginRootFS,
+    PluginSettings,
+    PluginUser,
+)
 from .progress import ErrorDetail, ProgressDetail, ProgressMessage
 from .stats import (
     ContainerBlkioStatEntry,
@@ -300,6 +315,19 @@ __all__ = [
     "PeerNode",
     "PingInfo",
     "Platform",
+    "Plugin",
+    "PluginArgs",
+    "PluginConfig",
+    "PluginDevice",
+    "PluginEnv",
+    "PluginInterface",
+    "PluginLinux",
+    "PluginMount",
+    "PluginNetwork",
+    "PluginPrivilege",
+    "PluginRootFS",
+    "PluginSettings",
+    "PluginUser",
     "PluginsInfo",
     "Port",
     "PortBinding",

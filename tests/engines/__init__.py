@@ -48,6 +48,7 @@ Command line::
 from .cli import main
 from .config import (
     CACHE_ROOT,
+    COMPILER,
     DOCKER_ENGINES,
     KNOWN_ENGINES,
     PODMAN,
@@ -65,6 +66,7 @@ from .unixhttp import EngineAPI, UnixAPI, unix_request
 
 __all__ = [
     "CACHE_ROOT",
+    "COMPILER",
     "DOCKER_ENGINES",
     "KNOWN_ENGINES",
     "PODMAN",

@@ -20,7 +20,10 @@ REGISTRY_AUTH = "registry-auth"
 SSHD = "sshd"
 #: Where Debian's ``openssh-server`` puts the daemon.
 SSHD_BINARY = Path("/usr/sbin/sshd")
-PSEUDO_ENGINES: tuple[str, ...] = (REGISTRY, REGISTRY_AUTH, SSHD)
+#: Pseudo-engine name for a C compiler with the static C library (``gcc``, ``libc6-dev``): the
+#: plugins tests build their plugin's program with it (``tests/plugindir.py``).
+COMPILER = "cc"
+PSEUDO_ENGINES: tuple[str, ...] = (REGISTRY, REGISTRY_AUTH, SSHD, COMPILER)
 DOCKER_ENGINES: tuple[str, ...] = (SYSTEM_ENGINE, *SUITE_ENGINES)
 KNOWN_ENGINES: tuple[str, ...] = (*DOCKER_ENGINES, PODMAN)
 

@@ -17,6 +17,7 @@ from typing import Any
 from .config import (
     BUSYBOX,
     CACHE_ROOT,
+    COMPILER,
     DOCKER_ENGINES,
     KNOWN_ENGINES,
     PODMAN,
@@ -249,14 +250,26 @@ def _missing_packages(versions: Sequence[str]) -> list[str]:
     keygen = shutil.which("ssh-keygen", path=SEARCH_PATH)
     if SSHD in versions and not (SSHD_BINARY.exists() and keygen):
         packages.append("openssh-server")  # with openssh-client: ssh and ssh-keygen
+    if COMPILER in versions and not static_libc():
+        packages += ["gcc", "libc6-dev"]
     return packages
+
+
+def static_libc() -> bool:
+    """Whether ``gcc`` is here and finds the static C library (``libc.a``)."""
+    gcc = shutil.which("gcc", path=SEARCH_PATH)
+    if gcc is None:
+        return False
+    found = run_command([gcc, "-print-file-name=libc.a"], check=False)
+    return found.returncode == 0 and Path(found.stdout.strip()).is_absolute()
 
 
 def ensure_installed(versions: Sequence[str]) -> None:
     """Make sure the engines named in ``versions`` (and busybox-static) are installed.
 
     ``versions`` holds labels from :data:`KNOWN_ENGINES` (``"20.10"``, ``"26.1"``,
-    ``"28.5"``, ``"podman"``), :data:`REGISTRY`, :data:`REGISTRY_AUTH` or :data:`SSHD`.
+    ``"28.5"``, ``"podman"``), :data:`REGISTRY`, :data:`REGISTRY_AUTH`, :data:`SSHD` or
+    :data:`COMPILER`.
     Idempotent and quick when all is present.  As root it installs what is missing;
     otherwise it raises :class:`EngineUnavailable` naming the command to run.
     """
