@@ -447,3 +447,27 @@ async def test_load_names_every_image_of_one_message(
 
     service.routes["POST", "/images/load"] = reply
     assert await docker.images.load(b"tar") == ["docker.io/library/a:1", "docker.io/library/b:2"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The documentation of every difference
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_engines_guide_names_every_podman_rule() -> None:
+    """docs/engines.md's Podman table names, in its last column, each rule of
+    ``aiodockersock/_podman.py`` (every public name there), and no rule that is not there."""
+    from aiodockersock import _podman
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "engines.md").read_text()
+    section = guide.split("## Podman", 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith("| ")][2:]  # past the head
+    assert rows, "docs/engines.md has no Podman table"
+    named: set[str] = set()
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+        assert len(cells) == 4, f"a Podman table row without its rule column: {row}"
+        named |= {name for name in cells[3].replace("`", "").split(", ") if name != "—"}
+    rules = set(_podman.__all__)
+    assert rules - named == set(), "Podman rules the guide's table does not name"
+    assert named - rules == set(), "names in the guide's table that _podman.py does not hold"
