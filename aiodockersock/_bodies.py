@@ -10,7 +10,6 @@ An error status raises when the stream opens; a connection lost mid-body raises
 
 from __future__ import annotations
 
-import base64
 import binascii
 import codecs
 from collections import deque
@@ -35,7 +34,7 @@ from ._exceptions import (
     StreamClosed,
 )
 from ._framing import DECODE_FAILURES, BadLine, FrameDecoder, LineDecoder
-from ._podman import exit_status_code, is_podman_answer, podman_path_stat
+from ._podman import exit_status_code, is_podman_answer, path_stat_json, podman_path_stat
 from ._streams import ResponseStream
 from ._transport import StreamResponse, decoder_for
 from .models.output import ContainerLogs, LogFrame, LogLine, PathStat
@@ -144,7 +143,8 @@ _PATH_STAT_DECODER = msgspec.json.Decoder(PathStat)
 
 
 def decode_path_stat(header: str | None) -> PathStat:
-    """Decode the ``X-Docker-Container-Path-Stat`` header (base64 of a JSON object).
+    """Decode the ``X-Docker-Container-Path-Stat`` header (base64 of a JSON object; Podman's
+    URL-safe alphabet as well as Docker's).
 
     Raises:
         DecodeError: the header is missing or not what the Engine sends.
@@ -152,7 +152,7 @@ def decode_path_stat(header: str | None) -> PathStat:
     if not header:
         raise DecodeError("the daemon sent no X-Docker-Container-Path-Stat header", data=b"")
     try:
-        return _PATH_STAT_DECODER.decode(base64.b64decode(header))
+        return _PATH_STAT_DECODER.decode(path_stat_json(header))
     except (binascii.Error, ValueError, *DECODE_FAILURES):
         raise DecodeError("cannot decode the X-Docker-Container-Path-Stat header",
                           data=header.encode()) from None

@@ -25,8 +25,14 @@ Errors
   - It has no plugins: ``GET /plugins`` answers a JSON ``404`` "Path /v1.41/plugins is not
     supported", the other ``/plugins/…`` paths the plain-text one → ``NotSupported`` as well
     (:func:`is_missing_endpoint`) [``Transport.raise_for_status``].
+  - Creating a network whose name is taken answers 500 "network already exists" →
+    ``Conflict``, as Docker's 409 (:data:`ERROR_CAUSES`) [``Networks.create``].
   - ``GET /containers/{id}/top`` of a stopped container answers 200 with an empty body →
     ``Conflict``, as Docker's 409 [``Containers.top``].
+  - ``top`` runs ``ps`` inside the container (Docker runs it on the host), so for a running
+    container whose image has no ``ps`` it answers 200 with an empty body too → the
+    container is inspected: running, it is a ``ServerError`` saying so (:data:`TOP_WITHOUT_PS`)
+    [``Containers.top``].
 
 Containers
   - It lists containers in no particular order unless given a limit → without a limit the list
@@ -40,6 +46,9 @@ Containers
     ``preread`` (:func:`with_baseline`) [``Containers.stats``].
   - Stats name the id ``Id`` and the name without its ``/`` → read from there, the slash added
     [``ContainerStats.__post_init__``, ``models/stats.py``].
+  - It encodes a path's stat (the ``X-Docker-Container-Path-Stat`` header) in URL-safe base64
+    (``-``, ``_``; Docker: ``+``, ``/``) → both alphabets are read (:func:`path_stat_json`)
+    [``decode_path_stat`` in ``_bodies.py``, every engine].
   - A path's stat names a symlink after its target and gives every path a ``linkTarget`` →
     named after the path, a link target for symlinks only (:func:`podman_path_stat`)
     [``Containers.stat_path``, ``ArchiveStream.open`` in ``_bodies.py``].
@@ -73,7 +82,19 @@ Images
     message → the code is read from there (:func:`exit_status_code`)
     [``ProgressStream._check`` in ``_bodies.py``].
 
+Events
+  - Its ``label`` event filter matches a ``key=value`` only, and any one of several → the
+    ``label`` filter is not sent to Podman; its events are filtered in the client as Docker
+    filters them (``key`` or ``key=value``, all must match: :func:`split_label_filter`,
+    :func:`has_labels`) [``EventStream`` in ``_streams.py``: ``events()``, the hub,
+    ``containers.watch``].
+
 Execs, attach and their streams
+  - A followed log (``logs(follow=True)``) of a quiet container gets no response head until
+    the container writes → a followed stream waits for its head as long as it takes, as it
+    waits for its body (``logs(follow=True)``, ``stats(stream=True)``); a finite body
+    (``logs()``, ``export``, ``get_archive``) keeps the request timeout for its head
+    [``Containers._get``, every engine].
   - It never records the exit of an exec started detached (it stays "running") → a
     ``wait`` that times out says so (:data:`DETACHED_EXEC_HINT`) [``Execs.wait``].
   - It sees detach keys only one per read → they are sent one at a time,
@@ -93,6 +114,7 @@ ends, ``StdinOnce`` or not; it forgets the pid of an exec that has exited.
 
 from __future__ import annotations
 
+import base64
 import posixpath
 import re
 import shlex
@@ -119,18 +141,22 @@ __all__ = [
     "LIBPOD_HEADER",
     "LIST_LIMIT",
     "STATS_GAP",
+    "TOP_WITHOUT_PS",
     "PrunedImage",
     "deleted_ids",
     "exit_status_code",
+    "has_labels",
     "history_ids",
     "import_changes",
     "is_missing_endpoint",
     "is_podman_answer",
+    "path_stat_json",
     "podman_error_class",
     "podman_path_stat",
     "prune_report",
     "sha256_id",
     "sorted_listing",
+    "split_label_filter",
     "split_top",
     "with_baseline",
 ]
@@ -154,6 +180,7 @@ ERROR_CAUSES: Final[tuple[tuple[str, type[APIError]], ...]] = (
     ("container state improper", Conflict),  # pause a paused one, remove a running one …
     ("exec session state improper", Conflict),  # start an exec twice
     ("that name is already in use", Conflict),  # create with a taken name
+    ("network already exists", Conflict),  # create a network with a taken name
     ("is an invalid filter", BadRequest),
     ("invalid reference format", BadRequest),  # tag with a malformed name
 )
@@ -219,6 +246,14 @@ def split_top(top: ContainerTopResponse) -> ContainerTopResponse:
     )
 
 
+#: Why a running container's ``top`` came back empty from Podman.
+TOP_WITHOUT_PS: Final = (
+    "Podman answered 200 with nothing for the processes of running container {container}: "
+    "it runs ps inside the container, and its image most likely has no ps (Docker runs ps on "
+    "the host; install procps or busybox in the image, or use execs to look)"
+)
+
+
 #: Seconds between the two readings of a one-shot stats sample on Podman (Docker's own gap).
 STATS_GAP: Final = 1.0
 
@@ -227,6 +262,19 @@ def with_baseline(sample: ContainerStats, earlier: ContainerStats) -> ContainerS
     """``sample`` with ``earlier`` as its previous reading (``precpu_stats``, ``preread``),
     which Podman's one-shot stats leave empty."""
     return msgspec.structs.replace(sample, preread=earlier.read, precpu_stats=earlier.cpu_stats)
+
+
+_URLSAFE: Final = str.maketrans("-_", "+/")
+
+
+def path_stat_json(header: str) -> bytes:
+    """The JSON of an ``X-Docker-Container-Path-Stat`` header, in either base64 alphabet:
+    Docker's standard one (``+``, ``/``) or Podman's URL-safe one (``-``, ``_``).
+
+    Raises:
+        binascii.Error: the header is not base64.
+    """
+    return base64.b64decode(header.strip().translate(_URLSAFE), validate=True)
 
 
 def podman_path_stat(stat: PathStat, path: str) -> PathStat:
@@ -313,6 +361,33 @@ def exit_status_code(error: str) -> int | None:
     ``… while running runtime: exit status 3``), if it has one."""
     found = _EXIT_STATUS.search(error)
     return int(found[1]) if found else None
+
+
+# -- events -----------------------------------------------------------------------------------
+
+
+def split_label_filter(
+    filters: Mapping[str, str | Sequence[str]] | None,
+) -> tuple[Mapping[str, str | Sequence[str]] | None, list[str]]:
+    """``filters`` without its ``label`` key, and the labels it asked for (``"k"`` or
+    ``"k=v"``), for Podman, whose service gets the ``label`` filter wrong."""
+    if not filters or "label" not in filters:
+        return filters, []
+    wanted = filters["label"]
+    labels = [wanted] if isinstance(wanted, str) else [str(label) for label in wanted]
+    rest = {key: value for key, value in filters.items() if key != "label"}
+    return rest or None, labels
+
+
+def has_labels(attributes: Mapping[str, str] | None, labels: Sequence[str]) -> bool:
+    """Whether an event's actor attributes carry every label: ``"k"`` (present, any value) or
+    ``"k=v"`` (present with that value) — Docker's ``label`` event filter."""
+    attributes = attributes or {}
+    for label in labels:
+        key, eq, value = label.partition("=")
+        if key not in attributes or (eq and attributes[key] != value):
+            return False
+    return True
 
 
 # -- execs and attach -------------------------------------------------------------------------

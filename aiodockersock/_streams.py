@@ -43,6 +43,7 @@ from ._exceptions import (
     StreamClosed,
 )
 from ._framing import BadLine, LineDecoder, LineTooLong
+from ._podman import has_labels, split_label_filter
 from ._resource import Resource
 from ._transport import QueryValue, StreamResponse, Transport
 from .models.events import EventGap, EventMessage, with_legacy_fields
@@ -157,6 +158,8 @@ class EventStream(ResponseStream, Generic[T]):
         self._since = since
         self._until = until
         self._filters = filters
+        # Podman gets the label filter wrong: then it is applied here instead (_podman.py)
+        self._labels: list[str] | None = None if filters and "label" in filters else []
         self._max_line = max_line
         self._policy = reconnect
         self._gap_yields = on_gap == "yield"
@@ -205,6 +208,11 @@ class EventStream(ResponseStream, Generic[T]):
         elif self._connected_ns and since is None:
             # nothing received yet: pick up from a second before the first connection
             since = format_nanos(self._connected_ns - _NS)
+        if self._labels is None:
+            if await self._t.is_podman():
+                self._filters, self._labels = split_label_filter(self._filters)
+            else:
+                self._labels = []
         query: dict[str, QueryValue] = {
             "since": since,
             "until": self._until,
@@ -429,6 +437,14 @@ class EventStream(ResponseStream, Generic[T]):
             self._accept(events)
 
     def _accept(self, events: list[EventMessage]) -> None:
+        labels = self._labels
+        if labels:
+            events = [
+                e for e in events
+                if has_labels(e.actor.attributes if e.actor is not None else None, labels)
+            ]
+            if not events:
+                return
         if self._resuming:
             events = self._drop_replayed(events)
             if not events:

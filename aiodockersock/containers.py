@@ -34,6 +34,7 @@ from ._many import MergedLogs, StatsTable
 from ._podman import (
     HEALTH_CHECK_HINT,
     STATS_GAP,
+    TOP_WITHOUT_PS,
     is_podman_answer,
     podman_path_stat,
     sha256_id,
@@ -392,13 +393,20 @@ class Containers(Area):
             NotFound: no such container.
             Conflict: the container is not running (Podman answers that with an empty body,
                 raised as ``Conflict`` too).
+            ServerError: Podman answered with nothing for a running container (it runs
+                ``ps`` inside the container; the image most likely has none).
         """
         path = self._path(container, "/top")
         resp = await self._t.request("GET", path, query={"ps_args": ps_args})
         if not resp.body.strip():
+            full = f"/v{self._t.api_version}{path}"
+            state = (await self.inspect(container)).state
+            if state is not None and state.running:
+                raise ServerError(resp.status, TOP_WITHOUT_PS.format(container=container),
+                                  method="GET", path=full)
             raise Conflict(
                 resp.status, f"container {container} is not running (nothing to list)",
-                method="GET", path=f"/v{self._t.api_version}{path}",
+                method="GET", path=full,
             )
         return split_top(resp.decode(ContainerTopResponse))
 
@@ -505,7 +513,7 @@ class Containers(Area):
             "until": None if until is None else format_time(until),
             "timestamps": timestamps or None, "tail": tail,
         }
-        opener = self._get(self._path(container, "/logs"), query)
+        opener = self._get(self._path(container, "/logs"), query, endless=follow)
         name = container_ref(container)
 
         async def probe(resp: StreamResponse) -> bool:
@@ -569,7 +577,7 @@ class Containers(Area):
         Raises:
             NotFound: no such container (when the stream opens).
         """
-        opener = self._get(self._path(container, "/stats"), {"stream": True})
+        opener = self._get(self._path(container, "/stats"), {"stream": True}, endless=True)
         return JSONStream(opener, ContainerStats, f"stats of {container}")
 
     def export(self, container: str) -> ByteStream:
@@ -1255,9 +1263,15 @@ class Containers(Area):
     def _path(self, container: str, suffix: str = "") -> str:
         return self._t.path("/containers/{}" + suffix, container_ref(container))
 
-    def _get(self, path: str, query: Mapping[str, QueryValue] | None = None) -> Opener:
-        """Sends ``GET path`` for a stream, when the stream is first used."""
-        return functools.partial(self._t.stream, "GET", path, query=query, timeout=DEFAULT)
+    def _get(
+        self, path: str, query: Mapping[str, QueryValue] | None = None, *, endless: bool = False
+    ) -> Opener:
+        """Sends ``GET path`` for a stream, when the stream is first used. The head of an
+        ``endless`` one (a followed log, a stats stream) is waited for as long as it takes, as
+        its body is (Podman sends a followed log's head only with the first line); a finite
+        body's head comes within the request timeout."""
+        timeout = None if endless else DEFAULT
+        return functools.partial(self._t.stream, "GET", path, query=query, timeout=timeout)
 
     async def _stop(
         self, action: str, container: str, timeout: int | None, signal: str | None

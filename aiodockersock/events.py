@@ -73,7 +73,9 @@ class Events(Area):
             since: replay events from this point on (the daemon keeps only its last 256).
             until: end the stream cleanly at this point; without it the stream is endless.
             filters: e.g. ``{"type": "container", "event": ["start", "die"],
-                "label": "app=web"}``; values of one key are ORed, different keys ANDed.
+                "label": "app=web"}``; values of one key are ORed, different keys ANDed,
+                except ``label``: ``"k"`` or ``"k=v"``, every one must match (on Podman, whose
+                service gets it wrong, the ``label`` filter is applied in the client).
             reconnect: resume a lost connection (``True``: up to 10 attempts with backoff
                 from 0.1 s to 5 s; ``False``: raise ``StreamBroken`` at once; or a
                 ``ReconnectPolicy``).

@@ -11,10 +11,11 @@ without ``DOCKER_HOST`` they are skipped with a message saying how to run them; 
 ``CI=true`` a missing engine fails the run instead.
 
 Podman (``podman system service``, Docker-compatible) runs only the tests marked
-``pytest.mark.podman`` (the core, image and exec modules) that are not marked
-``pytest.mark.docker_only``; every other engine test is Docker-only. ``AIODOCKERSOCK_TEST_PODMAN``
-says whether Podman joins: ``1`` adds it to any engine set, ``0`` leaves it out even if listed;
-unset, it joins the default set and an explicit ``AIODOCKERSOCK_TEST_ENGINES`` that names it.
+``pytest.mark.podman`` (the core, image and exec modules; single event, network and volume
+tests) that are not marked ``pytest.mark.docker_only``; every other engine test is
+Docker-only. ``AIODOCKERSOCK_TEST_PODMAN`` says whether Podman joins: ``1`` adds it to any
+engine set, ``0`` leaves it out even if listed; unset, it joins the default set and an explicit
+``AIODOCKERSOCK_TEST_ENGINES`` that names it.
 """
 
 from __future__ import annotations

@@ -271,6 +271,23 @@ async def test_top_lists_the_processes(docker: Docker, make_container: Container
     assert custom.titles == ["PID", "COMMAND"]
 
 
+async def test_top_of_a_running_container_without_ps_says_why_not_not_running(
+    docker: Docker, engine: EngineHandle, make_container: ContainerFactory
+) -> None:
+    cid = await make_container(["sleep", "302"])
+    await docker.containers.start(cid)
+    engine.cli("exec", cid, "rm", "/bin/ps")  # as if its image had no ps
+    if not engine.podman:  # dockerd runs ps on the host
+        top = await docker.containers.top(cid)
+        assert any("sleep 302" in " ".join(row) for row in top.processes or [])
+        return
+    # Podman runs ps inside the container, and answers 200 with nothing
+    with pytest.raises(ServerError, match=r"(?s)running container .*no ps") as info:
+        await docker.containers.top(cid)
+    assert not isinstance(info.value, Conflict) and "not running" not in str(info.value)
+    assert (await docker.containers.inspect(cid)).state.running  # type: ignore[union-attr]
+
+
 async def test_changes_reports_added_and_modified_files(
     docker: Docker, make_container: ContainerFactory
 ) -> None:
@@ -389,6 +406,20 @@ async def test_followed_logs_arrive_as_written_and_end_when_it_stops(
     assert stream.closed
     # killed while blocked: nothing after 'read' was written; the stream ended by itself
     assert b"".join(f.data for f in frames if f.stream == "stdout") == b"first\n"
+
+
+async def test_a_follower_of_a_quiet_container_waits_past_the_request_timeout(
+    engine: EngineHandle, make_container: ContainerFactory
+) -> None:
+    # Podman sends a followed log's response head only with the first line: the follower
+    # waits for it as long as it takes, as for the lines after it
+    cid = await make_container(["sh", "-c", "sleep 3.5; echo late"])
+    async with Docker(engine.host, timeout=2) as short:
+        await short.containers.start(cid)
+        started = time.monotonic()
+        async with short.containers.logs(cid, follow=True, tail=0) as stream:
+            first = await asyncio.wait_for(stream.__aiter__().__anext__(), 30)
+        assert first.data == b"late\n" and time.monotonic() - started > 2
 
 
 async def test_log_batches_give_every_frame_in_order_a_read_at_a_time(
@@ -573,6 +604,24 @@ async def test_put_archive_then_stat_and_get_it_back(
 
     await docker.containers.put_archive(cid, "/tmp", pieces())
     assert engine.cli("exec", cid, "cat", "/tmp/f.txt", "/tmp/g.txt").stdout == "filegen"
+
+
+async def test_stat_and_archive_of_a_name_whose_stat_has_every_base64_letter(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    # the path stat's base64 has a "/" in Docker's alphabet where Podman's URL-safe one has a
+    # "_" (the name's "???" is "Pz8/" or "Pz8_"); issue 15 saw it with "q?x.txt"
+    cid = await make_container()
+    await docker.containers.start(cid)
+    await docker.containers.put_archive(cid, "/tmp", _tar_of({"q?x???.txt": b"hi\n"}))
+    stat = await docker.containers.stat_path(cid, "/tmp/q?x???.txt")
+    assert (stat.name, stat.size, stat.is_dir) == ("q?x???.txt", 3, False)
+    async with docker.containers.get_archive(cid, "/tmp/q?x???.txt") as archive:
+        assert archive.stat.name == "q?x???.txt"
+        data = await archive.read()
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        member = tar.extractfile("q?x???.txt")
+        assert member is not None and member.read() == b"hi\n"
 
 
 async def test_archive_errors_say_what_was_wrong(
@@ -841,7 +890,6 @@ async def next_change(watch: ContainerWatch, timeout: float = 20) -> ContainerCh
     return await asyncio.wait_for(watch.__anext__(), timeout)
 
 
-@pytest.mark.docker_only  # watch() follows /events: Podman's event stream is not covered
 async def test_watch_lists_then_follows_each_change_once(
     docker: Docker, make_container: ContainerFactory
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import random
 import secrets
@@ -27,7 +28,7 @@ from aiodockersock._framing import LineTooLong
 from aiodockersock.events import format_time
 from aiodockersock.models import EventGap, EventMessage, with_legacy_fields
 
-from .conftest import TEST_IMAGE, TEST_LABEL, EngineHandle
+from .conftest import TEST_IMAGE, TEST_LABEL, ContainerFactory, EngineHandle
 from .fake_daemon import FakeDaemon, Plan, encode, make_event
 
 FAST = ReconnectPolicy(attempts=3, initial_delay=0.01, max_delay=0.05)
@@ -464,6 +465,51 @@ async def test_event_filters_are_applied_by_the_daemon(docker: Docker) -> None:
     both = [ev async for ev in docker.events(
         **window, filters={"label": f"ev={tag}", "event": ["create", "destroy"]})]
     assert [ev.action for ev in both] == ["create", "destroy"]
+
+
+@pytest.mark.engine
+@pytest.mark.podman
+async def test_label_filters_match_as_docker_documents_them(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    """``key`` or ``key=value``, every one must match — on Podman too, whose service gets
+    both wrong (the filter is applied in the client there)."""
+    tag = secrets.token_hex(4)
+    ev, tier = f"ev-{tag}", f"tier-{tag}"
+    creates = {"type": "container", "event": "create"}
+    wanted = {  # filter → the containers it lets through, in order
+        "key": ev, "value": f"{ev}=a", "both": [f"{ev}=a", f"{tier}=x"], "other": f"{ev}=b",
+    }
+    labels = {  # created in this order; e and f end the streams
+        "a": {ev: "a", tier: "x"}, "b": {ev: "a"}, "c": {ev: "b"}, "d": {},
+        "e": {ev: "a", tier: "x"}, "f": {ev: "b"},
+    }
+    expected = {"key": "abcef", "value": "abe", "both": "ae", "other": "cf"}
+    async with contextlib.AsyncExitStack() as stack:
+        streams = {
+            name: await stack.enter_async_context(
+                docker.events(filters={**creates, "label": label}))
+            for name, label in wanted.items()
+        }
+        hub = await stack.enter_async_context(
+            docker.events.hub(filters={**creates, "label": wanted["both"]}))
+        sub = await stack.enter_async_context(hub.subscribe())
+        ids = {}
+        for key, extra in labels.items():
+            ids[await make_container(Labels={TEST_LABEL: "1", **extra})] = key
+
+        async def seen(source: AsyncIterator[object], last: str) -> str:
+            got = ""
+            async for event in source:
+                assert isinstance(event, EventMessage)
+                got += ids.get(event.actor_id or "", "?")
+                if got.endswith(last):
+                    return got
+            return got
+
+        for name, stream in streams.items():
+            assert await asyncio.wait_for(seen(stream, expected[name][-1]), 20) == expected[name]
+        assert await asyncio.wait_for(seen(sub, "e"), 20) == "ae"
 
 
 @pytest.mark.engine

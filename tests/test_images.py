@@ -682,6 +682,23 @@ async def test_push_and_pull_through_a_registry(
 
 
 @pytest.mark.engine
+async def test_a_registry_on_localhost_is_reached_by_that_name_too(
+    docker: Docker, registry: RegistryHandle, no_docker_config: Path,
+) -> None:
+    # the test registry listens on 127.0.0.1; a reference may name it localhost:PORT, and
+    # every engine reaches it over plain HTTP under either name (Podman by its registries.conf)
+    port = registry.address.rpartition(":")[2]
+    repo = f"localhost:{port}/ads/{unique('local')}"
+    async with cleanup(docker, f"{repo}:v1"):
+        await docker.images.tag(TEST_IMAGE, f"{repo}:v1")
+        pushed = await docker.images.push(repo, "v1")
+        assert pushed.tag == "v1" and pushed.digest.startswith("sha256:")
+        await docker.images.remove(f"{repo}:v1")
+        image = await docker.images.pull(f"{repo}:v1")
+        assert f"{repo}:v1" in (image.repo_tags or [])
+
+
+@pytest.mark.engine
 async def test_pull_from_an_unreachable_registry(
     docker: Docker, no_docker_config: Path, engine: EngineHandle
 ) -> None:

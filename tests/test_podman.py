@@ -23,12 +23,20 @@ from aiodockersock import (
     APIError,
     BadRequest,
     Conflict,
+    DecodeError,
     Docker,
     NotFound,
     NotSupported,
     ServerError,
 )
-from aiodockersock._podman import import_changes, podman_path_stat, split_top
+from aiodockersock._bodies import decode_path_stat
+from aiodockersock._podman import (
+    has_labels,
+    import_changes,
+    podman_path_stat,
+    split_label_filter,
+    split_top,
+)
 from aiodockersock.models import (
     ContainerStats,
     ContainerTopResponse,
@@ -136,6 +144,7 @@ def test_ping_info_reads_the_libpod_header() -> None:
          "name is already in use", Conflict),
         ("can only start created exec sessions, while container abc session def state is "
          '"running": exec session state improper', Conflict),
+        ("network name web already used: network already exists", Conflict),
         ("no-such is an invalid filter", BadRequest),
         ("normalizing image: normalizing name for compat API: invalid reference format",
          BadRequest),
@@ -210,15 +219,58 @@ def test_top_columns_are_split() -> None:
     assert split_top(single) is single
 
 
-async def test_top_of_a_stopped_container_is_a_conflict(
-    docker: Docker, service: FakeService
+@pytest.mark.parametrize("running", [False, True])
+async def test_an_empty_top_is_a_conflict_only_if_the_container_is_stopped(
+    docker: Docker, service: FakeService, running: bool
 ) -> None:
     async def reply(request: web.Request) -> web.Response:
         return web.Response(status=200, headers=service.headers)  # Podman: nothing at all
 
+    async def inspect(request: web.Request) -> web.Response:
+        return service.json({"Id": "abc", "State": {"Running": running}})
+
     service.routes["GET", "/containers/abc/top"] = reply
-    with pytest.raises(Conflict, match="container abc is not running"):
+    service.routes["GET", "/containers/abc/json"] = inspect
+    if not running:
+        with pytest.raises(Conflict, match="container abc is not running"):
+            await docker.containers.top("abc")
+        return
+    # a running one: its image has no ps, which Podman runs inside it
+    with pytest.raises(ServerError, match=r"running container abc: .* most likely has no ps"):
         await docker.containers.top("abc")
+
+
+def test_path_stat_header_in_either_base64_alphabet() -> None:
+    doc = {"name": "q?x???.txt", "size": 3, "mode": 420, "mtime": "2026-12-03T18:01:00Z",
+           "linkTarget": ""}
+    raw = json.dumps(doc).encode()
+    for header in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        assert decode_path_stat(header.decode()).name == "q?x???.txt"
+    assert b"_" in base64.urlsafe_b64encode(raw) and b"/" in base64.b64encode(raw)
+    with pytest.raises(DecodeError, match="cannot decode"):
+        decode_path_stat("not base64!")
+
+
+@pytest.mark.parametrize(
+    ("labels", "matches"),
+    [
+        (["app"], True), (["app=web"], True), (["app=db"], False), (["app=web", "tier"], True),
+        (["app=web", "tier=back"], False), (["nope"], False), (["tier=x=y"], True),
+        (["app="], False),
+    ],
+)
+def test_label_filters_as_docker_matches_them(labels: list[str], matches: bool) -> None:
+    attributes = {"app": "web", "tier": "x=y", "name": "c1"}
+    assert has_labels(attributes, labels) is matches
+    assert has_labels(None, labels) is False
+
+
+def test_the_label_filter_is_split_off() -> None:
+    assert split_label_filter(None) == (None, [])
+    assert split_label_filter({"type": "container"}) == ({"type": "container"}, [])
+    assert split_label_filter({"label": "a=1"}) == (None, ["a=1"])
+    assert split_label_filter({"label": ["a", "b=2"], "event": "die"}) == (
+        {"event": "die"}, ["a", "b=2"])
 
 
 STATS = {
@@ -395,3 +447,27 @@ async def test_load_names_every_image_of_one_message(
 
     service.routes["POST", "/images/load"] = reply
     assert await docker.images.load(b"tar") == ["docker.io/library/a:1", "docker.io/library/b:2"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The documentation of every difference
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_engines_guide_names_every_podman_rule() -> None:
+    """docs/engines.md's Podman table names, in its last column, each rule of
+    ``aiodockersock/_podman.py`` (every public name there), and no rule that is not there."""
+    from aiodockersock import _podman
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "engines.md").read_text()
+    section = guide.split("## Podman", 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith("| ")][2:]  # past the head
+    assert rows, "docs/engines.md has no Podman table"
+    named: set[str] = set()
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+        assert len(cells) == 4, f"a Podman table row without its rule column: {row}"
+        named |= {name for name in cells[3].replace("`", "").split(", ") if name != "—"}
+    rules = set(_podman.__all__)
+    assert rules - named == set(), "Podman rules the guide's table does not name"
+    assert named - rules == set(), "names in the guide's table that _podman.py does not hold"

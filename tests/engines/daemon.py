@@ -44,6 +44,11 @@ def _check_workdir(workdir: Path) -> Path:
     return workdir
 
 
+#: The registry hosts a Podman engine reaches over plain HTTP, any port (dockerd does so for
+#: every 127.0.0.0/8 address, localhost included).
+INSECURE_REGISTRY_HOSTS = ("127.0.0.1", "localhost")
+
+
 class Engine(UnixAPI):  # request() goes to this engine's socket
     """A private engine (dockerd or podman service) running under ``workdir``.
 
@@ -255,12 +260,14 @@ class Engine(UnixAPI):  # request() goes to this engine's socket
             conf.write_text(f"[containers]\ndefault_ulimits = [{', '.join(ulimits)}]\n")
             self._env["CONTAINERS_CONF"] = str(conf)
             # Its own registries.conf: search Docker Hub for short names (as dockerd does),
-            # and treat registries on 127.0.0.1 (any port) as plain-HTTP ones, as dockerd
-            # does for 127.0.0.0/8 (the test registries listen there).
+            # and treat registries on 127.0.0.1 and localhost (any port) as plain-HTTP ones,
+            # as dockerd does for 127.0.0.0/8, which localhost resolves to (the test
+            # registries listen there; references name them either way).
             registries = self.workdir / "registries.conf"
             registries.write_text(
-                'unqualified-search-registries = ["docker.io"]\n\n'
-                '[[registry]]\nlocation = "127.0.0.1"\ninsecure = true\n'
+                'unqualified-search-registries = ["docker.io"]\n'
+                + "".join(f'\n[[registry]]\nlocation = "{host}"\ninsecure = true\n'
+                          for host in INSECURE_REGISTRY_HOSTS)
             )
             self._env["CONTAINERS_REGISTRIES_CONF"] = str(registries)
             # and its own temporary files (image loads, resource updates) here, not /var/tmp
