@@ -16,6 +16,8 @@ from .execs import Execs
 from .images import Images
 from .models.system import PingInfo, SystemDataUsage, SystemInfo, SystemVersion
 from .networks import Networks
+from .nodes import Nodes
+from .swarm import Swarm
 from .system import System
 from .volumes import Volumes
 
@@ -69,6 +71,8 @@ class Docker(AsyncResource):
         execs: commands in running containers (``docker.execs.run(...)``, ``.open(...)``…).
         images: the images API (``docker.images.pull(...)``, ``.build(...)``, ``.push(...)``…).
         networks: the networks API (``docker.networks.create(...)``, ``.connect(...)``…).
+        nodes: a swarm's nodes (``docker.nodes.list()``, ``.update(id, availability=...)``…).
+        swarm: the swarm API (``docker.swarm.init(...)``, ``.join(...)``, ``.inspect()``…).
         system: the system API; its calls are also available directly on the client.
         volumes: the volumes API (``docker.volumes.create(...)``…).
 
@@ -113,6 +117,8 @@ class Docker(AsyncResource):
         self.images = Images(self._transport)
         self.networks = Networks(self._transport)
         self.volumes = Volumes(self._transport)
+        self.swarm = Swarm(self._transport)
+        self.nodes = Nodes(self._transport)
         self.events = Events(self._transport)
 
     @property
