@@ -300,7 +300,7 @@ def swarm(request: pytest.FixtureRequest, engine_pool: EnginePool) -> SwarmHandl
     ADDR a loopback address of its own (``127.x.y.z``, as if ``127.0.0.1``: dockerd's network
     agent binds port 7946 on it, so two nodes cannot share one; see tests/engines/swarm.py),
     listening there on a free port, with a data-path port of its own: several swarms run side
-    by side, and more nodes can join (``tests.engines.swarm_join``). The offline test image is
+    by side, and more nodes can join. The offline test image is
     loaded in it (``swarm.image_id``: reference it by id in service specs, so no task start
     waits for a registry). ``swarm.info`` has the join address and tokens for adding nodes.
     Tests share the swarm: leave it a swarm with one node, and remove the services, secrets

@@ -99,18 +99,6 @@ async def test_update_changes_what_it_is_given_and_keeps_the_rest(
     assert (await swarm_docker.swarm.inspect()).spec.labels in ({}, None)  # type: ignore[union-attr]
 
 
-@engine_test
-async def test_rotating_the_worker_token_keeps_the_manager_token(
-    swarm: SwarmHandle, swarm_docker: Docker
-) -> None:
-    before = (await swarm_docker.swarm.inspect()).join_tokens
-    await swarm_docker.swarm.update(rotate_worker_token=True)
-    after = (await swarm_docker.swarm.inspect()).join_tokens
-    assert before is not None and after is not None
-    assert after.worker != before.worker and after.manager == before.manager
-    assert swarm.cli("swarm", "join-token", "-q", "worker").stdout.strip() == after.worker
-
-
 async def test_swarm_arguments_are_checked_before_sending() -> None:
     async with Docker(NOWHERE) as docker:
         with pytest.raises(InvalidArgument, match="remote_addrs"):
@@ -240,6 +228,17 @@ async def test_an_autolocked_manager_is_locked_after_a_restart_until_unlocked(
         await docker.swarm.update(rotate_manager_unlock_key=True)
         rotated = await docker.swarm.unlock_key()
         assert rotated is not None and rotated != key
+
+        # rotating the worker token keeps the manager token (and the rest of the spec)
+        before = await docker.swarm.inspect()
+        await docker.swarm.update(rotate_worker_token=True)
+        after = await docker.swarm.inspect()
+        assert before.join_tokens is not None and after.join_tokens is not None
+        assert after.join_tokens.worker != before.join_tokens.worker
+        assert after.join_tokens.manager == before.join_tokens.manager
+        assert after.spec == before.spec
+        token = engine.cli("swarm", "join-token", "-q", "worker").stdout.strip()
+        assert token == after.join_tokens.worker
 
     engine.restart()
     async with Docker(engine.host) as docker:

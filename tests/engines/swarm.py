@@ -1,4 +1,4 @@
-"""Swarm mode on a private dockerd: ``swarm init`` / ``swarm join`` over the raw API.
+"""Swarm mode on a private dockerd: ``swarm init`` over the raw API.
 
 Only the standard library (like the rest of this package), so the suite's swarm fixture never
 depends on the library it tests.
@@ -31,8 +31,8 @@ GOSSIP_PORT = 7946
 @dataclass
 class SwarmInfo:
     """What a test needs to know about a swarm: the manager's node id, its advertise address
-    (``127.x.y.z``), the address nodes join (``127.x.y.z:PORT``) and the join tokens (kept
-    out of reprs)."""
+    (``127.x.y.z``), the address nodes join (``127.x.y.z:PORT``) and the join tokens as they
+    were at ``swarm init`` (kept out of reprs)."""
 
     node_id: str
     advertise_addr: str
@@ -109,18 +109,3 @@ def swarm_init(engine: EngineAPI) -> SwarmInfo:
     assert isinstance(swarm, dict)
     tokens = swarm["JoinTokens"]
     return SwarmInfo(str(node_id), addr, listen, tokens["Worker"], tokens["Manager"])
-
-
-def swarm_join(engine: EngineAPI, swarm: SwarmInfo, *, manager: bool = False) -> str:
-    """Join ``engine`` to ``swarm`` (as a worker unless ``manager``), advertised on a loopback
-    address of its own; return the joined node's id."""
-    addr, listen = node_address()
-    _call(engine, "POST", "/swarm/join", {
-        "ListenAddr": listen,
-        "AdvertiseAddr": addr,
-        "RemoteAddrs": [swarm.manager_addr],
-        "JoinToken": swarm.manager_token if manager else swarm.worker_token,
-    })  # fmt: skip
-    info = _call(engine, "GET", "/info")
-    assert isinstance(info, dict)
-    return str(info["Swarm"]["NodeID"])
