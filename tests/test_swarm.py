@@ -18,6 +18,7 @@ from aiodockersock import (
     SwarmLocked,
     SwarmUnavailable,
 )
+from aiodockersock._exceptions import swarm_error_class
 
 from .conftest import EngineHandle, SwarmHandle
 from .engines.swarm import free_udp_port, node_address
@@ -118,6 +119,34 @@ async def test_swarm_arguments_are_checked_before_sending() -> None:
 # ---------------------------------------------------------------------------------------------
 # An engine in no swarm: the 503 becomes NotInSwarm, which says what to do
 # ---------------------------------------------------------------------------------------------
+
+#: dockerd's 503 messages (daemon/cluster/errors.go and the no-manager message), by class.
+SWARM_503 = {
+    'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to '
+    "connect this node to swarm and try again.": NotInSwarm,
+    "This node is not part of a swarm": NotInSwarm,
+    "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster "
+    "state. Please run this command on a manager node or promote the current node to a "
+    "manager.": NotSwarmManager,
+    "This node is not a swarm manager. Manager is being prepared or has trouble connecting to "
+    "the cluster.": NotSwarmManager,
+    'Swarm is encrypted and needs to be unlocked before it can be used. Please use "docker '
+    'swarm unlock" to unlock it.': SwarmLocked,
+    'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and '
+    "join another one.": SwarmUnavailable,
+    "Swarm certificates have expired. To replace them, leave the swarm and join again.":
+    SwarmUnavailable,
+}
+
+
+def test_each_swarm_503_gets_its_class_and_what_to_do() -> None:
+    for message, cls in SWARM_503.items():
+        exc = swarm_error_class(message)(503, message, method="GET", path="/v1.51/nodes")
+        assert type(exc) is cls, message
+        assert exc.message == message and exc.status == 503
+        assert str(exc).startswith(f"503 GET /v1.51/nodes: {message} — "), str(exc)
+    # a 503 that is not about the swarm stays a plain ServerError
+    assert swarm_error_class("service unavailable: shutting down") is None
 
 
 @engine_test
