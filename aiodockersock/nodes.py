@@ -106,10 +106,9 @@ class Nodes(Area):
             NotFound: no such node.
             NotInSwarm: the engine is in no swarm.
             NotSwarmManager: the engine is a worker.
-            Conflict: ``version`` (or, with ``spec``, the version read) is not the current
-                one: someone changed the node since ("update out of sequence"). Without
-                either, the change is read and redone on the new version instead (up to
-                five times).
+            Conflict: ``version`` is not the current one: someone changed the node since
+                ("update out of sequence"). Without ``version``, the node is read again and
+                the change redone on its new version instead (up to five times).
             BadRequest: an invalid value, or a change that would leave the swarm without a
                 manager (demoting the last one).
             InvalidArgument: a value was rejected before anything was sent.
@@ -134,8 +133,8 @@ class Nodes(Area):
             changes["Name"] = name
         path = self._t.path("/nodes/{}", node)
         # Read, change, write; if another writer got in between (a stale version), read again
-        # and redo the change -- unless the caller pinned the version or the whole spec. The
-        # spec read stays the daemon's JSON, so fields this library does not model are kept.
+        # and redo the change -- unless the caller pinned the version. The spec read stays
+        # the daemon's JSON, so fields this library does not model are kept.
         for attempt in range(1, _ATTEMPTS + 1):
             new, at = given, version
             if new is None or at is None:
@@ -151,7 +150,7 @@ class Nodes(Area):
                     "POST", f"{path}/update", query={"version": at}, body={**new, **changes}
                 )
             except Conflict:
-                if given is not None or version is not None or attempt == _ATTEMPTS:
+                if version is not None or attempt == _ATTEMPTS:
                     raise
                 await asyncio.sleep(random.uniform(0, 0.02 * attempt))  # let writers desync
             else:

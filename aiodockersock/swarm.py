@@ -211,10 +211,9 @@ class Swarm(Area):
             NotInSwarm: the engine is in no swarm.
             NotSwarmManager: the engine is a worker.
             BadRequest: a setting is invalid.
-            Conflict: ``version`` (or, with ``spec``, the version read) is not the current
-                one: someone changed the swarm since ("update out of sequence"). Without
-                either, the change is read and redone on the new version instead (up to
-                five times).
+            Conflict: ``version`` is not the current one: someone changed the swarm since
+                ("update out of sequence"). Without ``version``, the swarm is read again and
+                the change redone on its new version instead (up to five times).
             InvalidArgument: a value was rejected before anything was sent.
         """
         given = None
@@ -226,8 +225,8 @@ class Swarm(Area):
             raise InvalidArgument(f"version must be a swarm version index (int), not {version!r}")
         labels = string_map("labels", labels)
         # Read, change, write; if another writer got in between (a stale version), read again
-        # and redo the change -- unless the caller pinned the version or the whole spec. The
-        # spec read stays the daemon's JSON, so fields this library does not model are kept.
+        # and redo the change -- unless the caller pinned the version. The spec read stays
+        # the daemon's JSON, so fields this library does not model are kept.
         for attempt in range(1, _ATTEMPTS + 1):
             new, at = given, version
             if new is None or at is None:
@@ -260,7 +259,7 @@ class Swarm(Area):
                     body=body,
                 )
             except Conflict:
-                if given is not None or version is not None or attempt == _ATTEMPTS:
+                if version is not None or attempt == _ATTEMPTS:
                     raise
                 await asyncio.sleep(random.uniform(0, 0.02 * attempt))  # let writers desync
             else:
