@@ -13,18 +13,23 @@ import re
 import time
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, Union
+from typing import Any, TypeVar, Union
+
+import msgspec
+import msgspec.inspect as mi
 
 from ._exceptions import InvalidArgument
 
 __all__ = [
     "Filters",
     "TimeSpec",
+    "Versioned",
     "cancel",
     "container_ref",
     "format_nanos",
     "format_time",
     "shielded",
+    "spec_struct",
     "string_list",
     "string_map",
 ]
@@ -91,6 +96,73 @@ def string_map(what: str, value: Mapping[str, str] | None) -> dict[str, str] | N
                 '(the Engine takes every value as a string, e.g. "1400")'
             )
     return dict(value)
+
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+class Versioned(msgspec.Struct, frozen=True, rename="pascal"):
+    """A swarm object (swarm, node, service, secret, config) as an update starts from it: its
+    version and its spec exactly as the daemon sent it.
+
+    The spec stays the daemon's JSON, fields this library does not model included: the daemon
+    replaces the whole spec on update, so an update built from a typed struct would reset the
+    settings a newer engine added. Decode ``GET /nodes/{id}`` (…) as this, change the keys you
+    mean to, send ``spec`` back with ``version``.
+    """
+
+    version: dict[str, Any] | None = None
+    spec: dict[str, Any] | None = None
+
+    @property
+    def index(self) -> int | None:
+        """The version's index (what ``?version=`` takes), if the daemon sent one."""
+        index = (self.version or {}).get("Index")
+        return index if isinstance(index, int) and not isinstance(index, bool) else None
+
+
+def spec_struct(what: str, value: S | Mapping[str, Any], type_: type[S]) -> S:
+    """A request body or spec as the struct ``type_``: a struct of that type as it is, or a
+    mapping in the Engine's JSON shape (``{"Labels": {…}, "Role": "manager"}``), converted.
+
+    Raises:
+        InvalidArgument: neither; a key the Engine does not know at any depth (a snake_case
+            name, a typo: the daemon would ignore it silently), or a value of the wrong type.
+    """
+    if isinstance(value, type_):
+        return value
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(
+            f"{what} must be a {type_.__name__} or a mapping in the Engine's JSON shape, not "
+            f"a {type(value).__name__}"
+        )
+    _check_wire_keys(what, value, mi.type_info(type_))
+    try:
+        return msgspec.convert(value, type_)
+    except msgspec.ValidationError as exc:
+        raise InvalidArgument(f"{what} is malformed: {exc}") from None
+
+
+def _check_wire_keys(what: str, value: Any, info: mi.Type) -> None:
+    """Refuse keys of ``value`` that no field of the struct type ``info`` takes, recursively."""
+    if isinstance(info, mi.UnionType):
+        for sub in info.types:
+            if isinstance(sub, (mi.StructType, mi.ListType, mi.DictType)):
+                info = sub
+                break
+    if isinstance(info, mi.StructType) and isinstance(value, Mapping):
+        fields = {f.encode_name: f for f in info.fields}
+        unknown = sorted(str(k) for k in value if k not in fields)
+        if unknown:
+            raise InvalidArgument(
+                f"{what} has unknown key(s) {', '.join(map(repr, unknown))}; the Engine's names "
+                f"there are {', '.join(sorted(fields))}"
+            )
+        for key, item in value.items():
+            _check_wire_keys(f"{what}[{key!r}]", item, fields[key].type)
+    elif isinstance(info, mi.ListType) and isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_wire_keys(f"{what}[{i}]", item, info.item_type)
 
 
 async def shielded(aw: Awaitable[Any]) -> None:

@@ -17,7 +17,9 @@ from .execs import Execs
 from .images import Images
 from .models.system import AuthResponse, PingInfo, SystemDataUsage, SystemInfo, SystemVersion
 from .networks import Networks
+from .nodes import Nodes
 from .plugins import Plugins
+from .swarm import Swarm
 from .system import System
 from .volumes import Volumes
 
@@ -79,6 +81,8 @@ class Docker(AsyncResource):
         images: the images API (``docker.images.pull(...)``, ``.build(...)``, ``.push(...)``…).
         networks: the networks API (``docker.networks.create(...)``, ``.connect(...)``…).
         plugins: the plugins API (``docker.plugins.create(...)``, ``.enable(...)``…).
+        nodes: a swarm's nodes (``docker.nodes.list()``, ``.update(id, availability=...)``…).
+        swarm: the swarm API (``docker.swarm.init(...)``, ``.join(...)``, ``.inspect()``…).
         system: the system API; its calls are also available directly on the client.
         volumes: the volumes API (``docker.volumes.create(...)``…).
 
@@ -126,6 +130,8 @@ class Docker(AsyncResource):
         self.networks = Networks(self._transport)
         self.volumes = Volumes(self._transport)
         self.plugins = Plugins(self._transport)
+        self.swarm = Swarm(self._transport)
+        self.nodes = Nodes(self._transport)
         self.events = Events(self._transport)
 
     @property

@@ -59,6 +59,7 @@ from ._exceptions import (
     ResponseTooLarge,
     ServerError,
     UnsupportedAPIVersion,
+    swarm_error_class,
 )
 from ._framing import DECODE_FAILURES
 from ._http1 import ERROR_BODY_MAX, read_error_body, read_head, request_head
@@ -797,6 +798,12 @@ class Transport:
             cls = NotSupported  # no route: Podman's service lacks this endpoint
         elif status == 500 and is_podman_answer(resp.headers):
             cls = podman_error_class(message) or cls
+        elif status == 503 and message.startswith("Podman does not support"):
+            cls = NotSupported  # its swarm endpoints (no Libpod header on these answers)
+        elif status == 503:
+            cls = swarm_error_class(message) or cls  # dockerd's "not a swarm manager" & co.
+        elif status == 500 and "update out of sequence" in message:
+            cls = Conflict  # a swarm object's stale version: dockerd says 500, it is a conflict
         raise cls(status, message, method=method, path=path)
 
     async def request(

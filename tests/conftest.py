@@ -16,10 +16,16 @@ tests) that are not marked ``pytest.mark.docker_only``; every other engine test 
 Docker-only. ``AIODOCKERSOCK_TEST_PODMAN`` says whether Podman joins: ``1`` adds it to any
 engine set, ``0`` leaves it out even if listed; unset, it joins the default set and an explicit
 ``AIODOCKERSOCK_TEST_ENGINES`` that names it.
+
+Swarm: tests that take the ``swarm`` fixture (or ``swarm_docker``) run once per Docker engine of
+the run (never Podman, which has no swarm) against a single-node swarm on a *private* dockerd of
+that version, started for swarm tests only, so swarm mode never changes the engines the other
+tests share (see :func:`swarm`).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import secrets
@@ -38,10 +44,12 @@ from aiodockersock import Docker, NotFound
 from .engines import (
     Engine,
     Registry,
+    SwarmInfo,
     UnixAPI,
     build_test_image,
     ensure_installed,
     start_registry,
+    swarm_init,
 )
 from .fake_daemon import FakeDaemon
 
@@ -70,9 +78,18 @@ def engine_labels() -> list[str]:
     return labels
 
 
+def swarm_labels() -> list[str]:
+    """The engines of this run that swarm tests run on: every Docker one (Podman has no
+    swarm)."""
+    return [label for label in engine_labels() if label != PODMAN]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every test that uses the ``engine`` fixture once per engine: Podman only for those
-    marked ``podman`` and not ``docker_only``."""
+    marked ``podman`` and not ``docker_only``; every test that uses the ``swarm`` fixture once
+    per Docker engine."""
+    if "swarm" in metafunc.fixturenames:
+        metafunc.parametrize("swarm", swarm_labels(), indirect=True, scope="session")
     if "engine" not in metafunc.fixturenames:
         return
     test = metafunc.definition
@@ -124,6 +141,24 @@ class EngineHandle:
         )
 
 
+@dataclass
+class SwarmHandle(EngineHandle):
+    """A private dockerd that is the single manager of its own swarm (see :func:`swarm`).
+
+    ``info`` holds the node id, its advertise address, the address other nodes join
+    (``127.x.y.z:PORT``) and the join tokens; ``image_id`` is the test image's id on this engine
+    (give services the id, so a task start never asks a registry for a digest)."""
+
+    info: SwarmInfo | None = None
+    image_id: str = ""
+
+    @property
+    def node_id(self) -> str:
+        """The manager node's id."""
+        assert self.info is not None
+        return self.info.node_id
+
+
 class EnginePool:
     """Starts engines on first use and stops them all at the end of the session."""
 
@@ -148,18 +183,57 @@ class EnginePool:
             self._unavailable(label, self._failures[label])
         if label == "external":
             return self._external()
-        if os.geteuid() != 0:
-            self._unavailable(label, "starting a private dockerd needs root")
-        try:
-            ensure_installed([label])
-            workdir = self._tmp / label.replace(".", "")
-            managed = Engine.start_engine(label, workdir)
-            build_test_image(managed)
-        except Exception as exc:  # the engine package's own errors name what failed
-            self._unavailable(label, f"{type(exc).__name__}: {exc}")
+        managed, _ = self._start(label, label, label.replace(".", ""))
         engine = EngineHandle(label, managed.host, managed.api_version, managed.server_version,
                               managed, podman=managed.kind == "podman")
         self._engines[label] = engine
+        return engine
+
+    def _start(self, key: str, label: str, dirname: str) -> tuple[Engine, str]:
+        """Start a private engine ``label`` in its own directory with the test image in it;
+        return it and the image's id (failures recorded under ``key``)."""
+        if os.geteuid() != 0:
+            self._unavailable(key, "starting a private dockerd needs root")
+        try:
+            ensure_installed([label])
+            managed = Engine.start_engine(label, self._tmp / dirname)
+            image_id = build_test_image(managed)
+        except Exception as exc:  # the engine package's own errors name what failed
+            self._unavailable(key, f"{type(exc).__name__}: {exc}")
+        return managed, image_id
+
+    def start_private(self, label: str) -> EngineHandle:
+        """Start one more private engine ``label`` with the test image, for a test that needs a
+        daemon of its own (to init, join or leave a swarm); the caller stops it
+        (``handle.managed.stop()``), or the pool does at the end of the session."""
+        key = f"{label}-private-{secrets.token_hex(3)}"
+        managed, _ = self._start(key, label, key.replace(".", "").replace("-", ""))
+        engine = EngineHandle(label, managed.host, managed.api_version, managed.server_version,
+                              managed)
+        self._engines[key] = engine
+        return engine
+
+    def get_swarm(self, label: str) -> SwarmHandle:
+        """The single-node swarm on a private dockerd ``label`` of its own (started on first
+        use; never one of the engines :meth:`get` gives the other tests)."""
+        key = f"{label}-swarm"
+        found = self._engines.get(key)
+        if isinstance(found, SwarmHandle):
+            return found
+        if key in self._failures:
+            self._unavailable(key, self._failures[key])
+        if label == "external":  # not a missing engine, even with CI=true: a skip
+            pytest.skip("swarm tests need a private dockerd this suite starts, never the "
+                        "DOCKER_HOST one (run as root with AIODOCKERSOCK_TEST_ENGINES=20.10,28.5)")
+        managed, image_id = self._start(key, label, label.replace(".", "") + "sw")
+        try:
+            info = swarm_init(managed)
+        except Exception as exc:  # the engine package's own errors name what failed
+            managed.stop()
+            self._unavailable(key, f"swarm init: {type(exc).__name__}: {exc}")
+        engine = SwarmHandle(label, managed.host, managed.api_version, managed.server_version,
+                             managed, info=info, image_id=image_id)
+        self._engines[key] = engine
         return engine
 
     def _external(self) -> EngineHandle:
@@ -186,10 +260,20 @@ class EnginePool:
         return engine
 
     def close(self) -> None:
-        for engine in self._engines.values():
-            if engine.managed is not None:
-                engine.managed.stop()
+        stop_all([engine.managed for engine in self._engines.values()
+                  if engine.managed is not None])
         shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def stop_all(engines: list[Engine]) -> None:
+    """Stop engines side by side (each may wait a second or two for its containers)."""
+    if len(engines) <= 1:
+        for managed in engines:
+            managed.stop()
+        return
+    with concurrent.futures.ThreadPoolExecutor(len(engines)) as pool:
+        for done in [pool.submit(managed.stop) for managed in engines]:
+            done.result()
 
 
 @pytest.fixture(scope="session")
@@ -204,6 +288,55 @@ def engine(request: pytest.FixtureRequest, engine_pool: EnginePool) -> EngineHan
     """A running engine; tests using it run once per engine label (parametrized by
     :func:`pytest_generate_tests`)."""
     return engine_pool.get(request.param)
+
+
+@pytest.fixture(scope="session")
+def swarm(request: pytest.FixtureRequest, engine_pool: EnginePool) -> SwarmHandle:
+    """A real single-node swarm; tests using it run once per Docker engine label (20.10, 28.5 —
+    not Podman, which has no swarm).
+
+    Each is a private dockerd of that version started for swarm tests alone (so swarm mode never
+    touches the engines the ``engine``/``docker`` fixtures share), on first use, stopped at the
+    end of the session. It was made the manager with ``swarm init --advertise-addr ADDR``,
+    ADDR a loopback address of its own (``127.x.y.z``, as if ``127.0.0.1``: dockerd's network
+    agent binds port 7946 on it, so two nodes cannot share one; see tests/engines/swarm.py),
+    listening there on a free port, with a data-path port of its own: several swarms run side
+    by side, and more nodes can join. The offline test image is
+    loaded in it (``swarm.image_id``: reference it by id in service specs, so no task start
+    waits for a registry). ``swarm.info`` has the join address and tokens for adding nodes.
+    Tests share the swarm: leave it a swarm with one node, and remove the services, secrets
+    and configs they create."""
+    return engine_pool.get_swarm(request.param)
+
+
+@pytest.fixture
+def private_engines(
+    swarm: SwarmHandle, engine_pool: EnginePool
+) -> Iterator[Callable[[int], list[EngineHandle]]]:
+    """``private_engines(n)`` starts ``n`` fresh private dockerds of the swarm's version (side
+    by side, each with the test image), for tests that change an engine's swarm state (init,
+    join, leave, lock); they are stopped after the test."""
+    started: list[EngineHandle] = []
+
+    def start(count: int = 1) -> list[EngineHandle]:
+        with concurrent.futures.ThreadPoolExecutor(count) as pool:
+            engines = list(pool.map(lambda _: engine_pool.start_private(swarm.label),
+                                    range(count)))
+        started.extend(engines)
+        return engines
+
+    yield start
+    stop_all([engine.managed for engine in started if engine.managed is not None])
+    for engine in started:
+        if engine.managed is not None:
+            shutil.rmtree(engine.managed.workdir, ignore_errors=True)
+
+
+@pytest.fixture
+async def swarm_docker(swarm: SwarmHandle) -> AsyncIterator[Docker]:
+    """A client connected to the swarm manager of :func:`swarm`, closed after the test."""
+    async with Docker(swarm.host) as client:
+        yield client
 
 
 @pytest.fixture
