@@ -6,7 +6,14 @@ The models import only msgspec, the standard library's typing helpers and each o
 """
 
 from ._base import Model
-from .build import BuildCacheRecord
+from .build import (
+    BuildCacheRecord,
+    BuildLog,
+    BuildStatus,
+    BuildVertex,
+    BuildVertexStatus,
+    BuildWarning,
+)
 from .containers import (
     CHANGE_ADDED,
     CHANGE_DELETED,
@@ -184,7 +191,12 @@ __all__ = [
     "BindOptions",
     "BuildCacheDiskUsage",
     "BuildCacheRecord",
+    "BuildLog",
     "BuildPruneResponse",
+    "BuildStatus",
+    "BuildVertex",
+    "BuildVertexStatus",
+    "BuildWarning",
     "ClusterInfo",
     "ClusterVolume",
     "ClusterVolumeAccessMode",
