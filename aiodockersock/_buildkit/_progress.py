@@ -102,9 +102,15 @@ class BuildProgress(ProgressStream[ProgressMessage, str]):
         """The build's warnings so far."""
         self._logs: dict[str, bytearray] = {}
 
-    def close(self) -> None:
-        super().close()
+    def _release(self) -> None:
+        super()._release()
         self._on_close()
+
+    async def _read(self, size: int) -> bytes:
+        chunk = await super()._read(size)
+        if not chunk:  # the build is over: so is its session
+            self._on_close()
+        return chunk
 
     def _check(self, item: ProgressMessage) -> ProgressMessage:
         if item.id == TRACE_ID and isinstance(item.aux, str):

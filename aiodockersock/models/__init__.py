@@ -6,14 +6,8 @@ The models import only msgspec, the standard library's typing helpers and each o
 """
 
 from ._base import Model
-from .build import (
-    BuildCacheRecord,
-    BuildLog,
-    BuildStatus,
-    BuildVertex,
-    BuildVertexStatus,
-    BuildWarning,
-)
+from .build import BuildCacheRecord
+from .buildkit import BuildLog, BuildStatus, BuildVertex, BuildVertexStatus, BuildWarning
 from .containers import (
     CHANGE_ADDED,
     CHANGE_DELETED,
