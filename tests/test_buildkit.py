@@ -218,3 +218,27 @@ def test_modes_are_gos(tmp_path: Path) -> None:
     assert go_mode(os.lstat(tmp_path).st_mode) & (1 << 31)
     assert go_mode(os.lstat(tmp_path / "l").st_mode) == 0o777 | 1 << 27
     assert go_mode(stat.S_IFIFO | 0o600) == 0o600 | 1 << 25
+
+
+@engine_test
+async def test_a_cache_mount_is_reused_by_the_next_build(docker: Docker, tmp_path: Path) -> None:
+    """``RUN --mount=type=cache``: the second build (its input changed, so the step runs again)
+    finds what the first left in the cache, and the unchanged steps are reported cached."""
+    make_tree(tmp_path, {
+        "Dockerfile": f"FROM {TEST_IMAGE}\nRUN echo base > /base\nCOPY input.txt /input.txt\n"
+                      "RUN --mount=type=cache,target=/cache,id=ads-bk-test "
+                      "cat /input.txt >> /cache/runs && wc -l < /cache/runs > /runs\n",
+        "input.txt": "first\n",
+    })
+    name = f"{unique('ads-bk')}:cache"
+    async with cleanup(docker, name):
+        first = docker.images.build(tmp_path, tag=name, builder="buildkit", network_mode="none")
+        await first
+        before = int((await image_files(docker, name))["runs"])
+        (tmp_path / "input.txt").write_text("second\n")
+        second = docker.images.build(tmp_path, tag=name, builder="buildkit", network_mode="none")
+        await second
+        assert int((await image_files(docker, name))["runs"]) == before + 1
+        cached = {v.name for v in second.vertexes.values() if v.cached}
+        assert any(n.endswith("2/4] RUN echo base > /base") for n in cached)
+        assert not any("--mount=type=cache" in n for n in cached)
