@@ -732,6 +732,7 @@ class Images(Area):
         memory: int | None = None,
         quiet: bool = False,
         builder: Literal["classic", "buildkit"] = "classic",
+        secrets: Mapping[str, bytes | str | os.PathLike[str]] | None = None,
     ) -> ProgressStream[ProgressMessage, str]:
         """Build an image with the classic builder (``DOCKER_BUILDKIT=0 docker build``), or
         with BuildKit (``builder="buildkit"``).
@@ -772,6 +773,9 @@ class Images(Area):
             memory: memory limit of ``RUN`` steps, in bytes.
             quiet: suppress the steps' output.
             builder: ``"classic"`` (the default) or ``"buildkit"``.
+            secrets: BuildKit only: the secrets ``RUN --mount=type=secret,id=…`` may read, by
+                id: the value as bytes, or the path of the file holding it (read when the step
+                asks). They are never part of an image layer.
 
         Returns:
             A progress stream whose result is the new image's id (``sha256:…``).
@@ -805,9 +809,12 @@ class Images(Area):
             "version": "1",
         }
         if builder == "buildkit":
-            return self._buildkit(context, params, dockerfile, tags)
+            return self._buildkit(context, params, dockerfile, tags, secrets)
         if builder != "classic":
             raise InvalidArgument(f'builder must be "classic" or "buildkit", not {builder!r}')
+        if secrets:
+            raise InvalidArgument('build: secrets need builder="buildkit" (the classic builder '
+                                  "has none)")
         if not isinstance(context, (str, os.PathLike)):
             source = upload_body(context, "build")
         elif (root := Path(context)).is_dir():
@@ -837,7 +844,9 @@ class Images(Area):
         return self._upload("/build", params, source, what, finish)
 
     def _buildkit(self, context: BuildContext, params: dict[str, Any], dockerfile: str,
-                  tags: builtins.list[str]) -> ProgressStream[ProgressMessage, str]:
+                  tags: builtins.list[str],
+                  secrets: Mapping[str, bytes | str | os.PathLike[str]] | None,
+                  ) -> ProgressStream[ProgressMessage, str]:
         """``images.build(..., builder="buildkit")``: the session, then the build."""
         from ._buildkit import require
 
@@ -855,10 +864,16 @@ class Images(Area):
         if not dockerfile_path.is_file():
             raise InvalidArgument(f"build: no {dockerfile} in the context {root}")
         excludes = tuple(context_patterns(root, dockerfile))
+        for id_, value in (secrets or {}).items():
+            if not isinstance(id_, str) or not id_ or not isinstance(
+                    value, (bytes, str, os.PathLike)):
+                raise InvalidArgument(
+                    "build: secrets maps an id (a non-empty str) to bytes or a file's path, "
+                    f"not {id_!r}: {type(value).__name__}")
         session = BuildSession(self._t, {
             "context": SyncedDir(root, excludes),
             "dockerfile": SyncedDir(dockerfile_path.parent),
-        }, root.resolve().name)
+        }, root.resolve().name, secrets)
         params = {**params, "version": "2", "session": session.id, "remote": "client-session",
                   "dockerfile": dockerfile_path.name, "rm": None, "q": None}
 

@@ -5,6 +5,7 @@ engine (the walk's order and modes, the error without the extra)."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -242,3 +243,36 @@ async def test_a_cache_mount_is_reused_by_the_next_build(docker: Docker, tmp_pat
         cached = {v.name for v in second.vertexes.values() if v.cached}
         assert any(n.endswith("2/4] RUN echo base > /base") for n in cached)
         assert not any("--mount=type=cache" in n for n in cached)
+
+
+@engine_test
+async def test_secrets_reach_run_and_no_layer(docker: Docker, tmp_path: Path) -> None:
+    token = f"tok-{unique()}".encode()
+    from_file = f"file-{unique()}".encode()
+    (tmp_path / "secret.txt").write_bytes(from_file)
+    make_tree(tmp_path / "ctx", {
+        "Dockerfile": f"FROM {TEST_IMAGE}\n"
+                      "RUN --mount=type=secret,id=token --mount=type=secret,id=file "
+                      "--mount=type=secret,id=absent,required=false "
+                      "wc -c < /run/secrets/token > /token-len && "
+                      "md5sum < /run/secrets/file > /file-md5 && "
+                      "ls /run/secrets > /listed\n",
+    })
+    name = f"{unique('ads-bk')}:secret"
+    async with cleanup(docker, name):
+        build = docker.images.build(tmp_path / "ctx", tag=name, builder="buildkit",
+                                    network_mode="none",
+                                    secrets={"token": token, "file": tmp_path / "secret.txt"})
+        await build
+        files = await image_files(docker, name)
+        assert int(files["token-len"]) == len(token)
+        assert files["file-md5"].split()[0].decode() == hashlib.md5(from_file).hexdigest()
+        assert files["listed"].split() == [b"file", b"token"]  # absent: not given, skipped
+        saved = await docker.images.save(name).read()
+        assert token not in saved and from_file not in saved  # in no layer, no config
+
+        # a required secret that is not given: the step fails, saying which (nocache: the
+        # secrets are not part of the step's cache key)
+        with pytest.raises(BuildError, match="token"):
+            await docker.images.build(tmp_path / "ctx", builder="buildkit", nocache=True,
+                                      network_mode="none", secrets={"file": b"x"})

@@ -4,7 +4,9 @@ The request announces the session (``X-Docker-Expose-Session-Uuid``, ``-Name``,
 ``-Sharedkey``) and every method served (one ``X-Docker-Expose-Session-Grpc-Method`` header
 each, ``/package.Service/Method``), as BuildKit's ``session.Session.Run`` does it; BuildKit then
 only calls methods it was told of. Served: the gRPC health check (BuildKit checks the session
-every few seconds and drops it after failures) and the file sync of the build's directories.
+every few seconds and drops it after failures), the file sync of the build's directories, and
+the secrets (``RUN --mount=type=secret,id=…``: asked for by id when the step runs; an id not
+given is answered ``NOT_FOUND``, which BuildKit reports, or skips for ``required=false``).
 """
 
 from __future__ import annotations
@@ -12,16 +14,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import secrets
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from secrets import token_hex
 
 from .._transport import Transport, Upgraded
 from ._filesync import SyncedDir, diff_copy
-from ._grpc import GrpcCall, GrpcServer, Handler
+from ._grpc import GrpcCall, GrpcServer, GrpcStatus, Handler
+from .proto import secrets_pb2
 
-__all__ = ["BuildSession"]
+__all__ = ["BuildSession", "SecretSource"]
+
+#: A secret's value, or the file holding it (read when the build asks for it).
+SecretSource = bytes | str | os.PathLike[str]
 
 _HEALTH = "/grpc.health.v1.Health/Check"
 _DIFF_COPY = "/moby.filesync.v1.FileSync/DiffCopy"
+_GET_SECRET = "/moby.buildkit.secrets.v1.Secrets/GetSecret"
+_SECRET_MAX = 500 * 1024  # BuildKit's own limit
 _SERVING = b"\x08\x01"  # grpc.health.v1.HealthCheckResponse{status: SERVING}
 
 
@@ -37,10 +48,13 @@ class BuildSession:
         transport: the client's transport.
         dirs: ``{"context": SyncedDir(...), "dockerfile": SyncedDir(...)}``.
         name: a name for the session (the CLI gives the context directory's name).
+        secrets: the build's secrets by id.
     """
 
-    def __init__(self, transport: Transport, dirs: dict[str, SyncedDir], name: str) -> None:
-        self.id = secrets.token_hex(13)
+    def __init__(self, transport: Transport, dirs: dict[str, SyncedDir], name: str,
+                 secrets: Mapping[str, SecretSource] | None = None) -> None:
+        self._secrets = dict(secrets or {})
+        self.id = token_hex(13)
         self._t = transport
         self._dirs = dirs
         self._name = name
@@ -53,7 +67,27 @@ class BuildSession:
         async def sync(call: GrpcCall) -> None:
             await diff_copy(call, self._dirs)
 
-        return {_HEALTH: _health, _DIFF_COPY: sync}
+        async def secret(call: GrpcCall) -> None:
+            request = await call.recv()
+            if request is None:
+                raise GrpcStatus(3, "no request")
+            wanted = secrets_pb2.GetSecretRequest.FromString(request).ID
+            source = self._secrets.get(wanted)
+            if source is None:
+                raise GrpcStatus(5, f"secret {wanted} not found")
+            if isinstance(source, bytes):
+                data = source
+            else:
+                try:
+                    data = await asyncio.to_thread(Path(source).read_bytes)
+                except OSError as exc:
+                    raise GrpcStatus(5, f"secret {wanted}: cannot read {source}: "
+                                        f"{exc.strerror}") from None
+            if len(data) > _SECRET_MAX:
+                raise GrpcStatus(3, f"secret {wanted} is larger than {_SECRET_MAX} bytes")
+            await call.send(secrets_pb2.GetSecretResponse(data=data).SerializeToString())
+
+        return {_HEALTH: _health, _DIFF_COPY: sync, _GET_SECRET: secret}
 
     async def start(self) -> None:
         """Open the session's connection and serve on it (in a task) until :meth:`close`."""
