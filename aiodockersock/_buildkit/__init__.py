@@ -26,15 +26,16 @@ def require() -> None:
     """Raise a clear error when the ``buildkit`` extra is not installed.
 
     Raises:
-        InvalidArgument: ``h2`` or ``protobuf`` cannot be imported.
+        InvalidArgument: ``h2`` or ``protobuf`` cannot be imported, or the ``protobuf``
+            installed is older than the generated messages need.
     """
     try:
         import google.protobuf.message  # noqa: F401
         import h2  # noqa: F401
 
         from .proto import control_pb2  # noqa: F401
-    except ImportError as exc:
+    except Exception as exc:  # ImportError, or protobuf's VersionError (too old a runtime)
         raise InvalidArgument(
             f'builder="buildkit" needs the buildkit extra ({exc}): '
-            "pip install 'aiodockersock[buildkit]' (h2 and protobuf)"
+            "pip install 'aiodockersock[buildkit]' (h2>=4.1 and protobuf>=7.35.1)"
         ) from None

@@ -52,12 +52,10 @@ class SyncedDir:
         root: the directory.
         excludes: patterns left out whatever BuildKit asks (``.dockerignore``'s, already
             read), matched as the Docker CLI matches them.
-        only: when set, the only entries (paths relative to ``root``) sent from it.
     """
 
     root: Path
     excludes: tuple[str, ...] = ()
-    only: frozenset[str] | None = None
 
 
 def go_mode(mode: int) -> int:
@@ -117,8 +115,6 @@ def walk(synced: SyncedDir, includes: list[str], excludes: list[str]) -> Iterato
             path = directory / entry
             excluded = skip.excluded(name)
             wanted = want is None or want.excluded(name)  # an include pattern matches it
-            if synced.only is not None and name not in synced.only:
-                wanted = False
             is_dir = path.is_dir() and not path.is_symlink()
             if not excluded and wanted:
                 yield from pending
@@ -127,7 +123,7 @@ def walk(synced: SyncedDir, includes: list[str], excludes: list[str]) -> Iterato
                 if is_dir:
                     yield from entries(path, name + "/")
             elif is_dir and (not excluded or skip.may_include_under(name)) and (
-                    synced.only is None and (want is None or _may_match(includes, name))):
+                    want is None or _may_match(includes, name)):
                 mark = (path, name)
                 pending.append(mark)
                 yield from entries(path, name + "/")
@@ -174,10 +170,10 @@ async def diff_copy(call: GrpcCall, dirs: dict[str, SyncedDir]) -> None:
 
     includes = values("include-patterns") + values("followpaths")
     excludes = values("exclude-patterns")
-    entries = await asyncio.to_thread(lambda: list(walk(synced, includes, excludes)))
+    entries = await asyncio.to_thread(
+        lambda: [(path, *_stat(path, name)) for path, name in walk(synced, includes, excludes)])
     files: dict[int, Path] = {}
-    for index, (path, entry) in enumerate(entries):
-        stat, regular = await asyncio.to_thread(_stat, path, entry)
+    for index, (path, stat, regular) in enumerate(entries):
         if regular:
             files[index] = path
         await call.send(_packet(wire_pb2.Packet.PACKET_STAT, stat=stat))

@@ -18,6 +18,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from secrets import token_hex
+from urllib.parse import quote
 
 from .._transport import Transport, Upgraded
 from ._filesync import SyncedDir, diff_copy
@@ -95,7 +96,7 @@ class BuildSession:
         handlers = self._handlers()
         headers = {
             "X-Docker-Expose-Session-Uuid": self.id,
-            "X-Docker-Expose-Session-Name": self._name,
+            "X-Docker-Expose-Session-Name": quote(self._name, safe=""),
             "X-Docker-Expose-Session-Sharedkey": hashlib.sha256(roots.encode()).hexdigest(),
             "X-Docker-Expose-Session-Grpc-Method": sorted(handlers),
         }
