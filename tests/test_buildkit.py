@@ -41,6 +41,18 @@ async def cleanup(docker: Docker, *names: str) -> AsyncIterator[None]:
                 await docker.images.remove(name, force=True)
 
 
+async def image_members(docker: Docker, name: str) -> dict[str, tarfile.TarInfo]:
+    """The entries of an image's layers (the last layer's entry for a name)."""
+    members: dict[str, tarfile.TarInfo] = {}
+    with tarfile.open(fileobj=io.BytesIO(await docker.images.save(name).read())) as saved:
+        manifest = json.loads(saved.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        for layer in manifest[0]["Layers"]:
+            data = saved.extractfile(layer).read()  # type: ignore[union-attr]
+            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                members.update({m.name.rstrip("/"): m for m in tar})
+    return members
+
+
 async def image_files(docker: Docker, name: str) -> dict[str, bytes]:
     """The files of an image (its layers applied in order), read from ``images.save``: the
     classic layout (20.10) and the OCI one (28.5) both name the layers in ``manifest.json``."""
@@ -80,6 +92,9 @@ async def test_from_scratch_copy(docker: Docker, tmp_path: Path, sent: list[Path
         "sub/a.txt": "a\n",
         "sub/deeper/b.txt": "b\n",
     })
+    os.chmod(tmp_path / "sub/a.txt", 0o751)
+    os.symlink("a.txt", tmp_path / "sub/link")
+    (tmp_path / "sub/empty").mkdir()
     name = f"{unique('ads-bk')}:scratch"
     async with cleanup(docker, name):
         stream = docker.images.build(tmp_path, tag=name, builder="buildkit",
@@ -97,6 +112,12 @@ async def test_from_scratch_copy(docker: Docker, tmp_path: Path, sent: list[Path
         assert files["hello.txt"] == b"hello\n"
         assert files["sub/a.txt"] == b"a\n" and files["sub/deeper/b.txt"] == b"b\n"
         assert "Dockerfile" not in files
+        # modes, links and empty directories arrive as they are (owners reset to root)
+        members = await image_members(docker, name)
+        assert members["sub/a.txt"].mode & 0o7777 == 0o751
+        assert members["sub/link"].issym() and members["sub/link"].linkname == "a.txt"
+        assert members["sub/empty"].isdir()
+        assert {(m.uid, m.gid) for m in members.values()} == {(0, 0)}
 
         # a rebuild after one file changed sends that file alone of the context (the Dockerfile
         # is read again), and the other step is cached
