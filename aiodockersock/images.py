@@ -28,6 +28,7 @@ from ._exceptions import (
     APIError,
     DockerError,
     InvalidArgument,
+    NotSupported,
     ProgressError,
     RegistryAuthError,
     RegistryUnreachable,
@@ -878,7 +879,12 @@ class Images(Area):
                   "dockerfile": dockerfile_path.name, "rm": None, "q": None}
 
         async def open_() -> StreamResponse:
-            await session.start()
+            try:
+                await session.start()
+            except NotSupported as exc:  # Podman's service: no BuildKit
+                exc.args = (f"{exc.args[0]}: this engine cannot build with BuildKit; use "
+                            'builder="classic"',)
+                raise
             try:
                 return await self._t.stream("POST", "/build", query=params)
             except BaseException:

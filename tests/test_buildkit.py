@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from aiodockersock import BuildError, BuildProgress, Docker, InvalidArgument, NotFound
+from aiodockersock import (
+    BuildError,
+    BuildProgress,
+    Docker,
+    InvalidArgument,
+    NotFound,
+    NotSupported,
+)
 from aiodockersock._build_context import context_members
 from aiodockersock._buildkit import _filesync
 from aiodockersock._buildkit._filesync import SyncedDir, go_mode, walk
@@ -297,3 +304,15 @@ async def test_secrets_reach_run_and_no_layer(docker: Docker, tmp_path: Path) ->
         with pytest.raises(BuildError, match="token"):
             await docker.images.build(tmp_path / "ctx", builder="buildkit", nocache=True,
                                       network_mode="none", secrets={"file": b"x"})
+
+
+@engine_test
+@pytest.mark.podman
+async def test_an_engine_without_buildkit_says_so(
+    docker: Docker, engine: EngineHandle, tmp_path: Path
+) -> None:
+    if not engine.podman:
+        pytest.skip("dockerd has BuildKit (the other tests use it)")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    with pytest.raises(NotSupported, match='cannot build with BuildKit; use builder="classic"'):
+        await docker.images.build(tmp_path, builder="buildkit")
