@@ -5,13 +5,16 @@ BuildKit asks for a directory by the name the build gave it (``dir-name``: ``con
 ``followpaths``; the Dockerfile frontend sends ``.dockerignore``'s patterns as excludes). The
 exchange is fsutil's: we send one ``STAT`` packet per entry, walked depth first, each
 directory's entries sorted by name (byte order), a parent directory before its children, then
-an empty ``STAT``; BuildKit answers with ``REQ`` packets naming the files it needs (by their
-index among the regular files' ``STAT`` packets… precisely: the index of the ``STAT`` among all
-of them), each answered with ``DATA`` packets and an empty ``DATA``; its ``FIN`` is answered
-with ``FIN`` and the call ends. So only the files the build reads are ever sent.
+an empty ``STAT``; BuildKit answers with ``REQ`` packets naming the regular files whose content
+it needs (by the index of their ``STAT`` among all of them), each answered with ``DATA``
+packets and an empty ``DATA``; its ``FIN`` is answered with ``FIN`` and the call ends. BuildKit
+compares the ``STAT``s with its copy from the previous build of the same directory, so a
+rebuild fetches only what changed.
 
 Modes are Go's ``os.FileMode`` bits (the type in the high bits), owners are reset to 0 as the
-Docker CLI does it.
+Docker CLI does it. Not yet as fsutil does it: ``followpaths`` are taken as include patterns
+(a symbolic link among them is sent as the link, not followed), extended attributes and
+hard links are not sent as such (a hard link is sent as a file of its own).
 """
 
 from __future__ import annotations

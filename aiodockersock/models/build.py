@@ -29,4 +29,3 @@ class BuildCacheRecord(Model):
     last_used_at: str | None = None
     """RFC 3339 string."""
     usage_count: int | None = None
-
