@@ -98,6 +98,7 @@ async def test_from_scratch_copy(docker: Docker, tmp_path: Path, sent: list[Path
         "hello.txt": "hello\n",
         "sub/a.txt": "a\n",
         "sub/deeper/b.txt": "b\n",
+        "unused/big.txt": "never read by the build\n" * 10000,
     })
     os.chmod(tmp_path / "sub/a.txt", 0o751)
     os.symlink("a.txt", tmp_path / "sub/link")
@@ -119,6 +120,9 @@ async def test_from_scratch_copy(docker: Docker, tmp_path: Path, sent: list[Path
         assert files["hello.txt"] == b"hello\n"
         assert files["sub/a.txt"] == b"a\n" and files["sub/deeper/b.txt"] == b"b\n"
         assert "Dockerfile" not in files
+        # only what the build reads was sent (BuildKit asks for the COPY sources alone)
+        assert sorted(p.relative_to(tmp_path).as_posix() for p in sent) == [
+            "Dockerfile", "hello.txt", "sub/a.txt", "sub/deeper/b.txt"]
         # modes, links and empty directories arrive as they are (owners reset to root)
         members = await image_members(docker, name)
         assert members["sub/a.txt"].mode & 0o7777 == 0o751
