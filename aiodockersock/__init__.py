@@ -16,6 +16,7 @@ from __future__ import annotations
 from ._attach import AttachStream, AttachWebSocket
 from ._auth import RegistryAuth
 from ._bodies import ArchiveStream, ByteStream, JSONStream, LogStream, ProgressStream
+from ._buildkit._progress import BuildProgress
 from ._client import Docker
 from ._config import DEFAULT_HOST, Limits, TLSConfig
 from ._contexts import DockerContext, list_contexts
@@ -24,6 +25,7 @@ from ._exceptions import (
     APIError,
     ArchiveError,
     BadRequest,
+    BuildError,
     ClientLimitReached,
     Conflict,
     ContainerError,
@@ -70,6 +72,8 @@ __all__ = [
     "AttachStream",
     "AttachWebSocket",
     "BadRequest",
+    "BuildError",
+    "BuildProgress",
     "ByteStream",
     "ClientLimitReached",
     "Conflict",

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ._exceptions import InvalidArgument
 
-__all__ = ["IgnoreRules", "context_members", "read_dockerignore"]
+__all__ = ["IgnoreRules", "context_members", "context_patterns", "read_dockerignore"]
 
 # Go's unicode.IsSpace (what strings.TrimSpace removes); Python's str.strip() also removes
 # \x1c-\x1f, which Go keeps.
@@ -207,6 +207,30 @@ class IgnoreRules:
         return any(p.exclusion and (p.text + "/").startswith(inside) for p in self.patterns)
 
 
+def context_patterns(root: Path, dockerfile: str) -> list[str]:
+    """The exclusion patterns of a directory context: its ``.dockerignore``, with
+    ``.dockerignore`` and the Dockerfile re-included when excluded (as the CLI does it).
+
+    Raises:
+        InvalidArgument: ``.dockerignore`` cannot be read or has an invalid pattern.
+    """
+    ignore_file = root / ".dockerignore"
+    try:
+        patterns = read_dockerignore(ignore_file.read_bytes())
+    except FileNotFoundError:
+        patterns = []
+    except OSError as exc:
+        raise InvalidArgument(f"cannot read {ignore_file}: {exc.strerror}") from None
+    source = str(ignore_file)
+    if IgnoreRules(patterns, source=source).excluded_by_cli_check(".dockerignore"):
+        patterns.append("!.dockerignore")
+    dockerfile_name = _go_clean(dockerfile.replace(os.sep, "/"))
+    if IgnoreRules(patterns, source=source).excluded_by_cli_check(dockerfile_name):
+        patterns.append("!" + dockerfile_name)
+    IgnoreRules(patterns, source=source)  # every pattern valid
+    return patterns
+
+
 def context_members(
     root: Path, dockerfile: str
 ) -> Callable[[], Iterator[tuple[Path, str]]]:
@@ -223,21 +247,9 @@ def context_members(
     Raises:
         InvalidArgument: ``.dockerignore`` cannot be read or has an invalid pattern.
     """
-    ignore_file = root / ".dockerignore"
-    try:
-        patterns = read_dockerignore(ignore_file.read_bytes())
-    except FileNotFoundError:
-        patterns = []
-    except OSError as exc:
-        raise InvalidArgument(f"cannot read {ignore_file}: {exc.strerror}") from None
-    source = str(ignore_file)
-    # as the CLI does it: .dockerignore and the Dockerfile are re-included when excluded
-    if IgnoreRules(patterns, source=source).excluded_by_cli_check(".dockerignore"):
-        patterns.append("!.dockerignore")
+    patterns = context_patterns(root, dockerfile)
     dockerfile_name = _go_clean(dockerfile.replace(os.sep, "/"))
-    if IgnoreRules(patterns, source=source).excluded_by_cli_check(dockerfile_name):
-        patterns.append("!" + dockerfile_name)
-    rules = IgnoreRules(patterns, source=source)
+    rules = IgnoreRules(patterns, source=str(root / ".dockerignore"))
 
     def members() -> Iterator[tuple[Path, str]]:
         seen_dockerfile = False

@@ -29,7 +29,8 @@ exception reaches a caller::
     │   └── ResponseTooLarge    an answer larger than the client reads (``max_response``)
     ├── PrivilegesNotGranted    a plugin asks for privileges the caller did not grant
     ├── ProgressError           a pull, push, build or load failed after it had started
-    │   └── RegistryAuthError   a registry refused the credentials (pull, push, login, inspect)
+    │   ├── RegistryAuthError   a registry refused the credentials (pull, push, login, inspect)
+    │   └── BuildError          a BuildKit build failed: the step, its last output lines
     ├── ArchiveError            a tar archive could not be read or extracted (malformed, clashing)
     ├── ContainerError          ``containers.run()``: the container exited with a non-zero code
     └── WaitTimeout             ``containers.wait_for()`` ran out of time (also a TimeoutError)
@@ -49,6 +50,7 @@ __all__ = [
     "APIError",
     "ArchiveError",
     "BadRequest",
+    "BuildError",
     "ClientLimitReached",
     "Conflict",
     "ContainerError",
@@ -402,6 +404,33 @@ class ProgressError(DockerError):
         self.operation = operation
         self.log = log or []
         super().__init__(f"{operation} failed: {message}")
+
+
+class BuildError(ProgressError):
+    """A BuildKit build failed (``images.build(..., builder="buildkit")``).
+
+    Attributes:
+        step: the failed step as the Docker CLI names it (``[2/3] RUN make``), when the
+            build's progress named one.
+        output: its last output lines (at most 20), oldest first.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        step: str | None = None,
+        output: list[str] | None = None,
+        code: int | None = None,
+        log: list[object] | None = None,
+    ) -> None:
+        super().__init__(message, operation=operation, code=code, log=log)
+        self.step = step
+        self.output = output or []
+        if step:
+            tail = "".join(f"\n  {line}" for line in self.output)
+            self.args = (f"{operation} failed at {step}: {message}{tail}",)
 
 
 class RegistryAuthError(ProgressError):

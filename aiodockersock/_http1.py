@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from ._exceptions import DockerConnectionError
@@ -24,11 +24,15 @@ _STATUS_LINE = re.compile(rb"HTTP/1\.[01] ([0-9]{3})(?: |\r?$)")
 
 
 def request_head(
-    method: str, target: str, host: str, headers: Mapping[str, str], length: int, protocol: str
+    method: str, target: str, host: str, headers: Mapping[str, str | Sequence[str]], length: int,
+    protocol: str,
 ) -> bytes:
-    """The head of a request that asks to switch the connection to ``protocol``."""
+    """The head of a request that asks to switch the connection to ``protocol`` (a header given
+    a sequence of values is repeated, once per value)."""
     lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
+    for name, value in headers.items():
+        values = [value] if isinstance(value, str) else value
+        lines += [f"{name}: {v}" for v in values]
     lines += [f"Content-Length: {length}", "Connection: Upgrade", f"Upgrade: {protocol}", "", ""]
     return "\r\n".join(lines).encode("latin-1")
 

@@ -938,6 +938,7 @@ class Transport:
         query: Mapping[str, QueryValue] | None = None,
         body: Any = None,
         protocol: str = "tcp",
+        headers: Mapping[str, str | Sequence[str]] | None = None,
     ) -> Upgraded:
         """Send a request that switches its connection to a raw byte pipe (attach, exec).
 
@@ -947,7 +948,9 @@ class Transport:
 
         Args:
             method, path, query, body: as for :meth:`request`.
-            protocol: the ``Upgrade`` header's protocol (``tcp`` for attach and exec).
+            protocol: the ``Upgrade`` header's protocol (``tcp`` for attach and exec, ``h2c``
+                for BuildKit's ``/session``).
+            headers: more request headers (a sequence of values repeats the header).
 
         Returns:
             The open connection, just past the response head: ``101 Switching Protocols``, or
@@ -966,14 +969,15 @@ class Transport:
             await self.negotiate()
         full = self._prefix + path
         payload = b"" if body is None else msgspec.json.encode(body)
-        headers = {"User-Agent": _USER_AGENT}
+        head_headers: dict[str, str | Sequence[str]] = {"User-Agent": _USER_AGENT}
         if payload:
-            headers["Content-Type"] = "application/json"
+            head_headers["Content-Type"] = "application/json"
+        head_headers.update(headers or {})
         head = request_head(
             method,
             full + encode_query(query),
             urlsplit(self.host.base_url).netloc,
-            headers,
+            head_headers,
             len(payload),
             protocol,
         )

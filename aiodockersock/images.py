@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Union
+from typing import IO, Any, Literal, Union
 
 import msgspec
 
@@ -24,11 +24,12 @@ from ._auth import reaching_registry as _reaching
 from ._auth import refused_credentials as _refusing
 from ._auth import registry_failure as _failure
 from ._bodies import ByteStream, ProgressStream
-from ._build_context import context_members
+from ._build_context import context_members, context_patterns
 from ._exceptions import (
     APIError,
     DockerError,
     InvalidArgument,
+    NotSupported,
     ProgressError,
     ServerError,
 )
@@ -535,7 +536,7 @@ class Images(Area):
         async def finish(messages: builtins.list[ProgressMessage]) -> PushResult:
             for message in reversed(messages):
                 aux = message.aux
-                if aux and isinstance(aux.get("Digest"), str):
+                if isinstance(aux, dict) and isinstance(aux.get("Digest"), str):
                     size = aux.get("Size")
                     return PushResult(tag=str(aux.get("Tag") or ref_tag), digest=aux["Digest"],
                                       size=size if isinstance(size, int) else None)
@@ -690,12 +691,23 @@ class Images(Area):
         shm_size: int | None = None,
         memory: int | None = None,
         quiet: bool = False,
+        builder: Literal["classic", "buildkit"] = "classic",
+        secrets: Mapping[str, bytes | str | os.PathLike[str]] | None = None,
     ) -> ProgressStream[ProgressMessage, str]:
-        """Build an image with the classic builder (``DOCKER_BUILDKIT=0 docker build``).
+        """Build an image with the classic builder (``DOCKER_BUILDKIT=0 docker build``), or
+        with BuildKit (``builder="buildkit"``).
 
         ``POST /build``
 
-        Each step's output is in ``message.stream`` of the progress messages.
+        Classic: each step's output is in ``message.stream`` of the progress messages.
+
+        BuildKit (needs ``pip install 'aiodockersock[buildkit]'``; the context must be a
+        directory): the build runs with a session (``POST /session``) through which the daemon
+        fetches only the files it needs, ``.dockerignore`` honoured; the stream returned is a
+        :class:`~aiodockersock.BuildProgress`, whose ``statuses()`` yields the typed progress
+        (:class:`~aiodockersock.models.BuildStatus`) and whose failure is a
+        :class:`~aiodockersock.BuildError` naming the step and its last output lines.
+        ``rm``, ``forcerm`` and ``quiet`` do not apply.
 
         Args:
             context: a directory (tarred on the fly; ``.dockerignore`` is honoured: ``*``,
@@ -720,12 +732,17 @@ class Images(Area):
             shm_size: size of ``/dev/shm`` of ``RUN`` steps, in bytes.
             memory: memory limit of ``RUN`` steps, in bytes.
             quiet: suppress the steps' output.
+            builder: ``"classic"`` (the default) or ``"buildkit"``.
+            secrets: BuildKit only: the secrets ``RUN --mount=type=secret,id=…`` may read, by
+                id: the value as bytes, or the path of the file holding it (read when the step
+                asks). They are never part of an image layer.
 
         Returns:
             A progress stream whose result is the new image's id (``sha256:…``).
 
         Raises:
-            ProgressError: a step failed; ``.log`` holds the build output before the error.
+            ProgressError: a step failed; ``.log`` holds the build output before the error
+                (with BuildKit a :class:`~aiodockersock.BuildError`).
             BadRequest: a parameter was refused (unknown target, bad Dockerfile…).
             InvalidArgument: the context is not a directory, file or tar, or the Dockerfile
                 is missing from a directory context.
@@ -751,6 +768,13 @@ class Images(Area):
             "q": quiet or None,
             "version": "1",
         }
+        if builder == "buildkit":
+            return self._buildkit(context, params, dockerfile, tags, secrets)
+        if builder != "classic":
+            raise InvalidArgument(f'builder must be "classic" or "buildkit", not {builder!r}')
+        if secrets:
+            raise InvalidArgument('build: secrets need builder="buildkit" (the classic builder '
+                                  "has none)")
         if not isinstance(context, (str, os.PathLike)):
             source = upload_body(context, "build")
         elif (root := Path(context)).is_dir():
@@ -765,7 +789,7 @@ class Images(Area):
 
         async def finish(messages: builtins.list[ProgressMessage]) -> str:
             for m in reversed(messages):
-                if m.aux and isinstance(m.aux.get("ID"), str):
+                if isinstance(m.aux, dict) and isinstance(m.aux.get("ID"), str):
                     return str(m.aux["ID"])
             for m in reversed(messages):
                 text = (m.stream or "").strip()
@@ -778,6 +802,62 @@ class Images(Area):
 
         what = f"build of {tags[0]}" if tags else "build"
         return self._upload("/build", params, source, what, finish)
+
+    def _buildkit(self, context: BuildContext, params: dict[str, Any], dockerfile: str,
+                  tags: builtins.list[str],
+                  secrets: Mapping[str, bytes | str | os.PathLike[str]] | None,
+                  ) -> ProgressStream[ProgressMessage, str]:
+        """``images.build(..., builder="buildkit")``: the session, then the build."""
+        from ._buildkit import require
+
+        require()
+        from ._buildkit._filesync import SyncedDir
+        from ._buildkit._progress import BuildProgress
+        from ._buildkit._session import BuildSession
+
+        if not isinstance(context, (str, os.PathLike)) or not Path(context).is_dir():
+            raise InvalidArgument(
+                'build: with builder="buildkit" the context must be a directory, not '
+                f"{context!r}")
+        root = Path(context)
+        dockerfile_path = root / dockerfile
+        if not dockerfile_path.is_file():
+            raise InvalidArgument(f"build: no {dockerfile} in the context {root}")
+        excludes = tuple(context_patterns(root, dockerfile))
+        for id_, value in (secrets or {}).items():
+            if not isinstance(id_, str) or not id_ or not isinstance(
+                    value, (bytes, str, os.PathLike)):
+                raise InvalidArgument(
+                    "build: secrets maps an id (a non-empty str) to bytes or a file's path, "
+                    f"not {id_!r}: {type(value).__name__}")
+        session = BuildSession(self._t, {
+            "context": SyncedDir(root, excludes),
+            "dockerfile": SyncedDir(dockerfile_path.parent),
+        }, root.resolve().name, secrets)
+        params = {**params, "version": "2", "session": session.id, "remote": "client-session",
+                  "dockerfile": dockerfile_path.name, "rm": None, "q": None}
+
+        async def open_() -> StreamResponse:
+            try:
+                await session.start()
+            except NotSupported as exc:  # Podman's service: no BuildKit
+                exc.args = (f"{exc.args[0]}: this engine cannot build with BuildKit; use "
+                            'builder="classic"',)
+                raise
+            try:
+                return await self._t.stream("POST", "/build", query=params)
+            except BaseException:
+                session.close()
+                raise
+
+        async def finish(messages: builtins.list[ProgressMessage]) -> str:
+            for m in reversed(messages):
+                if isinstance(m.aux, dict) and isinstance(m.aux.get("ID"), str):
+                    return str(m.aux["ID"])
+            raise _no_result("build", "an image id", "build", messages)
+
+        what = f"build of {tags[0]}" if tags else "build"
+        return BuildProgress(open_, what, finish, session.close)
 
     def _upload(
         self, path: str, params: Mapping[str, QueryValue], source: tuple[Body, Upload | None],

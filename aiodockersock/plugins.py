@@ -374,7 +374,7 @@ class Plugins(Area):
         async def finish(messages: builtins.list[ProgressMessage]) -> PushResult:
             for message in reversed(messages):
                 aux = message.aux
-                if aux and isinstance(aux.get("Digest"), str):
+                if isinstance(aux, dict) and isinstance(aux.get("Digest"), str):
                     size = aux.get("Size")
                     return PushResult(tag=str(aux.get("Tag") or ""), digest=aux["Digest"],
                                       size=size if isinstance(size, int) else None)

@@ -36,10 +36,7 @@ NOT_YET: frozenset[tuple[str, str]] = frozenset(
 )
 
 #: Endpoints that are not a coroutine of their own, and why.
-EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("POST", "/session"): "BuildKit's session: the BuildKit issue (14) owns it, as an upgrade "
-    "used by builds, not a call of its own",
-}
+EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 # ``GET /path``, closed by the backticks (a path wrapped across lines in prose does not count)
 _ENDPOINT = re.compile(r"``(GET|HEAD|POST|PUT|DELETE) (/[^`?\s]*)(?:\?[^`\s]*)?``")

@@ -68,12 +68,12 @@ def _spec_dir() -> Path:
 
 
 SPEC_DIR = _spec_dir()
-# Every module of Engine structs (``events``, ``fleet`` and ``output`` hold the client's own
-# types).
+# Every module of Engine structs (``events``, ``fleet``, ``output`` and ``buildkit`` hold the
+# client's own types).
 MY_MODULES = [
     importlib.import_module(f"aiodockersock.models.{info.name}")
     for info in sorted(pkgutil.iter_modules(models.__path__), key=lambda i: i.name)
-    if not info.name.startswith("_") and info.name not in ("events", "fleet", "output")
+    if not info.name.startswith("_") and info.name not in ("events", "fleet", "output", "buildkit")
 ]
 
 
@@ -184,6 +184,7 @@ def test_structs_are_frozen() -> None:
 
 #: The exported Structs that are not Models: the client's own types.
 PLAIN_STRUCTS = {
+    "BuildLog", "BuildStatus", "BuildVertex", "BuildVertexStatus", "BuildWarning",
     "ContainerLogs", "EventGap", "ExecResult", "HostDown", "HostEvent", "HostGap", "HostUp",
     "LogFrame", "LogLine", "PathStat", "PushResult", "RunResult",
 }

@@ -7,6 +7,7 @@ The models import only msgspec, the standard library's typing helpers and each o
 
 from ._base import Model
 from .build import BuildCacheRecord
+from .buildkit import BuildLog, BuildStatus, BuildVertex, BuildVertexStatus, BuildWarning
 from .containers import (
     CHANGE_ADDED,
     CHANGE_DELETED,
@@ -227,7 +228,12 @@ __all__ = [
     "BindOptions",
     "BuildCacheDiskUsage",
     "BuildCacheRecord",
+    "BuildLog",
     "BuildPruneResponse",
+    "BuildStatus",
+    "BuildVertex",
+    "BuildVertexStatus",
+    "BuildWarning",
     "CAConfig",
     "ClusterInfo",
     "ClusterVolume",

@@ -42,7 +42,9 @@ class ProgressMessage(Model, rename="camel"):
         error: the failure message; the operation failed.
         error_detail: the failure's code and message.
         aux: extra data: ``{"ID": "sha256:…"}`` at the end of a build, ``{"Tag", "Digest",
-            "Size"}`` at the end of a push.
+            "Size"}`` at the end of a push; with BuildKit, the base64 protobuf of a
+            ``moby.buildkit.trace`` record (``id``), decoded by
+            :class:`~aiodockersock.BuildProgress`.
     """
 
     id: str | None = None
@@ -52,4 +54,4 @@ class ProgressMessage(Model, rename="camel"):
     stream: str | None = None
     error: str | None = None
     error_detail: ErrorDetail | None = msgspec.field(default=None, name="errorDetail")
-    aux: dict[str, Any] | None = None
+    aux: dict[str, Any] | str | None = None

@@ -1,0 +1,116 @@
+"""A BuildKit session: ``POST /session`` switched to ``h2c``, on which we serve gRPC.
+
+The request announces the session (``X-Docker-Expose-Session-Uuid``, ``-Name``,
+``-Sharedkey``) and every method served (one ``X-Docker-Expose-Session-Grpc-Method`` header
+each, ``/package.Service/Method``), as BuildKit's ``session.Session.Run`` does it; BuildKit then
+only calls methods it was told of. Served: the gRPC health check (BuildKit checks the session
+every few seconds and drops it after failures), the file sync of the build's directories, and
+the secrets (``RUN --mount=type=secret,id=…``: asked for by id when the step runs; an id not
+given is answered ``NOT_FOUND``, which BuildKit reports, or skips for ``required=false``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from secrets import token_hex
+from urllib.parse import quote
+
+from .._transport import Transport, Upgraded
+from ._filesync import SyncedDir, diff_copy
+from ._grpc import GrpcCall, GrpcServer, GrpcStatus, Handler
+from .proto import secrets_pb2
+
+__all__ = ["BuildSession", "SecretSource"]
+
+#: A secret's value, or the file holding it (read when the build asks for it).
+SecretSource = bytes | str | os.PathLike[str]
+
+_HEALTH = "/grpc.health.v1.Health/Check"
+_DIFF_COPY = "/moby.filesync.v1.FileSync/DiffCopy"
+_GET_SECRET = "/moby.buildkit.secrets.v1.Secrets/GetSecret"
+_SECRET_MAX = 500 * 1024  # BuildKit's own limit
+_SERVING = b"\x08\x01"  # grpc.health.v1.HealthCheckResponse{status: SERVING}
+
+
+async def _health(call: GrpcCall) -> None:
+    await call.recv()
+    await call.send(_SERVING)
+
+
+class BuildSession:
+    """One session, serving ``dirs`` (by the names the build gives them) until closed.
+
+    Args:
+        transport: the client's transport.
+        dirs: ``{"context": SyncedDir(...), "dockerfile": SyncedDir(...)}``.
+        name: a name for the session (the CLI gives the context directory's name).
+        secrets: the build's secrets by id.
+    """
+
+    def __init__(self, transport: Transport, dirs: dict[str, SyncedDir], name: str,
+                 secrets: Mapping[str, SecretSource] | None = None) -> None:
+        self._secrets = dict(secrets or {})
+        self.id = token_hex(13)
+        self._t = transport
+        self._dirs = dirs
+        self._name = name
+        self._task: asyncio.Task[None] | None = None
+        self._conn: Upgraded | None = None
+        self.errors: list[str] = []
+        """Failures of the calls served (a file that could not be read…), for messages."""
+
+    def _handlers(self) -> dict[str, Handler]:
+        async def sync(call: GrpcCall) -> None:
+            await diff_copy(call, self._dirs)
+
+        async def secret(call: GrpcCall) -> None:
+            request = await call.recv()
+            if request is None:
+                raise GrpcStatus(3, "no request")
+            wanted = secrets_pb2.GetSecretRequest.FromString(request).ID
+            source = self._secrets.get(wanted)
+            if source is None:
+                raise GrpcStatus(5, f"secret {wanted} not found")
+            if isinstance(source, bytes):
+                data = source
+            else:
+                try:
+                    data = await asyncio.to_thread(Path(source).read_bytes)
+                except OSError as exc:
+                    raise GrpcStatus(5, f"secret {wanted}: cannot read {source}: "
+                                        f"{exc.strerror}") from None
+            if len(data) > _SECRET_MAX:
+                raise GrpcStatus(3, f"secret {wanted} is larger than {_SECRET_MAX} bytes")
+            await call.send(secrets_pb2.GetSecretResponse(data=data).SerializeToString())
+
+        return {_HEALTH: _health, _DIFF_COPY: sync, _GET_SECRET: secret}
+
+    async def start(self) -> None:
+        """Open the session's connection and serve on it (in a task) until :meth:`close`."""
+        roots = "\0".join(str(d.root.resolve()) for d in self._dirs.values())
+        handlers = self._handlers()
+        headers = {
+            "X-Docker-Expose-Session-Uuid": self.id,
+            "X-Docker-Expose-Session-Name": quote(self._name, safe=""),
+            "X-Docker-Expose-Session-Sharedkey": hashlib.sha256(roots.encode()).hexdigest(),
+            "X-Docker-Expose-Session-Grpc-Method": sorted(handlers),
+        }
+        self._conn = await self._t.upgrade("POST", "/session", protocol="h2c", headers=headers)
+        server = GrpcServer(self._conn.reader, self._conn.writer, handlers,
+                            on_error=lambda method, exc: self.errors.append(f"{method}: {exc}"))
+        self._task = asyncio.get_running_loop().create_task(server.serve())
+
+    def close(self) -> None:
+        """Stop serving and drop the connection (BuildKit then forgets the session)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.writer.close()
+            self._conn = None

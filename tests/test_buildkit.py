@@ -1,0 +1,322 @@
+"""BuildKit builds (``images.build(..., builder="buildkit")``) against real engines: the session,
+the file sync of the context, the typed progress and the errors; and the parts that need no
+engine (the walk's order and modes, the error without the extra)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import stat
+import sys
+import tarfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from aiodockersock import (
+    BuildError,
+    BuildProgress,
+    Docker,
+    InvalidArgument,
+    NotFound,
+    NotSupported,
+)
+from aiodockersock._build_context import context_members
+from aiodockersock._buildkit import _filesync
+from aiodockersock._buildkit._filesync import SyncedDir, go_mode, walk
+from aiodockersock.models import BuildStatus
+
+from .conftest import TEST_IMAGE, TEST_LABEL, EngineHandle
+from .test_build_context import make_tree
+from .test_build_context_cli import CORPUS, TREE
+from .test_images import unique
+
+engine_test = pytest.mark.engine
+
+
+@contextlib.asynccontextmanager
+async def cleanup(docker: Docker, *names: str) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        for name in names:
+            with contextlib.suppress(NotFound):
+                await docker.images.remove(name, force=True)
+
+
+async def image_members(docker: Docker, name: str) -> dict[str, tarfile.TarInfo]:
+    """The entries of an image's layers (the last layer's entry for a name)."""
+    members: dict[str, tarfile.TarInfo] = {}
+    with tarfile.open(fileobj=io.BytesIO(await docker.images.save(name).read())) as saved:
+        manifest = json.loads(saved.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        for layer in manifest[0]["Layers"]:
+            data = saved.extractfile(layer).read()  # type: ignore[union-attr]
+            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                members.update({m.name.rstrip("/"): m for m in tar})
+    return members
+
+
+async def image_files(docker: Docker, name: str) -> dict[str, bytes]:
+    """The files of an image (its layers applied in order), read from ``images.save``: the
+    classic layout (20.10) and the OCI one (28.5) both name the layers in ``manifest.json``."""
+    files: dict[str, bytes] = {}
+    with tarfile.open(fileobj=io.BytesIO(await docker.images.save(name).read())) as saved:
+        manifest = json.loads(saved.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        for layer in manifest[0]["Layers"]:
+            data = saved.extractfile(layer).read()  # type: ignore[union-attr]
+            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                for member in tar:
+                    if member.isfile():
+                        files[member.name] = tar.extractfile(member).read()  # type: ignore[union-attr]
+                    elif member.isdir():
+                        files.setdefault(member.name.rstrip("/") + "/", b"")
+    return files
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files whose content the session sent (BuildKit asked for them), in order."""
+    paths: list[Path] = []
+    real = _filesync._send_file
+
+    async def spy(call: object, id_: int, path: Path) -> None:
+        paths.append(path)
+        await real(call, id_, path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_filesync, "_send_file", spy)
+    return paths
+
+
+@engine_test
+async def test_from_scratch_copy(docker: Docker, tmp_path: Path, sent: list[Path]) -> None:
+    make_tree(tmp_path, {
+        "Dockerfile": "FROM scratch\nCOPY hello.txt /hello.txt\nCOPY sub /sub/\n",
+        "hello.txt": "hello\n",
+        "sub/a.txt": "a\n",
+        "sub/deeper/b.txt": "b\n",
+        "unused/big.txt": "never read by the build\n" * 10000,
+    })
+    os.chmod(tmp_path / "sub/a.txt", 0o751)
+    os.symlink("a.txt", tmp_path / "sub/link")
+    (tmp_path / "sub/empty").mkdir()
+    name = f"{unique('ads-bk')}:scratch"
+    async with cleanup(docker, name):
+        stream = docker.images.build(tmp_path, tag=name, builder="buildkit",
+                                     labels={TEST_LABEL: "1"})
+        assert isinstance(stream, BuildProgress)
+        statuses = [s async for s in stream.statuses()]
+        image_id = await stream
+        assert image_id.startswith("sha256:") and len(image_id) == 71
+        assert all(isinstance(s, BuildStatus) for s in statuses)
+        steps = {v.name for v in stream.vertexes.values()}
+        assert "[1/2] COPY hello.txt /hello.txt" in steps
+        assert all(v.completed is not None and not v.error for v in stream.vertexes.values())
+        assert (await docker.images.inspect(name)).id == image_id
+        files = await image_files(docker, name)
+        assert files["hello.txt"] == b"hello\n"
+        assert files["sub/a.txt"] == b"a\n" and files["sub/deeper/b.txt"] == b"b\n"
+        assert "Dockerfile" not in files
+        # only what the build reads was sent (BuildKit asks for the COPY sources alone)
+        assert sorted(p.relative_to(tmp_path).as_posix() for p in sent) == [
+            "Dockerfile", "hello.txt", "sub/a.txt", "sub/deeper/b.txt"]
+        # modes, links and empty directories arrive as they are (owners reset to root)
+        members = await image_members(docker, name)
+        assert members["sub/a.txt"].mode & 0o7777 == 0o751
+        assert members["sub/link"].issym() and members["sub/link"].linkname == "a.txt"
+        assert members["sub/empty"].isdir()
+        assert {(m.uid, m.gid) for m in members.values()} == {(0, 0)}
+
+        # a rebuild after one file changed sends that file alone of the context (the Dockerfile
+        # is read again), and the other step is cached
+        sent.clear()
+        (tmp_path / "sub/a.txt").write_text("changed\n")
+        again = docker.images.build(tmp_path, tag=name, builder="buildkit",
+                                    labels={TEST_LABEL: "1"})
+        assert await again != image_id
+        assert [p for p in sent if p.name != "Dockerfile"] == [tmp_path / "sub/a.txt"]
+        cached = {v.name for v in again.vertexes.values() if v.cached}
+        assert "[1/2] COPY hello.txt /hello.txt" in cached
+        assert (await image_files(docker, name))["sub/a.txt"] == b"changed\n"
+
+
+@engine_test
+async def test_from_a_local_image_with_run(docker: Docker, tmp_path: Path) -> None:
+    make_tree(tmp_path, {
+        "Dockerfile": f"FROM {TEST_IMAGE}\nARG WHO=nobody\n"
+                      "RUN echo \"built by $WHO\" > /built.txt && cat /built.txt\n",
+    })
+    name = f"{unique('ads-bk')}:run"
+    async with cleanup(docker, name):
+        # the test engines have no bridge: RUN steps need network_mode="none"
+        stream = docker.images.build(tmp_path, tag=name, builder="buildkit",
+                                     buildargs={"WHO": "buildkit"}, network_mode="none")
+        await stream
+        run = next(v for v in stream.vertexes.values() if v.name.startswith("[2/2] RUN"))
+        assert stream.output(run.digest) == "built by buildkit\n"
+        files = await image_files(docker, name)
+        assert files["built.txt"] == b"built by buildkit\n"
+        assert "bin/busybox" in files  # the base image's layers are the image's first
+
+
+@engine_test
+async def test_a_failing_run_names_the_step_and_its_output(
+    docker: Docker, tmp_path: Path
+) -> None:
+    make_tree(tmp_path, {
+        "Dockerfile": f"FROM {TEST_IMAGE}\n"
+                      "RUN for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22; "
+                      "do echo line $i; done; echo oops; exit 3\n",
+    })
+    with pytest.raises(BuildError) as caught:
+        await docker.images.build(tmp_path, builder="buildkit", network_mode="none")
+    error = caught.value
+    assert error.step is not None and error.step.startswith("[2/2] RUN for i in")
+    assert "exit code: 3" in error.message
+    assert len(error.output) == 20
+    assert error.output[0] == "line 4" and error.output[-2:] == ["line 22", "oops"]
+    assert error.step in str(error) and "oops" in str(error)
+
+
+@engine_test
+@pytest.mark.parametrize("case", sorted(CORPUS))
+async def test_dockerignore_is_honoured(
+    docker: Docker, engine: EngineHandle, tmp_path: Path, case: str
+) -> None:
+    """The legacy builder's corpus: what lands in the image is what ``context_members``
+    (checked against the Docker CLI's own tar in ``test_build_context_cli``) selects."""
+    context = tmp_path / case.replace("-", "")
+    make_tree(context, {name: "x" for name in TREE})
+    (context / "emptydir").mkdir()
+    (context / "Dockerfile").write_text("FROM scratch\nCOPY . /ctx/\n")
+    (context / ".dockerignore").write_bytes(CORPUS[case])
+    ours = {name for _, name in context_members(context, "Dockerfile")()}
+    ours |= {"/".join(name.split("/")[:i]) for name in ours for i in range(1, name.count("/") + 1)}
+    name = f"{unique('ads-bk')}:ignore"
+    async with cleanup(docker, name):
+        await docker.images.build(context, tag=name, builder="buildkit")
+        files = await image_files(docker, name)
+    theirs = {path[len("ctx/"):].rstrip("/") for path in files
+              if path.startswith("ctx/") and path != "ctx/"}
+    # BuildKit leaves the Dockerfile and .dockerignore out of the context when they are
+    # excluded; the classic builder's tar always carries them
+    skip = {"Dockerfile", ".dockerignore"}
+    assert sorted(theirs - skip) == sorted(ours - skip)
+
+
+@engine_test
+async def test_bad_arguments(docker: Docker, tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgument, match="must be a directory"):
+        docker.images.build(b"not a directory", builder="buildkit")
+    with pytest.raises(InvalidArgument, match="no Dockerfile"):
+        docker.images.build(tmp_path, builder="buildkit")
+    with pytest.raises(InvalidArgument, match='"classic" or "buildkit"'):
+        docker.images.build(tmp_path, builder="buildx")  # type: ignore[arg-type]
+
+
+async def test_without_the_extra_the_error_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "h2", None)  # import h2 -> ImportError
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    async with Docker("unix:///nonexistent/aiodockersock.sock") as docker:
+        with pytest.raises(InvalidArgument, match=r"pip install 'aiodockersock\[buildkit\]'"):
+            docker.images.build(tmp_path, builder="buildkit")
+
+
+def test_the_walk_is_in_fsutils_order(tmp_path: Path) -> None:
+    """Depth first, each directory's entries by name in byte order (so ``a``'s children come
+    before ``a-b``), a directory before its children, and a directory kept only for a
+    re-included child just before that child: the order fsutil's receiver checks."""
+    make_tree(tmp_path, {"b": "", "a-b": "", "a/z": "", "a/c/d": "", "B": "", "logs/x.log": "",
+                         "logs/keep.log": ""})
+    names = [name for _, name in walk(SyncedDir(tmp_path, ("logs", "!logs/keep.log")), [], [])]
+    assert names == ["B", "a", "a/c", "a/c/d", "a/z", "a-b", "b", "logs", "logs/keep.log"]
+    # include patterns (BuildKit asks for the Dockerfile alone): only what matches
+    only = [name for _, name in walk(SyncedDir(tmp_path), ["a/c/d"], [])]
+    assert only == ["a", "a/c", "a/c/d"]
+    # exclude patterns from BuildKit add to .dockerignore's
+    names = [name for _, name in walk(SyncedDir(tmp_path), [], ["a", "logs/*.log"])]
+    assert names == ["B", "a-b", "b", "logs"]
+
+
+def test_modes_are_gos(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("")
+    os.chmod(tmp_path / "f", 0o4755)
+    os.symlink("f", tmp_path / "l")
+    assert go_mode(os.lstat(tmp_path / "f").st_mode) == 0o755 | 1 << 23
+    assert go_mode(os.lstat(tmp_path).st_mode) & (1 << 31)
+    assert go_mode(os.lstat(tmp_path / "l").st_mode) == 0o777 | 1 << 27
+    assert go_mode(stat.S_IFIFO | 0o600) == 0o600 | 1 << 25
+
+
+@engine_test
+async def test_a_cache_mount_is_reused_by_the_next_build(docker: Docker, tmp_path: Path) -> None:
+    """``RUN --mount=type=cache``: the second build (its input changed, so the step runs again)
+    finds what the first left in the cache, and the unchanged steps are reported cached."""
+    make_tree(tmp_path, {
+        "Dockerfile": f"FROM {TEST_IMAGE}\nRUN echo base > /base\nCOPY input.txt /input.txt\n"
+                      "RUN --mount=type=cache,target=/cache,id=ads-bk-test "
+                      "cat /input.txt >> /cache/runs && wc -l < /cache/runs > /runs\n",
+        "input.txt": "first\n",
+    })
+    name = f"{unique('ads-bk')}:cache"
+    async with cleanup(docker, name):
+        first = docker.images.build(tmp_path, tag=name, builder="buildkit", network_mode="none")
+        await first
+        before = int((await image_files(docker, name))["runs"])
+        (tmp_path / "input.txt").write_text("second\n")
+        second = docker.images.build(tmp_path, tag=name, builder="buildkit", network_mode="none")
+        await second
+        assert int((await image_files(docker, name))["runs"]) == before + 1
+        cached = {v.name for v in second.vertexes.values() if v.cached}
+        assert any(n.endswith("2/4] RUN echo base > /base") for n in cached)
+        assert not any("--mount=type=cache" in n for n in cached)
+
+
+@engine_test
+async def test_secrets_reach_run_and_no_layer(docker: Docker, tmp_path: Path) -> None:
+    token = f"tok-{unique()}".encode()
+    from_file = f"file-{unique()}".encode()
+    (tmp_path / "secret.txt").write_bytes(from_file)
+    make_tree(tmp_path / "ctx", {
+        "Dockerfile": f"FROM {TEST_IMAGE}\n"
+                      "RUN --mount=type=secret,id=token --mount=type=secret,id=file "
+                      "--mount=type=secret,id=absent,required=false "
+                      "wc -c < /run/secrets/token > /token-len && "
+                      "md5sum < /run/secrets/file > /file-md5 && "
+                      "ls /run/secrets > /listed\n",
+    })
+    name = f"{unique('ads-bk')}:secret"
+    async with cleanup(docker, name):
+        build = docker.images.build(tmp_path / "ctx", tag=name, builder="buildkit",
+                                    network_mode="none",
+                                    secrets={"token": token, "file": tmp_path / "secret.txt"})
+        await build
+        files = await image_files(docker, name)
+        assert int(files["token-len"]) == len(token)
+        assert files["file-md5"].split()[0].decode() == hashlib.md5(from_file).hexdigest()
+        assert files["listed"].split() == [b"file", b"token"]  # absent: not given, skipped
+        saved = await docker.images.save(name).read()
+        assert token not in saved and from_file not in saved  # in no layer, no config
+
+        # a required secret that is not given: the step fails, saying which (nocache: the
+        # secrets are not part of the step's cache key)
+        with pytest.raises(BuildError, match="token"):
+            await docker.images.build(tmp_path / "ctx", builder="buildkit", nocache=True,
+                                      network_mode="none", secrets={"file": b"x"})
+
+
+@engine_test
+@pytest.mark.podman
+async def test_an_engine_without_buildkit_says_so(
+    docker: Docker, engine: EngineHandle, tmp_path: Path
+) -> None:
+    if not engine.podman:
+        pytest.skip("dockerd has BuildKit (the other tests use it)")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    with pytest.raises(NotSupported, match='cannot build with BuildKit; use builder="classic"'):
+        await docker.images.build(tmp_path, builder="buildkit")
