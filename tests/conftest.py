@@ -15,6 +15,11 @@ Podman (``podman system service``, Docker-compatible) runs only the tests marked
 ``pytest.mark.docker_only``; every other engine test is Docker-only. ``AIODOCKERSOCK_TEST_PODMAN``
 says whether Podman joins: ``1`` adds it to any engine set, ``0`` leaves it out even if listed;
 unset, it joins the default set and an explicit ``AIODOCKERSOCK_TEST_ENGINES`` that names it.
+
+Swarm: tests that take the ``swarm`` fixture (or ``swarm_docker``) run once per Docker engine of
+the run (never Podman, which has no swarm) against a single-node swarm on a *private* dockerd of
+that version, started for swarm tests only, so swarm mode never changes the engines the other
+tests share (see :func:`swarm`).
 """
 
 from __future__ import annotations
@@ -37,10 +42,12 @@ from aiodockersock import Docker, NotFound
 from .engines import (
     Engine,
     Registry,
+    SwarmInfo,
     UnixAPI,
     build_test_image,
     ensure_installed,
     start_registry,
+    swarm_init,
 )
 from .fake_daemon import FakeDaemon
 
@@ -69,9 +76,18 @@ def engine_labels() -> list[str]:
     return labels
 
 
+def swarm_labels() -> list[str]:
+    """The engines of this run that swarm tests run on: every Docker one (Podman has no
+    swarm)."""
+    return [label for label in engine_labels() if label != PODMAN]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every test that uses the ``engine`` fixture once per engine: Podman only for those
-    marked ``podman`` and not ``docker_only``."""
+    marked ``podman`` and not ``docker_only``; every test that uses the ``swarm`` fixture once
+    per Docker engine."""
+    if "swarm" in metafunc.fixturenames:
+        metafunc.parametrize("swarm", swarm_labels(), indirect=True, scope="session")
     if "engine" not in metafunc.fixturenames:
         return
     test = metafunc.definition
@@ -123,6 +139,24 @@ class EngineHandle:
         )
 
 
+@dataclass
+class SwarmHandle(EngineHandle):
+    """A private dockerd that is the single manager of its own swarm (see :func:`swarm`).
+
+    ``info`` holds the node id, the address other nodes join (``127.0.0.1:PORT``) and the join
+    tokens; ``image_id`` is the test image's id on this engine (give services the id, so a task
+    start never asks a registry for a digest)."""
+
+    info: SwarmInfo | None = None
+    image_id: str = ""
+
+    @property
+    def node_id(self) -> str:
+        """The manager node's id."""
+        assert self.info is not None
+        return self.info.node_id
+
+
 class EnginePool:
     """Starts engines on first use and stops them all at the end of the session."""
 
@@ -147,18 +181,46 @@ class EnginePool:
             self._unavailable(label, self._failures[label])
         if label == "external":
             return self._external()
-        if os.geteuid() != 0:
-            self._unavailable(label, "starting a private dockerd needs root")
-        try:
-            ensure_installed([label])
-            workdir = self._tmp / label.replace(".", "")
-            managed = Engine.start_engine(label, workdir)
-            build_test_image(managed)
-        except Exception as exc:  # the engine package's own errors name what failed
-            self._unavailable(label, f"{type(exc).__name__}: {exc}")
+        managed, _ = self._start(label, label, label.replace(".", ""))
         engine = EngineHandle(label, managed.host, managed.api_version, managed.server_version,
                               managed, podman=managed.kind == "podman")
         self._engines[label] = engine
+        return engine
+
+    def _start(self, key: str, label: str, dirname: str) -> tuple[Engine, str]:
+        """Start a private engine ``label`` in its own directory with the test image in it;
+        return it and the image's id (failures recorded under ``key``)."""
+        if os.geteuid() != 0:
+            self._unavailable(key, "starting a private dockerd needs root")
+        try:
+            ensure_installed([label])
+            managed = Engine.start_engine(label, self._tmp / dirname)
+            image_id = build_test_image(managed)
+        except Exception as exc:  # the engine package's own errors name what failed
+            self._unavailable(key, f"{type(exc).__name__}: {exc}")
+        return managed, image_id
+
+    def get_swarm(self, label: str) -> SwarmHandle:
+        """The single-node swarm on a private dockerd ``label`` of its own (started on first
+        use; never one of the engines :meth:`get` gives the other tests)."""
+        key = f"{label}-swarm"
+        found = self._engines.get(key)
+        if isinstance(found, SwarmHandle):
+            return found
+        if key in self._failures:
+            self._unavailable(key, self._failures[key])
+        if label == "external":
+            self._unavailable(key, "swarm tests need a private dockerd this suite starts, not "
+                              "DOCKER_HOST (set AIODOCKERSOCK_TEST_ENGINES=20.10,28.5 as root)")
+        managed, image_id = self._start(key, label, label.replace(".", "") + "sw")
+        try:
+            info = swarm_init(managed)
+        except Exception as exc:  # the engine package's own errors name what failed
+            managed.stop()
+            self._unavailable(key, f"swarm init: {type(exc).__name__}: {exc}")
+        engine = SwarmHandle(label, managed.host, managed.api_version, managed.server_version,
+                             managed, info=info, image_id=image_id)
+        self._engines[key] = engine
         return engine
 
     def _external(self) -> EngineHandle:
@@ -203,6 +265,29 @@ def engine(request: pytest.FixtureRequest, engine_pool: EnginePool) -> EngineHan
     """A running engine; tests using it run once per engine label (parametrized by
     :func:`pytest_generate_tests`)."""
     return engine_pool.get(request.param)
+
+
+@pytest.fixture(scope="session")
+def swarm(request: pytest.FixtureRequest, engine_pool: EnginePool) -> SwarmHandle:
+    """A real single-node swarm; tests using it run once per Docker engine label (20.10, 28.5 —
+    not Podman, which has no swarm).
+
+    Each is a private dockerd of that version started for swarm tests alone (so swarm mode never
+    touches the engines the ``engine``/``docker`` fixtures share), on first use, stopped at the
+    end of the session. It was made the manager with ``swarm init --advertise-addr 127.0.0.1``
+    listening on 127.0.0.1 on a free port (and a data-path port of its own), so several swarms
+    run side by side; the offline test image is loaded in it (``swarm.image_id``: reference it
+    by id in service specs, so no task start waits for a registry). ``swarm.info`` has the join
+    address and tokens for adding nodes. Tests share the swarm: leave it a swarm, and remove
+    the services, secrets and configs they create."""
+    return engine_pool.get_swarm(request.param)
+
+
+@pytest.fixture
+async def swarm_docker(swarm: SwarmHandle) -> AsyncIterator[Docker]:
+    """A client connected to the swarm manager of :func:`swarm`, closed after the test."""
+    async with Docker(swarm.host) as client:
+        yield client
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ The modules, one job each:
 * :mod:`.image` -- the offline busybox test image;
 * :mod:`.registry` -- :class:`Registry` (Debian's ``docker-registry``) and htpasswd lines;
 * :mod:`.sshd` -- :class:`Sshd` (Debian's ``openssh-server``) and test users, for ``ssh://``;
+* :mod:`.swarm` -- ``swarm init``/``join`` of a private dockerd on 127.0.0.1 (free ports);
 * :mod:`.cli` -- the command line (:func:`main`).
 
 Command line::
@@ -61,6 +62,7 @@ from .image import TEST_IMAGE, build_test_image
 from .install import engine_info, ensure_installed
 from .registry import Registry, htpasswd_line, start_registry
 from .sshd import Sshd, create_user, remove_user, start_sshd
+from .swarm import SwarmInfo, swarm_init, swarm_join
 from .unixhttp import EngineAPI, UnixAPI, unix_request
 
 __all__ = [
@@ -79,6 +81,7 @@ __all__ = [
     "EngineUnavailable",
     "Registry",
     "Sshd",
+    "SwarmInfo",
     "UnixAPI",
     "build_test_image",
     "create_user",
@@ -91,5 +94,7 @@ __all__ = [
     "start_registry",
     "start_sshd",
     "stop_engine",
+    "swarm_init",
+    "swarm_join",
     "unix_request",
 ]
