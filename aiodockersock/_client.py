@@ -10,13 +10,17 @@ from typing import Any
 from ._config import DEFAULT_SSH_SESSIONS, Limits, TLSConfig, resolve_host
 from ._resource import AsyncResource
 from ._transport import DEFAULT, DEFAULT_MAX_RESPONSE, Default, Transport
+from .configs import Configs
 from .containers import Containers
 from .events import Events
 from .execs import Execs
 from .images import Images
 from .models.system import PingInfo, SystemDataUsage, SystemInfo, SystemVersion
 from .networks import Networks
+from .secrets import Secrets
+from .services import Services
 from .system import System
+from .tasks import Tasks
 from .volumes import Volumes
 
 __all__ = ["Docker"]
@@ -64,12 +68,17 @@ class Docker(AsyncResource):
             No connection ever waits for a free session.
 
     Attributes:
+        configs: swarm configs (``docker.configs.create(name, data)``…; managers only).
         containers: the containers API (``docker.containers.create(...)``…).
         events: the event stream: ``docker.events(filters=...)`` returns an ``EventStream``.
         execs: commands in running containers (``docker.execs.run(...)``, ``.open(...)``…).
         images: the images API (``docker.images.pull(...)``, ``.build(...)``, ``.push(...)``…).
         networks: the networks API (``docker.networks.create(...)``, ``.connect(...)``…).
+        secrets: swarm secrets (``docker.secrets.create(name, data)``…; managers only).
+        services: swarm services (``docker.services.create(...)``, ``.update(...)``,
+            ``.wait_converged(...)``…; managers only).
         system: the system API; its calls are also available directly on the client.
+        tasks: the tasks of swarm services (``docker.tasks.list(service=...)``…).
         volumes: the volumes API (``docker.volumes.create(...)``…).
 
     Raises:
@@ -114,6 +123,10 @@ class Docker(AsyncResource):
         self.networks = Networks(self._transport)
         self.volumes = Volumes(self._transport)
         self.events = Events(self._transport)
+        self.secrets = Secrets(self._transport)
+        self.configs = Configs(self._transport)
+        self.services = Services(self._transport)
+        self.tasks = Tasks(self._transport)
 
     @property
     def url(self) -> str:

@@ -8,7 +8,6 @@ here to send it shows ``data=<hidden>``.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -50,12 +49,13 @@ class SecretSpec(Model):
         shown = ", ".join(f"{key}={value!r}" for key, value in self.__rich_repr__())
         return f"SecretSpec({shown})"
 
-    def __rich_repr__(self) -> Iterator[tuple[str, Any]]:
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
         """The fields that are set, ``data`` as ``<hidden>`` (for ``rich``)."""
-        for field in msgspec.structs.fields(self):
-            value = getattr(self, field.name)
-            if value is not None:
-                yield field.name, _Hidden() if field.name == "data" else value
+        return [
+            (field.name, _Hidden() if field.name == "data" else getattr(self, field.name))
+            for field in msgspec.structs.fields(self)
+            if getattr(self, field.name) is not None
+        ]
 
 
 class _Hidden:
