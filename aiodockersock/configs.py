@@ -72,8 +72,8 @@ class Configs(Area):
         ``GET /configs``
 
         Args:
-            filters: ``id``, ``name`` (a prefix), ``names`` (exact), ``label`` (``"k"`` or
-                ``"k=v"``).
+            filters: ``id``, ``name`` (a prefix), ``label`` (``"k"`` or ``"k=v"``). (No
+                ``names``, which the spec lists and dockerd refuses.)
 
         Raises:
             ServerError: the node is not a swarm manager (503).

@@ -39,6 +39,7 @@ from .models.services import (
     TaskConfig,
     TaskFileTarget,
     TaskPlacement,
+    TaskResources,
     TaskRestartPolicy,
     TaskSecret,
     TaskSpec,
@@ -610,9 +611,8 @@ class Services(Area):
         names = [item for item in given if isinstance(item, str)]
         ids: dict[str, str] = {}
         if names:
-            resp = await self._t.request(
-                "GET", "/configs", query={"filters": {"names": names}}
-            )
+            # no "names" filter for configs (dockerd refuses it): "name", then exact matches
+            resp = await self._t.request("GET", "/configs", query={"filters": {"name": names}})
             ids = {c.name or "": c.id or "" for c in resp.decode(_CONFIG_LIST)}
         refs = []
         for item in given:
@@ -730,7 +730,7 @@ def _verdict(
     """Whether the service has converged (``True``), failed, or is still getting there
     (``"starting"`` while one of its current tasks is on the way to running)."""
     template = service.spec.task_template if service.spec else None
-    current = [t for t in tasks if t.spec == template]
+    current = [t for t in tasks if _same_spec(t.spec, template)]
     failed = [t for t in current if t.state in _FAILED]
     rejected = [t for t in failed if t.state == "rejected"]
     update = service.update_status
@@ -755,11 +755,27 @@ def _verdict(
     return "starting" if any(t.state in _STARTING for t in wanted) else "waiting"
 
 
+def _same_spec(task: TaskSpec | None, template: TaskSpec | None) -> bool:
+    """Whether a task runs the service's task template: the same container, resources and
+    force-update counter (the parts a task copies unchanged; dockerd leaves others, such as
+    ``Runtime``, out of the task's copy)."""
+    if task is None or template is None:
+        return task is template
+    return (
+        task.container_spec == template.container_spec
+        and (task.force_update or 0) == (template.force_update or 0)
+        and (task.resources or _NO_RESOURCES) == (template.resources or _NO_RESOURCES)
+    )
+
+
+_NO_RESOURCES = TaskResources()
+
+
 def _progress(service: Service, tasks: list[Task]) -> str:
     template = service.spec.task_template if service.spec else None
-    running = sum(1 for t in tasks if t.state == "running" and t.spec == template)
+    running = sum(1 for t in tasks if t.state == "running" and _same_spec(t.spec, template))
     desired = _desired(service)
-    states = sorted({t.state or "?" for t in tasks if t.spec == template})
+    states = sorted({t.state or "?" for t in tasks if _same_spec(t.spec, template)})
     return (f"{running} of {desired if desired is not None else '?'} tasks of the current spec "
             f"running (their states: {', '.join(states) or 'none yet'})")
 

@@ -31,15 +31,6 @@ NOT_YET: frozenset[tuple[str, str]] = frozenset(
     + [(m, f"/nodes{p}") for m, p in [
         ("GET", ""), ("GET", "/{}"), ("DELETE", "/{}"), ("POST", "/{}/update"),
     ]]
-    + [(m, f"/services{p}") for m, p in [
-        ("GET", ""), ("POST", "/create"), ("GET", "/{}"), ("DELETE", "/{}"),
-        ("POST", "/{}/update"), ("GET", "/{}/logs"),
-    ]]
-    + [(m, f"/tasks{p}") for m, p in [("GET", ""), ("GET", "/{}"), ("GET", "/{}/logs")]]
-    + [(m, f"/{kind}{p}") for kind in ("secrets", "configs") for m, p in [
-        ("GET", ""), ("POST", "/create"), ("GET", "/{}"), ("DELETE", "/{}"),
-        ("POST", "/{}/update"),
-    ]]
     + [(m, f"/plugins{p}") for m, p in [
         ("GET", ""), ("GET", "/privileges"), ("POST", "/pull"), ("GET", "/{}/json"),
         ("DELETE", "/{}"), ("POST", "/{}/enable"), ("POST", "/{}/disable"),
