@@ -16,6 +16,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar, Union
 
+import msgspec
+import msgspec.inspect as mi
+
 from ._exceptions import APIError, InvalidArgument
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "object_data",
     "retry_out_of_sequence",
     "shielded",
+    "spec_struct",
     "string_list",
     "string_map",
 ]
@@ -128,6 +132,51 @@ async def retry_out_of_sequence(attempt: Callable[[], Awaitable[_T]]) -> _T:
             if "out of sequence" not in exc.message or tries == SEQUENCE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def spec_struct(what: str, value: S | Mapping[str, Any], type_: type[S]) -> S:
+    """A request body or spec as the struct ``type_``: a struct of that type as it is, or a
+    mapping in the Engine's JSON shape (``{"Labels": {…}, "Role": "manager"}``), converted.
+
+    Raises:
+        InvalidArgument: neither; a key the Engine does not know at any depth (a snake_case
+            name, a typo: the daemon would ignore it silently), or a value of the wrong type.
+    """
+    if isinstance(value, type_):
+        return value
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(
+            f"{what} must be a {type_.__name__} or a mapping in the Engine's JSON shape, not "
+            f"a {type(value).__name__}"
+        )
+    _check_wire_keys(what, value, mi.type_info(type_))
+    try:
+        return msgspec.convert(value, type_)
+    except msgspec.ValidationError as exc:
+        raise InvalidArgument(f"{what} is malformed: {exc}") from None
+
+
+def _check_wire_keys(what: str, value: Any, info: mi.Type) -> None:
+    """Refuse keys of ``value`` that no field of the struct type ``info`` takes, recursively."""
+    if isinstance(info, mi.UnionType):
+        for sub in info.types:
+            if isinstance(sub, (mi.StructType, mi.ListType, mi.DictType)):
+                info = sub
+                break
+    if isinstance(info, mi.StructType) and isinstance(value, Mapping):
+        fields = {f.encode_name: f for f in info.fields}
+        unknown = sorted(str(k) for k in value if k not in fields)
+        if unknown:
+            raise InvalidArgument(
+                f"{what} has unknown key(s) {', '.join(map(repr, unknown))}; the Engine's names "
+                f"there are {', '.join(sorted(fields))}"
+            )
+        for key, item in value.items():
+            _check_wire_keys(f"{what}[{key!r}]", item, fields[key].type)
+    elif isinstance(info, mi.ListType) and isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_wire_keys(f"{what}[{i}]", item, info.item_type)
 
 
 async def shielded(aw: Awaitable[Any]) -> None:

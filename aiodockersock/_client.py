@@ -17,8 +17,10 @@ from .execs import Execs
 from .images import Images
 from .models.system import PingInfo, SystemDataUsage, SystemInfo, SystemVersion
 from .networks import Networks
+from .nodes import Nodes
 from .secrets import Secrets
 from .services import Services
+from .swarm import Swarm
 from .system import System
 from .tasks import Tasks
 from .volumes import Volumes
@@ -77,6 +79,8 @@ class Docker(AsyncResource):
         secrets: swarm secrets (``docker.secrets.create(name, data)``…; managers only).
         services: swarm services (``docker.services.create(...)``, ``.update(...)``,
             ``.wait_converged(...)``…; managers only).
+        nodes: a swarm's nodes (``docker.nodes.list()``, ``.update(id, availability=...)``…).
+        swarm: the swarm API (``docker.swarm.init(...)``, ``.join(...)``, ``.inspect()``…).
         system: the system API; its calls are also available directly on the client.
         tasks: the tasks of swarm services (``docker.tasks.list(service=...)``…).
         volumes: the volumes API (``docker.volumes.create(...)``…).
@@ -122,6 +126,8 @@ class Docker(AsyncResource):
         self.images = Images(self._transport)
         self.networks = Networks(self._transport)
         self.volumes = Volumes(self._transport)
+        self.swarm = Swarm(self._transport)
+        self.nodes = Nodes(self._transport)
         self.events = Events(self._transport)
         self.secrets = Secrets(self._transport)
         self.configs = Configs(self._transport)

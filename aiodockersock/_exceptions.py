@@ -11,7 +11,11 @@ exception reaches a caller::
     │   ├── Conflict            409: name in use, container running, …
     │   ├── NotSupported        the engine does not implement the call (Podman lacks a few)
     │   └── ServerError         5xx: the daemon failed
-    │       └── RegistryUnreachable  the daemon cannot reach a registry
+    │       ├── RegistryUnreachable  the daemon cannot reach a registry
+    │       └── SwarmUnavailable     503: the node's swarm state refuses the call
+    │           ├── NotSwarmManager  the node is no swarm manager (a worker)
+    │           │   └── NotInSwarm   the node is in no swarm at all: init or join one
+    │           └── SwarmLocked      the manager is locked: unlock it with its key
     ├── DockerConnectionError   no daemon: socket missing, permission denied, refused, reset
     │   ├── DockerTimeoutError  the daemon did not answer within the request timeout
     │   ├── StreamBroken        a stream's connection was lost and could not be resumed
@@ -57,7 +61,9 @@ __all__ = [
     "Forbidden",
     "InvalidArgument",
     "NotFound",
+    "NotInSwarm",
     "NotSupported",
+    "NotSwarmManager",
     "ProgressError",
     "RegistryAuthError",
     "RegistryUnreachable",
@@ -67,6 +73,8 @@ __all__ = [
     "StreamBroken",
     "StreamClosed",
     "SubscriberTooSlow",
+    "SwarmLocked",
+    "SwarmUnavailable",
     "UnsupportedAPIVersion",
     "WaitTimeout",
 ]
@@ -152,6 +160,80 @@ class RegistryUnreachable(ServerError):
             f"the daemon cannot reach the registry {registry} to {action}: is the daemon's "
             f"host offline, or does it need a proxy? (the daemon said: {message})",
         )
+
+
+class SwarmUnavailable(ServerError):
+    """503: the call needs a swarm state this node is not in.
+
+    dockerd answers every swarm call (swarm, nodes, services, tasks, secrets, configs) with 503
+    when the node cannot serve it: not in a swarm, a worker, a locked manager, already in a
+    swarm (on ``init``/``join``), certificates expired. The subclasses name the common cases;
+    this class itself is raised for the others. ``.message`` keeps the daemon's own words; the
+    text of the exception adds what to do.
+    """
+
+    #: What to do about it, appended to the exception's text.
+    hint: str = ""
+
+    def __init__(self, status: int, message: str, *, method: str, path: str) -> None:
+        super().__init__(status, message, method=method, path=path)
+        hint = self.hint or _swarm_hint(message)
+        if hint:
+            self.args = (f"{self.args[0]} — {hint}",)
+
+
+def _swarm_hint(message: str) -> str:
+    """What to do about a 503 swarm message the subclasses do not cover."""
+    if "already part of a swarm" in message:
+        return ("leave the current swarm first (docker.swarm.leave(force=True) on a manager), "
+                "or use it as it is")
+    if "certificates have expired" in message:
+        return "leave the swarm (docker.swarm.leave(force=True)) and join it again"
+    return ""
+
+
+class NotSwarmManager(SwarmUnavailable):
+    """503: the node is not a swarm manager, so it cannot read or change the swarm's state
+    (nodes, services, tasks, secrets, configs, the swarm itself): it is a worker, or its
+    manager role is still starting. Send the call to a manager, or promote this node
+    (``docker.nodes.update(node_id, role="manager")`` on a manager)."""
+
+    hint = ("send the call to a swarm manager, or promote this node to manager (on a manager: "
+            "await docker.nodes.update(node_id, role='manager'))")
+
+
+class NotInSwarm(NotSwarmManager):
+    """503: the node is in no swarm at all (swarm mode is off): make it the first manager with
+    ``await docker.swarm.init()``, or join an existing swarm with ``await
+    docker.swarm.join(...)``."""
+
+    hint = ("this engine is not in a swarm: make it a manager with await docker.swarm.init() "
+            "(docker swarm init), or join a swarm with await docker.swarm.join(remote_addrs=[…], "
+            "join_token=…)")
+
+
+class SwarmLocked(SwarmUnavailable):
+    """503: the swarm manager is locked (autolock is on and the daemon restarted): unlock it
+    with ``await docker.swarm.unlock(key)``, the key :meth:`Swarm.unlock_key` gave."""
+
+    hint = ("the swarm is locked: unlock it with await docker.swarm.unlock(key), the key "
+            "docker.swarm.unlock_key() returned (docker swarm unlock-key)")
+
+
+def swarm_error_class(message: str) -> type[SwarmUnavailable] | None:
+    """The class of a 503 answer with this daemon message (dockerd's cluster errors), or None
+    when the message is not about the swarm."""
+    if "swarm" not in message.lower():
+        return None
+    if "not part of a swarm" in message or (
+        "not a swarm manager" in message and "swarm init" in message
+    ):
+        return NotInSwarm
+    if "not a swarm manager" in message:
+        return NotSwarmManager
+    if "needs to be unlocked" in message or "swarm is locked" in message.lower():
+        return SwarmLocked
+    return SwarmUnavailable
 
 
 class DockerConnectionError(DockerError):

@@ -57,6 +57,7 @@ from ._exceptions import (
     ResponseTooLarge,
     ServerError,
     UnsupportedAPIVersion,
+    swarm_error_class,
 )
 from ._framing import DECODE_FAILURES
 from ._http1 import ERROR_BODY_MAX, read_error_body, read_head, request_head
@@ -781,6 +782,8 @@ class Transport:
             cls = NotSupported  # no route: Podman's service lacks this endpoint
         elif status == 500 and is_podman_answer(resp.headers):
             cls = podman_error_class(message) or cls
+        elif status == 503:
+            cls = swarm_error_class(message) or cls  # dockerd's "not a swarm manager" & co.
         raise cls(status, message, method=method, path=path)
 
     async def request(

@@ -200,6 +200,17 @@ class EnginePool:
             self._unavailable(key, f"{type(exc).__name__}: {exc}")
         return managed, image_id
 
+    def start_private(self, label: str) -> EngineHandle:
+        """Start one more private engine ``label`` with the test image, for a test that needs a
+        daemon of its own (to init, join or leave a swarm); the caller stops it
+        (``handle.managed.stop()``), or the pool does at the end of the session."""
+        key = f"{label}-private-{secrets.token_hex(3)}"
+        managed, _ = self._start(key, label, key.replace(".", "").replace("-", ""))
+        engine = EngineHandle(label, managed.host, managed.api_version, managed.server_version,
+                              managed)
+        self._engines[key] = engine
+        return engine
+
     def get_swarm(self, label: str) -> SwarmHandle:
         """The single-node swarm on a private dockerd ``label`` of its own (started on first
         use; never one of the engines :meth:`get` gives the other tests)."""
@@ -281,6 +292,26 @@ def swarm(request: pytest.FixtureRequest, engine_pool: EnginePool) -> SwarmHandl
     address and tokens for adding nodes. Tests share the swarm: leave it a swarm, and remove
     the services, secrets and configs they create."""
     return engine_pool.get_swarm(request.param)
+
+
+@pytest.fixture
+def private_engines(
+    swarm: SwarmHandle, engine_pool: EnginePool
+) -> Iterator[Callable[[], EngineHandle]]:
+    """Start fresh private dockerds of the swarm's version (with the test image), for tests
+    that change an engine's swarm state (init, join, leave, lock); stopped after the test."""
+    started: list[EngineHandle] = []
+
+    def start() -> EngineHandle:
+        engine = engine_pool.start_private(swarm.label)
+        started.append(engine)
+        return engine
+
+    yield start
+    for engine in started:
+        if engine.managed is not None:
+            engine.managed.stop()
+            shutil.rmtree(engine.managed.workdir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -24,14 +24,7 @@ NEWEST = "1.56"
 
 #: Endpoints of the newest spec without a coroutine yet: issue 13 ("Swarm, and every endpoint").
 NOT_YET: frozenset[tuple[str, str]] = frozenset(
-    [(m, f"/swarm{p}") for m, p in [
-        ("GET", ""), ("POST", "/init"), ("POST", "/join"), ("POST", "/leave"),
-        ("POST", "/update"), ("GET", "/unlockkey"), ("POST", "/unlock"),
-    ]]
-    + [(m, f"/nodes{p}") for m, p in [
-        ("GET", ""), ("GET", "/{}"), ("DELETE", "/{}"), ("POST", "/{}/update"),
-    ]]
-    + [(m, f"/plugins{p}") for m, p in [
+    [(m, f"/plugins{p}") for m, p in [
         ("GET", ""), ("GET", "/privileges"), ("POST", "/pull"), ("GET", "/{}/json"),
         ("DELETE", "/{}"), ("POST", "/{}/enable"), ("POST", "/{}/disable"),
         ("POST", "/{}/upgrade"), ("POST", "/create"), ("POST", "/{}/push"), ("POST", "/{}/set"),

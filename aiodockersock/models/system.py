@@ -16,6 +16,14 @@ from ._base import Model
 from .build import BuildCacheRecord
 from .containers import ContainerSummary
 from .images import ImageSummary
+from .swarm import (
+    ClusterInfo,
+    DiscreteResourceSpec,
+    GenericResource,
+    NamedResourceSpec,
+    ObjectVersion,
+    TLSInfo,
+)
 from .volumes import Volume
 
 __all__ = [
@@ -189,27 +197,6 @@ class RegistryConfig(Model):
     mirrors: list[str] | None = None
 
 
-class NamedResourceSpec(Model):
-    """A string-valued generic resource, e.g. ``GPU=UUID1``."""
-
-    kind: str | None = None
-    value: str | None = None
-
-
-class DiscreteResourceSpec(Model):
-    """An integer-valued generic resource, e.g. ``SSD=3``."""
-
-    kind: str | None = None
-    value: int | None = None
-
-
-class GenericResource(Model):
-    """One item of ``GenericResources``: exactly one of the two specs is set."""
-
-    named_resource_spec: NamedResourceSpec | None = None
-    discrete_resource_spec: DiscreteResourceSpec | None = None
-
-
 class RuntimeInfo(Model):
     """One OCI runtime of ``Runtimes`` in GET /info (the ``Runtime`` definition). This
     definition's wire names are lower camelCase."""
@@ -226,39 +213,6 @@ class Commit(Model):
     id: str | None = msgspec.field(default=None, name="ID")
     expected: str | None = None
     """Not in API 1.56; sent by 1.41 daemons."""
-
-
-class ObjectVersion(Model):
-    """The version number of a Swarm object, used for optimistic concurrency on updates."""
-
-    index: int | None = None
-
-
-class TLSInfo(Model):
-    """The Swarm's root CA and issuer information (``ClusterInfo.TLSInfo``)."""
-
-    trust_root: str | None = None
-    cert_issuer_subject: str | None = None
-    cert_issuer_public_key: str | None = None
-
-
-class ClusterInfo(Model):
-    """``Swarm.Cluster`` in GET /info: the swarm this manager belongs to.
-
-    ``Spec`` (the full ``SwarmSpec``) is not modelled here.
-    """
-
-    id: str | None = msgspec.field(default=None, name="ID")
-    version: ObjectVersion | None = None
-    created_at: str | None = None
-    """RFC 3339 string."""
-    updated_at: str | None = None
-    """RFC 3339 string."""
-    tls_info: TLSInfo | None = msgspec.field(default=None, name="TLSInfo")
-    root_rotation_in_progress: bool | None = None
-    data_path_port: int | None = None
-    default_addr_pool: list[str] | None = None
-    subnet_size: int | None = None
 
 
 class PeerNode(Model):

@@ -11,7 +11,7 @@ import socket
 from dataclasses import dataclass, field
 
 from .errors import EngineError
-from .registry import _free_port
+from .registry import _free_port as free_port
 from .unixhttp import EngineAPI
 
 #: Swarm accepts data-path ports in 1024-49151 only; pick from a range below the ephemeral one.
@@ -29,7 +29,7 @@ class SwarmInfo:
     manager_token: str = field(repr=False)
 
 
-def _free_udp_port() -> int:
+def free_udp_port() -> int:
     """Return a UDP port in the data-path range that is free on this machine right now."""
     for _ in range(200):
         port = random.choice(_DATA_PATH_PORTS)
@@ -56,11 +56,11 @@ def _call(engine: EngineAPI, method: str, path: str, body: object = None) -> obj
 def swarm_init(engine: EngineAPI) -> SwarmInfo:
     """Make ``engine`` the single manager of a new swarm advertised on 127.0.0.1 (a free
     port); return its :class:`SwarmInfo`."""
-    port = _free_port()
+    port = free_port()
     node_id = _call(engine, "POST", "/swarm/init", {
         "ListenAddr": f"127.0.0.1:{port}",
         "AdvertiseAddr": "127.0.0.1",
-        "DataPathPort": _free_udp_port(),
+        "DataPathPort": free_udp_port(),
     })  # fmt: skip
     swarm = _call(engine, "GET", "/swarm")
     assert isinstance(swarm, dict)
@@ -72,7 +72,7 @@ def swarm_join(engine: EngineAPI, swarm: SwarmInfo, *, manager: bool = False) ->
     """Join ``engine`` to ``swarm`` (as a worker unless ``manager``), listening on 127.0.0.1
     on a free port; return the joined node's id."""
     _call(engine, "POST", "/swarm/join", {
-        "ListenAddr": f"127.0.0.1:{_free_port()}",
+        "ListenAddr": f"127.0.0.1:{free_port()}",
         "AdvertiseAddr": "127.0.0.1",
         "RemoteAddrs": [swarm.manager_addr],
         "JoinToken": swarm.manager_token if manager else swarm.worker_token,

@@ -1,0 +1,170 @@
+"""The nodes area of the Engine API: ``docker.nodes`` (swarm managers only)."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from ._args import Filters, spec_struct, string_map
+from ._exceptions import InvalidArgument
+from ._transport import Area
+from .models.swarm import Node, NodeSpec
+
+__all__ = ["Nodes"]
+
+#: The roles and availabilities dockerd knows (``docker node update --role/--availability``).
+ROLES = ("worker", "manager")
+AVAILABILITIES = ("active", "pause", "drain")
+
+
+class Nodes(Area):
+    """List, inspect, update and remove the nodes of a swarm (``/nodes/…``).
+
+    Every call needs a swarm manager: elsewhere they raise
+    :class:`~aiodockersock.NotInSwarm` (swarm mode is off) or
+    :class:`~aiodockersock.NotSwarmManager` (a worker), which say what to do.
+    """
+
+    __slots__ = ()
+
+    async def list(self, *, filters: Filters | None = None) -> builtins.list[Node]:
+        """The swarm's nodes (``docker node ls``).
+
+        ``GET /nodes``
+
+        Args:
+            filters: ``id``, ``name`` (a node's spec name), ``role`` (``"manager"`` or
+                ``"worker"``), ``membership`` (``"accepted"`` or ``"pending"``),
+                ``node.label`` (``"k"`` or ``"k=v"``: the node's labels) and ``label``
+                (the same on the engine's own labels).
+
+        Raises:
+            NotInSwarm: the engine is in no swarm.
+            NotSwarmManager: the engine is a worker.
+        """
+        resp = await self._t.request("GET", "/nodes", query={"filters": filters or None})
+        return resp.decode(builtins.list[Node] | None) or []  # type: ignore[arg-type]
+
+    async def inspect(self, node: str) -> Node:
+        """Everything the swarm knows about a node (``docker node inspect``).
+
+        ``GET /nodes/{id}``
+
+        Args:
+            node: the node's id (or a unique prefix of it) or its hostname.
+
+        Raises:
+            NotFound: no such node.
+            NotInSwarm: the engine is in no swarm.
+            NotSwarmManager: the engine is a worker.
+        """
+        resp = await self._t.request("GET", self._t.path("/nodes/{}", node))
+        return resp.decode(Node)
+
+    async def update(
+        self,
+        node: str,
+        *,
+        availability: str | None = None,
+        role: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        name: str | None = None,
+        spec: NodeSpec | Mapping[str, Any] | None = None,
+        version: int | None = None,
+    ) -> None:
+        """Change a node's availability, role, labels or name (``docker node update``).
+
+        ``POST /nodes/{id}/update``
+
+        The daemon replaces the node's whole spec and refuses an update that does not name
+        the node's current version: this reads the node first and applies the changes to its
+        current spec, with its current version, so ``update(node, availability="drain")``
+        leaves role and labels as they were.
+
+        Args:
+            node: the node's id or hostname.
+            availability: ``"active"``, ``"pause"`` (no new tasks) or ``"drain"`` (its tasks
+                move to other nodes).
+            role: ``"worker"`` or ``"manager"`` (promote or demote).
+            labels: the node's labels, replacing them all (``{**node.spec.labels, "k": "v"}``
+                adds one).
+            name: the node's spec name.
+            spec: a whole spec to start from instead of the current one (a
+                :class:`~aiodockersock.models.NodeSpec` or the Engine's JSON shape).
+            version: the node version the change is based on (``node.version.index``): give
+                it to refuse the update if someone changed the node since you read it.
+
+        Raises:
+            NotFound: no such node.
+            NotInSwarm: the engine is in no swarm.
+            NotSwarmManager: the engine is a worker.
+            ServerError: ``version`` is not the current one ("update out of sequence"), or
+                the change would leave the swarm without a manager.
+            InvalidArgument: a value was rejected before anything was sent.
+        """
+        _one_of("availability", availability, AVAILABILITIES)
+        _one_of("role", role, ROLES)
+        if name is not None and not isinstance(name, str):
+            raise InvalidArgument(f"name must be a str, not a {type(name).__name__}")
+        if version is not None and (
+            isinstance(version, bool) or not isinstance(version, int) or version < 0
+        ):
+            raise InvalidArgument(f"version must be a node version index (int), not {version!r}")
+        new = None if spec is None else spec_struct("spec", spec, NodeSpec)
+        if new is None or version is None:
+            current = await self.inspect(node)
+            if new is None:
+                new = current.spec or NodeSpec()
+            if version is None:
+                version = current.version.index if current.version is not None else None
+            if version is None:
+                raise InvalidArgument(f"the daemon reported no version for node {node!r}")
+        changes: dict[str, Any] = {}
+        if availability is not None:
+            changes["availability"] = availability
+        if role is not None:
+            changes["role"] = role
+        if labels is not None:
+            changes["labels"] = string_map("labels", labels)
+        if name is not None:
+            changes["name"] = name
+        if changes:
+            new = msgspec.structs.replace(new, **changes)
+        await self._t.request(
+            "POST",
+            self._t.path("/nodes/{}/update", node),
+            query={"version": version},
+            body=new,
+        )
+
+    async def remove(self, node: str, *, force: bool = False) -> None:
+        """Remove a node from the swarm (``docker node rm``).
+
+        ``DELETE /nodes/{id}``
+
+        A node that is still up must leave first (``swarm.leave()`` on it) or be removed with
+        ``force``; a manager must be demoted first (``update(node, role="worker")``).
+
+        Args:
+            node: the node's id or hostname.
+            force: remove it even if it is up (it is then cut off from the swarm).
+
+        Raises:
+            NotFound: no such node.
+            BadRequest: the node is up, or a manager (the daemon's message says which).
+            NotInSwarm: the engine is in no swarm.
+            NotSwarmManager: the engine is a worker.
+        """
+        await self._t.request(
+            "DELETE", self._t.path("/nodes/{}", node), query={"force": force or None}
+        )
+
+
+def _one_of(what: str, value: str | None, known: tuple[str, ...]) -> None:
+    if value is not None and value not in known:
+        raise InvalidArgument(
+            f"{what} must be one of {', '.join(map(repr, known))}, not {value!r}"
+        )
