@@ -48,7 +48,7 @@ class Configs(Area):
             InvalidArgument: an empty name, or data that is not bytes or str.
             Conflict: a config of that name exists.
             BadRequest: the name is invalid, or the data is empty or too large.
-            ServerError: the node is not a swarm manager (503).
+            NotSwarmManager: the node is not a swarm manager (NotInSwarm: in no swarm).
         """
         if not isinstance(name, str) or not name:
             raise InvalidArgument(f"a config needs a name: a non-empty str, not {name!r}")
@@ -76,7 +76,7 @@ class Configs(Area):
                 ``names``, which the spec lists and dockerd refuses.)
 
         Raises:
-            ServerError: the node is not a swarm manager (503).
+            NotSwarmManager: the node is not a swarm manager (NotInSwarm: in no swarm).
         """
         resp = await self._t.request("GET", "/configs", query={"filters": filters or None})
         return resp.decode(_CONFIG_LIST)

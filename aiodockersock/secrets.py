@@ -51,7 +51,7 @@ class Secrets(Area):
             InvalidArgument: an empty name, or data that is not bytes or str.
             Conflict: a secret of that name exists.
             BadRequest: the name is invalid, or the data is empty or too large.
-            ServerError: the node is not a swarm manager (503).
+            NotSwarmManager: the node is not a swarm manager (NotInSwarm: in no swarm).
         """
         spec = SecretSpec(
             name=_name(name),
@@ -74,7 +74,7 @@ class Secrets(Area):
                 ``"k=v"``).
 
         Raises:
-            ServerError: the node is not a swarm manager (503).
+            NotSwarmManager: the node is not a swarm manager (NotInSwarm: in no swarm).
         """
         resp = await self._t.request("GET", "/secrets", query={"filters": filters or None})
         return resp.decode(_SECRET_LIST)

@@ -129,7 +129,7 @@ class Services(Area):
                 name that does not exist, or a malformed argument.
             Conflict: a service of that name exists.
             BadRequest: the daemon refused the spec (the message says what).
-            ServerError: the node is not a swarm manager (503).
+            NotSwarmManager: the node is not a swarm manager (NotInSwarm: in no swarm).
         """
         friendly = {
             "image": image, "name": name, "command": command, "args": args, "env": env,
@@ -178,7 +178,7 @@ class Services(Area):
                 (``service_status``).
 
         Raises:
-            ServerError: the node is not a swarm manager (503).
+            NotSwarmManager: the node is not a swarm manager (NotInSwarm: in no swarm).
         """
         resp = await self._t.request(
             "GET", "/services", query={"filters": filters or None, "status": status or None}
@@ -404,6 +404,7 @@ class Services(Area):
         timeout: float | None = 120.0,
         backstop: float = 5.0,
         max_failures: int = 2,
+        stable: float = 0.25,
     ) -> Service:
         """Wait until a service runs as its current spec says.
 
@@ -424,6 +425,9 @@ class Services(Area):
                 send none here).
             max_failures: how many tasks of the current spec may fail before the wait gives
                 up (a rejected task ends it at once).
+            stable: seconds each task must have been seen running before it counts (so a
+                command that crashes as soon as it starts is not taken for a running task;
+                its container's death wakes the wait). ``0`` reports the first moment all run.
 
         Returns:
             The service as it was when it converged.
@@ -437,6 +441,8 @@ class Services(Area):
         """
         if max_failures < 1:
             raise InvalidArgument(f"max_failures must be at least 1, not {max_failures}")
+        if stable < 0:
+            raise InvalidArgument(f"stable must be >= 0 seconds, not {stable}")
         if backstop <= 0:
             raise InvalidArgument(f"backstop must be a positive number of seconds, not {backstop}")
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -469,20 +475,31 @@ class Services(Area):
             reader: asyncio.Future[None] = asyncio.ensure_future(read())
             try:
                 follow_ups: Iterator[float] = iter(())
+                first_running: dict[str, float] = {}
                 current = await self._with_status(service_id)
                 while True:
+                    wake.clear()  # before listing: an event from now on wakes the next round
                     if refresh_service[0]:
                         refresh_service[0] = False
                         current = await self._with_status(service_id)
                     tasks = await self._tasks_of(service_id)
+                    now = time.monotonic()
+                    running = [t.id or "" for t in tasks if t.state == "running"]
+                    for task_id in running:
+                        first_running.setdefault(task_id, now)
                     verdict = _verdict(current, tasks, max_failures)
-                    if verdict is True:
-                        return current
                     if isinstance(verdict, ServiceFailed):
                         raise verdict
-                    starting = verdict == "starting"
-                    wake.clear()
-                    delay = next(follow_ups, None) if starting else None
+                    delay: float | None = None
+                    if verdict is True:
+                        settle = max(
+                            (stable - (now - first_running[t]) for t in running), default=0.0
+                        )
+                        if settle <= 0:
+                            return current
+                        delay = settle  # converged if nothing dies meanwhile
+                    elif verdict == "starting":
+                        delay = next(follow_ups, None)
                     wait = backstop if delay is None else delay
                     if deadline is not None:
                         left = deadline - time.monotonic()

@@ -34,7 +34,7 @@ class Tasks(Area):
                 ``label``, ``desired-state`` (``"running"``, ``"shutdown"``, ``"accepted"``).
 
         Raises:
-            ServerError: the node is not a swarm manager (503).
+            NotSwarmManager: the node is not a swarm manager (NotInSwarm: in no swarm).
         """
         resp = await self._t.request("GET", "/tasks", query={"filters": filters or None})
         return resp.decode(_TASK_LIST)
