@@ -60,7 +60,73 @@ _FAILED = frozenset({"failed", "rejected"})
 SERVICE_ID_LABEL = "com.docker.swarm.service.id"
 #: After an event, the tasks are listed again this many seconds later while one is starting:
 #: the node reports a container's start to the manager a moment after the start event.
-_FOLLOW_UPS = (0.05, 0.1, 0.2, 0.4, 0.8)
+_FOLLOW_UPS = (0.1, 0.2, 0.4, 0.8)
+#: Seconds to wait after an event before listing: events close together (a scale-up's
+#: starts) cost one listing, and a manager learns that a started task runs ~0.1 s after the
+#: container's start event.
+_DEBOUNCE = 0.15
+_DEBOUNCE_MAX = 0.5
+#: The label dockerd puts on a task's container, naming the task.
+TASK_ID_LABEL = "com.docker.swarm.task.id"
+#: A service event that only reports a rolling update's progress changes nothing we read.
+_PROGRESS_ONLY = frozenset({"name", "updatestate.old", "updatestate.new"})
+
+
+class _ConvergeWatch:
+    """What :meth:`Services.wait_converged` knows between listings: which events matter, when
+    each task was first known to run, which starts it heard of."""
+
+    def __init__(self, service: str | Service) -> None:
+        self.service_id = service.id or "" if isinstance(service, Service) else ""
+        self.wake = asyncio.Event()
+        self.refresh = False
+        self.started: dict[str, float] = {}  # task id -> when its container's start was heard
+        self.first_running: dict[str, float] = {}
+        self.ended: set[str] = set()  # tasks the swarm is shutting down (their deaths are due)
+
+    def relevant(self, event: EventMessage) -> bool:
+        """Whether an event may change the verdict (and note what it says)."""
+        if event.type == "service":
+            if event.actor_id != self.service_id:
+                return False
+            attributes = event.actor.attributes if event.actor else None
+            if (
+                event.action == "update" and attributes
+                and set(attributes) <= _PROGRESS_ONLY
+                and attributes.get("updatestate.new") in ("updating", "completed")
+            ):
+                return False
+            self.refresh = True
+            return True
+        if event.attribute(SERVICE_ID_LABEL) != self.service_id:
+            return False
+        task_id = event.attribute(TASK_ID_LABEL) or ""
+        if event.action == "start":
+            self.started.setdefault(task_id, time.monotonic())
+            return True
+        return task_id not in self.ended  # a death the swarm did not ask for
+
+    def note(self, tasks: list[Task]) -> None:
+        """Take in a listing: the tasks being shut down, and since when each task runs (from
+        its container's start, if heard)."""
+        now = time.monotonic()
+        self.ended = {t.id or "" for t in tasks if t.desired_state != "running"}
+        for task in tasks:
+            if task.state == "running":
+                self.first_running.setdefault(task.id or "", self.started.get(task.id or "", now))
+
+    def settle(self, tasks: list[Task], stable: float) -> float:
+        """Seconds until every running task has run for ``stable`` seconds."""
+        now = time.monotonic()
+        return max(
+            (stable - (now - self.first_running[t.id or ""]) for t in tasks
+             if t.state == "running"),
+            default=0.0,
+        )
+
+    def all_seen(self, tasks: list[Task]) -> bool:
+        """Whether the start of every running task was heard: its death would be heard too."""
+        return all(t.id in self.started for t in tasks if t.state == "running")
 
 
 class Services(Area):
@@ -399,7 +465,7 @@ class Services(Area):
 
     async def wait_converged(
         self,
-        service: str,
+        service: str | Service,
         *,
         timeout: float | None = 120.0,
         backstop: float = 5.0,
@@ -409,23 +475,31 @@ class Services(Area):
         """Wait until a service runs as its current spec says.
 
         ``GET /events`` (the service's own events and those of its task containers on this
-        node), ``GET /services`` and ``GET /tasks`` (when an event says something changed,
-        a few times shortly after, while a task is starting, and every ``backstop`` seconds).
+        node), ``GET /tasks`` (when an event says something changed, a few times shortly
+        after while a task is starting, and every ``backstop`` seconds) and
+        ``GET /services/{id}`` (at the start unless given the service, when the service's
+        events say it changed, and on the backstop).
 
         Converged means: as many tasks are running as the current spec asks for
         (``replicas``; for a global service one per eligible node), every one of them runs
         the current spec (so after an update or a rollback, none of the old tasks is left
         running), and no other task of the service runs. Call it right after
-        :meth:`create`, :meth:`update` (a rolling update, a rollback) or :meth:`scale`.
+        :meth:`create`, :meth:`update` (a rolling update, a rollback) or :meth:`scale`, with
+        what they returned::
+
+            service = await docker.services.update(name, image=new_image)
+            await docker.services.wait_converged(service)
 
         Args:
-            service: the service's id or name.
+            service: the service's id or name, or the ``Service`` that :meth:`create`,
+                :meth:`update` or :meth:`scale` returned (its spec is then taken as the
+                current one, which saves a call).
             timeout: seconds to wait at most (``None``: no limit).
             backstop: seconds between listings when no event comes (tasks on other nodes
                 send none here).
             max_failures: how many tasks of the current spec may fail before the wait gives
                 up (a rejected task ends it at once).
-            stable: seconds each task must have been seen running before it counts (so a
+            stable: seconds each task must have been running before it counts (so a
                 command that crashes as soon as it starts is not taken for a running task;
                 its container's death wakes the wait). ``0`` reports the first moment all run.
 
@@ -446,58 +520,46 @@ class Services(Area):
         if backstop <= 0:
             raise InvalidArgument(f"backstop must be a positive number of seconds, not {backstop}")
         deadline = None if timeout is None else time.monotonic() + timeout
-        found = await self.inspect(service)
-        service_id = found.id or service
+        watch = _ConvergeWatch(service)
         stream = event_stream(
             self._t,
             filters={"type": ["service", "container"], "event": ["start", "die", "update",
                                                                   "remove"]},
             reconnect=True,
         )
-        wake = asyncio.Event()
-        refresh_service = [False]
-
-        def relevant(event: EventMessage) -> bool:
-            if event.type == "service":
-                if event.actor_id == service_id:
-                    refresh_service[0] = True
-                    return True
-                return False
-            return event.attribute(SERVICE_ID_LABEL) == service_id
 
         async def read() -> None:
             async for event in stream:
-                if isinstance(event, EventMessage) and relevant(event):
-                    wake.set()
+                if isinstance(event, EventMessage) and watch.relevant(event):
+                    watch.wake.set()
 
         async with stream:
             await stream.open()
             reader: asyncio.Future[None] = asyncio.ensure_future(read())
             try:
+                if isinstance(service, Service) and service.id and service.spec:
+                    current = service
+                else:
+                    current = await self._current(service if isinstance(service, str)
+                                                  else service.id or "")
+                watch.service_id = current.id or ""
                 follow_ups: Iterator[float] = iter(())
-                first_running: dict[str, float] = {}
-                current = await self._with_status(service_id)
                 while True:
-                    wake.clear()  # before listing: an event from now on wakes the next round
-                    if refresh_service[0]:
-                        refresh_service[0] = False
-                        current = await self._with_status(service_id)
-                    tasks = await self._tasks_of(service_id)
-                    now = time.monotonic()
-                    running = [t.id or "" for t in tasks if t.state == "running"]
-                    for task_id in running:
-                        first_running.setdefault(task_id, now)
+                    watch.wake.clear()  # before listing: an event from now on wakes the next
+                    if watch.refresh:
+                        watch.refresh = False
+                        current = await self._current(watch.service_id)
+                    tasks = await self._tasks_of(watch.service_id)
+                    watch.note(tasks)
                     verdict = _verdict(current, tasks, max_failures)
                     if isinstance(verdict, ServiceFailed):
                         raise verdict
+                    settle = watch.settle(tasks, stable) if verdict is True else None
+                    if settle is not None and settle <= 0:
+                        return current
                     delay: float | None = None
-                    if verdict is True:
-                        settle = max(
-                            (stable - (now - first_running[t]) for t in running), default=0.0
-                        )
-                        if settle <= 0:
-                            return current
-                        delay = settle  # converged if nothing dies meanwhile
+                    if settle is not None:
+                        delay = settle  # converged unless an event comes meanwhile
                     elif verdict == "starting":
                         delay = next(follow_ups, None)
                     wait = backstop if delay is None else delay
@@ -505,36 +567,40 @@ class Services(Area):
                         left = deadline - time.monotonic()
                         if left <= 0:
                             raise WaitTimeout(
-                                f"service {found.name or service_id} did not converge within "
-                                f"{timeout} s: {_progress(current, tasks)}"
+                                f"service {current.name or watch.service_id} did not converge "
+                                f"within {timeout} s: {_progress(current, tasks)}"
                             )
                         wait = min(wait, left)
                     if reader.done():
                         reader.result()  # the stream's error, if it failed
                         raise AssertionError("an endless event stream ended")  # pragma: no cover
-                    woken = await _wait_event(wake, reader, wait)
+                    woken = await _wait_event(watch.wake, reader, wait)
                     if woken:
+                        await _quiet(watch.wake)  # one listing for events close together
                         follow_ups = iter(_FOLLOW_UPS)
+                    elif settle is not None and watch.all_seen(tasks):
+                        return current  # no task of ours died meanwhile: we would have heard
                     elif delay is None:
-                        refresh_service[0] = True  # the backstop also re-reads the service
+                        watch.refresh = True  # the backstop also re-reads the service
             finally:
                 reader.cancel()
                 await asyncio.gather(reader, return_exceptions=True)
 
     # -- helpers ------------------------------------------------------------------------------
 
-    async def _with_status(self, service_id: str) -> Service:
-        """The service with its task counts (the global mode's desired tasks come only so)."""
-        status = await self._t.api_at_least("1.41")
+    async def _current(self, service: str) -> Service:
+        """The service; a global one with its task counts (its desired tasks come only so)."""
+        found = await self.inspect(service)
+        mode = found.spec.mode if found.spec else None
+        if mode is None or mode.replicated is not None or not await self._t.api_at_least("1.41"):
+            return found
         resp = await self._t.request(
-            "GET",
-            "/services",
-            query={"filters": {"id": [service_id]}, "status": status or None},
+            "GET", "/services", query={"filters": {"id": [found.id or service]}, "status": True}
         )
-        for found in resp.decode(_SERVICE_LIST):
-            if found.id == service_id:
-                return found
-        raise NotFound(404, f"service {service_id} was removed", method="GET", path="/services")
+        for listed in resp.decode(_SERVICE_LIST):
+            if listed.id == found.id:
+                return listed
+        raise NotFound(404, f"service {service} was removed", method="GET", path="/services")
 
     async def _tasks_of(self, service_id: str) -> builtins.list[Task]:
         resp = await self._t.request(
@@ -795,6 +861,16 @@ def _progress(service: Service, tasks: list[Task]) -> str:
     states = sorted({t.state or "?" for t in tasks if _same_spec(t.spec, template)})
     return (f"{running} of {desired if desired is not None else '?'} tasks of the current spec "
             f"running (their states: {', '.join(states) or 'none yet'})")
+
+
+async def _quiet(wake: asyncio.Event) -> None:
+    """Wait until no event has come for ``_DEBOUNCE`` seconds (at most ``_DEBOUNCE_MAX``)."""
+    until = time.monotonic() + _DEBOUNCE_MAX
+    while True:
+        wake.clear()
+        await asyncio.sleep(_DEBOUNCE)
+        if not wake.is_set() or time.monotonic() >= until:
+            return
 
 
 async def _wait_event(

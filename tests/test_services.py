@@ -4,7 +4,7 @@ rollback, scale, remove, logs, and ``wait_converged`` after each kind of change.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import secrets as random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -63,10 +63,8 @@ async def make_service(swarm: SwarmHandle, swarm_docker: Docker) -> AsyncIterato
 
     yield make
     for service_id in made:
-        try:
+        with contextlib.suppress(NotFound):
             await swarm_docker.services.remove(service_id)
-        except NotFound:
-            pass
 
 
 async def running(docker: Docker, service: str) -> list[Task]:
@@ -146,8 +144,10 @@ async def test_converges_after_create_scale_update_and_rollback(
     await swarm_docker.services.wait_converged(sid, timeout=60)
     assert len(await running(swarm_docker, sid)) == 2
 
-    await swarm_docker.services.scale(sid, 3)
-    done = await swarm_docker.services.wait_converged(sid, timeout=60)
+    # Given what scale() returned, and a backstop far beyond the timeout: only the events can
+    # have woken it (the tasks are listed when their containers start, not on a timer).
+    scaled = await swarm_docker.services.scale(sid, 3)
+    done = await swarm_docker.services.wait_converged(scaled, timeout=30, backstop=3600)
     assert done.replicas == 3 and len(await running(swarm_docker, sid)) == 3
 
     await swarm_docker.services.scale(sid, 1)
@@ -158,7 +158,7 @@ async def test_converges_after_create_scale_update_and_rollback(
     updated = await swarm_docker.services.update(sid, args=["new"])
     assert updated.version is not None and before.version is not None
     assert (updated.version.index or 0) > (before.version.index or 0)
-    await swarm_docker.services.wait_converged(sid, timeout=60)
+    await swarm_docker.services.wait_converged(updated, timeout=30, backstop=3600)
     now = await running(swarm_docker, sid)
     assert [args_of(t) for t in now] == [["new"]]  # no old task left running
 
