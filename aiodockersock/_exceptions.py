@@ -117,7 +117,12 @@ class Forbidden(APIError):
 
 
 class Conflict(APIError):
-    """409: the request conflicts with the object's state (name in use, container running…)."""
+    """409: the request conflicts with the object's state (name in use, container running…).
+
+    Also an update of a swarm object (swarm, node, service, secret, config) that names a
+    version other than the object's current one: dockerd answers that with 500 "update out of
+    sequence" (``.status`` stays 500); read the object again and retry.
+    """
 
 
 class NotSupported(APIError):

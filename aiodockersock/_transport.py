@@ -784,6 +784,8 @@ class Transport:
             cls = podman_error_class(message) or cls
         elif status == 503:
             cls = swarm_error_class(message) or cls  # dockerd's "not a swarm manager" & co.
+        elif status == 500 and "update out of sequence" in message:
+            cls = Conflict  # a swarm object's stale version: dockerd says 500, it is a conflict
         raise cls(status, message, method=method, path=path)
 
     async def request(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
+import random
 from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
 from ._args import Filters, spec_struct, string_map
-from ._exceptions import InvalidArgument
+from ._exceptions import Conflict, InvalidArgument
 from ._transport import Area
 from .models.swarm import Node, NodeSpec
 
@@ -18,6 +20,8 @@ __all__ = ["Nodes"]
 #: The roles and availabilities dockerd knows (``docker node update --role/--availability``).
 ROLES = ("worker", "manager")
 AVAILABILITIES = ("active", "pause", "drain")
+#: How often an update with the version read for the caller is tried against other writers.
+_ATTEMPTS = 5
 
 
 class Nodes(Area):
@@ -101,8 +105,12 @@ class Nodes(Area):
             NotFound: no such node.
             NotInSwarm: the engine is in no swarm.
             NotSwarmManager: the engine is a worker.
-            ServerError: ``version`` is not the current one ("update out of sequence"), or
-                the change would leave the swarm without a manager.
+            Conflict: ``version`` (or, with ``spec``, the version read) is not the current
+                one: someone changed the node since ("update out of sequence"). Without
+                either, the change is read and redone on the new version instead (up to
+                five times).
+            BadRequest: an invalid value, or a change that would leave the swarm without a
+                manager (demoting the last one).
             InvalidArgument: a value was rejected before anything was sent.
         """
         _one_of("availability", availability, AVAILABILITIES)
@@ -113,15 +121,7 @@ class Nodes(Area):
             isinstance(version, bool) or not isinstance(version, int) or version < 0
         ):
             raise InvalidArgument(f"version must be a node version index (int), not {version!r}")
-        new = None if spec is None else spec_struct("spec", spec, NodeSpec)
-        if new is None or version is None:
-            current = await self.inspect(node)
-            if new is None:
-                new = current.spec or NodeSpec()
-            if version is None:
-                version = current.version.index if current.version is not None else None
-            if version is None:
-                raise InvalidArgument(f"the daemon reported no version for node {node!r}")
+        given = None if spec is None else spec_struct("spec", spec, NodeSpec)
         changes: dict[str, Any] = {}
         if availability is not None:
             changes["availability"] = availability
@@ -131,14 +131,29 @@ class Nodes(Area):
             changes["labels"] = string_map("labels", labels)
         if name is not None:
             changes["name"] = name
-        if changes:
-            new = msgspec.structs.replace(new, **changes)
-        await self._t.request(
-            "POST",
-            self._t.path("/nodes/{}/update", node),
-            query={"version": version},
-            body=new,
-        )
+        path = self._t.path("/nodes/{}/update", node)
+        # Read, change, write; if another writer got in between (a stale version), read again
+        # and redo the change -- unless the caller pinned the version or the whole spec.
+        for attempt in range(1, _ATTEMPTS + 1):
+            new, at = given, version
+            if new is None or at is None:
+                current = await self.inspect(node)
+                if new is None:
+                    new = current.spec or NodeSpec()
+                if at is None:
+                    at = current.version.index if current.version is not None else None
+                if at is None:
+                    raise InvalidArgument(f"the daemon reported no version for node {node!r}")
+            if changes:
+                new = msgspec.structs.replace(new, **changes)
+            try:
+                await self._t.request("POST", path, query={"version": at}, body=new)
+            except Conflict:
+                if given is not None or version is not None or attempt == _ATTEMPTS:
+                    raise
+                await asyncio.sleep(random.uniform(0, 0.02 * attempt))  # let writers desync
+            else:
+                return
 
     async def remove(self, node: str, *, force: bool = False) -> None:
         """Remove a node from the swarm (``docker node rm``).

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
 
 from ._args import spec_struct, string_list, string_map
-from ._exceptions import InvalidArgument
+from ._exceptions import Conflict, InvalidArgument
 from ._transport import Area
 from .models.swarm import (
     EncryptionConfig,
@@ -25,6 +27,8 @@ __all__ = ["Swarm"]
 #: Where a node listens for other nodes unless told otherwise (what ``docker swarm init`` and
 #: ``join`` use).
 DEFAULT_LISTEN_ADDR = "0.0.0.0:2377"
+#: How often an update with the version read for the caller is tried against other writers.
+_ATTEMPTS = 5
 
 
 class Swarm(Area):
@@ -207,41 +211,58 @@ class Swarm(Area):
             NotInSwarm: the engine is in no swarm.
             NotSwarmManager: the engine is a worker.
             BadRequest: a setting is invalid.
-            ServerError: ``version`` is not the current one ("update out of sequence").
+            Conflict: ``version`` (or, with ``spec``, the version read) is not the current
+                one: someone changed the swarm since ("update out of sequence"). Without
+                either, the change is read and redone on the new version instead (up to
+                five times).
             InvalidArgument: a value was rejected before anything was sent.
         """
-        new = None if spec is None else spec_struct("spec", spec, SwarmSpec)
-        if version is not None and (not isinstance(version, int) or version < 0):
+        given = None if spec is None else spec_struct("spec", spec, SwarmSpec)
+        if version is not None and (
+            isinstance(version, bool) or not isinstance(version, int) or version < 0
+        ):
             raise InvalidArgument(f"version must be a swarm version index (int), not {version!r}")
-        if new is None or version is None:
-            current = await self.inspect()
-            if new is None:
-                new = current.spec or SwarmSpec()
-            if version is None:
-                version = current.version.index if current.version is not None else None
-            if version is None:
-                raise InvalidArgument("the daemon reported no swarm version to update from")
-        if labels is not None:
-            new = msgspec.structs.replace(new, labels=string_map("labels", labels))
-        if autolock is not None:
-            encryption = new.encryption_config or EncryptionConfig()
-            new = msgspec.structs.replace(
-                new,
-                encryption_config=msgspec.structs.replace(
-                    encryption, auto_lock_managers=bool(autolock)
-                ),
-            )
-        await self._t.request(
-            "POST",
-            "/swarm/update",
-            query={
-                "version": version,
-                "rotateWorkerToken": rotate_worker_token or None,
-                "rotateManagerToken": rotate_manager_token or None,
-                "rotateManagerUnlockKey": rotate_manager_unlock_key or None,
-            },
-            body=new,
-        )
+        labels = string_map("labels", labels)
+        # Read, change, write; if another writer got in between (a stale version), read again
+        # and redo the change -- unless the caller pinned the version or the whole spec.
+        for attempt in range(1, _ATTEMPTS + 1):
+            new, at = given, version
+            if new is None or at is None:
+                current = await self.inspect()
+                if new is None:
+                    new = current.spec or SwarmSpec()
+                if at is None:
+                    at = current.version.index if current.version is not None else None
+                if at is None:
+                    raise InvalidArgument("the daemon reported no swarm version to update from")
+            if labels is not None:
+                new = msgspec.structs.replace(new, labels=labels)
+            if autolock is not None:
+                encryption = new.encryption_config or EncryptionConfig()
+                new = msgspec.structs.replace(
+                    new,
+                    encryption_config=msgspec.structs.replace(
+                        encryption, auto_lock_managers=bool(autolock)
+                    ),
+                )
+            try:
+                await self._t.request(
+                    "POST",
+                    "/swarm/update",
+                    query={
+                        "version": at,
+                        "rotateWorkerToken": rotate_worker_token or None,
+                        "rotateManagerToken": rotate_manager_token or None,
+                        "rotateManagerUnlockKey": rotate_manager_unlock_key or None,
+                    },
+                    body=new,
+                )
+            except Conflict:
+                if given is not None or version is not None or attempt == _ATTEMPTS:
+                    raise
+                await asyncio.sleep(random.uniform(0, 0.02 * attempt))  # let writers desync
+            else:
+                return
 
     async def unlock_key(self) -> str | None:
         """The key that unlocks a locked manager (``docker swarm unlock-key``).

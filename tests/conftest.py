@@ -24,6 +24,7 @@ tests share (see :func:`swarm`).
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import secrets
@@ -258,10 +259,20 @@ class EnginePool:
         return engine
 
     def close(self) -> None:
-        for engine in self._engines.values():
-            if engine.managed is not None:
-                engine.managed.stop()
+        stop_all([engine.managed for engine in self._engines.values()
+                  if engine.managed is not None])
         shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def stop_all(engines: list[Engine]) -> None:
+    """Stop engines side by side (each may wait a second or two for its containers)."""
+    if len(engines) <= 1:
+        for managed in engines:
+            managed.stop()
+        return
+    with concurrent.futures.ThreadPoolExecutor(len(engines)) as pool:
+        for done in [pool.submit(managed.stop) for managed in engines]:
+            done.result()
 
 
 @pytest.fixture(scope="session")
@@ -297,20 +308,23 @@ def swarm(request: pytest.FixtureRequest, engine_pool: EnginePool) -> SwarmHandl
 @pytest.fixture
 def private_engines(
     swarm: SwarmHandle, engine_pool: EnginePool
-) -> Iterator[Callable[[], EngineHandle]]:
-    """Start fresh private dockerds of the swarm's version (with the test image), for tests
-    that change an engine's swarm state (init, join, leave, lock); stopped after the test."""
+) -> Iterator[Callable[[int], list[EngineHandle]]]:
+    """``private_engines(n)`` starts ``n`` fresh private dockerds of the swarm's version (side
+    by side, each with the test image), for tests that change an engine's swarm state (init,
+    join, leave, lock); they are stopped after the test."""
     started: list[EngineHandle] = []
 
-    def start() -> EngineHandle:
-        engine = engine_pool.start_private(swarm.label)
-        started.append(engine)
-        return engine
+    def start(count: int = 1) -> list[EngineHandle]:
+        with concurrent.futures.ThreadPoolExecutor(count) as pool:
+            engines = list(pool.map(lambda _: engine_pool.start_private(swarm.label),
+                                    range(count)))
+        started.extend(engines)
+        return engines
 
     yield start
+    stop_all([engine.managed for engine in started if engine.managed is not None])
     for engine in started:
         if engine.managed is not None:
-            engine.managed.stop()
             shutil.rmtree(engine.managed.workdir, ignore_errors=True)
 
 

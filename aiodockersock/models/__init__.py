@@ -59,6 +59,7 @@ from .containers import (
     WeightDevice,
 )
 from .events import (
+    AttributeChange,
     EventActions,
     EventActor,
     EventGap,
@@ -231,6 +232,7 @@ __all__ = [
     "IPAM",
     "Address",
     "AddressPool",
+    "AttributeChange",
     "BindOptions",
     "BuildCacheDiskUsage",
     "BuildCacheRecord",

@@ -7,13 +7,14 @@ through as plain ``str``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Final
+from typing import Final, NamedTuple
 
 import msgspec
 
 from ._base import Model
 
 __all__ = [
+    "AttributeChange",
     "EventActions",
     "EventActor",
     "EventGap",
@@ -88,6 +89,14 @@ class EventActions:
     RELOAD: Final = "reload"
 
 
+class AttributeChange(NamedTuple):
+    """One attribute a swarm object's update changed: its value before and after (``None``
+    where dockerd sent only one side, as for a service's ``updatestate``)."""
+
+    old: str | None
+    new: str | None
+
+
 # Events are untracked by CPython's cyclic garbage collector (``gc=False``): a stream decodes
 # them by the hundred thousand and a fleet holds many engines' read-ahead at once, and each
 # tracked object alive counts towards the next collection (see benchmarks/README.md, "A fleet's
@@ -137,6 +146,28 @@ class EventMessage(Model, gc=False):
         if actor is None or actor.attributes is None:
             return None
         return actor.attributes.get(key)
+
+    def changes(self) -> dict[str, AttributeChange]:
+        """What an update of a swarm object changed, from the ``X.old``/``X.new`` attribute
+        pairs dockerd sends on swarm-scope ``update`` events.
+
+        ``{"replicas": AttributeChange(old="1", new="2")}`` for ``docker service scale``,
+        ``{"availability": AttributeChange(old="active", new="drain")}`` for a node drained;
+        also ``image``, ``role``, ``state``, ``updatestate`` (``new`` only) and others, as
+        the engine sends them. Changes dockerd does not report (labels) are not there. Empty
+        for every other event: a local event's attributes hold labels, whose names may end
+        in ``.old`` or ``.new`` without meaning a change.
+        """
+        actor = self.actor
+        if self.scope != "swarm" or actor is None or not actor.attributes:
+            return {}
+        pairs: dict[str, list[str | None]] = {}
+        for key, value in actor.attributes.items():
+            name, dot, side = key.rpartition(".")
+            if dot and name and side in ("old", "new"):
+                pair = pairs.setdefault(name, [None, None])
+                pair[0 if side == "old" else 1] = value
+        return {name: AttributeChange(old, new) for name, (old, new) in pairs.items()}
 
     @property
     def actor_id(self) -> str | None:
