@@ -4,6 +4,7 @@ rollback, scale, remove, logs, and ``wait_converged`` after each kind of change.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets as random
 import time
@@ -267,3 +268,21 @@ async def test_logs_of_every_task_followed(
     assert whole.stdout.count(b"hello from") == 2 and not whole.tty
     with pytest.raises(NotFound):
         await swarm_docker.services.logs("ads-no-such-service")
+
+
+@engine_test
+async def test_concurrent_updates_both_land(
+    swarm: SwarmHandle, swarm_docker: Docker, make_service: ServiceFactory
+) -> None:
+    service = await make_service()
+    sid = service.id or ""
+    # Both read the same version; the swarm refuses the second as out of sequence, and the
+    # handshake reads and applies it again on the new version.
+    await asyncio.gather(
+        swarm_docker.services.update(sid, spec=lambda s: msgspec.structs.replace(
+            s, labels={**(s.labels or {}), "a": "1"})),
+        swarm_docker.services.update(sid, spec=lambda s: msgspec.structs.replace(
+            s, labels={**(s.labels or {}), "b": "2"})),
+    )
+    labels = (await swarm_docker.services.inspect(sid)).spec.labels  # type: ignore[union-attr]
+    assert labels is not None and labels["a"] == "1" and labels["b"] == "2"
