@@ -818,12 +818,13 @@ def _verdict(
     rejected = [t for t in failed if t.state == "rejected"]
     update = service.update_status
     name = service.name or service.id or "?"
-    if rejected or len(failed) >= max_failures:
+    paused = update is not None and update.state in ("paused", "rollback_paused")
+    if rejected or len(failed) >= max_failures or (paused and failed):
         worst = max(rejected or failed, key=lambda t: t.updated_at or "")
         status = worst.status
         error = (status.err or status.message if status else None) or "no error given"
         return ServiceFailed(name, worst.id, error, len(failed), state=worst.state)
-    if update is not None and update.state in ("paused", "rollback_paused"):
+    if paused and update is not None:
         return ServiceFailed(name, None, update.message or update.state or "", len(failed))
     running = [t for t in tasks if t.state == "running"]
     desired = _desired(service)

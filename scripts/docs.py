@@ -45,6 +45,7 @@ GUIDES = [
     ("engines.md", "Engines and Podman"),
     ("remote-hosts.md", "Remote hosts: ssh, TLS, contexts"),
     ("fleets.md", "Fleets: many engines as one"),
+    ("services.md", "Swarm services, tasks, secrets and configs"),
     ("testing.md", "Testing with the pytest plugin"),
     ("migration.md", "Migrating from aiodocker and docker-py"),
     ("architecture.md", "Architecture (for maintainers)"),
@@ -60,6 +61,10 @@ MODULES = [
     "aiodockersock.volumes",
     "aiodockersock.events",
     "aiodockersock.system",
+    "aiodockersock.services",
+    "aiodockersock.tasks",
+    "aiodockersock.secrets",
+    "aiodockersock.configs",
     "aiodockersock.models",
     "aiodockersock.pytest_plugin",
     "aiodockersock.integrations.fastapi",
@@ -75,6 +80,10 @@ AREAS = {
     "volumes": ("aiodockersock.volumes", "Volumes"),
     "events": ("aiodockersock.events", "Events"),
     "system": ("aiodockersock.system", "System"),
+    "services": ("aiodockersock.services", "Services"),
+    "tasks": ("aiodockersock.tasks", "Tasks"),
+    "secrets": ("aiodockersock.secrets", "Secrets"),
+    "configs": ("aiodockersock.configs", "Configs"),
 }
 
 TOLERATED_WARNING = "Error parsing type annotation"

@@ -414,6 +414,50 @@ async def _run_module(block: Block, world: World, code: str) -> None:
                 assert response.status_code == 200, (path, response.text)
 
 
+#: Guides about swarm mode: their blocks (fragments) run on the session's single-node swarm of
+#: the engine (``docker`` is its manager; ``busybox`` is the test image there too, and
+#: ``web`` a replicated service of it, made for the block that names it); what a block leaves
+#: in the swarm (services, secrets, configs) is removed afterwards.
+SWARM_GUIDES = {"services.md", "swarm.md"}
+
+
+async def _swarm_snapshot(docker: Docker) -> dict[str, set[str]]:
+    return {
+        "services": {s.id for s in await docker.services.list() if s.id},
+        "secrets": {s.id for s in await docker.secrets.list() if s.id},
+        "configs": {c.id for c in await docker.configs.list() if c.id},
+    }
+
+
+async def _run_on_swarm(block: Block, request: pytest.FixtureRequest) -> None:
+    engine: EngineHandle = request.getfixturevalue("engine")
+    if engine.podman:
+        pytest.skip("Podman has no swarm mode")
+    swarm = request.getfixturevalue("engine_pool").get_swarm(engine.label)
+    assert block.kind == "fragment", f"{block.id}: a swarm guide's blocks are fragments"
+    async with Docker(swarm.host) as docker:
+        await docker.images.tag(TEST_IMAGE, "busybox", "latest")
+        before = await _swarm_snapshot(docker)
+        try:
+            if _mentions(block.code, "web") and not _creates(block.code, r'name="web"'):
+                await docker.services.create(
+                    image=swarm.image_id, name="web", replicas=2, labels={TEST_LABEL: "1"},
+                    command=["sh", "-c", "echo ready; trap 'exit 0' TERM; sleep 600 & wait"],
+                )
+            await _run_fragment(block, World(docker, swarm, Path.cwd(), block.code), block.code)
+        finally:
+            after = await _swarm_snapshot(docker)
+            for service in after["services"] - before["services"]:
+                with contextlib.suppress(NotFound):
+                    await docker.services.remove(service)
+            for secret in after["secrets"] - before["secrets"]:
+                with contextlib.suppress(NotFound):
+                    await docker.secrets.remove(secret)
+            for config in after["configs"] - before["configs"]:
+                with contextlib.suppress(NotFound):
+                    await docker.configs.remove(config)
+
+
 @pytest.mark.parametrize("block", PYTHON, ids=lambda b: b.id)
 async def test_python_block_runs(
     block: Block, world: Callable[[str], Any], request: pytest.FixtureRequest
@@ -426,6 +470,9 @@ async def test_python_block_runs(
     for line, why in KNOWN_WRONG.items():
         if line in block.code:
             request.applymarker(pytest.mark.xfail(reason=why, strict=True))
+    if block.path.name in SWARM_GUIDES:
+        await _run_on_swarm(block, request)
+        return
     made, code = await world(block.code)
     kind = block.kind
     if kind == "fragment":

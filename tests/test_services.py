@@ -222,6 +222,18 @@ async def test_a_failing_command_fails_early_with_the_tasks_error(
 
 
 @engine_test
+async def test_a_rolling_update_to_a_failing_command_gives_the_tasks_error(
+    swarm: SwarmHandle, swarm_docker: Docker, make_service: ServiceFactory
+) -> None:
+    service = await make_service(replicas=2)  # the daemon's restart policy: 5 s apart
+    await swarm_docker.services.wait_converged(service, timeout=60)
+    updated = await swarm_docker.services.update(service.id or "", command=["sh", "-c", "exit 3"])
+    with pytest.raises(ServiceFailed) as failed:
+        await swarm_docker.services.wait_converged(updated, timeout=60)
+    assert "non-zero exit (3)" in failed.value.task_error
+
+
+@engine_test
 async def test_an_update_to_a_missing_image_fails_early(
     swarm: SwarmHandle, swarm_docker: Docker, make_service: ServiceFactory
 ) -> None:
