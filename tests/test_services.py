@@ -9,6 +9,7 @@ import contextlib
 import secrets as random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -34,7 +35,7 @@ from aiodockersock.models import (
     TaskSpec,
 )
 
-from .conftest import TEST_LABEL, SwarmHandle
+from .conftest import TEST_LABEL, RegistryHandle, SwarmHandle
 
 #: Tests that need a real engine (they take the ``swarm`` fixture).
 engine_test = pytest.mark.engine
@@ -298,3 +299,26 @@ async def test_concurrent_updates_both_land(
     )
     labels = (await swarm_docker.services.inspect(sid)).spec.labels  # type: ignore[union-attr]
     assert labels is not None and labels["a"] == "1" and labels["b"] == "2"
+
+
+@engine_test
+async def test_registry_auth_reaches_the_nodes_pull(
+    swarm: SwarmHandle, swarm_docker: Docker, make_service: ServiceFactory,
+    auth_registry: RegistryHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))  # no credentials of the user's
+    assert auth_registry.username and auth_registry.password
+    good = RegistryAuth(auth_registry.username, auth_registry.password)
+    image = f"{auth_registry.address}/ads/svc-{random.token_hex(4)}:1.0"
+    await swarm_docker.images.tag(swarm.image_id, *image.rsplit(":", 1))
+    await swarm_docker.images.push(image, auth=good)
+    await swarm_docker.images.remove(image)  # so the node must pull it, by tag
+    # Without credentials, the node's pull is refused and the task cannot start.
+    anonymous = await make_service(image=image, restart_policy=QUICK_RESTARTS)
+    with pytest.raises(ServiceFailed):
+        await swarm_docker.services.wait_converged(anonymous, timeout=60)
+    await swarm_docker.services.remove(anonymous.id or "")
+    # With them (forwarded in X-Registry-Auth), it pulls and runs.
+    service = await make_service(image=image, auth=good, restart_policy=QUICK_RESTARTS)
+    await swarm_docker.services.wait_converged(service, timeout=60)
+    assert len(await running(swarm_docker, service.id or "")) == 1
