@@ -144,9 +144,9 @@ class EngineHandle:
 class SwarmHandle(EngineHandle):
     """A private dockerd that is the single manager of its own swarm (see :func:`swarm`).
 
-    ``info`` holds the node id, the address other nodes join (``127.0.0.1:PORT``) and the join
-    tokens; ``image_id`` is the test image's id on this engine (give services the id, so a task
-    start never asks a registry for a digest)."""
+    ``info`` holds the node id, its advertise address, the address other nodes join
+    (``127.x.y.z:PORT``) and the join tokens; ``image_id`` is the test image's id on this engine
+    (give services the id, so a task start never asks a registry for a digest)."""
 
     info: SwarmInfo | None = None
     image_id: str = ""
@@ -296,12 +296,15 @@ def swarm(request: pytest.FixtureRequest, engine_pool: EnginePool) -> SwarmHandl
 
     Each is a private dockerd of that version started for swarm tests alone (so swarm mode never
     touches the engines the ``engine``/``docker`` fixtures share), on first use, stopped at the
-    end of the session. It was made the manager with ``swarm init --advertise-addr 127.0.0.1``
-    listening on 127.0.0.1 on a free port (and a data-path port of its own), so several swarms
-    run side by side; the offline test image is loaded in it (``swarm.image_id``: reference it
-    by id in service specs, so no task start waits for a registry). ``swarm.info`` has the join
-    address and tokens for adding nodes. Tests share the swarm: leave it a swarm, and remove
-    the services, secrets and configs they create."""
+    end of the session. It was made the manager with ``swarm init --advertise-addr ADDR``,
+    ADDR a loopback address of its own (``127.x.y.z``, as if ``127.0.0.1``: dockerd's network
+    agent binds port 7946 on it, so two nodes cannot share one; see tests/engines/swarm.py),
+    listening there on a free port, with a data-path port of its own: several swarms run side
+    by side, and more nodes can join. The offline test image is
+    loaded in it (``swarm.image_id``: reference it by id in service specs, so no task start
+    waits for a registry). ``swarm.info`` has the join address and tokens for adding nodes.
+    Tests share the swarm: leave it a swarm with one node, and remove the services, secrets
+    and configs they create."""
     return engine_pool.get_swarm(request.param)
 
 

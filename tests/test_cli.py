@@ -18,7 +18,7 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ from aiodockersock.cli.parser import duration
 from aiodockersock.models import ProgressMessage
 
 from .conftest import ROOT, TEST_IMAGE, EngineHandle, RegistryHandle, SwarmHandle
+from .engines.swarm import node_address
 
 NO_DAEMON = "unix:///nonexistent.sock"
 
@@ -204,8 +205,9 @@ def test_every_command_names_a_missing_daemon_in_one_line() -> None:
     commands = [["version"], ["info"], ["ps"], ["inspect", "web"], ["run", "busybox", "true"],
                 ["logs", "-f", "web"], ["exec", "web", "true"], ["exec", "-i", "web", "cat"],
                 ["pull", "busybox"], ["events"], ["demo"], ["ps", "--json"],
-                ["prune", "--dry-run"], ["stats"], ["stats", "--no-stream"],
-                ["service", "ls"], ["service", "ps", "web"], ["service", "logs", "-f", "web"]]
+                ["prune", "--dry-run"], ["stats"], ["stats", "--no-stream"], ["node", "ls"],
+                ["swarm", "leave"], ["service", "ls"], ["service", "ps", "web"],
+                ["service", "logs", "-f", "web"]]
     results = cli_all(*(["--host", NO_DAEMON, *command] for command in commands), host=None)
     for result in results:
         line = one_error_line(result)
@@ -231,6 +233,21 @@ def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]
     usage = capsys.readouterr().out
     assert usage.startswith(f"usage: aiodockersock {command} ")
     assert "--json" in usage and "--host" in usage
+
+
+@pytest.mark.parametrize("command", [["node", "ls"], ["swarm", "init"], ["swarm", "leave"]])
+def test_every_subcommand_has_help(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--help"])
+    assert exited.value.code == 0
+    usage = capsys.readouterr().out
+    assert usage.startswith(f"usage: aiodockersock {' '.join(command)} ")
+    assert "--json" in usage and "--host" in usage
+    with pytest.raises(SystemExit) as exited:
+        main([command[0]])  # the subcommand is required: a usage error
+    assert exited.value.code == 2
 
 
 def test_durations_of_prune_older_than() -> None:
@@ -781,3 +798,51 @@ def test_service_ls_ps_and_logs_match_the_docker_cli(swarm: SwarmHandle) -> None
         swarm.cli("service", "rm", name)
     missing = cli("service", "ps", name, host=swarm.host)
     assert name in one_error_line(missing)
+# -- swarm: node ls, swarm init / leave ----------------------------------------------------------
+
+
+@pytest.mark.engine
+def test_node_ls_matches_the_docker_cli(swarm: SwarmHandle) -> None:
+    text, as_json, workers = cli_all(
+        ["node", "ls"], ["node", "ls", "--json"], ["node", "ls", "-f", "role=worker", "--json"],
+        host=swarm.host,
+    )
+    assert text.returncode == 0, text.stderr
+    ours = [line.split() for line in text.stdout.splitlines()]
+    theirs = [line.split() for line in swarm.cli("node", "ls").stdout.splitlines()]
+    assert ours == theirs  # ID (* for this engine), hostname, status, availability, leader…
+    assert ours[1][:2] == [swarm.node_id, "*"]
+    assert [node["ID"] for node in json.loads(as_json.stdout)] == [swarm.node_id]
+    assert json.loads(workers.stdout) == []
+
+
+@pytest.mark.engine
+def test_swarm_init_and_leave(
+    swarm: SwarmHandle, private_engines: Callable[[int], list[EngineHandle]]
+) -> None:
+    (engine,) = private_engines(1)
+    ip, addr = node_address()  # a loopback address of its own (see tests/engines/swarm.py)
+    made = cli("swarm", "init", "--advertise-addr", ip, "--listen-addr", addr,
+               "--json", host=engine.host)
+    assert made.returncode == 0, made.stderr
+    doc = json.loads(made.stdout)
+    assert doc["node_id"] == engine.cli("info", "--format", "{{.Swarm.NodeID}}").stdout.strip()
+    assert doc["join_addr"] == addr and doc["unlock_key"] is None
+    assert doc["worker_token"] == engine.cli("swarm", "join-token", "-q", "worker").stdout.strip()
+    left = cli("swarm", "leave", "--force", host=engine.host)
+    assert left.returncode == 0 and left.stdout == "Node left the swarm.\n", left.stderr
+    assert "not a swarm manager" in one_error_line(cli("node", "ls", host=engine.host))
+
+    ip, addr = node_address()
+    made = cli("swarm", "init", "--advertise-addr", ip, "--listen-addr", addr,
+               "--autolock", host=engine.host)
+    assert made.returncode == 0, made.stderr
+    token = engine.cli("swarm", "join-token", "-q", "worker").stdout.strip()
+    assert f"    docker swarm join --token {token} {addr}\n" in made.stdout
+    key = engine.cli("swarm", "unlock-key", "-q").stdout.strip()
+    assert made.stdout.rstrip().endswith(key) and key.startswith("SWMKEY-1-")
+    # (refusals last: dockerd takes 5 s to leave after one)
+    again, leave = cli_all(["swarm", "init", "--advertise-addr", ip], ["swarm", "leave"],
+                           host=engine.host)
+    assert "already part of a swarm" in one_error_line(again)
+    assert "--force" in one_error_line(leave)  # the last manager leaves only with --force

@@ -31,11 +31,21 @@ and removed afterwards with everything the block created:
   with a ``runtime`` stage), ``files.tar`` and ``rootfs.tar``; ``DOCKER_CONFIG`` points to an
   empty directory.
 
-Two comments, on the line before a block, change how it runs:
+Comments on the line before a block change how it runs:
 
 - ``<!-- runs until cancelled -->``: the block streams forever by design (``async for`` over a
   followed log, the events); it passes when it is still running, without error, after a few
   seconds, and is then cancelled;
+- ``<!-- on a swarm manager -->``: ``docker`` is a client of the manager of the session's
+  single-node swarm of the engine's version (the ``swarm`` fixture; the others are not in a
+  swarm), where ``busybox`` is the test image and ``web`` (when the block names it) a service
+  of it with two replicas; the swarm's and the nodes' specs are put back afterwards, and the
+  services, secrets and configs the block made are removed;
+- ``<!-- on new engines -->``: for a block that creates, joins or leaves a swarm: ``docker``
+  is a client of a fresh private engine of that version, and ``tcp://192.168.1.11:2376`` the
+  address of a second one when the block names it; ``192.168.1.10`` and ``192.168.1.11`` (the
+  two engines' addresses, with ``:2377`` their listen ports) become loopback addresses of
+  their own; the engines are stopped afterwards;
 - ``<!-- not run: reason -->``: it cannot run here (the reason says why; it is still compiled);
   keep these rare.
 
@@ -66,11 +76,23 @@ import pytest
 import aiodockersock
 from aiodockersock import Docker, NotFound
 
-from .conftest import ROOT, TEST_IMAGE, TEST_LABEL, EngineHandle, RegistryHandle
+from .conftest import (
+    ROOT,
+    TEST_IMAGE,
+    TEST_LABEL,
+    EngineHandle,
+    EnginePool,
+    RegistryHandle,
+    SwarmHandle,
+    stop_all,
+)
+from .engines.swarm import node_address
 
 FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
-MARKER = re.compile(r"<!--\s*(not run|runs until cancelled)\s*:?\s*(.*?)\s*-->")
+MARKER = re.compile(
+    r"<!--\s*(not run|runs until cancelled|on a swarm manager|on new engines)\s*:?\s*(.*?)\s*-->"
+)
 IMAGES = ["busybox", "busybox:latest", "nginx", "alpine", "postgres:16", "app:dev"]
 REGISTRY = "127.0.0.1:5000"
 #: Blocks known to be wrong, fixed on another branch (a line of the block → why): expected to
@@ -88,7 +110,7 @@ class Block:
     line: int  # of the opening fence, 1-based
     lang: str
     code: str
-    marker: str | None  # "not run" or "runs until cancelled"
+    marker: str | None  # "not run", "runs until cancelled", "on a swarm manager", "on new engines"
     reason: str
 
     @property
@@ -285,12 +307,67 @@ async def _make_world(world: World, request: pytest.FixtureRequest) -> str:
     return code
 
 
+#: The addresses a swarm guide gives its two engines, and the second one's Docker address.
+DOC_NODES = ("192.168.1.10", "192.168.1.11")
+DOC_OTHER_ENGINE = "tcp://192.168.1.11:2376"
+
+
+async def _swarm_specs(docker: Docker) -> Callable[[], Any]:
+    """Remember the swarm's and its nodes' specs; returns a coroutine function that puts them
+    back (a block on the session swarm may change them)."""
+    swarm = (await docker.swarm.inspect()).spec
+    nodes = {n.id: n.spec for n in await docker.nodes.list() if n.id}
+
+    async def restore() -> None:
+        await docker.swarm.update(swarm)
+        for node_id, spec in nodes.items():
+            await docker.nodes.update(node_id, spec=spec)
+
+    return restore
+
+
+async def _swarm_snapshot(docker: Docker) -> dict[str, set[str]]:
+    return {
+        "services": {s.id for s in await docker.services.list() if s.id},
+        "secrets": {s.id for s in await docker.secrets.list() if s.id},
+        "configs": {c.id for c in await docker.configs.list() if c.id},
+    }
+
+
+async def _swarm_objects(docker: Docker, swarm: SwarmHandle, code: str) -> Callable[[], Any]:
+    """On the swarm: ``busybox`` is the test image, and ``web`` a service of it (two replicas)
+    when the block names it; returns a coroutine function that removes the services, secrets
+    and configs made since."""
+    await docker.images.tag(TEST_IMAGE, "busybox", "latest")
+    before = await _swarm_snapshot(docker)
+    if _mentions(code, "web") and not _creates(code, r'name="web"'):
+        await docker.services.create(
+            image=swarm.image_id, name="web", replicas=2, labels={TEST_LABEL: "1"},
+            command=["sh", "-c", "echo ready; trap 'exit 0' TERM; sleep 600 & wait"],
+        )
+
+    async def remove() -> None:
+        after = await _swarm_snapshot(docker)
+        for service in after["services"] - before["services"]:
+            with contextlib.suppress(NotFound):
+                await docker.services.remove(service)
+        for secret in after["secrets"] - before["secrets"]:
+            with contextlib.suppress(NotFound):
+                await docker.secrets.remove(secret)
+        for config in after["configs"] - before["configs"]:
+            with contextlib.suppress(NotFound):
+                await docker.configs.remove(config)
+
+    return remove
+
+
 @pytest.fixture
 async def world(
-    request: pytest.FixtureRequest, engine: EngineHandle, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> AsyncIterator[Callable[[str], Any]]:
-    """Sets up the world for a block's code (a coroutine function: code → (World, code))."""
+    request: pytest.FixtureRequest, engine: EngineHandle, engine_pool: EnginePool,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Callable[..., Any]]:
+    """Sets up the world for a block's code (a coroutine function: code, marker → (World,
+    code))."""
     cwd = tmp_path / "work"
     cwd.mkdir()
     _workdir(cwd)
@@ -298,12 +375,32 @@ async def world(
     monkeypatch.setenv("DOCKER_HOST", engine.host)
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
     monkeypatch.chdir(cwd)
-    async with Docker(engine.host) as docker:
+    async with contextlib.AsyncExitStack() as stack:
+        docker = await stack.enter_async_context(Docker(engine.host))
         before = await _snapshot(docker)
         image_id = (await docker.images.inspect(TEST_IMAGE)).id
         assert image_id is not None
 
-        async def make(code: str) -> tuple[World, str]:
+        async def make(code: str, marker: str | None = None) -> tuple[World, str]:
+            if marker == "on a swarm manager":
+                swarm = engine_pool.get_swarm(engine.label)
+                manager = await stack.enter_async_context(Docker(swarm.host))
+                stack.push_async_callback(await _swarm_specs(manager))
+                stack.push_async_callback(await _swarm_objects(manager, swarm, code))
+                return World(manager, swarm, cwd, code), code
+            if marker == "on new engines":
+                count = 2 if DOC_OTHER_ENGINE in code else 1
+                fresh = await asyncio.to_thread(
+                    lambda: [engine_pool.start_private(engine.label) for _ in range(count)])
+                stack.push_async_callback(asyncio.to_thread, stop_all,
+                                          [e.managed for e in fresh if e.managed is not None])
+                if count == 2:
+                    code = code.replace(DOC_OTHER_ENGINE, fresh[1].host)
+                for doc_addr in DOC_NODES:
+                    addr, listen = node_address()
+                    code = code.replace(f"{doc_addr}:2377", listen).replace(doc_addr, addr)
+                client = await stack.enter_async_context(Docker(fresh[0].host))
+                return World(client, fresh[0], cwd, code), code
             made = World(docker, engine, cwd, code)
             return made, await _make_world(made, request)
 
@@ -414,53 +511,9 @@ async def _run_module(block: Block, world: World, code: str) -> None:
                 assert response.status_code == 200, (path, response.text)
 
 
-#: Guides about swarm mode: their blocks (fragments) run on the session's single-node swarm of
-#: the engine (``docker`` is its manager; ``busybox`` is the test image there too, and
-#: ``web`` a replicated service of it, made for the block that names it); what a block leaves
-#: in the swarm (services, secrets, configs) is removed afterwards.
-SWARM_GUIDES = {"services.md", "swarm.md"}
-
-
-async def _swarm_snapshot(docker: Docker) -> dict[str, set[str]]:
-    return {
-        "services": {s.id for s in await docker.services.list() if s.id},
-        "secrets": {s.id for s in await docker.secrets.list() if s.id},
-        "configs": {c.id for c in await docker.configs.list() if c.id},
-    }
-
-
-async def _run_on_swarm(block: Block, request: pytest.FixtureRequest) -> None:
-    engine: EngineHandle = request.getfixturevalue("engine")
-    if engine.podman:
-        pytest.skip("Podman has no swarm mode")
-    swarm = request.getfixturevalue("engine_pool").get_swarm(engine.label)
-    assert block.kind == "fragment", f"{block.id}: a swarm guide's blocks are fragments"
-    async with Docker(swarm.host) as docker:
-        await docker.images.tag(TEST_IMAGE, "busybox", "latest")
-        before = await _swarm_snapshot(docker)
-        try:
-            if _mentions(block.code, "web") and not _creates(block.code, r'name="web"'):
-                await docker.services.create(
-                    image=swarm.image_id, name="web", replicas=2, labels={TEST_LABEL: "1"},
-                    command=["sh", "-c", "echo ready; trap 'exit 0' TERM; sleep 600 & wait"],
-                )
-            await _run_fragment(block, World(docker, swarm, Path.cwd(), block.code), block.code)
-        finally:
-            after = await _swarm_snapshot(docker)
-            for service in after["services"] - before["services"]:
-                with contextlib.suppress(NotFound):
-                    await docker.services.remove(service)
-            for secret in after["secrets"] - before["secrets"]:
-                with contextlib.suppress(NotFound):
-                    await docker.secrets.remove(secret)
-            for config in after["configs"] - before["configs"]:
-                with contextlib.suppress(NotFound):
-                    await docker.configs.remove(config)
-
-
 @pytest.mark.parametrize("block", PYTHON, ids=lambda b: b.id)
 async def test_python_block_runs(
-    block: Block, world: Callable[[str], Any], request: pytest.FixtureRequest
+    block: Block, world: Callable[..., Any], request: pytest.FixtureRequest
 ) -> None:
     if block.marker == "not run":
         # it cannot run here (no internet); it must still be valid Python and say why
@@ -470,10 +523,7 @@ async def test_python_block_runs(
     for line, why in KNOWN_WRONG.items():
         if line in block.code:
             request.applymarker(pytest.mark.xfail(reason=why, strict=True))
-    if block.path.name in SWARM_GUIDES:
-        await _run_on_swarm(block, request)
-        return
-    made, code = await world(block.code)
+    made, code = await world(block.code, block.marker)
     kind = block.kind
     if kind == "fragment":
         await _run_fragment(block, made, code)

@@ -40,7 +40,10 @@ async def _main(args: argparse.Namespace) -> int:
             context=contexts[0] if contexts else None,
             api_version=args.api_version,
         ) as docker:
-            return await COMMANDS[args.command](docker, args)
+            name = args.command
+            if getattr(args, "subcommand", None):
+                name = f"{name} {args.subcommand}"
+            return await COMMANDS[name](docker, args)
     except asyncio.CancelledError:
         if interrupts.count:
             return 130

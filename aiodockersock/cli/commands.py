@@ -621,6 +621,73 @@ async def _prune(docker: Docker, args: argparse.Namespace) -> int:
 
 #: The commands by name (the parser in :mod:`.parser` declares their arguments).
 #: A command over several engines (``-H``/``--context`` given more than once).
+async def _node_ls(docker: Docker, args: argparse.Namespace) -> int:
+    nodes = await docker.nodes.list(filters=_filters(args.filter))
+    if args.json:
+        print_json(nodes)
+        return 0
+    swarm = (await docker.info()).swarm
+    me = swarm.node_id if swarm is not None else None
+    rows: list[tuple[str, ...]] = [
+        ("ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION")
+    ]
+    for node in sorted(nodes, key=lambda n: (n.hostname or "", n.id or "")):
+        manager = node.manager_status
+        engine = node.description.engine if node.description is not None else None
+        rows.append((
+            f"{node.id or ''}{' *' if node.id == me else ''}",
+            node.hostname or "",
+            (node.state or "").capitalize(),
+            (node.availability or "").capitalize(),
+            "Leader" if node.leader else (manager.reachability or "").capitalize()
+            if manager is not None else "",
+            (engine.engine_version or "") if engine is not None else "",
+        ))
+    print_table(rows)
+    return 0
+
+
+async def _swarm_init(docker: Docker, args: argparse.Namespace) -> int:
+    node_id = await docker.swarm.init(
+        advertise_addr=args.advertise_addr,
+        listen_addr=args.listen_addr,
+        data_path_port=args.data_path_port,
+        force_new_cluster=args.force_new_cluster,
+    )
+    if args.autolock:
+        await docker.swarm.update(autolock=True)
+    swarm = await docker.swarm.inspect()
+    tokens = swarm.join_tokens
+    worker = tokens.worker if tokens is not None else None
+    manager = tokens.manager if tokens is not None else None
+    key = await docker.swarm.unlock_key() if args.autolock else None
+    info = (await docker.info()).swarm
+    managers = (info.remote_managers if info is not None else None) or []
+    join_addr = managers[0].addr if managers else None
+    if args.json:
+        print_json({"node_id": node_id, "join_addr": join_addr, "worker_token": worker,
+                    "manager_token": manager, "unlock_key": key})
+        return 0
+    print(f"Swarm initialized: current node ({node_id}) is now a manager.\n")
+    print("To add a worker to this swarm, run the following command:\n")
+    print(f"    docker swarm join --token {worker} {join_addr}\n")
+    print("To add a manager, use the manager token instead: aiodockersock swarm init --json "
+          "shows both.")
+    if key:
+        print(f"\nThe managers are locked after a restart; unlock them with this key:\n\n"
+              f"    {key}")
+    return 0
+
+
+async def _swarm_leave(docker: Docker, args: argparse.Namespace) -> int:
+    await docker.swarm.leave(force=args.force)
+    if args.json:
+        print_json({"left": True})
+    else:
+        print("Node left the swarm.")
+    return 0
+
+
 FleetCommand = Callable[[Fleet, argparse.Namespace], Awaitable[int]]
 
 #: The commands that take several engines.
@@ -631,3 +698,5 @@ COMMANDS: dict[str, Command] = {
     for command in (_version, _info, _ps, _inspect, _run, _logs, _exec, _pull, _events, _stats,
                     _service, _demo, _prune)
 }
+# commands with subcommands, as "COMMAND SUBCOMMAND"
+COMMANDS.update({"node ls": _node_ls, "swarm init": _swarm_init, "swarm leave": _swarm_leave})

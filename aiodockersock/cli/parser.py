@@ -204,6 +204,50 @@ def build_parser() -> argparse.ArgumentParser:
                        help="only objects at least this old (seconds, or 30m, 1h, 2d): spares "
                        "sessions still running on a shared daemon")
     prune.add_argument("--dry-run", action="store_true", help="list, remove nothing")
+
+    def group(name: str, help_text: str) -> Any:
+        """A command with subcommands of its own (``node ls``); its parser's
+        ``add_parser(NAME, help)`` adds one."""
+        parent = sub.add_parser(name, help=help_text, description=help_text)
+        inner = parent.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+
+        def add(sub_name: str, sub_help: str, description: str | None = None) -> Any:
+            return inner.add_parser(sub_name, parents=[common], help=sub_help,
+                                    description=description or sub_help)
+
+        return add
+
+    node = group("node", "manage the nodes of a swarm (on a manager)")
+    node_ls = node(
+        "ls", "list the swarm's nodes",
+        "List the nodes of the swarm this engine manages, as docker node ls does (the engine's "
+        "own node is marked *). With --json, one array of the Engine's node objects.",
+    )
+    node_ls.add_argument("-f", "--filter", action="append", metavar="KEY=VALUE",
+                         help="filter, e.g. role=manager, name=NAME, node.label=zone=a")
+
+    swarm = group("swarm", "create or leave a swarm")
+    swarm_init = swarm(
+        "init", "make this engine the first manager of a new swarm",
+        "Create a swarm with this engine as its manager and print the command that joins a "
+        "worker. With --json, one {node_id, join_addr, worker_token, manager_token, "
+        "unlock_key} object.",
+    )
+    swarm_init.add_argument("--advertise-addr", metavar="ADDR[:PORT]",
+                            help="the address other nodes reach this one at (IP or interface)")
+    swarm_init.add_argument("--listen-addr", default="0.0.0.0:2377", metavar="ADDR[:PORT]",
+                            help="where to listen for other nodes (default: 0.0.0.0:2377)")
+    swarm_init.add_argument("--data-path-port", type=int, metavar="PORT",
+                            help="UDP port of overlay network traffic (default: 4789)")
+    swarm_init.add_argument("--autolock", action="store_true",
+                            help="lock managers after a restart; prints the unlock key")
+    swarm_init.add_argument("--force-new-cluster", action="store_true",
+                            help="make a new swarm from this node's old state (recovery)")
+    swarm_leave = swarm("leave", "leave the swarm",
+                        "Leave the swarm. The last manager leaves only with --force, which "
+                        "ends the swarm and its services.")
+    swarm_leave.add_argument("-f", "--force", action="store_true",
+                             help="leave even if this breaks the swarm (its last manager)")
     return parser
 
 

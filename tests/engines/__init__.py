@@ -36,7 +36,7 @@ The modules, one job each:
 * :mod:`.image` -- the offline busybox test image;
 * :mod:`.registry` -- :class:`Registry` (Debian's ``docker-registry``) and htpasswd lines;
 * :mod:`.sshd` -- :class:`Sshd` (Debian's ``openssh-server``) and test users, for ``ssh://``;
-* :mod:`.swarm` -- ``swarm init``/``join`` of a private dockerd on 127.0.0.1 (free ports);
+* :mod:`.swarm` -- ``swarm init`` of a private dockerd on a loopback address of its own;
 * :mod:`.cli` -- the command line (:func:`main`).
 
 Command line::
@@ -62,7 +62,7 @@ from .image import TEST_IMAGE, build_test_image
 from .install import engine_info, ensure_installed
 from .registry import Registry, htpasswd_line, start_registry
 from .sshd import Sshd, create_user, remove_user, start_sshd
-from .swarm import SwarmInfo, swarm_init, swarm_join
+from .swarm import SwarmInfo, swarm_init
 from .unixhttp import EngineAPI, UnixAPI, unix_request
 
 __all__ = [
@@ -95,6 +95,5 @@ __all__ = [
     "start_sshd",
     "stop_engine",
     "swarm_init",
-    "swarm_join",
     "unix_request",
 ]
