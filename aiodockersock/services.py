@@ -83,6 +83,8 @@ class _ConvergeWatch:
         self.started: dict[str, float] = {}  # task id -> when its container's start was heard
         self.first_running: dict[str, float] = {}
         self.ended: set[str] = set()  # tasks the swarm is shutting down (their deaths are due)
+        self.listed_at = 0.0
+        self.blocking: set[str] = set()  # running tasks that must stop for the verdict
 
     def relevant(self, event: EventMessage) -> bool:
         """Whether an event may change the verdict (and note what it says)."""
@@ -104,12 +106,13 @@ class _ConvergeWatch:
         if event.action == "start":
             self.started.setdefault(task_id, time.monotonic())
             return True
-        return task_id not in self.ended  # a death the swarm did not ask for
+        # a death the swarm did not ask for, or one the verdict waits for
+        return task_id not in self.ended or task_id in self.blocking
 
     def note(self, tasks: list[Task]) -> None:
         """Take in a listing: the tasks being shut down, and since when each task runs (from
         its container's start, if heard)."""
-        now = time.monotonic()
+        now = self.listed_at = time.monotonic()
         self.ended = {t.id or "" for t in tasks if t.desired_state != "running"}
         for task in tasks:
             if task.state == "running":
@@ -124,9 +127,13 @@ class _ConvergeWatch:
             default=0.0,
         )
 
-    def all_seen(self, tasks: list[Task]) -> bool:
-        """Whether the start of every running task was heard: its death would be heard too."""
-        return all(t.id in self.started for t in tasks if t.state == "running")
+    def all_seen(self, tasks: list[Task], stable: float) -> bool:
+        """Whether every task still settling at the last listing had its start heard: its
+        death would have been heard too (the others counted as running already then)."""
+        return all(
+            t.id in self.started or self.listed_at - self.first_running[t.id or ""] >= stable
+            for t in tasks if t.state == "running"
+        )
 
 
 class Services(Area):
@@ -554,6 +561,7 @@ class Services(Area):
                     verdict = _verdict(current, tasks, max_failures)
                     if isinstance(verdict, ServiceFailed):
                         raise verdict
+                    watch.blocking = _extra_running(current, tasks)
                     settle = watch.settle(tasks, stable) if verdict is True else None
                     if settle is not None and settle <= 0:
                         return current
@@ -578,7 +586,7 @@ class Services(Area):
                     if woken:
                         await _quiet(watch.wake)  # one listing for events close together
                         follow_ups = iter(_FOLLOW_UPS)
-                    elif settle is not None and watch.all_seen(tasks):
+                    elif settle is not None and watch.all_seen(tasks, stable):
                         return current  # no task of ours died meanwhile: we would have heard
                     elif delay is None:
                         watch.refresh = True  # the backstop also re-reads the service
@@ -837,6 +845,18 @@ def _verdict(
     ):
         return True
     return "starting" if any(t.state in _STARTING for t in wanted) else "waiting"
+
+
+def _extra_running(service: Service, tasks: list[Task]) -> set[str]:
+    """The running tasks that only need to stop for the service to converge (a scale-down's,
+    a start-first update's old ones), once enough tasks of the current spec run."""
+    template = service.spec.task_template if service.spec else None
+    good = [t for t in tasks if t.state == "running" and t.desired_state == "running"
+            and _same_spec(t.spec, template)]
+    desired = _desired(service)
+    if desired is None or len(good) < desired:
+        return set()
+    return {t.id or "" for t in tasks if t.state == "running" and t not in good}
 
 
 def _same_spec(task: TaskSpec | None, template: TaskSpec | None) -> bool:

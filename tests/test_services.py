@@ -152,8 +152,8 @@ async def test_converges_after_create_scale_update_and_rollback(
     done = await swarm_docker.services.wait_converged(scaled, timeout=30, backstop=3600)
     assert done.replicas == 3 and len(await running(swarm_docker, sid)) == 3
 
-    await swarm_docker.services.scale(sid, 1)
-    await swarm_docker.services.wait_converged(sid, timeout=60)
+    scaled = await swarm_docker.services.scale(sid, 1)  # woken by the deaths it waits for
+    await swarm_docker.services.wait_converged(scaled, timeout=30, backstop=3600)
     assert len(await running(swarm_docker, sid)) == 1
 
     before = await swarm_docker.services.inspect(sid)
@@ -165,9 +165,9 @@ async def test_converges_after_create_scale_update_and_rollback(
     assert [args_of(t) for t in now] == [["new"]]  # no old task left running
 
     rolled = await swarm_docker.services.update(sid, rollback=True)
-    assert rolled.spec is not None
+    assert rolled.spec is not None and rolled.previous_spec is not None
     assert rolled.spec.task_template.container_spec.args is None  # type: ignore[union-attr]
-    await swarm_docker.services.wait_converged(sid, timeout=60)
+    await swarm_docker.services.wait_converged(rolled, timeout=30, backstop=3600)
     assert [args_of(t) for t in await running(swarm_docker, sid)] == [None]
 
 
