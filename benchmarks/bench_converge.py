@@ -6,6 +6,8 @@ Usage::
     python benchmarks/bench_converge.py [--rounds 5] [--replicas 3] [--interval 2]
                                         [--json FILE]
 
+(``BENCH_TRACE=1`` prints each sample's requests, with times, on stderr.)
+
 What it does:
 
 1. Starts a private Docker 28.5 engine with ``tests.engines`` (or uses ``--host``), makes it
@@ -17,7 +19,9 @@ What it does:
 
    * ``update`` — a rolling update of every task (``services.update(args=[…])``, the
      daemon's default update config: one task at a time, stop-first);
-   * ``scale`` — ``services.scale`` from ``replicas`` to ``replicas + 2`` (and back, untimed).
+   * ``scale up`` — ``services.scale`` from ``replicas`` to ``replicas + 2`` (and back,
+     untimed);
+   * ``scale down`` — from ``replicas + 2`` (scaled up untimed) to ``replicas``.
 
    The ways of waiting:
 
@@ -29,7 +33,8 @@ What it does:
      (running tasks == replicas, all of the current spec, no other task running).
 
 3. Measures, per sample: the lag from the moment the last task of the new spec started
-   running (the ``Status.Timestamp`` dockerd records for its ``running`` state) to the
+   running (the ``Status.Timestamp`` dockerd records for its ``running`` state; for a
+   scale-down, the ``die`` event of the last removed task's container) to the
    moment the waiter reported convergence, the time from the update call to the report, and
    the number of API calls the waiter made (every ``Transport.request`` and
    ``Transport.stream``, counted by a wrapper on the client's transport; the update call's
@@ -113,17 +118,34 @@ async def last_running(docker: Docker, service_id: str) -> float:
     return max(stamps)
 
 
+async def collect_deaths(docker: Docker, service_id: str, deaths: list[float]) -> None:
+    """Note when each task container of the service dies (dockerd's clock), until cancelled."""
+    filters = {"type": ["container"], "event": ["die"],
+               "label": [f"com.docker.swarm.service.id={service_id}"]}
+    async with docker.events(filters=filters) as events:
+        async for event in events:
+            deaths.append((event.time_nano or 0) / 1e9)
+
+
 async def sample(
     host: str, service_id: str, how: str, change: str, n: int, replicas: int, interval: float
 ) -> dict[str, float]:
     async with Docker(host) as docker, Docker(host) as waiter:
         await waiter.negotiate()
         counter = CallCounter(waiter)
+        deaths: list[float] = []
+        if change == "scale down":
+            await docker.services.wait_converged(
+                await docker.services.scale(service_id, replicas + 2), timeout=120)
+            watcher = asyncio.ensure_future(collect_deaths(docker, service_id, deaths))
+            await asyncio.sleep(0.2)  # the watcher's stream is open
         started = time.time()
         if change == "update":
             changed = await docker.services.update(service_id, args=[f"round-{n}-{how}"])
-        else:
+        elif change == "scale up":
             changed = await docker.services.scale(service_id, replicas + 2)
+        else:
+            changed = await docker.services.scale(service_id, replicas)
         calls_before = counter.calls
         if how == "wait_converged":
             await waiter.services.wait_converged(changed, timeout=120)
@@ -133,8 +155,14 @@ async def sample(
         calls = counter.calls - calls_before
         if os.environ.get("BENCH_TRACE"):
             print(how, change, counter.log[-calls:], file=sys.stderr)
-        last = await last_running(docker, service_id)
-        if change == "scale":
+        if change == "scale down":
+            await asyncio.sleep(0.2)
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+            last = max(deaths)  # the last removed task's container died
+        else:
+            last = await last_running(docker, service_id)
+        if change == "scale up":
             await docker.services.scale(service_id, replicas)
             await docker.services.wait_converged(service_id, timeout=120)
     return {"lag": reported - last, "total": reported - started, "calls": calls}
@@ -150,7 +178,7 @@ async def bench(host: str, args: argparse.Namespace, image_id: str) -> dict[str,
         try:
             await docker.services.wait_converged(service.id, timeout=120)
             ways = ["wait_converged", f"poll {args.interval:g}s"]
-            for change in ("update", "scale"):
+            for change in ("update", "scale up", "scale down"):
                 results[change] = {w: [] for w in ways}
                 for r in range(args.rounds):
                     for how in ways if r % 2 == 0 else ways[::-1]:
@@ -169,8 +197,8 @@ def report(results: dict[str, Any], meta: dict[str, Any]) -> str:
     lines = [f"Docker {meta['server']}, {meta['machine']}; load average before "
              f"{meta['load_before']}, after {meta['load_after']}; {meta['rounds']} rounds, "
              f"{meta['replicas']} replicas.", "",
-             "| change | waiter | lag after last task running (median / max) | update call → "
-             "reported (median) | API calls (median / max) |",
+             "| change | waiter | lag after the last task runs (scale down: stops), median / max | "
+             "change call → reported (median) | API calls (median / max) |",
              "| --- | --- | --- | --- | --- |"]
     for change, by_way in results.items():
         for how, samples in by_way.items():
