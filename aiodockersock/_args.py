@@ -24,6 +24,7 @@ from ._exceptions import APIError, InvalidArgument
 __all__ = [
     "Filters",
     "TimeSpec",
+    "Versioned",
     "cancel",
     "container_ref",
     "format_nanos",
@@ -133,6 +134,26 @@ async def retry_out_of_sequence(attempt: Callable[[], Awaitable[_T]]) -> _T:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 S = TypeVar("S", bound=msgspec.Struct)
+
+
+class Versioned(msgspec.Struct, frozen=True, rename="pascal"):
+    """A swarm object (swarm, node, service, secret, config) as an update starts from it: its
+    version and its spec exactly as the daemon sent it.
+
+    The spec stays the daemon's JSON, fields this library does not model included: the daemon
+    replaces the whole spec on update, so an update built from a typed struct would reset the
+    settings a newer engine added. Decode ``GET /nodes/{id}`` (…) as this, change the keys you
+    mean to, send ``spec`` back with ``version``.
+    """
+
+    version: dict[str, Any] | None = None
+    spec: dict[str, Any] | None = None
+
+    @property
+    def index(self) -> int | None:
+        """The version's index (what ``?version=`` takes), if the daemon sent one."""
+        index = (self.version or {}).get("Index")
+        return index if isinstance(index, int) and not isinstance(index, bool) else None
 
 
 def spec_struct(what: str, value: S | Mapping[str, Any], type_: type[S]) -> S:

@@ -127,18 +127,21 @@ class Conflict(APIError):
 
 class NotSupported(APIError):
     """The engine does not implement this call: it answered ``404`` with no error of its own,
-    as for a path it has no route for.
+    as for a path it has no route for, or said it does not support it.
 
     Podman's Docker-compatible service lacks a few of Docker's endpoints (``POST
-    /containers/{id}/update`` in Podman 4.3). ``.message`` keeps the engine's words
-    (``Not Found``); the text of the exception says which call is missing.
+    /containers/{id}/update`` in Podman 4.3) and all of swarm mode (a plain 404 for ``GET
+    /swarm`` and ``/nodes``, a 503 "Podman does not support service" for others).
+    ``.message`` keeps the engine's words (``Not Found``); the text of the exception says
+    which call is missing.
     """
 
     def __init__(self, status: int, message: str, *, method: str, path: str) -> None:
         super().__init__(status, message, method=method, path=path)
+        how = ", as for an unknown path" if status == 404 else ""
         self.args = (
             f"the engine does not implement {method} {path} (it answered {status} "
-            f"{message!r}, as for an unknown path)",
+            f"{message!r}{how})",
         )
 
 

@@ -782,6 +782,8 @@ class Transport:
             cls = NotSupported  # no route: Podman's service lacks this endpoint
         elif status == 500 and is_podman_answer(resp.headers):
             cls = podman_error_class(message) or cls
+        elif status == 503 and message.startswith("Podman does not support"):
+            cls = NotSupported  # its swarm endpoints (no Libpod header on these answers)
         elif status == 503:
             cls = swarm_error_class(message) or cls  # dockerd's "not a swarm manager" & co.
         elif status == 500 and "update out of sequence" in message:

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from ._args import Filters, spec_struct, string_map
+from ._args import Filters, Versioned, spec_struct, string_map
 from ._exceptions import Conflict, InvalidArgument
 from ._transport import Area
 from .models.swarm import Node, NodeSpec
@@ -86,7 +86,8 @@ class Nodes(Area):
         The daemon replaces the node's whole spec and refuses an update that does not name
         the node's current version: this reads the node first and applies the changes to its
         current spec, with its current version, so ``update(node, availability="drain")``
-        leaves role and labels as they were.
+        leaves role and labels as they were (and settings of a newer engine that this library
+        does not model: the spec is changed as the daemon's JSON).
 
         Args:
             node: the node's id or hostname.
@@ -105,10 +106,9 @@ class Nodes(Area):
             NotFound: no such node.
             NotInSwarm: the engine is in no swarm.
             NotSwarmManager: the engine is a worker.
-            Conflict: ``version`` (or, with ``spec``, the version read) is not the current
-                one: someone changed the node since ("update out of sequence"). Without
-                either, the change is read and redone on the new version instead (up to
-                five times).
+            Conflict: ``version`` is not the current one: someone changed the node since
+                ("update out of sequence"). Without ``version``, the node is read again and
+                the change redone on its new version instead (up to five times).
             BadRequest: an invalid value, or a change that would leave the swarm without a
                 manager (demoting the last one).
             InvalidArgument: a value was rejected before anything was sent.
@@ -121,35 +121,36 @@ class Nodes(Area):
             isinstance(version, bool) or not isinstance(version, int) or version < 0
         ):
             raise InvalidArgument(f"version must be a node version index (int), not {version!r}")
-        given = None if spec is None else spec_struct("spec", spec, NodeSpec)
+        given = None if spec is None else _wire(spec_struct("spec", spec, NodeSpec))
         changes: dict[str, Any] = {}
         if availability is not None:
-            changes["availability"] = availability
+            changes["Availability"] = availability
         if role is not None:
-            changes["role"] = role
+            changes["Role"] = role
         if labels is not None:
-            changes["labels"] = string_map("labels", labels)
+            changes["Labels"] = string_map("labels", labels)
         if name is not None:
-            changes["name"] = name
-        path = self._t.path("/nodes/{}/update", node)
+            changes["Name"] = name
+        path = self._t.path("/nodes/{}", node)
         # Read, change, write; if another writer got in between (a stale version), read again
-        # and redo the change -- unless the caller pinned the version or the whole spec.
+        # and redo the change -- unless the caller pinned the version. The spec read stays
+        # the daemon's JSON, so fields this library does not model are kept.
         for attempt in range(1, _ATTEMPTS + 1):
             new, at = given, version
             if new is None or at is None:
-                current = await self.inspect(node)
+                current = (await self._t.request("GET", path)).decode(Versioned)
                 if new is None:
-                    new = current.spec or NodeSpec()
+                    new = current.spec or {}
                 if at is None:
-                    at = current.version.index if current.version is not None else None
+                    at = current.index
                 if at is None:
                     raise InvalidArgument(f"the daemon reported no version for node {node!r}")
-            if changes:
-                new = msgspec.structs.replace(new, **changes)
             try:
-                await self._t.request("POST", path, query={"version": at}, body=new)
+                await self._t.request(
+                    "POST", f"{path}/update", query={"version": at}, body={**new, **changes}
+                )
             except Conflict:
-                if given is not None or version is not None or attempt == _ATTEMPTS:
+                if version is not None or attempt == _ATTEMPTS:
                     raise
                 await asyncio.sleep(random.uniform(0, 0.02 * attempt))  # let writers desync
             else:
@@ -176,6 +177,12 @@ class Nodes(Area):
         await self._t.request(
             "DELETE", self._t.path("/nodes/{}", node), query={"force": force or None}
         )
+
+
+def _wire(spec: NodeSpec) -> dict[str, Any]:
+    """A spec struct as the Engine's JSON object (what is unset left out)."""
+    wire: dict[str, Any] = msgspec.to_builtins(spec)
+    return wire
 
 
 def _one_of(what: str, value: str | None, known: tuple[str, ...]) -> None:

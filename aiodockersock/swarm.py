@@ -9,11 +9,10 @@ from typing import Any
 
 import msgspec
 
-from ._args import spec_struct, string_list, string_map
+from ._args import Versioned, spec_struct, string_list, string_map
 from ._exceptions import Conflict, InvalidArgument
 from ._transport import Area
 from .models.swarm import (
-    EncryptionConfig,
     SwarmInitRequest,
     SwarmInspect,
     SwarmJoinRequest,
@@ -193,7 +192,8 @@ class Swarm(Area):
         The daemon replaces the whole spec and refuses an update that does not name the
         swarm's current version: unless both ``spec`` and ``version`` are given, this reads
         the swarm first and starts from its current spec and version, so
-        ``update(autolock=True)`` changes that setting alone.
+        ``update(autolock=True)`` changes that setting alone (even settings of a newer engine
+        that this library does not model are kept: the spec is changed as the daemon's JSON).
 
         Args:
             spec: the whole new spec (the current one when omitted); ``labels`` and
@@ -211,40 +211,41 @@ class Swarm(Area):
             NotInSwarm: the engine is in no swarm.
             NotSwarmManager: the engine is a worker.
             BadRequest: a setting is invalid.
-            Conflict: ``version`` (or, with ``spec``, the version read) is not the current
-                one: someone changed the swarm since ("update out of sequence"). Without
-                either, the change is read and redone on the new version instead (up to
-                five times).
+            Conflict: ``version`` is not the current one: someone changed the swarm since
+                ("update out of sequence"). Without ``version``, the swarm is read again and
+                the change redone on its new version instead (up to five times).
             InvalidArgument: a value was rejected before anything was sent.
         """
-        given = None if spec is None else spec_struct("spec", spec, SwarmSpec)
+        given = None
+        if spec is not None:
+            given = msgspec.to_builtins(spec_struct("spec", spec, SwarmSpec))
         if version is not None and (
             isinstance(version, bool) or not isinstance(version, int) or version < 0
         ):
             raise InvalidArgument(f"version must be a swarm version index (int), not {version!r}")
         labels = string_map("labels", labels)
         # Read, change, write; if another writer got in between (a stale version), read again
-        # and redo the change -- unless the caller pinned the version or the whole spec.
+        # and redo the change -- unless the caller pinned the version. The spec read stays
+        # the daemon's JSON, so fields this library does not model are kept.
         for attempt in range(1, _ATTEMPTS + 1):
             new, at = given, version
             if new is None or at is None:
-                current = await self.inspect()
+                current = (await self._t.request("GET", "/swarm")).decode(Versioned)
                 if new is None:
-                    new = current.spec or SwarmSpec()
+                    new = current.spec or {}
                 if at is None:
-                    at = current.version.index if current.version is not None else None
+                    at = current.index
                 if at is None:
                     raise InvalidArgument("the daemon reported no swarm version to update from")
+            body: dict[str, Any] = dict(new)
             if labels is not None:
-                new = msgspec.structs.replace(new, labels=labels)
+                body["Labels"] = labels
             if autolock is not None:
-                encryption = new.encryption_config or EncryptionConfig()
-                new = msgspec.structs.replace(
-                    new,
-                    encryption_config=msgspec.structs.replace(
-                        encryption, auto_lock_managers=bool(autolock)
-                    ),
-                )
+                encryption = body.get("EncryptionConfig")
+                body["EncryptionConfig"] = {
+                    **(encryption if isinstance(encryption, dict) else {}),
+                    "AutoLockManagers": bool(autolock),
+                }
             try:
                 await self._t.request(
                     "POST",
@@ -255,10 +256,10 @@ class Swarm(Area):
                         "rotateManagerToken": rotate_manager_token or None,
                         "rotateManagerUnlockKey": rotate_manager_unlock_key or None,
                     },
-                    body=new,
+                    body=body,
                 )
             except Conflict:
-                if given is not None or version is not None or attempt == _ATTEMPTS:
+                if version is not None or attempt == _ATTEMPTS:
                     raise
                 await asyncio.sleep(random.uniform(0, 0.02 * attempt))  # let writers desync
             else:

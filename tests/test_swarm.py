@@ -13,6 +13,7 @@ from aiodockersock import (
     Docker,
     InvalidArgument,
     NotInSwarm,
+    NotSupported,
     NotSwarmManager,
     ServerError,
     SwarmLocked,
@@ -150,9 +151,16 @@ def test_each_swarm_503_gets_its_class_and_what_to_do() -> None:
 
 
 @engine_test
+@pytest.mark.podman
 async def test_a_swarm_call_on_an_engine_in_no_swarm_says_to_init_or_join(
-    docker: Docker,
+    engine: EngineHandle, docker: Docker,
 ) -> None:
+    if engine.podman:  # Podman has no swarm mode at all: the calls are not supported
+        for call in (docker.swarm.inspect, docker.nodes.list, docker.swarm.unlock_key,
+                     docker.swarm.init):
+            with pytest.raises(NotSupported, match="does not implement"):
+                await call()
+        return
     for call in (docker.swarm.inspect, docker.nodes.list, docker.swarm.unlock_key):
         with pytest.raises(NotInSwarm) as caught:
             await call()
