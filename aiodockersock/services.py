@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import copy
 import functools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
-import msgspec
-
-from ._args import Filters, TimeSpec, format_time, retry_out_of_sequence, string_list, string_map
+from ._args import (
+    Filters,
+    TimeSpec,
+    Versioned,
+    format_time,
+    retry_out_of_sequence,
+    string_list,
+    string_map,
+)
 from ._auth import RegistryAuth
 from ._bodies import LogStream
 from ._exceptions import InvalidArgument, NotFound, ServiceFailed, WaitTimeout
@@ -353,24 +360,30 @@ class Services(Area):
         env_list = _env(env)
 
         async def attempt() -> Service:
-            current = await self.inspect(service)
+            resp = await self._t.request("GET", self._t.path("/services/{}", service))
+            current = resp.decode(Service)
+            # the spec as the daemon sent it: changes made to it keep the settings of a newer
+            # engine that ServiceSpec does not model (the update replaces the whole spec)
+            raw = resp.decode(Versioned).spec or {}
             old = current.spec or ServiceSpec()
+            body: ServiceSpec | dict[str, Any]
             if rollback:
-                new = old
+                body = raw
             elif isinstance(spec, ServiceSpec):
-                new = spec
+                body = spec
             elif spec is not None:
-                new = spec(old)
-                if not isinstance(new, ServiceSpec):
+                body = spec(old)
+                if not isinstance(body, ServiceSpec):
                     raise InvalidArgument(
-                        f"the spec function returned a {type(new).__name__}, not a ServiceSpec"
+                        f"the spec function returned a {type(body).__name__}, not a ServiceSpec"
                     )
             else:
-                new = _changed(
-                    old, image=image, command=command, args=args, env=env_list,
+                body = _changed(
+                    raw, old, image=image, command=command, args=args, env=env_list,
                     labels=string_map("labels", labels), replicas=replicas, force=force,
                 )
-            new_image = _image_of(new)
+            new_image = _image_of(body) if isinstance(body, ServiceSpec) else (
+                body.get("TaskTemplate", {}).get("ContainerSpec", {}).get("Image"))
             headers = (
                 await _auth_headers(new_image, auth)
                 if auth is not None or (new_image and new_image != _image_of(old))
@@ -384,7 +397,7 @@ class Services(Area):
                 "POST",
                 self._t.path("/services/{}/update", current.id or service),
                 query=query,
-                body=new,
+                body=body,
                 headers=headers or None,
             )
             return await self.inspect(current.id or service)
@@ -769,40 +782,36 @@ async def _auth_headers(image: str | None, auth: RegistryAuth | None) -> dict[st
 
 
 def _changed(
-    old: ServiceSpec, *, image: str | None, command: Sequence[str] | None,
-    args: Sequence[str] | None, env: list[str] | None, labels: dict[str, str] | None,
-    replicas: int | None, force: bool,
-) -> ServiceSpec:
-    """``old`` with :meth:`Services.update`'s single changes applied."""
-    task = old.task_template or TaskSpec()
-    container = task.container_spec or ContainerSpec()
-    container_changes: dict[str, Any] = {}
+    raw: dict[str, Any], old: ServiceSpec, *, image: str | None,
+    command: Sequence[str] | None, args: Sequence[str] | None, env: list[str] | None,
+    labels: dict[str, str] | None, replicas: int | None, force: bool,
+) -> dict[str, Any]:
+    """The daemon's spec ``raw`` (``old``, typed) with :meth:`Services.update`'s single changes
+    applied, every other key left as the daemon sent it."""
+    spec = copy.deepcopy(raw)
+    task = spec.setdefault("TaskTemplate", {})
+    container = task.setdefault("ContainerSpec", {})
     if image is not None:
-        container_changes["image"] = image
+        container["Image"] = image
     if command is not None:
-        container_changes["command"] = string_list("command", command)
+        container["Command"] = string_list("command", command)
     if args is not None:
-        container_changes["args"] = string_list("args", args)
+        container["Args"] = string_list("args", args)
     if env is not None:
-        container_changes["env"] = env
-    if container_changes:
-        container = msgspec.structs.replace(container, **container_changes)
-    task = msgspec.structs.replace(
-        task,
-        container_spec=container,
-        force_update=(task.force_update or 0) + 1 if force else task.force_update,
-    )
-    mode = old.mode
+        container["Env"] = env
+    if force:
+        task["ForceUpdate"] = (old.task_template.force_update or 0) + 1 if old.task_template else 1
     if replicas is not None:
+        mode = old.mode
         if mode is not None and mode.replicated is None:
             raise InvalidArgument(
                 "only a replicated service has replicas to scale; this one is "
                 + ("global" if mode.global_ is not None else "a job")
             )
-        mode = ServiceMode(replicated=ReplicatedMode(replicas=replicas))
-    return msgspec.structs.replace(
-        old, task_template=task, mode=mode, labels=old.labels if labels is None else labels
-    )
+        spec["Mode"] = {"Replicated": {"Replicas": replicas}}
+    if labels is not None:
+        spec["Labels"] = labels
+    return spec
 
 
 def _desired(service: Service) -> int | None:
