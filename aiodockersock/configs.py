@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._args import Filters, object_data, retry_out_of_sequence, string_map
+from ._args import Filters, Versioned, object_data, retry_out_of_sequence, string_map
 from ._exceptions import InvalidArgument
 from ._transport import Area
 from .models.secrets import Config, ConfigSpec, NamedDriver, ObjectIdResponse
@@ -118,11 +118,10 @@ class Configs(Area):
         new_labels = string_map("labels", labels) or {}
 
         async def attempt() -> Config:
-            current = await self.inspect(config)
-            spec = current.spec or ConfigSpec()
-            body = ConfigSpec(
-                name=spec.name, labels=new_labels, data=spec.data, templating=spec.templating
-            )
+            resp = await self._t.request("GET", self._t.path("/configs/{}", config))
+            current = resp.decode(Config)
+            # the spec as the daemon sent it (its data, a newer engine's settings), new labels
+            body = {**(resp.decode(Versioned).spec or {}), "Labels": new_labels}
             version = current.version.index if current.version else None
             await self._t.request(
                 "POST",

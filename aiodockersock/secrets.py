@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._args import Filters, object_data, retry_out_of_sequence, string_map
+from ._args import Filters, Versioned, object_data, retry_out_of_sequence, string_map
 from ._exceptions import InvalidArgument
 from ._transport import Area
 from .models.secrets import NamedDriver, ObjectIdResponse, Secret, SecretSpec
@@ -116,12 +116,12 @@ class Secrets(Area):
         new_labels = string_map("labels", labels) or {}
 
         async def attempt() -> Secret:
-            current = await self.inspect(secret)
-            spec = current.spec or SecretSpec()
-            # Data stays unset: the daemon refuses any change but the labels.
-            body = SecretSpec(
-                name=spec.name, labels=new_labels, driver=spec.driver, templating=spec.templating
-            )
+            resp = await self._t.request("GET", self._t.path("/secrets/{}", secret))
+            current = resp.decode(Secret)
+            # the spec as the daemon sent it (a newer engine's settings kept), new labels;
+            # Data stays unset: the daemon refuses any change but the labels
+            body = {**(resp.decode(Versioned).spec or {}), "Labels": new_labels}
+            body.pop("Data", None)
             version = current.version.index if current.version else None
             await self._t.request(
                 "POST",
