@@ -9,16 +9,17 @@ often hold tokens): they name the key and the type.
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import time
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar, Union
 
 import msgspec
 import msgspec.inspect as mi
 
-from ._exceptions import InvalidArgument
+from ._exceptions import APIError, InvalidArgument
 
 __all__ = [
     "Filters",
@@ -28,6 +29,8 @@ __all__ = [
     "container_ref",
     "format_nanos",
     "format_time",
+    "object_data",
+    "retry_out_of_sequence",
     "shielded",
     "spec_struct",
     "string_list",
@@ -98,6 +101,38 @@ def string_map(what: str, value: Mapping[str, str] | None) -> dict[str, str] | N
     return dict(value)
 
 
+def object_data(what: str, data: bytes | str) -> str:
+    """A swarm secret's or config's content as the Engine takes it: base64 (str is UTF-8).
+
+    Raises:
+        InvalidArgument: not bytes or str (the message gives the type, never the value).
+    """
+    if isinstance(data, str):
+        data = data.encode()
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InvalidArgument(f"{what} data must be bytes (or a str), not a {type(data).__name__}")
+    return base64.b64encode(bytes(data)).decode("ascii")
+
+
+_T = TypeVar("_T")
+#: How often a swarm object's update is tried when another update came in between.
+SEQUENCE_ATTEMPTS = 5
+
+
+async def retry_out_of_sequence(attempt: Callable[[], Awaitable[_T]]) -> _T:
+    """Run ``attempt()`` (read the object's version, send the update) again when the swarm
+    refuses it as ``update out of sequence``: someone else updated the object in between.
+
+    Raises:
+        APIError: the daemon's refusal, once the attempts are spent, or any other.
+    """
+    for tries in range(SEQUENCE_ATTEMPTS):
+        try:
+            return await attempt()
+        except APIError as exc:
+            if "out of sequence" not in exc.message or tries == SEQUENCE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 S = TypeVar("S", bound=msgspec.Struct)
 
 

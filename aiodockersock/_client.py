@@ -11,6 +11,7 @@ from ._auth import RegistryAuth
 from ._config import DEFAULT_SSH_SESSIONS, Limits, SSHMode, TLSConfig, resolve_host
 from ._resource import AsyncResource
 from ._transport import DEFAULT, DEFAULT_MAX_RESPONSE, Default, Transport
+from .configs import Configs
 from .containers import Containers
 from .events import Events
 from .execs import Execs
@@ -19,8 +20,11 @@ from .models.system import AuthResponse, PingInfo, SystemDataUsage, SystemInfo, 
 from .networks import Networks
 from .nodes import Nodes
 from .plugins import Plugins
+from .secrets import Secrets
+from .services import Services
 from .swarm import Swarm
 from .system import System
+from .tasks import Tasks
 from .volumes import Volumes
 
 __all__ = ["Docker"]
@@ -75,15 +79,20 @@ class Docker(AsyncResource):
             ``"dial-stdio"`` always runs the remote ``docker``.
 
     Attributes:
+        configs: swarm configs (``docker.configs.create(name, data)``…; managers only).
         containers: the containers API (``docker.containers.create(...)``…).
         events: the event stream: ``docker.events(filters=...)`` returns an ``EventStream``.
         execs: commands in running containers (``docker.execs.run(...)``, ``.open(...)``…).
         images: the images API (``docker.images.pull(...)``, ``.build(...)``, ``.push(...)``…).
         networks: the networks API (``docker.networks.create(...)``, ``.connect(...)``…).
         plugins: the plugins API (``docker.plugins.create(...)``, ``.enable(...)``…).
+        secrets: swarm secrets (``docker.secrets.create(name, data)``…; managers only).
+        services: swarm services (``docker.services.create(...)``, ``.update(...)``,
+            ``.wait_converged(...)``…; managers only).
         nodes: a swarm's nodes (``docker.nodes.list()``, ``.update(id, availability=...)``…).
         swarm: the swarm API (``docker.swarm.init(...)``, ``.join(...)``, ``.inspect()``…).
         system: the system API; its calls are also available directly on the client.
+        tasks: the tasks of swarm services (``docker.tasks.list(service=...)``…).
         volumes: the volumes API (``docker.volumes.create(...)``…).
 
     Raises:
@@ -133,6 +142,10 @@ class Docker(AsyncResource):
         self.swarm = Swarm(self._transport)
         self.nodes = Nodes(self._transport)
         self.events = Events(self._transport)
+        self.secrets = Secrets(self._transport)
+        self.configs = Configs(self._transport)
+        self.services = Services(self._transport)
+        self.tasks = Tasks(self._transport)
 
     @property
     def url(self) -> str:

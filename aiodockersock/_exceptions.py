@@ -33,7 +33,9 @@ exception reaches a caller::
     │   └── BuildError          a BuildKit build failed: the step, its last output lines
     ├── ArchiveError            a tar archive could not be read or extracted (malformed, clashing)
     ├── ContainerError          ``containers.run()``: the container exited with a non-zero code
-    └── WaitTimeout             ``containers.wait_for()`` ran out of time (also a TimeoutError)
+    ├── ServiceFailed           ``services.wait_converged()``: tasks were rejected or kept failing
+    └── WaitTimeout             ``containers.wait_for()``, ``services.wait_converged()`` ran out
+                                of time (also a TimeoutError)
 
 Messages say what happened and, where there is one, what to do about it. An :class:`APIError`
 keeps the daemon's own message unchanged in ``.message``.
@@ -71,6 +73,7 @@ __all__ = [
     "RegistryUnreachable",
     "ResponseTooLarge",
     "ServerError",
+    "ServiceFailed",
     "StreamBroken",
     "StreamClosed",
     "SubscriberTooSlow",
@@ -493,6 +496,34 @@ class ContainerError(DockerError):
         super().__init__(f"container {container_id[:12]} exited with status {exit_code}{detail}")
 
 
+class ServiceFailed(DockerError):
+    """``services.wait_converged()`` gave up early: tasks of the service's current spec were
+    rejected or kept failing, or its rolling update was paused.
+
+    Attributes:
+        service: the service's name (its id if it has none).
+        task_id: the task whose error is given (``None`` when no task failed: a paused update).
+        task_error: the task's own error message as the node reported it (``"task: non-zero
+            exit (1)"``, ``"No such image: …"``), or the update's status message.
+        failures: how many tasks of the current spec failed or were rejected.
+    """
+
+    def __init__(
+        self, service: str, task_id: str | None, task_error: str, failures: int, *,
+        state: str | None = None,
+    ) -> None:
+        self.service = service
+        self.task_id = task_id
+        self.task_error = task_error
+        self.failures = failures
+        which = f"task {task_id[:12]} {state or 'failed'}" if task_id else "update paused"
+        super().__init__(
+            f"service {service} does not converge: {which}: {task_error} ({failures} failed "
+            "task(s) of the current spec; see docker.tasks.list(filters={'service': ...}))"
+        )
+
+
 class WaitTimeout(DockerError, TimeoutError):
-    """``containers.wait_for()`` gave up: the container did not reach the awaited state in time.
+    """``containers.wait_for()`` or ``services.wait_converged()`` gave up: the container or
+    service did not reach the awaited state in time.
     """

@@ -65,6 +65,10 @@ MODULES = [
     "aiodockersock.nodes",
     "aiodockersock.events",
     "aiodockersock.system",
+    "aiodockersock.services",
+    "aiodockersock.tasks",
+    "aiodockersock.secrets",
+    "aiodockersock.configs",
     "aiodockersock.models",
     "aiodockersock.pytest_plugin",
     "aiodockersock.integrations.fastapi",
@@ -83,6 +87,10 @@ AREAS = {
     "nodes": ("aiodockersock.nodes", "Nodes"),
     "events": ("aiodockersock.events", "Events"),
     "system": ("aiodockersock.system", "System"),
+    "services": ("aiodockersock.services", "Services"),
+    "tasks": ("aiodockersock.tasks", "Tasks"),
+    "secrets": ("aiodockersock.secrets", "Secrets"),
+    "configs": ("aiodockersock.configs", "Configs"),
 }
 
 TOLERATED_WARNING = "Error parsing type annotation"

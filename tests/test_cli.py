@@ -206,7 +206,8 @@ def test_every_command_names_a_missing_daemon_in_one_line() -> None:
                 ["logs", "-f", "web"], ["exec", "web", "true"], ["exec", "-i", "web", "cat"],
                 ["pull", "busybox"], ["events"], ["demo"], ["ps", "--json"],
                 ["prune", "--dry-run"], ["stats"], ["stats", "--no-stream"], ["node", "ls"],
-                ["swarm", "leave"]]
+                ["swarm", "leave"], ["service", "ls"], ["service", "ps", "web"],
+                ["service", "logs", "-f", "web"]]
     results = cli_all(*(["--host", NO_DAEMON, *command] for command in commands), host=None)
     for result in results:
         line = one_error_line(result)
@@ -223,10 +224,11 @@ def test_bad_arguments_are_one_line_and_exit_1() -> None:
 
 
 @pytest.mark.parametrize("command", ["version", "info", "ps", "inspect", "run", "logs", "exec",
-                                     "pull", "events", "stats", "demo", "prune"])
+                                     "pull", "events", "stats", "demo", "prune", "service ls",
+                                     "service ps", "service logs"])
 def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
-        main([command, "--help"])
+        main([*command.split(), "--help"])
     assert exited.value.code == 0
     usage = capsys.readouterr().out
     assert usage.startswith(f"usage: aiodockersock {command} ")
@@ -763,6 +765,39 @@ def test_ps_and_events_over_several_engines_with_a_host_column(
                        timeout=60, check=False)
 
 
+@pytest.mark.engine
+def test_service_ls_ps_and_logs_match_the_docker_cli(swarm: SwarmHandle) -> None:
+    name = unique()
+    script = "echo hello from $0; trap 'exit 0' TERM; sleep 600 & wait"
+    swarm.cli("service", "create", "--detach", "--no-resolve-image", "--name", name,
+              "--replicas", "2", swarm.image_id, "sh", "-c", script, "task")
+    try:
+        follow = start("service", "logs", "-f", name, host=swarm.host)  # before the tasks run
+        seen = read_until(follow, b"hello from task\nhello from task\n")  # both tasks'
+        follow.send_signal(signal.SIGINT)
+        out, err = follow.communicate(timeout=15)
+        assert follow.returncode == 130 and err == b"", err
+        assert seen + out == b"hello from task\n" * 2
+
+        ls, ps, logs, ps_json = cli_all(
+            ["service", "ls", "-f", f"name={name}"], ["service", "ps", name],
+            ["service", "logs", "--json", name], ["service", "ps", "--json", name],
+            host=swarm.host,
+        )
+        (row,) = [line.split() for line in ls.stdout.splitlines()[1:]]
+        assert row[1:] == [name, "replicated", "2/2", swarm.image_id[7:19]], ls.stdout
+        theirs = swarm.cli("service", "ps", "--format", "{{.ID}} {{.Name}} {{.Node}}", name)
+        ours = [line.split()[:2] + line.split()[3:4] for line in ps.stdout.splitlines()[1:]]
+        assert sorted(ours) == sorted(line.split() for line in theirs.stdout.splitlines())
+        assert all("Running" in line for line in ps.stdout.splitlines()[1:]), ps.stdout
+        assert [json.loads(line) for line in logs.stdout.splitlines()] == [
+            {"stream": "stdout", "text": "hello from task"}] * 2
+        tasks = json.loads(ps_json.stdout)
+        assert sorted(t["Slot"] for t in tasks) == [1, 2]
+    finally:
+        swarm.cli("service", "rm", name)
+    missing = cli("service", "ps", name, host=swarm.host)
+    assert name in one_error_line(missing)
 # -- swarm: node ls, swarm init / leave ----------------------------------------------------------
 
 

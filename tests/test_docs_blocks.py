@@ -39,7 +39,9 @@ Comments on the line before a block change how it runs:
   seconds, and is then cancelled;
 - ``<!-- on a swarm manager -->``: ``docker`` is a client of the manager of the session's
   single-node swarm of the engine's version (the ``swarm`` fixture; the others are not in a
-  swarm); the swarm's and the nodes' specs are put back afterwards;
+  swarm), where ``busybox`` is the test image and ``web`` (when the block names it) a service
+  of it with two replicas; the swarm's and the nodes' specs are put back afterwards, and the
+  services, secrets and configs the block made are removed;
 - ``<!-- on new engines -->``: for a block that creates, joins or leaves a swarm: ``docker``
   is a client of a fresh private engine of that version, and ``tcp://192.168.1.11:2376`` the
   address of a second one when the block names it; ``192.168.1.10`` and ``192.168.1.11`` (the
@@ -82,6 +84,7 @@ from .conftest import (
     EngineHandle,
     EnginePool,
     RegistryHandle,
+    SwarmHandle,
     stop_all,
 )
 from .engines.swarm import node_address
@@ -341,6 +344,41 @@ async def _swarm_specs(docker: Docker) -> Callable[[], Any]:
     return restore
 
 
+async def _swarm_snapshot(docker: Docker) -> dict[str, set[str]]:
+    return {
+        "services": {s.id for s in await docker.services.list() if s.id},
+        "secrets": {s.id for s in await docker.secrets.list() if s.id},
+        "configs": {c.id for c in await docker.configs.list() if c.id},
+    }
+
+
+async def _swarm_objects(docker: Docker, swarm: SwarmHandle, code: str) -> Callable[[], Any]:
+    """On the swarm: ``busybox`` is the test image, and ``web`` a service of it (two replicas)
+    when the block names it; returns a coroutine function that removes the services, secrets
+    and configs made since."""
+    await docker.images.tag(TEST_IMAGE, "busybox", "latest")
+    before = await _swarm_snapshot(docker)
+    if _mentions(code, "web") and not _creates(code, r'name="web"'):
+        await docker.services.create(
+            image=swarm.image_id, name="web", replicas=2, labels={TEST_LABEL: "1"},
+            command=["sh", "-c", "echo ready; trap 'exit 0' TERM; sleep 600 & wait"],
+        )
+
+    async def remove() -> None:
+        after = await _swarm_snapshot(docker)
+        for service in after["services"] - before["services"]:
+            with contextlib.suppress(NotFound):
+                await docker.services.remove(service)
+        for secret in after["secrets"] - before["secrets"]:
+            with contextlib.suppress(NotFound):
+                await docker.secrets.remove(secret)
+        for config in after["configs"] - before["configs"]:
+            with contextlib.suppress(NotFound):
+                await docker.configs.remove(config)
+
+    return remove
+
+
 @pytest.fixture
 async def world(
     request: pytest.FixtureRequest, engine: EngineHandle, engine_pool: EnginePool,
@@ -366,6 +404,7 @@ async def world(
                 swarm = engine_pool.get_swarm(engine.label)
                 manager = await stack.enter_async_context(Docker(swarm.host))
                 stack.push_async_callback(await _swarm_specs(manager))
+                stack.push_async_callback(await _swarm_objects(manager, swarm, code))
                 return World(manager, swarm, cwd, code), code
             if marker == "on new engines":
                 count = 2 if DOC_OTHER_ENGINE in code else 1

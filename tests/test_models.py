@@ -332,6 +332,7 @@ def spec_text() -> str:
 # (class name, wire name) -> why it is not a property name in either spec.
 WIRE_NAME_ALLOW_LIST: dict[tuple[str, str], str] = {
     ("PingInfo", "Libpod-Api-Version"): "Podman's service names itself in this header",
+    ("Service", "PreviousSpec"): "dockerd sends the spec before the last update; the spec omits it",
 }
 
 
@@ -374,7 +375,9 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "ClusterVolumeVersion": ["ObjectVersion"],
     "Commit": ["Commit"],
     "ComponentVersion": ["SystemVersion.Components"],
+    "Config": ["Config"],
     "ConfigReference": ["ConfigReference"],
+    "ConfigSpec": ["ConfigSpec"],
     "ContainerBlkioStatEntry": ["ContainerBlkioStatEntry"],
     "ContainerBlkioStats": ["ContainerBlkioStats"],
     "ContainerCPUStats": ["ContainerCPUStats"],
@@ -390,6 +393,7 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "ContainerPidsStats": ["ContainerPidsStats"],
     "ContainerPruneResponse": ["response:/containers/prune:post"],
     "ContainerResources": ["body:/containers/{id}/update:post"],
+    "ContainerSpec": ["TaskSpec.ContainerSpec"],
     "ContainerState": ["ContainerState"],
     "ContainerStats": ["ContainerStatsResponse"],
     "ContainerStorage": ["Storage"],
@@ -416,7 +420,9 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "DriverData": ["DriverData", "GraphDriverData"],
     "EncryptionConfig": ["SwarmSpec.EncryptionConfig"],
     "EndpointIPAMConfig": ["EndpointIPAMConfig"],
+    "EndpointPortConfig": ["EndpointPortConfig"],
     "EndpointSettings": ["EndpointSettings"],
+    "EndpointSpec": ["EndpointSpec"],
     "EngineDescription": ["EngineDescription"],
     "EnginePlugin": ["EngineDescription.Plugins"],
     "ErrorDetail": ["ErrorDetail"],
@@ -450,8 +456,10 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "Mount": ["Mount"],
     "MountPoint": ["MountPoint"],
     "NRIInfo": ["NRIInfo"],
+    "NamedDriver": ["Driver", "TaskSpec.LogDriver"],
     "NamedResourceSpec": ["GenericResources.NamedResourceSpec"],
     "Network": ["Network", "NetworkInspect"],
+    "NetworkAttachmentConfig": ["NetworkAttachmentConfig"],
     "NetworkConnectRequest": ["NetworkConnectRequest", "body:/networks/{id}/connect:post"],
     "NetworkContainer": ["NetworkContainer", "EndpointResource"],
     "NetworkCreateRequest": ["body:/networks/create:post"],
@@ -466,6 +474,7 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "NetworkingConfig": ["NetworkingConfig"],
     "OCIDescriptor": ["OCIDescriptor"],
     "OCIPlatform": ["OCIPlatform"],
+    "ObjectIdResponse": ["IDResponse", "IdResponse"],
     "Node": ["Node"],
     "NodeDescription": ["NodeDescription"],
     "NodePlatform": ["Platform"],
@@ -476,6 +485,7 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "PeerInfo": ["PeerInfo"],
     "PeerNode": ["PeerNode"],
     "PingInfo": ["headers:/_ping:get"],
+    "PlacementPlatform": ["Platform"],
     "Platform": ["SystemVersion.Platform"],
     "Plugin": ["Plugin"],
     "PluginArgs": ["Plugin.Config.Args"],
@@ -498,12 +508,29 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "ProgressMessage": ["CreateImageInfo", "PushImageInfo", "BuildInfo"],
     "RaftConfig": ["SwarmSpec.Raft"],
     "RegistryConfig": ["RegistryServiceConfig"],
+    "ReplicatedJobMode": ["ServiceSpec.Mode.ReplicatedJob"],
+    "ReplicatedMode": ["ServiceSpec.Mode.Replicated"],
+    "ResourceLimit": ["Limit"],
+    "ResourceReservation": ["ResourceObject"],
     "ResourceObject": ["ResourceObject"],
     "RestartPolicy": ["RestartPolicy"],
     "RootFSSnapshot": ["RootFSStorageSnapshot"],
     "RootFSStorage": ["RootFSStorage"],
     "RuntimeInfo": ["Runtime"],
+    "Secret": ["Secret"],
+    "SecretSpec": ["SecretSpec"],
+    "Service": ["Service"],
+    "ServiceCreateResponse": ["ServiceCreateResponse", "response:/services/create:post"],
+    "ServiceEndpoint": ["Service.Endpoint"],
+    "ServiceEndpointVirtualIP": ["Service.Endpoint.VirtualIPs"],
     "ServiceInfo": ["ServiceInfo"],
+    "ServiceJobStatus": ["Service.JobStatus"],
+    "ServiceMode": ["ServiceSpec.Mode"],
+    "ServiceSpec": ["ServiceSpec"],
+    "ServiceStatus": ["Service.ServiceStatus"],
+    "ServiceUpdateConfig": ["ServiceSpec.UpdateConfig", "ServiceSpec.RollbackConfig"],
+    "ServiceUpdateResponse": ["ServiceUpdateResponse"],
+    "ServiceUpdateStatus": ["Service.UpdateStatus"],
     "SwarmInfo": ["SwarmInfo"],
     "SwarmInitRequest": ["body:/swarm/init:post"],
     "SwarmInspect": ["Swarm"],
@@ -514,6 +541,22 @@ SPEC_LOCATIONS: dict[str, list[str]] = {
     "SystemInfo": ["SystemInfo"],
     "SystemVersion": ["SystemVersion"],
     "TLSInfo": ["TLSInfo"],
+    "Task": ["Task"],
+    "TaskConfig": ["TaskSpec.ContainerSpec.Configs"],
+    "TaskContainerStatus": ["ContainerStatus"],
+    "TaskDNSConfig": ["TaskSpec.ContainerSpec.DNSConfig"],
+    "TaskFileTarget": [
+        "TaskSpec.ContainerSpec.Secrets.File",
+        "TaskSpec.ContainerSpec.Configs.File",
+    ],
+    "TaskNetworkAttachment": ["NetworkAttachment"],
+    "TaskPlacement": ["TaskSpec.Placement"],
+    "TaskPortStatus": ["PortStatus"],
+    "TaskResources": ["TaskSpec.Resources"],
+    "TaskRestartPolicy": ["TaskSpec.RestartPolicy"],
+    "TaskSecret": ["TaskSpec.ContainerSpec.Secrets"],
+    "TaskSpec": ["TaskSpec"],
+    "TaskStatus": ["TaskStatus"],
     "TaskDefaults": ["SwarmSpec.TaskDefaults"],
     "TaskLogDriver": ["SwarmSpec.TaskDefaults.LogDriver"],
     "ThrottleDevice": ["ThrottleDevice"],
@@ -546,6 +589,7 @@ NOT_MODELLED: dict[tuple[str, str], str] = {
     **{("ClusterVolumeAccessMode", prop): "the spec nests it in AccessMode by an indentation "
        "slip; dockerd's type has it in ClusterVolumeSpec, modelled there"
        for prop in ("Secrets", "AccessibilityRequirements", "CapacityRange", "Availability")},
+    ("ServiceCreateResponse", "Warning"): "API 1.41's spec says Warning; dockerd sends Warnings",
 }
 
 # Wire names that are real but not properties of the located definition: (class, name) -> why.
@@ -558,6 +602,7 @@ NOT_IN_DEFINITION: dict[tuple[str, str], str] = {
     **{("ClusterVolumeSpec", prop): "the spec nests it in AccessMode by an indentation slip; "
        "dockerd's ClusterVolumeSpec has it at this level"
        for prop in ("Secrets", "AccessibilityRequirements", "CapacityRange", "Availability")},
+    ("Service", "PreviousSpec"): "dockerd sends the spec before the last update; the spec omits it",
 }
 
 

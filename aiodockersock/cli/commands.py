@@ -39,6 +39,8 @@ from .render import (
     print_json,
     print_table,
     relay,
+    short_image,
+    since,
     stats_line,
     stats_table,
     warn,
@@ -456,6 +458,82 @@ async def _stats(docker: Docker, args: argparse.Namespace) -> int:
             await cancel(draining)
 
 
+async def _service(docker: Docker, args: argparse.Namespace) -> int:
+    command = {"ls": _service_ls, "ps": _service_ps, "logs": _service_logs}
+    return await command[args.service_command](docker, args)
+
+
+async def _service_ls(docker: Docker, args: argparse.Namespace) -> int:
+    services = await docker.services.list(filters=_filters(args.filter), status=True)
+    if args.json:
+        print_json(services)
+        return 0
+    rows: list[tuple[str, ...]] = [("ID", "NAME", "MODE", "REPLICAS", "IMAGE")]
+    for service in sorted(services, key=lambda s: s.name or ""):
+        spec = service.spec
+        mode = spec.mode if spec else None
+        status = service.service_status
+        counts = (f"{status.running_tasks}/{status.desired_tasks}" if status
+                  else f"?/{service.replicas if service.replicas is not None else '?'}")
+        task = spec.task_template if spec else None
+        image = task.container_spec.image if task and task.container_spec else None
+        rows.append((
+            (service.id or "")[:12],
+            service.name or "",
+            "replicated" if mode is None or mode.replicated else
+            "global" if mode.global_ is not None else "job",
+            counts,
+            short_image(image or ""),
+        ))
+    print_table(rows)
+    return 0
+
+
+async def _service_ps(docker: Docker, args: argparse.Namespace) -> int:
+    service = await docker.services.inspect(args.service)  # NotFound names it
+    filters: dict[str, list[str]] = {**(_filters(args.filter) or {}), "service": [service.id or ""]}
+    tasks = await docker.tasks.list(filters=filters)
+    tasks.sort(key=lambda t: t.created_at or "", reverse=True)
+    tasks.sort(key=lambda t: (t.slot or 0, t.node_id or ""))  # by slot, newest first in each
+    if args.json:
+        print_json(tasks)
+        return 0
+    nodes = {node.id: node for node in await docker.nodes.list()}
+    rows: list[tuple[str, ...]] = [
+        ("ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR")
+    ]
+    for task in tasks:
+        node = nodes.get(task.node_id)
+        host = node.description.hostname if node and node.description else None
+        status = task.status
+        container = task.spec.container_spec if task.spec else None
+        rows.append((
+            (task.id or "")[:12],
+            f"{service.name}.{task.slot if task.slot else (task.node_id or '')[:12]}",
+            short_image(container.image if container and container.image else ""),
+            host or (task.node_id or "")[:12],
+            (task.desired_state or "").capitalize(),
+            f"{(task.state or '').capitalize()} {since(status.timestamp if status else None)}",
+            (status.err or "") if status else "",
+        ))
+    print_table(rows)
+    return 0
+
+
+async def _service_logs(docker: Docker, args: argparse.Namespace) -> int:
+    stream = docker.services.logs(
+        args.service, follow=args.follow, tail=args.tail, timestamps=args.timestamps
+    )
+    async with stream:
+        if args.json:
+            async for line in stream.lines():
+                print_json(OutputLine(line.stream, line.text, line.timestamp))
+        else:
+            async for frame in stream:
+                relay(frame)
+    return 0
+
+
 async def _demo(docker: Docker, args: argparse.Namespace) -> int:
     def say(text: str) -> None:
         if not args.json:
@@ -618,7 +696,7 @@ FLEET_COMMANDS: dict[str, FleetCommand] = {"ps": _fleet_ps, "events": _fleet_eve
 COMMANDS: dict[str, Command] = {
     command.__name__.lstrip("_"): command
     for command in (_version, _info, _ps, _inspect, _run, _logs, _exec, _pull, _events, _stats,
-                    _demo, _prune)
+                    _service, _demo, _prune)
 }
 # commands with subcommands, as "COMMAND SUBCOMMAND"
 COMMANDS.update({"node ls": _node_ls, "swarm init": _swarm_init, "swarm leave": _swarm_leave})

@@ -149,6 +149,43 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--label", action="append", metavar="KEY[=VALUE]",
                        help="only containers with this label (all must match)")
 
+    service = command(
+        "service", "swarm services: ls, ps SERVICE, logs [-f] SERVICE",
+        "Look at the services of the swarm this engine manages: list them with their task "
+        "counts (ls), list one service's tasks (ps), or copy the output of all its tasks to "
+        "ours (logs, -f to follow).",
+    )
+    service_sub = service.add_subparsers(dest="service_command", required=True,
+                                         metavar="SUBCOMMAND")
+    service_sub.add_parser(
+        "ls", parents=[common], help="list services with their running/desired tasks",
+        description="One line per service: ID, NAME, MODE, REPLICAS (running/desired), "
+        "IMAGE. With --json, the services as the Engine gives them.",
+    ).add_argument("-f", "--filter", action="append", metavar="KEY=VALUE",
+                   help="filter, e.g. name=web, label=app=web, mode=global")
+    service_ps = service_sub.add_parser(
+        "ps", parents=[common], help="list a service's tasks",
+        description="One line per task of SERVICE, ended ones (the swarm's history) included: "
+        "ID, NAME (service.slot), IMAGE, NODE, DESIRED STATE, CURRENT STATE, ERROR. With "
+        "--json, the tasks as the Engine gives them.",
+    )
+    service_ps.add_argument("service", metavar="SERVICE")
+    service_ps.add_argument("-f", "--filter", action="append", metavar="KEY=VALUE",
+                            help="filter, e.g. desired-state=running, node=NODE")
+    service_logs = service_sub.add_parser(
+        "logs", parents=[common], help="show the output of a service's tasks",
+        description="Copy the stdout and stderr of every task of SERVICE to ours, as it "
+        "arrives (the tasks' lines interleaved). With -f, follow (Ctrl-C: exit 130). With "
+        "--json, one {stream, text[, timestamp]} object per line.",
+    )
+    service_logs.add_argument("-f", "--follow", action="store_true",
+                              help="keep following new output")
+    service_logs.add_argument("-n", "--tail", type=tail, default="all", metavar="N",
+                              help="only the last N lines of each task (default: all)")
+    service_logs.add_argument("-t", "--timestamps", action="store_true",
+                              help="prefix each line with its RFC 3339 timestamp")
+    service_logs.add_argument("service", metavar="SERVICE")
+
     demo = command(
         "demo", "create and start a container while printing its live events, then clean up"
     )

@@ -97,6 +97,26 @@ def age(created: int | None) -> str:
     return f"{seconds} seconds ago"
 
 
+def since(timestamp: str | None) -> str:
+    """``3 minutes ago`` for an RFC 3339 time as the Engine writes it (nanoseconds, ``Z``)."""
+    if not timestamp:
+        return "?"
+    head = timestamp.split(".")[0].rstrip("Z")
+    try:
+        when = datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return "?"
+    return age(int(when.timestamp()))
+
+
+def short_image(image: str) -> str:
+    """An image as a service shows it: ``name:tag`` without its pinned ``@sha256:…``, and an
+    image id shortened to 12 digits (``sha256:`` dropped)."""
+    if image.startswith("sha256:"):
+        return image[7:19]
+    return image.split("@", 1)[0]
+
+
 def print_table(rows: Sequence[Sequence[str]]) -> None:
     """Print rows (the first one the header) in left-aligned columns three spaces apart."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
