@@ -15,7 +15,9 @@ Podman (``podman system service``, Docker-compatible) runs only the tests marked
 tests) that are not marked ``pytest.mark.docker_only``; every other engine test is
 Docker-only. ``AIODOCKERSOCK_TEST_PODMAN`` says whether Podman joins: ``1`` adds it to any
 engine set, ``0`` leaves it out even if listed; unset, it joins the default set and an explicit
-``AIODOCKERSOCK_TEST_ENGINES`` that names it.
+``AIODOCKERSOCK_TEST_ENGINES`` that names it. ``pytest.mark.podman_only`` runs a test on Podman
+alone, ``pytest.mark.first_docker_engine`` on the run's first Docker engine alone (a slow test
+whose subject is the same on every version): each runs where it means something, never skipped.
 
 Swarm: tests that take the ``swarm`` fixture (or ``swarm_docker``) run once per Docker engine of
 the run (never Podman, which has no swarm) against a single-node swarm on a *private* dockerd of
@@ -96,6 +98,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     podman = (test.get_closest_marker("podman") is not None
               and test.get_closest_marker("docker_only") is None)
     labels = [label for label in engine_labels() if podman or label != PODMAN]
+    if test.get_closest_marker("podman_only") is not None:
+        labels = [label for label in engine_labels() if label == PODMAN]
+    elif test.get_closest_marker("first_docker_engine") is not None:
+        labels = [label for label in engine_labels() if label != PODMAN][:1]
     metafunc.parametrize("engine", labels, indirect=True, scope="session")
 
 

@@ -311,12 +311,10 @@ async def test_secrets_reach_run_and_no_layer(docker: Docker, tmp_path: Path) ->
 
 
 @engine_test
-@pytest.mark.podman
+@pytest.mark.podman_only  # dockerd has BuildKit (the other tests use it)
 async def test_an_engine_without_buildkit_says_so(
     docker: Docker, engine: EngineHandle, tmp_path: Path
 ) -> None:
-    if not engine.podman:
-        pytest.skip("dockerd has BuildKit (the other tests use it)")
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     with pytest.raises(NotSupported, match='cannot build with BuildKit; use builder="classic"'):
         await docker.images.build(tmp_path, builder="buildkit")

@@ -35,7 +35,7 @@ from aiodockersock.models import (
     PushResult,
 )
 
-from .conftest import IN_CI, PODMAN, EngineHandle, RegistryHandle, engine_labels
+from .conftest import IN_CI, EngineHandle, RegistryHandle
 from .plugindir import SOCKET, NoCompiler, make_plugin_dir
 from .test_models import unmatched_keys
 
@@ -300,12 +300,10 @@ async def test_remove_force_removes_an_enabled_plugin(
 
 
 @engine_test
+@pytest.mark.first_docker_engine  # dockerd tries for 12.5 s, 20.10 as 28.5: once is enough
 async def test_enable_says_when_nothing_listens_on_the_socket(
     docker: Docker, engine: EngineHandle, plugin_dirs: Path, tidy_plugins: list[str]
 ) -> None:
-    first = next(label for label in engine_labels() if label != PODMAN)
-    if engine.label != first:  # dockerd tries for 12.5 s, 20.10 as 28.5: once is enough
-        pytest.skip(f"tested on the run's first engine only ({first}): it takes 12.5 s")
     name = f"ads-test/deaf-{_token()}"
     tidy_plugins.append(name)
     source = make_plugin_dir(plugin_dirs / f"deaf-{_token()}", f"deaf {name}",
