@@ -9,6 +9,7 @@ it for the result.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import os
 import re
@@ -19,7 +20,7 @@ from typing import IO, Any, Literal, Union
 import msgspec
 
 from ._args import Filters, string_list, string_map
-from ._auth import RegistryAuth, auth_headers, registry_of, split_reference
+from ._auth import RegistryAuth, auth_headers, config_key, registry_of, split_reference
 from ._auth import reaching_registry as _reaching
 from ._auth import refused_credentials as _refusing
 from ._auth import registry_failure as _failure
@@ -74,6 +75,30 @@ _TAR = {"Content-Type": "application/x-tar"}
 _LOADED = re.compile(r"^Loaded image(?: ID)?: (.+?)\s*$")
 _BUILT = re.compile(r"^Successfully built ([0-9a-f]{12,64})\s*$")
 _IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def _build_auths(auth: RegistryAuth | Mapping[str, RegistryAuth] | None,
+                 ) -> dict[str, RegistryAuth]:
+    """A BuildKit build's ``auth`` as ``{config.json key: RegistryAuth}``."""
+    if auth is None:
+        return {}
+    if isinstance(auth, RegistryAuth):
+        if not auth.server_address:
+            raise InvalidArgument(
+                "build: auth=RegistryAuth(...) needs server_address= naming its registry (a "
+                'build may pull from several); or pass {"registry": RegistryAuth(...)}')
+        return {config_key(auth.server_address): auth}
+    if not isinstance(auth, Mapping):
+        raise InvalidArgument("build: auth must be a RegistryAuth or a mapping of registry to "
+                              f"RegistryAuth, not {type(auth).__name__}")
+    out: dict[str, RegistryAuth] = {}
+    for registry, value in auth.items():
+        if not isinstance(registry, str) or not registry or not isinstance(value, RegistryAuth):
+            raise InvalidArgument(
+                "build: auth maps a registry (a non-empty str) to a RegistryAuth, not "
+                f"{registry!r}: {type(value).__name__}")
+        out[config_key(registry)] = value
+    return out
 
 
 def _json_map(name: str, value: Mapping[str, str] | None) -> str | None:
@@ -693,6 +718,7 @@ class Images(Area):
         quiet: bool = False,
         builder: Literal["classic", "buildkit"] = "classic",
         secrets: Mapping[str, bytes | str | os.PathLike[str]] | None = None,
+        auth: RegistryAuth | Mapping[str, RegistryAuth] | None = None,
     ) -> ProgressStream[ProgressMessage, str]:
         """Build an image with the classic builder (``DOCKER_BUILDKIT=0 docker build``), or
         with BuildKit (``builder="buildkit"``).
@@ -736,13 +762,19 @@ class Images(Area):
             secrets: BuildKit only: the secrets ``RUN --mount=type=secret,id=…`` may read, by
                 id: the value as bytes, or the path of the file holding it (read when the step
                 asks). They are never part of an image layer.
+            auth: BuildKit only: credentials for the registries the build pulls from
+                (``FROM``, ``COPY --from``), given when BuildKit asks for a registry's: a
+                :class:`RegistryAuth` whose ``server_address`` names its registry, or a mapping
+                ``{"127.0.0.1:5000": RegistryAuth(...)}``. A registry not given is looked up
+                in ``config.json`` as for :meth:`pull`, else accessed anonymously.
 
         Returns:
             A progress stream whose result is the new image's id (``sha256:…``).
 
         Raises:
             ProgressError: a step failed; ``.log`` holds the build output before the error
-                (with BuildKit a :class:`~aiodockersock.BuildError`).
+                (with BuildKit a :class:`~aiodockersock.BuildError`; when a registry refused the
+                credentials, or wanted some, a :class:`~aiodockersock.RegistryAuthError`).
             BadRequest: a parameter was refused (unknown target, bad Dockerfile…).
             InvalidArgument: the context is not a directory, file or tar, or the Dockerfile
                 is missing from a directory context.
@@ -769,12 +801,15 @@ class Images(Area):
             "version": "1",
         }
         if builder == "buildkit":
-            return self._buildkit(context, params, dockerfile, tags, secrets)
+            return self._buildkit(context, params, dockerfile, tags, secrets, auth)
         if builder != "classic":
             raise InvalidArgument(f'builder must be "classic" or "buildkit", not {builder!r}')
         if secrets:
             raise InvalidArgument('build: secrets need builder="buildkit" (the classic builder '
                                   "has none)")
+        if auth is not None:
+            raise InvalidArgument('build: auth needs builder="buildkit" (the classic builder '
+                                  "reads X-Registry-Config, not supported here)")
         if not isinstance(context, (str, os.PathLike)):
             source = upload_body(context, "build")
         elif (root := Path(context)).is_dir():
@@ -806,11 +841,13 @@ class Images(Area):
     def _buildkit(self, context: BuildContext, params: dict[str, Any], dockerfile: str,
                   tags: builtins.list[str],
                   secrets: Mapping[str, bytes | str | os.PathLike[str]] | None,
+                  auth: RegistryAuth | Mapping[str, RegistryAuth] | None = None,
                   ) -> ProgressStream[ProgressMessage, str]:
         """``images.build(..., builder="buildkit")``: the session, then the build."""
         from ._buildkit import require
 
         require()
+        given = _build_auths(auth)
         from ._buildkit._filesync import SyncedDir
         from ._buildkit._progress import BuildProgress
         from ._buildkit._session import BuildSession
@@ -830,10 +867,17 @@ class Images(Area):
                 raise InvalidArgument(
                     "build: secrets maps an id (a non-empty str) to bytes or a file's path, "
                     f"not {id_!r}: {type(value).__name__}")
+        async def credentials(host: str) -> RegistryAuth | None:
+            key = config_key(host)
+            found = given.get(key)
+            if found is None:
+                found = await asyncio.to_thread(RegistryAuth.from_config, host)
+            return found
+
         session = BuildSession(self._t, {
             "context": SyncedDir(root, excludes),
             "dockerfile": SyncedDir(dockerfile_path.parent),
-        }, root.resolve().name, secrets)
+        }, root.resolve().name, secrets, credentials)
         params = {**params, "version": "2", "session": session.id, "remote": "client-session",
                   "dockerfile": dockerfile_path.name, "rm": None, "q": None}
 

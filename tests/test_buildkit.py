@@ -4,10 +4,12 @@ engine (the walk's order and modes, the error without the extra)."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import io
 import json
+import logging
 import os
 import stat
 import sys
@@ -24,13 +26,14 @@ from aiodockersock import (
     InvalidArgument,
     NotFound,
     NotSupported,
+    RegistryAuth,
 )
 from aiodockersock._build_context import context_members
 from aiodockersock._buildkit import _filesync
 from aiodockersock._buildkit._filesync import SyncedDir, go_mode, walk
 from aiodockersock.models import BuildStatus
 
-from .conftest import TEST_IMAGE, TEST_LABEL, EngineHandle
+from .conftest import TEST_IMAGE, TEST_LABEL, EngineHandle, RegistryHandle
 from .test_build_context import make_tree
 from .test_build_context_cli import CORPUS, TREE
 from .test_images import unique
@@ -141,6 +144,82 @@ async def test_from_scratch_copy(docker: Docker, tmp_path: Path, sent: list[Path
         cached = {v.name for v in again.vertexes.values() if v.cached}
         assert "[1/2] COPY hello.txt /hello.txt" in cached
         assert (await image_files(docker, name))["sub/a.txt"] == b"changed\n"
+
+
+@pytest.fixture
+def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty DOCKER_CONFIG directory: the user's own ~/.docker never leaks into a test."""
+    directory = tmp_path / "docker-config"
+    directory.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(directory))
+    return directory
+
+
+@engine_test
+async def test_from_a_registry_that_wants_credentials(
+    docker: Docker, tmp_path: Path, auth_registry: RegistryHandle, docker_config: Path,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    assert auth_registry.username and auth_registry.password
+    good = RegistryAuth(auth_registry.username, auth_registry.password)
+    base = f"{auth_registry.address}/ads/{unique('bk-base')}:v1"
+    repo, tag = base.rsplit(":", 1)
+    context = tmp_path / "context"
+    make_tree(context, {
+        "Dockerfile": f"FROM {base}\nRUN echo from-the-registry > /pulled.txt\n",
+    })
+    name = f"{unique('ads-bk')}:auth"
+    async with cleanup(docker, base, name):
+        await docker.images.tag(TEST_IMAGE, repo, tag)
+        await docker.images.push(base, auth=good)
+        await docker.images.remove(base)
+
+        # no credentials: BuildKit says the registry wanted some, and names it
+        with pytest.raises(BuildError, match="401 Unauthorized") as refused:
+            await docker.images.build(context, tag=name, builder="buildkit",
+                                      network_mode="none")
+        assert auth_registry.address in str(refused.value)
+
+        # auth= given (as a mapping; a RegistryAuth with server_address= is the same)
+        await docker.images.build(context, tag=name, builder="buildkit", network_mode="none",
+                                  auth={auth_registry.address: good})
+        assert (await image_files(docker, name))["pulled.txt"] == b"from-the-registry\n"
+        await docker.images.remove(name)
+
+        # from config.json, as `docker login` writes it; BuildKit asks again (a new session)
+        token = base64.b64encode(
+            f"{auth_registry.username}:{auth_registry.password}".encode()).decode()
+        (docker_config / "config.json").write_text(
+            json.dumps({"auths": {auth_registry.address: {"auth": token}}}))
+        asked: list[str] = []
+        real = RegistryAuth.from_config
+
+        def spy(registry: str, **kwargs: object) -> RegistryAuth | None:
+            asked.append(registry)
+            return real(registry, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(RegistryAuth, "from_config", spy)
+        stream = docker.images.build(context, tag=name, builder="buildkit",
+                                     network_mode="none", nocache=True)
+        await stream
+        assert auth_registry.address in asked
+        assert (await image_files(docker, name))["pulled.txt"] == b"from-the-registry\n"
+
+    for text in (str(refused.value), repr(refused.value), caplog.text):
+        assert auth_registry.password not in text and token not in text
+
+
+async def test_build_auth_is_checked(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    async with Docker("unix:///nonexistent/aiodockersock.sock") as docker:
+        with pytest.raises(InvalidArgument, match="server_address="):
+            docker.images.build(tmp_path, builder="buildkit", auth=RegistryAuth("u", "p"))
+        with pytest.raises(InvalidArgument, match="maps a registry"):
+            docker.images.build(tmp_path, builder="buildkit",
+                                auth={"r:5000": "p"})  # type: ignore[dict-item]
+        with pytest.raises(InvalidArgument, match='auth needs builder="buildkit"'):
+            docker.images.build(tmp_path, auth={"r:5000": RegistryAuth("u", "p")})
 
 
 @engine_test

@@ -6,7 +6,11 @@ each, ``/package.Service/Method``), as BuildKit's ``session.Session.Run`` does i
 only calls methods it was told of. Served: the gRPC health check (BuildKit checks the session
 every few seconds and drops it after failures), the file sync of the build's directories, and
 the secrets (``RUN --mount=type=secret,id=…``: asked for by id when the step runs; an id not
-given is answered ``NOT_FOUND``, which BuildKit reports, or skips for ``required=false``).
+given is answered ``NOT_FOUND``, which BuildKit reports, or skips for ``required=false``), and
+registry credentials (``moby.filesync.v1.Auth``: ``Credentials`` for a host, answered with the
+username and password or identity token of the build's ``auth``, else of ``config.json``, else
+empty, i.e. anonymous; the token methods are answered ``UNIMPLEMENTED``, upon which BuildKit
+does the registry's token exchange itself with those credentials).
 """
 
 from __future__ import annotations
@@ -15,17 +19,21 @@ import asyncio
 import contextlib
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from secrets import token_hex
 from urllib.parse import quote
 
+from .._auth import RegistryAuth
 from .._transport import Transport, Upgraded
 from ._filesync import SyncedDir, diff_copy
 from ._grpc import GrpcCall, GrpcServer, GrpcStatus, Handler
-from .proto import secrets_pb2
+from .proto import auth_pb2, secrets_pb2
 
-__all__ = ["BuildSession", "SecretSource"]
+__all__ = ["BuildSession", "CredentialLookup", "SecretSource"]
+
+#: Finds the credentials for a registry host (``None``: anonymous).
+CredentialLookup = Callable[[str], Awaitable[RegistryAuth | None]]
 
 #: A secret's value, or the file holding it (read when the build asks for it).
 SecretSource = bytes | str | os.PathLike[str]
@@ -33,6 +41,9 @@ SecretSource = bytes | str | os.PathLike[str]
 _HEALTH = "/grpc.health.v1.Health/Check"
 _DIFF_COPY = "/moby.filesync.v1.FileSync/DiffCopy"
 _GET_SECRET = "/moby.buildkit.secrets.v1.Secrets/GetSecret"
+_AUTH = "/moby.filesync.v1.Auth/"
+_CREDENTIALS = _AUTH + "Credentials"
+_TOKEN_METHODS = ("FetchToken", "GetTokenAuthority", "VerifyTokenAuthority")
 _SECRET_MAX = 500 * 1024  # BuildKit's own limit
 _SERVING = b"\x08\x01"  # grpc.health.v1.HealthCheckResponse{status: SERVING}
 
@@ -50,10 +61,13 @@ class BuildSession:
         dirs: ``{"context": SyncedDir(...), "dockerfile": SyncedDir(...)}``.
         name: a name for the session (the CLI gives the context directory's name).
         secrets: the build's secrets by id.
+        credentials: finds a registry host's credentials when BuildKit asks for them.
     """
 
     def __init__(self, transport: Transport, dirs: dict[str, SyncedDir], name: str,
-                 secrets: Mapping[str, SecretSource] | None = None) -> None:
+                 secrets: Mapping[str, SecretSource] | None = None,
+                 credentials: CredentialLookup | None = None) -> None:
+        self._credentials = credentials
         self._secrets = dict(secrets or {})
         self.id = token_hex(13)
         self._t = transport
@@ -88,7 +102,27 @@ class BuildSession:
                 raise GrpcStatus(3, f"secret {wanted} is larger than {_SECRET_MAX} bytes")
             await call.send(secrets_pb2.GetSecretResponse(data=data).SerializeToString())
 
-        return {_HEALTH: _health, _DIFF_COPY: sync, _GET_SECRET: secret}
+        async def credentials(call: GrpcCall) -> None:
+            request = await call.recv()
+            if request is None:
+                raise GrpcStatus(3, "no request")
+            host = auth_pb2.CredentialsRequest.FromString(request).Host
+            found = await self._credentials(host) if self._credentials is not None else None
+            answer = auth_pb2.CredentialsResponse()
+            if found is not None and not found.anonymous:
+                secret = found.identity_token or found.password or ""
+                answer.Username = "" if found.identity_token else found.username or ""
+                answer.Secret = secret
+            await call.send(answer.SerializeToString())
+
+        async def no_token(call: GrpcCall) -> None:
+            # BuildKit then fetches the registry's token itself, with the Credentials answer.
+            raise GrpcStatus(12, f"{call.method} is not served; use Credentials")
+
+        handlers: dict[str, Handler] = {_HEALTH: _health, _DIFF_COPY: sync,
+                                        _GET_SECRET: secret, _CREDENTIALS: credentials}
+        handlers.update({_AUTH + name: no_token for name in _TOKEN_METHODS})
+        return handlers
 
     async def start(self) -> None:
         """Open the session's connection and serve on it (in a task) until :meth:`close`."""
