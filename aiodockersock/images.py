@@ -774,7 +774,8 @@ class Images(Area):
         Raises:
             ProgressError: a step failed; ``.log`` holds the build output before the error
                 (with BuildKit a :class:`~aiodockersock.BuildError`; when a registry refused the
-                credentials, or wanted some, a :class:`~aiodockersock.RegistryAuthError`).
+                credentials, or wanted some, one that is also a
+                :class:`~aiodockersock.RegistryAuthError` naming the registry).
             BadRequest: a parameter was refused (unknown target, bad Dockerfile…).
             InvalidArgument: the context is not a directory, file or tar, or the Dockerfile
                 is missing from a directory context.

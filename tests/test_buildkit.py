@@ -27,6 +27,7 @@ from aiodockersock import (
     NotFound,
     NotSupported,
     RegistryAuth,
+    RegistryAuthError,
 )
 from aiodockersock._build_context import context_members
 from aiodockersock._buildkit import _filesync
@@ -180,6 +181,9 @@ async def test_from_a_registry_that_wants_credentials(
             await docker.images.build(context, tag=name, builder="buildkit",
                                       network_mode="none")
         assert auth_registry.address in str(refused.value)
+        assert isinstance(refused.value, RegistryAuthError)  # and a BuildError
+        assert refused.value.registry == auth_registry.address
+        assert refused.value.step == f"[internal] load metadata for {base}"
 
         # auth= given (as a mapping; a RegistryAuth with server_address= is the same)
         await docker.images.build(context, tag=name, builder="buildkit", network_mode="none",

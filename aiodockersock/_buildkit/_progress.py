@@ -8,12 +8,14 @@ without the ``buildkit`` extra.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from .._auth import AUTH_REFUSED, registry_of
 from .._bodies import Opener, ProgressStream
-from .._exceptions import BuildError, ProgressError
+from .._exceptions import BuildError, ProgressError, RegistryAuthError
 from ..models import (
     BuildLog,
     BuildStatus,
@@ -81,6 +83,28 @@ def decode_trace(data: str | bytes) -> BuildStatus:
     )
 
 
+#: The image a failing ``[internal] load metadata for REF`` step (or its message) names.
+_METADATA_FOR = re.compile(r"metadata for (\S+?):?(?:\s|$)")
+
+
+class BuildAuthError(BuildError, RegistryAuthError):
+    """A BuildKit build failed because a registry wanted (other) credentials: both a
+    :class:`BuildError` (``.step``, ``.output``) and a :class:`RegistryAuthError`
+    (``.registry``)."""
+
+    def __init__(self, message: str, *, operation: str, registry: str, step: str | None = None,
+                 output: list[str] | None = None, code: int | None = None,
+                 log: list[object] | None = None) -> None:
+        # BuildError's __init__ would pass on to RegistryAuthError's (the MRO) without registry
+        ProgressError.__init__(self, message, operation=operation, code=code, log=log)
+        self.registry = registry
+        self.step = step
+        self.output = output or []
+        if step:
+            tail = "".join(f"\n  {line}" for line in self.output)
+            self.args = (f"{operation} failed at {step}: {message}{tail}",)
+
+
 class BuildProgress(ProgressStream[ProgressMessage, str]):
     """The progress of a BuildKit build: await it for the image id, iterate :meth:`statuses`
     for typed progress, or iterate it for the raw messages.
@@ -141,4 +165,10 @@ class BuildProgress(ProgressStream[ProgressMessage, str]):
         failed = [v for v in self.vertexes.values() if v.error]
         step = failed[-1] if failed else None
         lines = self.output(step.digest).splitlines()[-_OUTPUT_KEEP:] if step else []
-        return BuildError(message, step=step.name if step else None, output=lines, **kwargs)
+        name = step.name if step else None
+        if AUTH_REFUSED.search(message):
+            found = _METADATA_FOR.search(name or "") or _METADATA_FOR.search(message)
+            if found is not None:
+                return BuildAuthError(message, registry=registry_of(found[1]), step=name,
+                                      output=lines, **kwargs)
+        return BuildError(message, step=name, output=lines, **kwargs)
