@@ -185,7 +185,15 @@ async def test_from_a_registry_that_wants_credentials(
         assert refused.value.registry == auth_registry.address
         assert refused.value.step == f"[internal] load metadata for {base}"
 
-        # auth= given (as a mapping; a RegistryAuth with server_address= is the same)
+        # a wrong password (one RegistryAuth, its server_address naming the registry)
+        wrong = f"wrong-{unique('pw')}"
+        bad = RegistryAuth(auth_registry.username, wrong, server_address=auth_registry.address)
+        with pytest.raises(RegistryAuthError, match="401 Unauthorized") as wrong_password:
+            await docker.images.build(context, tag=name, builder="buildkit",
+                                      network_mode="none", auth=bad)
+        assert wrong_password.value.registry == auth_registry.address
+
+        # auth= given as a mapping
         await docker.images.build(context, tag=name, builder="buildkit", network_mode="none",
                                   auth={auth_registry.address: good})
         assert (await image_files(docker, name))["pulled.txt"] == b"from-the-registry\n"
@@ -210,8 +218,9 @@ async def test_from_a_registry_that_wants_credentials(
         assert auth_registry.address in asked
         assert (await image_files(docker, name))["pulled.txt"] == b"from-the-registry\n"
 
-    for text in (str(refused.value), repr(refused.value), caplog.text):
-        assert auth_registry.password not in text and token not in text
+    for text in (str(refused.value), repr(refused.value), str(wrong_password.value),
+                 repr(wrong_password.value), repr(wrong_password.value.args), caplog.text):
+        assert auth_registry.password not in text and token not in text and wrong not in text
 
 
 async def test_build_auth_is_checked(tmp_path: Path) -> None:
