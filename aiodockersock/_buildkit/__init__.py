@@ -2,9 +2,10 @@
 
 A BuildKit build is two connections. ``POST /session``, switched to HTTP/2 (``h2c``), on which
 the daemon calls back into the client: the gRPC services announced in the request's
-``X-Docker-Expose-Session-*`` headers (``_session``: the health check, and the file sync of
-``_filesync``, which sends the build context and the Dockerfile, only the files the build
-reads); and ``POST /build?version=2&session=<id>&remote=client-session``, whose JSON messages
+``X-Docker-Expose-Session-*`` headers (``_session``: the health check, the secrets, the
+registry credentials BuildKit asks for, and the file sync of ``_filesync``, which sends the
+build context and the Dockerfile, only the files the build reads); and
+``POST /build?version=2&session=<id>&remote=client-session``, whose JSON messages
 carry the build's progress as ``moby.buildkit.trace`` records (``_progress``: protobuf
 ``StatusResponse`` messages decoded into :class:`~aiodockersock.models.BuildStatus`).
 
