@@ -51,6 +51,11 @@ def _readme_table() -> list[list[str]]:
 
 
 def test_the_readme_table_has_every_area_and_every_engine() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index(BEGIN):readme.index(END)]
+    assert re.search(r"Produced by the test run of .+ on .+ \(\d+ engine tests", section), (
+        "the table must say which run produced it: regenerate it with "
+        "`python3 scripts/engine_matrix.py --update` after a test run")
     header, rule, *rows = _readme_table()
     assert header[0] == "area" and set(rule) == {"---"}
     assert [column.lower() for column in header[1:len(ENGINES) + 1]] == list(ENGINES)
