@@ -23,6 +23,12 @@ Swarm: tests that take the ``swarm`` fixture (or ``swarm_docker``) run once per 
 the run (never Podman, which has no swarm) against a single-node swarm on a *private* dockerd of
 that version, started for swarm tests only, so swarm mode never changes the engines the other
 tests share (see :func:`swarm`).
+
+The engine matrix: each run writes the table area by engine (pass / not supported / failed)
+to ``build/engine-matrix.md`` and prints it (tests/engine_matrix.py); a test that checks, on an
+engine lacking a feature, that the library raises ``NotSupported`` is marked
+``pytest.mark.not_supported_on("podman")``. ``python3 scripts/engine_matrix.py --update``
+copies the table into README.md.
 """
 
 from __future__ import annotations
@@ -43,6 +49,12 @@ import pytest
 
 from aiodockersock import Docker, NotFound
 
+from .engine_matrix import (  # noqa: F401  (hooks: the area by engine table, tests/engine_matrix.py)
+    pytest_collection_finish,
+    pytest_configure,
+    pytest_runtest_logreport,
+    pytest_terminal_summary,
+)
 from .engines import (
     Engine,
     Registry,

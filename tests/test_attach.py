@@ -162,6 +162,7 @@ async def test_attach_errors(
 # -- over a WebSocket (GET /containers/{id}/attach/ws) ----------------------------------------
 
 
+@pytest.mark.not_supported_on("podman")
 async def test_websocket_attach_sends_a_line_and_reads_it_back(
     docker: Docker, make_container: ContainerFactory, engine: EngineHandle
 ) -> None:

@@ -404,6 +404,7 @@ async def test_secrets_reach_run_and_no_layer(docker: Docker, tmp_path: Path) ->
 
 @engine_test
 @pytest.mark.podman_only  # dockerd has BuildKit (the other tests use it)
+@pytest.mark.not_supported_on("podman")
 async def test_an_engine_without_buildkit_says_so(
     docker: Docker, engine: EngineHandle, tmp_path: Path
 ) -> None:

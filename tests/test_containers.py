@@ -300,6 +300,7 @@ async def test_changes_reports_added_and_modified_files(
     assert changes.get("/tmp") == 0  # modified
 
 
+@pytest.mark.not_supported_on("podman")
 async def test_update_resources_and_restart_policy(
     docker: Docker, make_container: ContainerFactory, engine: EngineHandle
 ) -> None:

@@ -792,6 +792,7 @@ async def test_credentials_from_docker_config(
 
 
 @pytest.mark.engine
+@pytest.mark.not_supported_on("podman")
 async def test_distribution_reports_what_the_registry_holds(
     docker: Docker, engine: EngineHandle, registry: RegistryHandle,
     auth_registry: RegistryHandle, no_docker_config: Path,
@@ -854,6 +855,7 @@ def _buildkit_build(engine: EngineHandle, dockerfile: str) -> None:
 
 
 @pytest.mark.engine
+@pytest.mark.not_supported_on("podman")
 async def test_prune_builds_removes_the_build_cache(
     docker: Docker, engine: EngineHandle
 ) -> None:

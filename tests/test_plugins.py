@@ -438,6 +438,7 @@ async def test_credentials_reach_the_registry(
 
 
 @pytest.mark.podman
+@pytest.mark.not_supported_on("podman")
 async def test_podman_has_no_plugins_docker_has(docker: Docker, engine: EngineHandle) -> None:
     if not engine.podman:
         assert isinstance(await docker.plugins.list(), list)

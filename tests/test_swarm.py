@@ -152,6 +152,7 @@ def test_each_swarm_503_gets_its_class_and_what_to_do() -> None:
 
 @engine_test
 @pytest.mark.podman
+@pytest.mark.not_supported_on("podman")
 async def test_a_swarm_call_on_an_engine_in_no_swarm_says_to_init_or_join(
     engine: EngineHandle, docker: Docker,
 ) -> None:
