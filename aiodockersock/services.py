@@ -680,63 +680,58 @@ class Services(Area):
     ) -> builtins.list[TaskSecret] | None:
         if given is None:
             return None
-        names = [item for item in given if isinstance(item, str)]
-        ids: dict[str, str] = {}
-        if names:
-            resp = await self._t.request(
-                "GET", "/secrets", query={"filters": {"names": names}}
+        ids = await self._ids_by_name("secrets", "names", _SECRET_LIST, given)
+        return [
+            item if isinstance(item, TaskSecret) else TaskSecret(
+                secret_id=ids[item], secret_name=item,
+                file=TaskFileTarget(name=item, uid="0", gid="0", mode=0o444),
             )
-            ids = {s.name or "": s.id or "" for s in resp.decode(_SECRET_LIST)}
-        refs = []
-        for item in given:
-            if isinstance(item, TaskSecret):
-                refs.append(item)
-            elif isinstance(item, str):
-                if item not in ids:
-                    raise InvalidArgument(
-                        f"no secret named {item!r} in the swarm: create it first "
-                        "(docker.secrets.create)"
-                    )
-                refs.append(TaskSecret(
-                    secret_id=ids[item], secret_name=item,
-                    file=TaskFileTarget(name=item, uid="0", gid="0", mode=0o444),
-                ))
-            else:
-                raise InvalidArgument(
-                    f"secrets must be names or TaskSecret structs, not {type(item).__name__}"
-                )
-        return refs
+            for item in _checked_refs("secret", TaskSecret, given, ids)
+        ]
 
     async def _config_refs(
         self, given: Sequence[str | TaskConfig] | None
     ) -> builtins.list[TaskConfig] | None:
         if given is None:
             return None
+        # no "names" filter for configs (dockerd refuses it): "name", then exact matches
+        ids = await self._ids_by_name("configs", "name", _CONFIG_LIST, given)
+        return [
+            item if isinstance(item, TaskConfig) else TaskConfig(
+                config_id=ids[item], config_name=item,
+                file=TaskFileTarget(name=f"/{item}", uid="0", gid="0", mode=0o444),
+            )
+            for item in _checked_refs("config", TaskConfig, given, ids)
+        ]
+
+    async def _ids_by_name(
+        self, kind: str, filter_key: str, listing: Any, given: Sequence[object]
+    ) -> dict[str, str]:
+        """The ids of the swarm's secrets or configs named in ``given`` (``GET /secrets``,
+        ``GET /configs``), by exact name."""
         names = [item for item in given if isinstance(item, str)]
-        ids: dict[str, str] = {}
-        if names:
-            # no "names" filter for configs (dockerd refuses it): "name", then exact matches
-            resp = await self._t.request("GET", "/configs", query={"filters": {"name": names}})
-            ids = {c.name or "": c.id or "" for c in resp.decode(_CONFIG_LIST)}
-        refs = []
-        for item in given:
-            if isinstance(item, TaskConfig):
-                refs.append(item)
-            elif isinstance(item, str):
-                if item not in ids:
-                    raise InvalidArgument(
-                        f"no config named {item!r} in the swarm: create it first "
-                        "(docker.configs.create)"
-                    )
-                refs.append(TaskConfig(
-                    config_id=ids[item], config_name=item,
-                    file=TaskFileTarget(name=f"/{item}", uid="0", gid="0", mode=0o444),
-                ))
-            else:
+        if not names:
+            return {}
+        resp = await self._t.request("GET", f"/{kind}", query={"filters": {filter_key: names}})
+        return {o.name or "": o.id or "" for o in resp.decode(listing)}
+
+
+def _checked_refs(
+    kind: str, struct: type[Any], given: Sequence[Any], ids: Mapping[str, str]
+) -> Sequence[Any]:
+    """``given`` (names and ``struct`` values), each name known to the swarm (``ids``)."""
+    for item in given:
+        if isinstance(item, str):
+            if item not in ids:
                 raise InvalidArgument(
-                    f"configs must be names or TaskConfig structs, not {type(item).__name__}"
+                    f"no {kind} named {item!r} in the swarm: create it first "
+                    f"(docker.{kind}s.create)"
                 )
-        return refs
+        elif not isinstance(item, struct):
+            raise InvalidArgument(
+                f"{kind}s must be names or {struct.__name__} structs, not {type(item).__name__}"
+            )
+    return given
 
 
 def _logs_query(
