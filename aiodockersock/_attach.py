@@ -32,7 +32,7 @@ from ._bodies import text_lines
 from ._deprecation import deprecated_name
 from ._exceptions import DecodeError, DockerError, InvalidArgument, StreamBroken, StreamClosed
 from ._framing import STREAM_NAMES, FrameDecoder
-from ._podman import DETACH_KEY_GAP
+from ._podman import DETACH_KEY_GAP, attach_failure
 from ._resource import Resource
 from ._transport import Upgraded, WebSocket
 from .models.output import ContainerLogs, LogFrame, LogLine
@@ -142,6 +142,7 @@ class AttachStream(Resource):
         self._decoder: FrameDecoder | None = None
         self._ready: deque[LogFrame] = deque()
         self._ended = False  # the daemon ended the stream
+        self._lost: str | None = None  # Podman's error in place of output it lost
         self._stdin_closed = False
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -321,15 +322,32 @@ class AttachStream(Resource):
         except DecodeError:
             self.close()
             raise
-        unwanted = self._session.unwanted if self._session is not None else ()
-        self._ready.extend(LogFrame(STREAM_NAMES[s], data) for s, data in frames
-                           if data and STREAM_NAMES[s] not in unwanted)
+        session = self._session
+        unwanted = session.unwanted if session is not None else ()
+        podman = session is not None and session.podman
+        for s, data in frames:
+            name = STREAM_NAMES[s]
+            if not data or name in unwanted:
+                continue
+            failure = attach_failure(data) if podman and name == "stderr" else None
+            if failure is not None:  # Podman's, not the process's
+                lost, text = failure
+                self._lost = text if lost else self._lost
+                continue
+            self._ready.append(LogFrame(name, data))
 
     def _end(self) -> None:
         live, self._ended = self._live, True
         reset = live.conn.reader.reset if live is not None else None
         pending = self._decoder.pending if self._decoder is not None else 0
         self._drop_socket()
+        if self._lost is not None:
+            raise self._broken(
+                f"Podman could not read all of the process's output, which may be incomplete "
+                f"({self._lost!r}); a Podman defect, seen when a process exits while its "
+                "input is being written (containers/podman#11446); the process itself may "
+                "have run to its end"
+            )
         if reset is not None and not (live is not None and live.stdin):
             # with stdin attached a reset means input was left unread: the process is done
             raise self._broken(reset)

@@ -106,6 +106,12 @@ Execs, attach and their streams
     (``FrameDecoder(stray_newlines=True)`` in ``_framing.py``) [``AttachStream.open``].
   - It sends the output streams that were not asked for → dropped
     [``Session.unwanted``, ``AttachStream``, every engine].
+  - When a process exits without reading all of its input, its service sends its own error
+    as a stderr frame: ``Error: write unixpacket …/attach: write: broken pipe`` (the input
+    could not be delivered: Docker says nothing) → dropped; now and then (a few times in a
+    hundred) ``Error: read unixpacket …/attach: read: connection reset by peer`` instead, and
+    then output of the process may be lost (containers/podman#11446) → the stream raises
+    ``StreamBroken`` saying so (:func:`attach_failure`) [``AttachStream``].
 
 Differences left as they are (documented where they show): its stats stream sends a sample every
 5 s (Docker: every second); an attach session with stdin closes a container's stdin when it
@@ -143,6 +149,7 @@ __all__ = [
     "STATS_GAP",
     "TOP_WITHOUT_PS",
     "PrunedImage",
+    "attach_failure",
     "deleted_ids",
     "exit_status_code",
     "has_labels",
@@ -397,6 +404,25 @@ DETACHED_EXEC_HINT: Final = (
     " (Podman does not record the exit of an exec started detached; if it "
     "was, start it attached to wait for it)"
 )
+
+_ATTACH_FAILURE: Final = re.compile(
+    rb"Error: [^\n]*\b(read|write) unixpacket [^\n]*/attach: [^\n]*\n?"
+)
+
+
+def attach_failure(stderr: bytes) -> tuple[bool, str] | None:
+    """Podman's own error about its socket to the process, sent as a stderr frame.
+
+    Returns:
+        ``None`` if ``stderr`` is anything else (the process's own output); otherwise whether
+        output may have been lost (reading from the process failed; a failed write is input
+        the process did not read) and the error's text.
+    """
+    match = _ATTACH_FAILURE.fullmatch(stderr)
+    if match is None:
+        return None
+    return match[1] == b"read", stderr.decode("utf-8", "replace").strip()
+
 
 #: The pause between detach keys sent to Podman, whose service recognises a key only when it
 #: arrives alone in one read.

@@ -280,7 +280,9 @@ class Execs(Area):
         Raises:
             NotFound: no such container.
             Conflict: the container is not running, or is paused.
-            StreamBroken: the connection was lost before the output ended.
+            StreamBroken: the connection was lost before the output ended, or the engine lost
+                the output (Podman, now and then, when the process exits before reading all
+                of ``input``: the message says so).
             InvalidArgument: ``input`` with ``tty``.
         """
         if input is not None and tty:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 
 import pytest
@@ -14,6 +13,7 @@ from aiodockersock import (
     Docker,
     InvalidArgument,
     NotFound,
+    StreamBroken,
     StreamClosed,
     WaitTimeout,
 )
@@ -361,16 +361,26 @@ async def test_run_with_input(
     assert counted.stdout.strip() == str(len(data)).encode()
     empty = await docker.execs.run(cid, ["wc", "-c"], input=b"")
     assert empty.stdout.strip() == b"0"
-    # a process that stops reading early: its output and exit code, not a hang or an error
-    head = await asyncio.wait_for(
-        docker.execs.run(cid, ["sh", "-c", "head -c 5; exit 3"], input=b"y" * 5_000_000), 60
+    # a process that stops reading early: its output and exit code, not a hang or an error,
+    # and no word of the input it left (Podman's "write unixpacket … broken pipe" is dropped)
+    head = await run_unread(docker, engine, cid, ["sh", "-c", "head -c 5; exit 3"])
+    assert head is None or (head.exit_code, head.output.frames) == (
+        3, [LogFrame("stdout", b"yyyyy")]
     )
-    assert (head.exit_code, head.stdout) == (3, b"yyyyy")
-    ignored = await asyncio.wait_for(docker.execs.run(cid, ["true"], input=data), 60)
-    assert ignored.exit_code == 0
-    if engine.podman:  # Podman may tell of the input it could not deliver, on stderr
-        assert ignored.stdout == b""
-        assert re.fullmatch(rb"(Error: (read|write) unixpacket \S+: (read|write): connection "
-                            rb"reset by peer\n)?", ignored.stderr), ignored.stderr
-    else:
-        assert ignored.output.frames == []
+    ignored = await run_unread(docker, engine, cid, ["true"])
+    assert ignored is None or (ignored.exit_code, ignored.output.frames) == (0, [])
+
+
+async def run_unread(
+    docker: Docker, engine: EngineHandle, cid: str, cmd: list[str]
+) -> ExecResult | None:
+    """``cmd`` fed more input than it reads; ``None`` where Podman lost the output and the
+    run said so (its defect, a few times in a hundred: containers/podman#11446)."""
+    try:
+        return await asyncio.wait_for(docker.execs.run(cid, cmd, input=b"y" * 5_000_000), 60)
+    except StreamBroken as exc:
+        if not engine.podman:
+            raise
+        assert "Podman could not read all of the process's output" in str(exc)
+        assert "containers/podman#11446" in str(exc)
+        return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import re
 import shutil
@@ -575,6 +576,43 @@ async def test_podman_log_replay_newlines_and_streams(client: Docker, fake: Fake
     async with Docker(client.url, api_version="1.51") as other:
         with pytest.raises(DecodeError, match="not a multiplexed stream frame header"):
             await other.containers.attach("web", logs=True, stream=False).read()
+
+
+PODMAN_WRITE_FAILED = b"Error: write unixpacket @->/proc/self/fd/15/attach: write: broken pipe\n"
+PODMAN_READ_FAILED = (
+    b"Error: read unixpacket @->/proc/self/fd/15/attach: read: connection reset by peer\n"
+)
+
+
+async def test_podman_error_about_unread_input_is_not_output(
+    client: Docker, fake: FakeEngine
+) -> None:
+    # Podman tells of input the process did not read: not the process's stderr (Docker is quiet)
+    fake.get_headers = PODMAN
+    fake.scenario = functools.partial(
+        serve_then_close, data=upgraded() + frame(1, b"yyyyy") + frame(2, PODMAN_WRITE_FAILED)
+    )
+    assert (await client.execs.start("e1").read()).frames == [LogFrame("stdout", b"yyyyy")]
+    # from another engine the same bytes are the process's own
+    fake.get_headers = ENGINE
+    async with Docker(client.url, api_version="1.51") as other:
+        output = await other.execs.start("e1").read()
+    assert output.frames == [LogFrame("stdout", b"yyyyy"), LogFrame("stderr", PODMAN_WRITE_FAILED)]
+
+
+async def test_podman_losing_output_is_stream_broken(client: Docker, fake: FakeEngine) -> None:
+    # Podman's read from the process failed: what came before is read, then the loss is told
+    fake.get_headers = PODMAN
+    fake.scenario = functools.partial(
+        serve_then_close, data=upgraded() + frame(2, b"warning\n") + frame(2, PODMAN_READ_FAILED)
+    )
+    stream = client.execs.start("e1")
+    async with stream:
+        assert await stream.__anext__() == LogFrame("stderr", b"warning\n")
+        with pytest.raises(StreamBroken, match=r"Podman could not read all of the process's "
+                           r"output, which may be incomplete \('Error: read unixpacket .*"
+                           r"connection reset by peer'\); a Podman defect"):
+            await stream.__anext__()
 
 
 async def test_cancelled_reader_closes_the_socket(client: Docker, fake: FakeEngine) -> None:
