@@ -7,6 +7,11 @@ messages go both ways as DATA, each prefixed by a flag byte (0: not compressed) 
 big-endian length; the answer ends with trailers holding ``grpc-status`` (0 is OK). The HTTP/2
 framing, HPACK and flow control are the ``h2`` package's (sans-I/O); this module only moves its
 bytes and runs one task per call.
+
+Memory is bounded by flow control: the bytes of a message are acknowledged to the peer (which
+lets it send more) only when the call's handler has taken the message with ``recv``, so a
+handler that stops reading stops the peer after one window (:data:`_WINDOW`) on its call, and
+the other calls go on (the connection's own window is left wide open).
 """
 
 from __future__ import annotations
@@ -25,9 +30,13 @@ import h2.settings
 __all__ = ["GrpcCall", "GrpcServer", "GrpcStatus", "Handler"]
 
 #: The most one message of a call may be (dockerd's gRPC sends at most 4 MiB).
-_MAX_MESSAGE = 16 * 1024 * 1024
+_MAX_MESSAGE = 8 * 1024 * 1024
 _READ = 64 * 1024
+#: Each call's receive window: what the peer may send that its handler has not taken yet.
+#: Larger than the largest message, which must fit in it whole.
 _WINDOW = 16 * 1024 * 1024
+#: The connection's receive window, the largest HTTP/2 allows: the calls' own windows bound it.
+_CONNECTION_WINDOW = 2**31 - 1
 
 
 class GrpcStatus(Exception):
@@ -49,6 +58,7 @@ class GrpcCall:
         self._server = server
         self._id = stream_id
         self._buffer = bytearray()
+        # unbounded in type only: the peer can send no more than the call's window
         self._messages: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._window = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -66,9 +76,21 @@ class GrpcCall:
             self._messages.put_nowait(bytes(self._buffer[5:5 + length]))
             del self._buffer[:5 + length]
 
+    def unread(self) -> int:
+        """Drop what the handler has not taken, and say how many bytes of the window it was."""
+        size = len(self._buffer)
+        self._buffer.clear()
+        while not self._messages.empty():
+            message = self._messages.get_nowait()
+            size += 5 + len(message) if message is not None else 0
+        return size
+
     async def recv(self) -> bytes | None:
         """The next message, or ``None`` once the caller has sent all of its own."""
-        return await self._messages.get()
+        message = await self._messages.get()
+        if message is not None:
+            self._server.consumed(self._id, 5 + len(message))  # the peer may send as much again
+        return message
 
     async def send(self, message: bytes) -> None:
         """Send one message (waits for the peer's flow-control window)."""
@@ -131,6 +153,14 @@ class GrpcServer:
             self._conn.send_headers(stream_id, headers, end_stream=end)
         self._writer.write(self._conn.data_to_send())
 
+    def consumed(self, stream_id: int, size: int) -> None:
+        """Give back ``size`` bytes of a call's receive window (its handler took them)."""
+        if size <= 0 or self._writer.is_closing():
+            return
+        with contextlib.suppress(h2.exceptions.ProtocolError):
+            self._conn.acknowledge_received_data(size, stream_id)
+        self._writer.write(self._conn.data_to_send())
+
     async def send_data(self, stream_id: int, data: bytes, window: asyncio.Event) -> None:
         view = memoryview(data)
         while view:
@@ -153,7 +183,8 @@ class GrpcServer:
         """Run until the peer closes the connection (or this task is cancelled)."""
         self._conn.initiate_connection()
         self._conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: _WINDOW})
-        self._conn.increment_flow_control_window(_WINDOW)
+        self._conn.increment_flow_control_window(
+            _CONNECTION_WINDOW - self._conn.inbound_flow_control_window)
         await self.flush()
         try:
             while True:
@@ -185,14 +216,20 @@ class GrpcServer:
             self._calls[event.stream_id] = call
             call.task = asyncio.get_running_loop().create_task(self._run(call))
         elif isinstance(event, h2.events.DataReceived) and event.stream_id is not None:
-            self._conn.acknowledge_received_data(event.flow_controlled_length or 0,
-                                                 event.stream_id)
             found = self._calls.get(event.stream_id)
-            if found is not None and event.data:
+            data = event.data or b""
+            # padding, and data no call will read, are given back at once; a call's own
+            # messages when its handler takes them (GrpcCall.recv)
+            kept = len(data) if found is not None else 0
+            unread = (event.flow_controlled_length or 0) - kept
+            if unread:
+                self._conn.acknowledge_received_data(unread, event.stream_id)
+            if found is not None and data:
                 try:
-                    found._received(event.data)
+                    found._received(data)
                 except GrpcStatus:
                     self._conn.reset_stream(event.stream_id, 1)
+                    self.consumed(event.stream_id, found.unread())
         elif isinstance(event, h2.events.StreamEnded) and event.stream_id is not None:
             found = self._calls.get(event.stream_id)
             if found is not None:
@@ -228,3 +265,4 @@ class GrpcServer:
                 await call.finish(2, f"{type(exc).__name__}: {exc}")
         finally:
             self._calls.pop(call._id, None)
+            self.consumed(call._id, call.unread())  # what it left: the connection's window
