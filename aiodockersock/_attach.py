@@ -332,7 +332,8 @@ class AttachStream(Resource):
             failure = attach_failure(data) if podman and name == "stderr" else None
             if failure is not None:  # Podman's, not the process's
                 lost, text = failure
-                self._lost = text if lost else self._lost
+                if lost and session is not None and session.stdin:
+                    self._lost = text  # only ever seen to lose output while input flowed
                 continue
             self._ready.append(LogFrame(name, data))
 

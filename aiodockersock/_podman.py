@@ -110,8 +110,10 @@ Execs, attach and their streams
     as a stderr frame: ``Error: write unixpacket …/attach: write: broken pipe`` (the input
     could not be delivered: Docker says nothing) → dropped; now and then (a few times in a
     hundred) ``Error: read unixpacket …/attach: read: connection reset by peer`` instead, and
-    then output of the process may be lost (containers/podman#11446) → the stream raises
-    ``StreamBroken`` saying so (:func:`attach_failure`) [``AttachStream``].
+    then output of the process may be lost (containers/podman#11446) → with stdin attached
+    the stream raises ``StreamBroken`` saying so; without stdin (seen once, for an exec whose
+    command could not start, nothing lost) it is dropped too (:func:`attach_failure`)
+    [``AttachStream``].
 
 Differences left as they are (documented where they show): its stats stream sends a sample every
 5 s (Docker: every second); an attach session with stdin closes a container's stdin when it
