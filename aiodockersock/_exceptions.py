@@ -137,15 +137,18 @@ class NotSupported(APIError):
     /containers/{id}/update`` in Podman 4.3) and all of swarm mode (a plain 404 for ``GET
     /swarm`` and ``/nodes``, a 503 "Podman does not support service" for others).
     ``.message`` keeps the engine's words (``Not Found``); the text of the exception says
-    which call is missing.
+    which call is missing, after why when it is known (``why``: "Podman 4.3.1 has no swarm
+    mode, …").
     """
 
-    def __init__(self, status: int, message: str, *, method: str, path: str) -> None:
+    def __init__(
+        self, status: int, message: str, *, method: str, path: str, why: str = ""
+    ) -> None:
         super().__init__(status, message, method=method, path=path)
         how = ", as for an unknown path" if status == 404 else ""
         self.args = (
-            f"the engine does not implement {method} {path} (it answered {status} "
-            f"{message!r}{how})",
+            f"{why + ': ' if why else ''}the engine does not implement {method} {path} (it "
+            f"answered {status} {message!r}{how})",
         )
 
 
