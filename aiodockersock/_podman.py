@@ -34,7 +34,7 @@ Errors
     network in use ``network is being used``, its default one (listed as ``bridge``) ``default
     network podman cannot be removed`` → ``Forbidden``, as Docker's 403
     (:data:`ERROR_CAUSES`) [``Networks.connect``, ``Networks.remove``, ``Volumes.create``].
-  - It has no swarm mode: its router answers ``GET /swarm``, ``/nodes``, ``/services``,
+  - It has no swarm mode: its router answers ``/swarm``, ``GET /nodes``, ``/services``,
     ``/tasks`` and ``/configs`` with a plain 404 and the paths below them with a 503 "Podman
     does not support service" → ``NotSupported`` saying Podman has no swarm mode and what to
     use instead (:func:`no_swarm_mode`) [``Transport.raise_for_status``]. Its secrets are its
@@ -143,9 +143,13 @@ Execs, attach and their streams
 Differences left as they are (documented where they show): its stats stream sends a sample every
 5 s (Docker: every second); an attach session with stdin closes a container's stdin when it
 ends, ``StdinOnce`` or not; it forgets the pid of an exec that has exited; a network is never
-``attachable`` (a swarm notion); it keeps no endpoint's ``IPAMConfig`` (the static address asked
-for: the address itself is given) nor ``DriverOpts``; it drops network options it does not know,
-with a warning in the create answer (Docker keeps them).
+``attachable`` (a swarm notion); it reports no endpoint's ``IPAMConfig`` (the static address
+asked for: the address itself is given), ``DriverOpts`` or endpoint id, no pool's ``IPRange``
+(honoured) or ``AuxiliaryAddresses`` (dropped), and a container's ``NetworkID`` is the network's
+name; it drops network options it does not know, with a warning in the create answer (Docker
+keeps them); it takes a volume's ``o=size=…`` for a disk quota, even for a tmpfs (refused
+without project quotas); its volume prune removes volumes created with driver options too
+(Docker keeps them); a forced container removal waits for the stop timeout (Docker kills).
 """
 
 from __future__ import annotations
@@ -261,21 +265,22 @@ def is_missing_endpoint(status: int, body: bytes, content_type: str) -> bool:
     )
 
 
-_SWARM_PATH: Final = re.compile(r"(?:/v[0-9.]+)?/(swarm|nodes|services|tasks|secrets|configs)\b")
+_SWARM_PATH: Final = re.compile(r"(?:/v[0-9.]+)?/(swarm|nodes|services|tasks|configs)\b")
 
 
 def no_swarm_mode(path: str, version: str | None) -> str | None:
     """What a ``NotSupported`` error says about a swarm call (``path`` under ``/swarm``,
-    ``/nodes``, ``/services``, ``/tasks``, ``/secrets`` or ``/configs``) Podman (``version``)
-    does not implement; ``None`` for any other path."""
+    ``/nodes``, ``/services``, ``/tasks`` or ``/configs``) Podman (``version``) does not
+    implement; ``None`` for any other path (its secrets are its own: ``/secrets`` works)."""
     found = _SWARM_PATH.match(path)
     if found is None:
         return None
     podman = f"Podman {version}" if version else "Podman"
+    what = "swarm to init, join or inspect" if found[1] == "swarm" else found[1]
     return (
-        f"{podman} has no swarm mode, so it has no {found[1]} (and swarm mode cannot be turned "
-        "on: there is no docker.swarm.init() for it); swarm calls need a Docker engine that is "
-        "a swarm manager"
+        f"{podman} has no swarm mode, so it has no {what} (swarm mode cannot be turned on: "
+        "there is no docker.swarm.init() for it); swarm calls need a Docker engine that is a "
+        "swarm manager"
     )
 
 

@@ -13,7 +13,6 @@ import msgspec
 import pytest
 
 from aiodockersock import (
-    APIError,
     BadRequest,
     Conflict,
     Docker,
@@ -280,7 +279,8 @@ async def test_connect_created_container_then_start(
     endpoint = _networks_of(await docker.containers.inspect(cid))[net]
     assert endpoint.ip_address and endpoint.network_id
     # Podman gives the network's name there, Docker its id
-    assert endpoint.network_id == (net if engine.podman else (await docker.networks.inspect(net)).id)
+    net_id = (await docker.networks.inspect(net)).id
+    assert endpoint.network_id == (net if engine.podman else net_id)
     await docker.networks.disconnect(net, cid, force=True)
     assert net not in _networks_of(await docker.containers.inspect(cid))
 
@@ -310,7 +310,7 @@ async def test_errors_map_to_exceptions(
     with pytest.raises(NotFound):
         await docker.networks.remove(missing)
     name = await make_network()
-    with pytest.raises(NotFound, match="(?i)no such container"):
+    with pytest.raises(NotFound, match=r"(?i)no such container"):
         await docker.networks.connect(name, f"ads-missing-{secrets.token_hex(4)}")
     with pytest.raises(NotFound):
         await docker.networks.connect(missing, "whatever")

@@ -158,7 +158,7 @@ async def test_remove_in_use_missing_and_forced(
     name = await make_volume()
     cid = await make_container(HostConfig={"NetworkMode": "none", "Binds": [f"{name}:/data"]})
     # (Podman: "… volume is being used")
-    with pytest.raises(Conflict, match="volume is (in use|being used)") as in_use:
+    with pytest.raises(Conflict, match=r"volume is (in use|being used)") as in_use:
         await docker.volumes.remove(name)  # even by a container that never ran
     assert in_use.value.status == 409
     await docker.containers.remove(cid)
@@ -174,7 +174,7 @@ async def test_create_errors(docker: Docker) -> None:
     # Docker answers 400, Podman 500 with its own words: both raise BadRequest
     with pytest.raises(BadRequest, match=r"invalid characters|names must match \["):
         await docker.volumes.create("a b")
-    with pytest.raises(BadRequest, match="invalid (mount )?option"):
+    with pytest.raises(BadRequest, match=r"invalid (mount )?option"):
         await docker.volumes.create(f"ads-vol-{secrets.token_hex(4)}",
                                     driver_opts={"bogus": "1"})
     # (an unknown driver is a NotFound too, but dockerd looks for a plugin of that name for
