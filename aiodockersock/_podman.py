@@ -72,6 +72,9 @@ Containers
   - Health checks run from systemd timers, so without systemd none ever runs → a
     ``wait_for(health=…)`` that times out on a never-checked container says so
     (:data:`HEALTH_CHECK_HINT`) [``Containers.wait_for``].
+  - A forced removal of a running container stops it with its stop timeout (SIGTERM, then a
+    wait; Docker kills it at once) → it is killed first; killed, an auto-remove container that is
+    gone when the removal comes is removed [``Containers.remove``].
   - Its removal event's action is ``remove`` (Docker's: ``destroy``) → both end a wait
     [``Containers._wait_for``].
 
@@ -149,7 +152,7 @@ asked for: the address itself is given), ``DriverOpts`` or endpoint id, no pool'
 name; it drops network options it does not know, with a warning in the create answer (Docker
 keeps them); it takes a volume's ``o=size=…`` for a disk quota, even for a tmpfs (refused
 without project quotas); its volume prune removes volumes created with driver options too
-(Docker keeps them); a forced container removal waits for the stop timeout (Docker kills).
+(Docker keeps them).
 """
 
 from __future__ import annotations

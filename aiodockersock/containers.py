@@ -259,7 +259,17 @@ class Containers(Area):
             Conflict: it is running and ``force`` is not set, or it is being removed already.
         """
         query = {"force": force or None, "v": volumes or None, "link": link or None}
-        await self._t.request("DELETE", self._path(container), query=query)
+        killed = False
+        if force and not link and await self._t.is_podman():
+            # Podman would stop it with its stop timeout (SIGTERM, a wait): kill it, as Docker
+            with contextlib.suppress(Conflict, NotFound):  # not running, or not there: the
+                await self._t.request("POST", self._path(container, "/kill"))  # removal says
+                killed = True
+        try:
+            await self._t.request("DELETE", self._path(container), query=query)
+        except NotFound:
+            if not killed:  # killed, an auto-remove container may be gone already: removed
+                raise
 
     async def list(
         self,
