@@ -262,8 +262,9 @@ class Containers(Area):
         killed = False
         if force and not link and await self._t.is_podman():
             # Podman would stop it with its stop timeout (SIGTERM, a wait): kill it, as Docker
-            with contextlib.suppress(Conflict, NotFound):  # not running, or not there: the
-                await self._t.request("POST", self._path(container, "/kill"))  # removal says
+            # does. Not running (Conflict) or not there: the removal itself tells
+            with contextlib.suppress(Conflict, NotFound):
+                await self._t.request("POST", self._path(container, "/kill"))
                 killed = True
         try:
             await self._t.request("DELETE", self._path(container), query=query)

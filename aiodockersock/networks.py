@@ -132,7 +132,8 @@ class Networks(Area):
         try:
             resp = await self._t.request("GET", "/networks", query={"filters": filters or None})
         except ServerError as exc:
-            if not (filters and "type" in filters and self._t.podman_version):
+            if not (filters and "type" in filters and self._t.podman_version
+                    and 'filter "type"' in exc.message):
                 raise
             raise NotSupported(exc.status, exc.message, method=exc.method, path=exc.path,
                                why=NO_NETWORK_TYPE_FILTER) from None
