@@ -137,11 +137,17 @@ class NotSupported(APIError):
     /containers/{id}/update`` in Podman 4.3) and all of swarm mode (a plain 404 for ``GET
     /swarm`` and ``/nodes``, a 503 "Podman does not support service" for others).
     ``.message`` keeps the engine's words (``Not Found``); the text of the exception says
-    which call is missing.
+    which call is missing, or why when that is known (``why``: "Podman 4.3.1 has no swarm
+    mode, …"), followed by the call and the answer.
     """
 
-    def __init__(self, status: int, message: str, *, method: str, path: str) -> None:
+    def __init__(
+        self, status: int, message: str, *, method: str, path: str, why: str = ""
+    ) -> None:
         super().__init__(status, message, method=method, path=path)
+        if why:  # why it is missing is known: the call and the answer come after it
+            self.args = (f"{why} ({method} {path}: the engine answered {status} {message!r})",)
+            return
         how = ", as for an unknown path" if status == 404 else ""
         self.args = (
             f"the engine does not implement {method} {path} (it answered {status} "

@@ -27,6 +27,20 @@ Errors
     (:func:`is_missing_endpoint`) [``Transport.raise_for_status``].
   - Creating a network whose name is taken answers 500 "network already exists" →
     ``Conflict``, as Docker's 409 (:data:`ERROR_CAUSES`) [``Networks.create``].
+  - Connecting a container in network mode ``none`` answers 500 ``… invalid network mode``, a
+    volume name or option it refuses ``names must match …: invalid argument`` or ``invalid
+    mount option … for driver 'local': invalid argument`` → ``BadRequest``, as Docker's 400;
+    connecting a container twice answers 500 ``network is already connected``, removing a
+    network in use ``network is being used``, its default one (listed as ``bridge``) ``default
+    network podman cannot be removed`` → ``Forbidden``, as Docker's 403
+    (:data:`ERROR_CAUSES`) [``Networks.connect``, ``Networks.remove``, ``Volumes.create``].
+  - It has no swarm mode: its router answers ``/swarm``, ``GET /nodes``, ``/services``,
+    ``/tasks`` and ``/configs`` with a plain 404 and the paths below them with a 503 "Podman
+    does not support service" → ``NotSupported`` saying Podman has no swarm mode and what to
+    use instead (:func:`no_swarm_mode`) [``Transport.raise_for_status``]. Its secrets are its
+    own, kept outside any swarm: listed, created, inspected and removed as on Docker, but
+    ``POST /secrets/{id}/update`` answers 501 "update is not supported" → ``NotSupported``
+    naming Podman (:data:`NO_SECRET_UPDATE`) [``Secrets.update``].
   - ``GET /containers/{id}/top`` of a stopped container answers 200 with an empty body →
     ``Conflict``, as Docker's 409 [``Containers.top``].
   - ``top`` runs ``ps`` inside the container (Docker runs it on the host), so for a running
@@ -58,8 +72,24 @@ Containers
   - Health checks run from systemd timers, so without systemd none ever runs → a
     ``wait_for(health=…)`` that times out on a never-checked container says so
     (:data:`HEALTH_CHECK_HINT`) [``Containers.wait_for``].
+  - A forced removal of a running container stops it with its stop timeout (SIGTERM, then a
+    wait; Docker kills it at once) → it is killed first; killed, an auto-remove container that is
+    gone when the removal comes is removed [``Containers.remove``].
   - Its removal event's action is ``remove`` (Docker's: ``destroy``) → both end a wait
     [``Containers._wait_for``].
+
+Networks and volumes
+  - It names a network's MTU option ``mtu`` (Docker: ``com.docker.network.driver.mtu``, the
+    name it was created with) → read back under Docker's name (:data:`NETWORK_OPTIONS`,
+    :func:`docker_network_options`) [``Networks.inspect``, ``Networks.list``].
+  - It ignores the ``scope`` of a network inspect (its networks are all ``local``) → a network
+    of another scope is ``NotFound``, as on Docker [``Networks.inspect``].
+  - It has no ``type`` filter for networks (``builtin``/``custom``; it answers 500 "invalid
+    filter \"type\"") nor built-in ``host`` and ``none`` networks → ``NotSupported`` naming
+    Podman (:data:`NO_NETWORK_TYPE_FILTER`) [``Networks.list``].
+  - Its volume ``label`` filter matches any one of several labels (Docker: all) → the
+    ``label`` filter is not sent to Podman; volumes are filtered in the client as Docker
+    filters them (:func:`split_label_filter`, :func:`has_labels`) [``Volumes.list``].
 
 Images
   - Image ids come bare (64 hex digits, no ``sha256:``) in history, removal and prune answers
@@ -117,7 +147,14 @@ Execs, attach and their streams
 
 Differences left as they are (documented where they show): its stats stream sends a sample every
 5 s (Docker: every second); an attach session with stdin closes a container's stdin when it
-ends, ``StdinOnce`` or not; it forgets the pid of an exec that has exited.
+ends, ``StdinOnce`` or not; it forgets the pid of an exec that has exited; a network is never
+``attachable`` (a swarm notion); it reports no endpoint's ``IPAMConfig`` (the static address
+asked for: the address itself is given), ``DriverOpts`` or endpoint id, no pool's ``IPRange``
+(honoured) or ``AuxiliaryAddresses`` (dropped), and a container's ``NetworkID`` is the network's
+name; it drops network options it does not know, with a warning in the create answer (Docker
+keeps them); it takes a volume's ``o=size=…`` for a disk quota, even for a tmpfs (refused
+without project quotas); its volume prune removes volumes created with driver options too
+(Docker keeps them).
 """
 
 from __future__ import annotations
@@ -131,7 +168,7 @@ from typing import Any, Final
 
 import msgspec
 
-from ._exceptions import APIError, BadRequest, Conflict
+from ._exceptions import APIError, BadRequest, Conflict, Forbidden
 from .models import (
     ContainerStats,
     ContainerTopResponse,
@@ -148,17 +185,22 @@ __all__ = [
     "HEALTH_CHECK_HINT",
     "LIBPOD_HEADER",
     "LIST_LIMIT",
+    "NETWORK_OPTIONS",
+    "NO_NETWORK_TYPE_FILTER",
+    "NO_SECRET_UPDATE",
     "STATS_GAP",
     "TOP_WITHOUT_PS",
     "PrunedImage",
     "attach_failure",
     "deleted_ids",
+    "docker_network_options",
     "exit_status_code",
     "has_labels",
     "history_ids",
     "import_changes",
     "is_missing_endpoint",
     "is_podman_answer",
+    "no_swarm_mode",
     "path_stat_json",
     "podman_error_class",
     "podman_path_stat",
@@ -190,6 +232,12 @@ ERROR_CAUSES: Final[tuple[tuple[str, type[APIError]], ...]] = (
     ("exec session state improper", Conflict),  # start an exec twice
     ("that name is already in use", Conflict),  # create with a taken name
     ("network already exists", Conflict),  # create a network with a taken name
+    ("invalid network mode", BadRequest),  # connect a container in network mode none
+    ("network is already connected", Forbidden),  # connect a container twice
+    ("network is being used", Forbidden),  # remove a network containers use
+    ("default network podman cannot be removed", Forbidden),  # remove the pre-defined one
+    ("names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument", BadRequest),  # a volume's
+    ("for driver 'local': invalid argument", BadRequest),  # a volume option it does not know
     ("is an invalid filter", BadRequest),
     ("invalid reference format", BadRequest),  # tag with a malformed name
 )
@@ -220,6 +268,52 @@ def is_missing_endpoint(status: int, body: bytes, content_type: str) -> bool:
         (status == 404 and body.strip() == b"Not Found")
         or (status == 405 and body.strip() == b"Method Not Allowed")
     )
+
+
+_SWARM_PATH: Final = re.compile(r"(?:/v[0-9.]+)?/(swarm|nodes|services|tasks|configs)\b")
+
+
+def no_swarm_mode(path: str, version: str | None) -> str | None:
+    """What a ``NotSupported`` error says about a swarm call (``path`` under ``/swarm``,
+    ``/nodes``, ``/services``, ``/tasks`` or ``/configs``) Podman (``version``) does not
+    implement; ``None`` for any other path (its secrets are its own: ``/secrets`` works)."""
+    found = _SWARM_PATH.match(path)
+    if found is None:
+        return None
+    podman = f"Podman {version}" if version else "Podman"
+    what = "swarm to init, join or inspect" if found[1] == "swarm" else found[1]
+    return (
+        f"{podman} has no swarm mode, so it has no {what} (swarm mode cannot be turned on: "
+        "there is no docker.swarm.init() for it); swarm calls need a Docker engine that is a "
+        "swarm manager"
+    )
+
+
+#: Why a secret cannot be updated on Podman (its secrets are its own, outside any swarm).
+NO_SECRET_UPDATE: Final = (
+    "Podman cannot update a secret (its secrets are its own, outside any swarm): remove it and "
+    "create it again with the new labels"
+)
+
+
+# -- networks and volumes ---------------------------------------------------------------------
+
+#: Network driver options Podman keeps under a name of its own → Docker's name for them.
+NETWORK_OPTIONS: Final[Mapping[str, str]] = {"mtu": "com.docker.network.driver.mtu"}
+
+
+def docker_network_options(options: dict[str, str] | None) -> dict[str, str] | None:
+    """A network's options as Docker names them (:data:`NETWORK_OPTIONS`)."""
+    if not options or not any(key in NETWORK_OPTIONS for key in options):
+        return options
+    return {NETWORK_OPTIONS.get(key, key): value for key, value in options.items()}
+
+
+#: Why ``networks.list(filters={"type": …})`` is refused on Podman.
+NO_NETWORK_TYPE_FILTER: Final = (
+    "Podman has no 'type' filter for networks (builtin or custom), nor the built-in host and "
+    "none networks Docker lists: filter by 'name', 'id', 'driver' or 'label' instead"
+)
 
 
 # -- containers -------------------------------------------------------------------------------

@@ -63,7 +63,13 @@ from ._exceptions import (
 )
 from ._framing import DECODE_FAILURES
 from ._http1 import ERROR_BODY_MAX, read_error_body, read_head, request_head
-from ._podman import LIBPOD_HEADER, is_missing_endpoint, is_podman_answer, podman_error_class
+from ._podman import (
+    LIBPOD_HEADER,
+    is_missing_endpoint,
+    is_podman_answer,
+    no_swarm_mode,
+    podman_error_class,
+)
 
 __all__ = [
     "DEFAULT",
@@ -804,6 +810,9 @@ class Transport:
             cls = swarm_error_class(message) or cls  # dockerd's "not a swarm manager" & co.
         elif status == 500 and "update out of sequence" in message:
             cls = Conflict  # a swarm object's stale version: dockerd says 500, it is a conflict
+        if cls is NotSupported and (self._podman or message.startswith("Podman does not")):
+            why = no_swarm_mode(path, self._podman) or ""
+            raise NotSupported(status, message, method=method, path=path, why=why)
         raise cls(status, message, method=method, path=path)
 
     async def request(

@@ -259,7 +259,18 @@ class Containers(Area):
             Conflict: it is running and ``force`` is not set, or it is being removed already.
         """
         query = {"force": force or None, "v": volumes or None, "link": link or None}
-        await self._t.request("DELETE", self._path(container), query=query)
+        killed = False
+        if force and not link and await self._t.is_podman():
+            # Podman would stop it with its stop timeout (SIGTERM, a wait): kill it, as Docker
+            # does. Not running (Conflict) or not there: the removal itself tells
+            with contextlib.suppress(Conflict, NotFound):
+                await self._t.request("POST", self._path(container, "/kill"))
+                killed = True
+        try:
+            await self._t.request("DELETE", self._path(container), query=query)
+        except NotFound:
+            if not killed:  # killed, an auto-remove container may be gone already: removed
+                raise
 
     async def list(
         self,

@@ -9,7 +9,8 @@ from typing import Any
 import msgspec
 
 from ._args import Filters, container_ref, string_list, string_map
-from ._exceptions import InvalidArgument
+from ._exceptions import InvalidArgument, NotFound, NotSupported, ServerError
+from ._podman import NO_NETWORK_TYPE_FILTER, docker_network_options
 from ._transport import Area
 from .models.containers import EndpointIPAMConfig, EndpointSettings
 from .models.networks import (
@@ -123,9 +124,21 @@ class Networks(Area):
 
         Returns:
             One entry per network; ``containers`` is not filled in (use :meth:`inspect`).
+
+        Raises:
+            NotSupported: a ``type`` filter on Podman, which has none (nor built-in ``host``
+                and ``none`` networks).
         """
-        resp = await self._t.request("GET", "/networks", query={"filters": filters or None})
-        return resp.decode(list[Network])
+        try:
+            resp = await self._t.request("GET", "/networks", query={"filters": filters or None})
+        except ServerError as exc:
+            if not (filters and "type" in filters and self._t.podman_version
+                    and 'filter "type"' in exc.message):
+                raise
+            raise NotSupported(exc.status, exc.message, method=exc.method, path=exc.path,
+                               why=NO_NETWORK_TYPE_FILTER) from None
+        listed = resp.decode(list[Network])
+        return [_as_docker(net) for net in listed] if self._t.podman_version else listed
 
     async def inspect(
         self, network: str, *, verbose: bool = False, scope: str | None = None
@@ -152,7 +165,13 @@ class Networks(Area):
             self._t.path("/networks/{}", network),
             query={"verbose": verbose or None, "scope": scope},
         )
-        return resp.decode(Network)
+        net = resp.decode(Network)
+        if not self._t.podman_version:
+            return net
+        if scope is not None and net.scope != scope:  # Podman ignores the scope asked for
+            raise NotFound(404, f"network {network} not found", method="GET",
+                           path=self._t.path("/networks/{}", network))
+        return _as_docker(net)
 
     async def remove(self, network: str) -> None:
         """Remove a network.
@@ -257,6 +276,12 @@ class Networks(Area):
         await self._t.request(
             "POST", self._t.path("/networks/{}/disconnect", network), body=body
         )
+
+
+def _as_docker(net: Network) -> Network:
+    """A network Podman reported, its options under Docker's names."""
+    options = docker_network_options(net.options)
+    return net if options is net.options else msgspec.structs.replace(net, options=options)
 
 
 def _wire_names(cls: type[msgspec.Struct]) -> set[str]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ._args import Filters, Versioned, object_data, retry_out_of_sequence, string_map
-from ._exceptions import InvalidArgument
+from ._exceptions import APIError, InvalidArgument, NotSupported
+from ._podman import NO_SECRET_UPDATE
 from ._transport import Area
 from .models.secrets import NamedDriver, ObjectIdResponse, Secret, SecretSpec
 
@@ -112,6 +113,7 @@ class Secrets(Area):
         Raises:
             NotFound: no such secret.
             InvalidArgument: labels that are not a mapping of strings.
+            NotSupported: the engine is Podman, whose secrets cannot be updated.
         """
         new_labels = string_map("labels", labels) or {}
 
@@ -123,12 +125,18 @@ class Secrets(Area):
             body = {**(resp.decode(Versioned).spec or {}), "Labels": new_labels}
             body.pop("Data", None)
             version = current.version.index if current.version else None
-            await self._t.request(
-                "POST",
-                self._t.path("/secrets/{}/update", current.id or secret),
-                query={"version": version},
-                body=body,
-            )
+            try:
+                await self._t.request(
+                    "POST",
+                    self._t.path("/secrets/{}/update", current.id or secret),
+                    query={"version": version},
+                    body=body,
+                )
+            except APIError as exc:
+                if exc.status != 501 or not await self._t.is_podman():
+                    raise
+                raise NotSupported(exc.status, exc.message, method=exc.method, path=exc.path,
+                                   why=NO_SECRET_UPDATE) from None
             return await self.inspect(current.id or secret)
 
         return await retry_out_of_sequence(attempt)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from ._args import Filters, string_map
 from ._exceptions import APIError, InvalidArgument, NotSupported
+from ._podman import has_labels, split_label_filter
 from ._transport import Area
 from .models.volumes import (
     ClusterVolumeSpec,
@@ -85,9 +86,15 @@ class Volumes(Area):
             one per volume driver that failed to answer, in which case the list is incomplete.
             With the ``local`` driver alone it is always empty.
         """
+        labels: list[str] = []
+        if filters and "label" in filters and await self._t.is_podman():
+            filters, labels = split_label_filter(filters)  # Podman matches any one label
         resp = await self._t.request("GET", "/volumes", query={"filters": filters or None})
         listed = resp.decode(VolumeListResponse)
-        return VolumeList(listed.volumes or (), listed.warnings or ())
+        volumes = listed.volumes or ()
+        if labels:
+            volumes = [volume for volume in volumes if has_labels(volume.labels, labels)]
+        return VolumeList(volumes, listed.warnings or ())
 
     async def inspect(self, volume: str) -> Volume:
         """Everything the daemon knows about a volume.

@@ -11,10 +11,11 @@ without ``DOCKER_HOST`` they are skipped with a message saying how to run them; 
 ``CI=true`` a missing engine fails the run instead.
 
 Podman (``podman system service``, Docker-compatible) runs only the tests marked
-``pytest.mark.podman`` (the core, image and exec modules; single event, network and volume
-tests) that are not marked ``pytest.mark.docker_only``; every other engine test is
-Docker-only. ``AIODOCKERSOCK_TEST_PODMAN`` says whether Podman joins: ``1`` adds it to any
-engine set, ``0`` leaves it out even if listed; unset, it joins the default set and an explicit
+``pytest.mark.podman`` (the core, image, exec, network and volume modules; single event tests;
+in each swarm area the one that checks Podman says it has no swarm mode) that are not marked
+``pytest.mark.docker_only``; every other engine test is Docker-only.
+``AIODOCKERSOCK_TEST_PODMAN`` says whether Podman joins: ``1`` adds it to any engine set, ``0``
+leaves it out even if listed; unset, it joins the default set and an explicit
 ``AIODOCKERSOCK_TEST_ENGINES`` that names it. ``pytest.mark.podman_only`` runs a test on Podman
 alone, ``pytest.mark.first_docker_engine`` on the run's first Docker engine alone (a slow test
 whose subject is the same on every version): each runs where it means something, never skipped.
@@ -40,14 +41,14 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from aiodockersock import Docker, NotFound
+from aiodockersock import Docker, NotFound, NotInSwarm, NotSupported
 
 from .engine_matrix import (  # noqa: F401  (hooks: the area by engine table, tests/engine_matrix.py)
     pytest_collection_finish,
@@ -362,6 +363,29 @@ async def docker(engine: EngineHandle) -> AsyncIterator[Docker]:
     """A client connected to the engine, closed after the test."""
     async with Docker(engine.host) as client:
         yield client
+
+
+SwarmCalls = Mapping[str, Callable[[], Awaitable[object]]]
+
+
+async def assert_no_swarm(engine: EngineHandle, area: str, calls: SwarmCalls) -> None:
+    """Check each call (by its name) of the swarm area ``area`` on an engine in no swarm (the
+    ``docker`` fixture's): on Podman, which has no swarm mode, a ``NotSupported`` that says so
+    and names the area; on Docker a ``NotInSwarm`` that says to init or join a swarm."""
+    for name, call in calls.items():
+        if engine.podman:
+            with pytest.raises(NotSupported) as unsupported:
+                await call()
+            text = str(unsupported.value)
+            assert text.startswith(f"Podman {engine.server_version} has no swarm mode, so it "
+                                   f"has no {area} "), (name, text)
+            assert "need a Docker engine that is a swarm manager" in text, (name, text)
+            continue
+        with pytest.raises(NotInSwarm) as no_swarm:
+            await call()
+        assert no_swarm.value.status == 503, name
+        assert "docker.swarm.init()" in str(no_swarm.value), name
+        assert "docker.swarm.join(" in str(no_swarm.value), name
 
 
 @pytest.fixture

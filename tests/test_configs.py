@@ -14,7 +14,7 @@ import pytest
 from aiodockersock import BadRequest, Conflict, Docker, InvalidArgument, NotFound
 from aiodockersock.models import Config
 
-from .conftest import TEST_LABEL, SwarmHandle
+from .conftest import TEST_LABEL, EngineHandle, SwarmHandle, assert_no_swarm
 
 #: Tests that need a real engine (they take the ``swarm`` fixture).
 engine_test = pytest.mark.engine
@@ -112,3 +112,18 @@ async def test_a_config_is_mounted_in_a_service_task(
         await swarm_docker.services.remove(service.id)
     with pytest.raises(InvalidArgument, match="no config named"):
         await swarm_docker.services.create(image=swarm.image_id, configs=["ads-no-such"])
+
+
+@engine_test
+@pytest.mark.podman
+@pytest.mark.not_supported_on("podman")
+async def test_every_call_without_a_swarm_says_why(engine: EngineHandle, docker: Docker) -> None:
+    """Podman has no swarm mode (NotSupported saying so); a Docker engine in no swarm says to
+    init or join one (NotInSwarm)."""
+    await assert_no_swarm(engine, "configs", {
+        "list": docker.configs.list,
+        "inspect": lambda: docker.configs.inspect("ads-no-config"),
+        "create": lambda: docker.configs.create("ads-no-config", CONTENT),
+        "update": lambda: docker.configs.update("ads-no-config", labels={"a": "b"}),
+        "remove": lambda: docker.configs.remove("ads-no-config"),
+    })

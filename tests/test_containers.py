@@ -170,6 +170,20 @@ async def test_remove_running_without_force_is_conflict(
         await docker.containers.inspect(cid)
 
 
+async def test_force_remove_kills_at_once(
+    docker: Docker, make_container: ContainerFactory
+) -> None:
+    """A forced removal kills a running container, never waits for its stop timeout (Podman's
+    service would stop it gracefully: 30 s here, for a sleep that ignores SIGTERM)."""
+    cid = await make_container(StopTimeout=30)
+    await docker.containers.start(cid)
+    started = time.monotonic()
+    await docker.containers.remove(cid, force=True)
+    assert time.monotonic() - started < 10
+    with pytest.raises(NotFound):
+        await docker.containers.inspect(cid)
+
+
 async def test_inspect_missing_is_not_found_with_daemons_message(
     docker: Docker, engine: EngineHandle
 ) -> None:

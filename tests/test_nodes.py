@@ -13,7 +13,7 @@ import pytest
 from aiodockersock import BadRequest, Conflict, Docker, InvalidArgument, NotFound
 from aiodockersock.models import AttributeChange, EventMessage, EventTypes, Node
 
-from .conftest import SwarmHandle
+from .conftest import EngineHandle, SwarmHandle, assert_no_swarm
 from .test_models import unmatched_keys
 
 #: Tests that need a real engine (they take the ``swarm`` fixture).
@@ -199,3 +199,17 @@ def test_swarm_scope_events_decode_with_their_changes() -> None:
     assert config.action == "remove" and network.name == "ov1"
     # a local event's labels may end in .new without being a change
     assert local.changes() == {}
+
+
+@engine_test
+@pytest.mark.podman
+@pytest.mark.not_supported_on("podman")
+async def test_every_call_without_a_swarm_says_why(engine: EngineHandle, docker: Docker) -> None:
+    """Podman has no swarm mode (NotSupported saying so); a Docker engine in no swarm says to
+    init or join one (NotInSwarm)."""
+    await assert_no_swarm(engine, "nodes", {
+        "list": docker.nodes.list,
+        "inspect": lambda: docker.nodes.inspect("ads-no-node"),
+        "update": lambda: docker.nodes.update("ads-no-node", availability="drain"),
+        "remove": lambda: docker.nodes.remove("ads-no-node", force=True),
+    })

@@ -25,14 +25,17 @@ from aiodockersock import (
     Conflict,
     DecodeError,
     Docker,
+    Forbidden,
     NotFound,
     NotSupported,
     ServerError,
 )
 from aiodockersock._bodies import decode_path_stat
 from aiodockersock._podman import (
+    docker_network_options,
     has_labels,
     import_changes,
+    no_swarm_mode,
     podman_path_stat,
     split_label_filter,
     split_top,
@@ -145,6 +148,15 @@ def test_ping_info_reads_the_libpod_header() -> None:
         ("can only start created exec sessions, while container abc session def state is "
          '"running": exec session state improper', Conflict),
         ("network name web already used: network already exists", Conflict),
+        ('"" is not supported: invalid network mode', BadRequest),
+        ('container abc is already connected to network "web": network is already connected',
+         Forbidden),
+        ('"web" has associated containers with it. Use -f to forcibly delete containers and '
+         "pods: network is being used", Forbidden),
+        ("default network podman cannot be removed", Forbidden),
+        ("running volume create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid "
+         "argument", BadRequest),
+        ("invalid mount option bogus for driver 'local': invalid argument", BadRequest),
         ("no-such is an invalid filter", BadRequest),
         ("normalizing image: normalizing name for compat API: invalid reference format",
          BadRequest),
@@ -176,6 +188,46 @@ async def test_a_missing_endpoint_is_not_supported(docker: Docker, service: Fake
     assert (info.value.status, info.value.message) == (404, "Not Found")
     assert str(info.value) == ("the engine does not implement POST /v1.41/containers/abc/update "
                                "(it answered 404 'Not Found', as for an unknown path)")
+
+
+def test_swarm_paths_say_podman_has_no_swarm_mode() -> None:
+    for path, what in [("/v1.41/nodes", "nodes"), ("/v1.41/services/x/logs", "services"),
+                       ("/tasks", "tasks"), ("/v1.41/configs/create", "configs"),
+                       ("/v1.41/swarm/init", "swarm to init, join or inspect")]:
+        assert no_swarm_mode(path, "4.3.1") == (
+            f"Podman 4.3.1 has no swarm mode, so it has no {what} (swarm mode cannot be turned "
+            "on: there is no docker.swarm.init() for it); swarm calls need a Docker engine that "
+            "is a swarm manager")
+    # Podman's secrets are its own (they work), and other paths are not about the swarm
+    for path in ("/v1.41/secrets/x/update", "/v1.41/swarmy", "/v1.41/containers/nodes"):
+        assert no_swarm_mode(path, "4.3.1") is None
+    assert (no_swarm_mode("/v1.41/nodes", None) or "").startswith("Podman has no swarm mode")
+
+
+async def test_a_swarm_call_podman_lacks_says_it_has_no_swarm_mode(
+    docker: Docker, service: FakeService
+) -> None:
+    await docker.ping()  # the engine is known from its answers (a plain 404 has no header)
+    with pytest.raises(NotSupported) as info:
+        await docker.nodes.list()
+    assert (info.value.status, info.value.message) == (404, "Not Found")
+    assert str(info.value) == (
+        "Podman 4.3.1 has no swarm mode, so it has no nodes (swarm mode cannot be turned on: "
+        "there is no docker.swarm.init() for it); swarm calls need a Docker engine that is a "
+        "swarm manager (GET /v1.41/nodes: the engine answered 404 'Not Found')")
+
+
+# ---------------------------------------------------------------------------------------------
+# Networks and volumes
+# ---------------------------------------------------------------------------------------------
+
+
+def test_network_options_get_dockers_names() -> None:
+    assert docker_network_options({"mtu": "1400", "isolate": "true"}) == {
+        "com.docker.network.driver.mtu": "1400", "isolate": "true"}
+    same = {"com.docker.network.driver.mtu": "1400"}
+    assert docker_network_options(same) is same
+    assert docker_network_options(None) is None and docker_network_options({}) == {}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from aiodockersock import BadRequest, Conflict, Docker, InvalidArgument, NotFound
+from aiodockersock import BadRequest, Conflict, Docker, InvalidArgument, NotFound, NotSupported
 from aiodockersock.models import Secret, SecretSpec
 
-from .conftest import TEST_LABEL, SwarmHandle
+from .conftest import TEST_LABEL, EngineHandle, SwarmHandle, assert_no_swarm
 
 #: Tests that need a real engine (they take the ``swarm`` fixture).
 engine_test = pytest.mark.engine
@@ -141,3 +141,53 @@ async def test_a_secret_reaches_a_service_task(
             await swarm_docker.secrets.remove(secret.id)
     finally:
         await swarm_docker.services.remove(service.id)
+
+
+@engine_test
+@pytest.mark.podman
+async def test_without_a_swarm_docker_says_why_and_podman_keeps_its_own(
+    engine: EngineHandle, docker: Docker
+) -> None:
+    """A Docker engine in no swarm says to init or join one (NotInSwarm). Podman has no swarm
+    mode but secrets of its own, outside any swarm, behind the same endpoints: they are
+    created, inspected, listed and removed as on Docker (updated: see the next test)."""
+    name = f"ads-secret-{random.token_hex(4)}"
+    if not engine.podman:
+        await assert_no_swarm(engine, "secrets", {
+            "list": docker.secrets.list,
+            "inspect": lambda: docker.secrets.inspect(name),
+            "create": lambda: docker.secrets.create(name, DATA),
+            "update": lambda: docker.secrets.update(name, labels={"a": "b"}),
+            "remove": lambda: docker.secrets.remove(name),
+        })
+        return
+    secret = await docker.secrets.create(name, DATA, labels={TEST_LABEL: "1"})
+    try:
+        assert secret.id and secret.name == name
+        assert secret.spec is not None and secret.spec.data is None
+        assert (await docker.secrets.inspect(name)).id == secret.id
+        assert secret.id in {s.id for s in await docker.secrets.list()}
+        with pytest.raises(Conflict):
+            await docker.secrets.create(name, DATA)
+    finally:
+        await docker.secrets.remove(secret.id or name)
+    with pytest.raises(NotFound):
+        await docker.secrets.inspect(name)
+
+
+@engine_test
+@pytest.mark.podman_only
+@pytest.mark.not_supported_on("podman")
+async def test_podman_cannot_update_a_secret(engine: EngineHandle, docker: Docker) -> None:
+    secret = await docker.secrets.create(f"ads-secret-{random.token_hex(4)}", DATA,
+                                         labels={TEST_LABEL: "1"})
+    assert secret.id is not None
+    try:
+        with pytest.raises(NotSupported) as info:
+            await docker.secrets.update(secret.id, labels={"team": "b"})
+        assert str(info.value).startswith("Podman cannot update a secret (its secrets are its "
+                                          "own, outside any swarm): remove it and create it")
+        assert info.value.status == 501
+        assert (await docker.secrets.inspect(secret.id)).spec == secret.spec  # untouched
+    finally:
+        await docker.secrets.remove(secret.id)

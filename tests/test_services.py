@@ -35,7 +35,14 @@ from aiodockersock.models import (
     TaskSpec,
 )
 
-from .conftest import TEST_LABEL, RegistryHandle, SwarmHandle
+from .conftest import (
+    TEST_IMAGE,
+    TEST_LABEL,
+    EngineHandle,
+    RegistryHandle,
+    SwarmHandle,
+    assert_no_swarm,
+)
 
 #: Tests that need a real engine (they take the ``swarm`` fixture).
 engine_test = pytest.mark.engine
@@ -322,3 +329,23 @@ async def test_registry_auth_reaches_the_nodes_pull(
     service = await make_service(image=image, auth=good, restart_policy=QUICK_RESTARTS)
     await swarm_docker.services.wait_converged(service, timeout=60)
     assert len(await running(swarm_docker, service.id or "")) == 1
+
+
+@engine_test
+@pytest.mark.podman
+@pytest.mark.not_supported_on("podman")
+async def test_every_call_without_a_swarm_says_why(engine: EngineHandle, docker: Docker) -> None:
+    """Podman has no swarm mode (NotSupported saying so); a Docker engine in no swarm says to
+    init or join one (NotInSwarm)."""
+    async def logs() -> object:
+        return await docker.services.logs("ads-no-service")
+
+    await assert_no_swarm(engine, "services", {
+        "list": docker.services.list,
+        "inspect": lambda: docker.services.inspect("ads-no-service"),
+        "create": lambda: docker.services.create(image=TEST_IMAGE, name="ads-no-service"),
+        "update": lambda: docker.services.update("ads-no-service", replicas=2),
+        "scale": lambda: docker.services.scale("ads-no-service", 2),
+        "logs": logs,
+        "remove": lambda: docker.services.remove("ads-no-service"),
+    })

@@ -9,7 +9,7 @@ import pytest
 
 from aiodockersock import Docker, NotFound
 
-from .conftest import TEST_LABEL, SwarmHandle
+from .conftest import TEST_LABEL, EngineHandle, SwarmHandle, assert_no_swarm
 
 #: Tests that need a real engine (they take the ``swarm`` fixture).
 engine_test = pytest.mark.engine
@@ -59,3 +59,19 @@ async def test_list_inspect_and_logs_of_a_services_tasks(
         await swarm_docker.services.remove(service.id)
     with pytest.raises(NotFound):
         await swarm_docker.tasks.inspect("ads-no-such-task")
+
+
+@engine_test
+@pytest.mark.podman
+@pytest.mark.not_supported_on("podman")
+async def test_every_call_without_a_swarm_says_why(engine: EngineHandle, docker: Docker) -> None:
+    """Podman has no swarm mode (NotSupported saying so); a Docker engine in no swarm says to
+    init or join one (NotInSwarm)."""
+    async def logs() -> object:
+        return await docker.tasks.logs("ads-no-task")
+
+    await assert_no_swarm(engine, "tasks", {
+        "list": docker.tasks.list,
+        "inspect": lambda: docker.tasks.inspect("ads-no-task"),
+        "logs": logs,
+    })
