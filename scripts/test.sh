@@ -2,12 +2,15 @@
 # Run the whole test suite on this machine.
 #
 # Installs the package with its test extra, checks types and style, installs the test engines
-# (Docker 20.10 and 28.5 and Podman from Debian's packages) when run as root, and runs pytest,
-# which starts private daemons of its own (their own sockets and directories; your engine is
-# never touched) and stops them at the end. Arguments are passed to pytest.
+# (Docker 20.10, 26.1 and 28.5 and Podman from Debian's packages) when run as root, and runs
+# pytest, which starts private daemons of its own (their own sockets and directories; your
+# engine is never touched) and stops them at the end. The engines are split between two pytest
+# processes side by side (scripts/test_lanes.py: 20.10 and 28.5 with the engineless tests, 26.1
+# and Podman). Arguments are passed to pytest.
 #
-#   AIODOCKERSOCK_TEST_ENGINES=20.10,26.1,28.5   engines to test against (default 20.10,28.5,
-#                                                 and podman for the core, image and exec tests)
+#   AIODOCKERSOCK_TEST_ENGINES=20.10,28.5         engines to test against (default 20.10,26.1,
+#                                                 28.5, and podman for the tests marked podman)
+#   AIODOCKERSOCK_TEST_LANES=1                    one pytest process for every engine
 #   AIODOCKERSOCK_TEST_PODMAN=0|1                 leave Podman out / add it to any engine set
 #   DOCKER_HOST=unix:///...                       test against your own daemon instead
 #   CI=true                                       a missing engine fails the run (never skips)
@@ -21,7 +24,7 @@ echo "== ruff"
 python3 -m ruff check aiodockersock tests examples scripts
 echo "== mypy --strict"
 python3 -m mypy --strict aiodockersock
-python3 -m mypy --strict tests/engines scripts/test_engine.py
+python3 -m mypy --strict tests/engines scripts/test_engine.py scripts/test_lanes.py
 
 # the engines pytest will start (tests/conftest.py decides; "external" is DOCKER_HOST's own)
 engines="$(python3 -c 'from tests.conftest import engine_labels
@@ -33,4 +36,4 @@ fi
 
 [ "$(id -u)" != 0 ] || command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "chromium not installed: the browser test skips (fails with CI=true)"
 echo "== pytest"
-exec python3 -m pytest "$@"
+exec python3 scripts/test_lanes.py "$@"

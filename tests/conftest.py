@@ -5,7 +5,7 @@ Which engines:
   ``podman``) — private daemons this suite starts itself (as root; it installs what is
   missing);
 - otherwise ``DOCKER_HOST``, if set, is used as is (label ``external``);
-- otherwise ``20.10,28.5``, plus ``podman`` for the tests marked ``podman``.
+- otherwise ``20.10,26.1,28.5``, plus ``podman`` for the tests marked ``podman``.
 Tests that take the ``docker`` or ``engine`` fixture run once per engine. Without root and
 without ``DOCKER_HOST`` they are skipped with a message saying how to run them; with
 ``CI=true`` a missing engine fails the run instead.
@@ -30,6 +30,11 @@ to ``build/engine-matrix.md`` and prints it (tests/engine_matrix.py); a test tha
 engine lacking a feature, that the library raises ``NotSupported`` is marked
 ``pytest.mark.not_supported_on("podman")``. ``python3 scripts/engine_matrix.py --update``
 copies the table into README.md.
+
+Lanes: ``scripts/test_lanes.py`` (what ``scripts/test.sh`` runs) splits the engines between
+pytest processes that run side by side. The first lane runs the whole suite on its engines; the
+others (``AIODOCKERSOCK_TEST_LANE=engines-only``) keep only the tests that run once per engine
+of theirs (:func:`pytest_collection_modifyitems`), so each test runs once per engine in all.
 """
 
 from __future__ import annotations
@@ -71,7 +76,7 @@ from .fake_daemon import FakeDaemon
 ROOT = Path(__file__).resolve().parent.parent
 TEST_IMAGE = "aiodockersock-test/busybox:latest"
 TEST_LABEL = "aiodockersock.test"
-DEFAULT_ENGINES = "20.10,28.5"
+DEFAULT_ENGINES = "20.10,26.1,28.5"
 PODMAN = "podman"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -91,6 +96,28 @@ def engine_labels() -> list[str]:
     elif podman in ("1", "true", "yes", "on") and PODMAN not in labels:
         labels.append(PODMAN)
     return labels
+
+
+#: ``AIODOCKERSOCK_TEST_LANE`` of a lane that runs only the tests of its own engines.
+ENGINES_ONLY = "engines-only"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In an engines-only lane (see the module doc) deselect every test that does not run once
+    per engine (the first lane runs those), and those of the run's first Docker engine alone
+    (``first_docker_engine``: the first lane holds that engine)."""
+    if os.environ.get("AIODOCKERSOCK_TEST_LANE") != ENGINES_ONLY:
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        per_engine = "engine" in params or "swarm" in params
+        first_only = item.get_closest_marker("first_docker_engine") is not None
+        (kept if per_engine and not first_only else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def swarm_labels() -> list[str]:
@@ -243,7 +270,8 @@ class EnginePool:
             self._unavailable(key, self._failures[key])
         if label == "external":  # not a missing engine, even with CI=true: a skip
             pytest.skip("swarm tests need a private dockerd this suite starts, never the "
-                        "DOCKER_HOST one (run as root with AIODOCKERSOCK_TEST_ENGINES=20.10,28.5)")
+                        "DOCKER_HOST one (run as root with "
+                        "AIODOCKERSOCK_TEST_ENGINES=20.10,26.1,28.5)")
         managed, image_id = self._start(key, label, label.replace(".", "") + "sw")
         try:
             info = swarm_init(managed)

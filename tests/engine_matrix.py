@@ -16,12 +16,17 @@ A cell reads:
 - ``skipped (N)``: they were all skipped;
 - ``—``: none ran (the engine was not in the run, or the area has no test for it).
 
+When the run is one lane of several (``scripts/test_lanes.py``),
+``AIODOCKERSOCK_ENGINE_MATRIX_PART`` names a JSON file for its results instead; the lanes'
+parts are merged into the one table (:func:`merge_parts`).
+
 The hooks only append a tuple per test report: no measurable cost.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -64,8 +69,9 @@ NOT_AREAS = frozenset({
 })
 BEGIN, END = "<!-- engine-matrix -->", "<!-- /engine-matrix -->"
 
-# (area, engine) -> nodeid -> (outcome, not supported)
-_results: dict[tuple[str, str], dict[str, tuple[str, bool]]] = defaultdict(dict)
+#: (area, engine) -> nodeid -> (outcome, checks NotSupported there)
+Results = dict[tuple[str, str], dict[str, tuple[str, bool]]]
+_results: Results = defaultdict(dict)
 _engines_seen: list[str] = []
 # nodeid -> (area, engine, checks NotSupported there)
 _index: dict[str, tuple[str, str, bool]] = {}
@@ -137,8 +143,7 @@ def cell_text(tests: dict[str, tuple[str, bool]]) -> str:
     return f"pass ({passed})" + (f", not supported ({unsupported})" if unsupported else "")
 
 
-def render(results: dict[tuple[str, str], dict[str, tuple[str, bool]]],
-           engines: list[str], note: str) -> str:
+def render(results: Results, engines: list[str], note: str) -> str:
     """The Markdown table, area by engine, with a line saying which run produced it."""
     columns = [*ENGINES, *(label for label in engines if label not in ENGINES)]
     names = {"podman": "Podman"}
@@ -150,6 +155,33 @@ def render(results: dict[tuple[str, str], dict[str, tuple[str, bool]]],
     return "\n".join([*lines, "", note, ""])
 
 
+def table_of(results: Results, engines: list[str]) -> str:
+    """The table of a run (or of lanes merged), with the line saying when and on what."""
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    count = sum(len(tests) for tests in results.values())
+    note = (f"Produced by the test run of {now} on {', '.join(engines)} "
+            f"({count} engine tests of the areas).")
+    return render(results, engines, note)
+
+
+def merge_parts(parts: list[Path]) -> str | None:
+    """The one table of lanes that each wrote a part (``AIODOCKERSOCK_ENGINE_MATRIX_PART``);
+    ``None`` if none did (no engine test of an area ran)."""
+    results: Results = defaultdict(dict)
+    engines: list[str] = []
+    for part in parts:
+        if not part.exists():
+            continue
+        data = json.loads(part.read_text())
+        engines += [label for label in data["engines"] if label not in engines]
+        for area, label, nodeid, outcome, flagged in data["tests"]:
+            results[(area, label)][nodeid] = (outcome, flagged)
+    if not results:
+        return None
+    order = [label for label in ENGINES if label in engines]
+    return table_of(results, order + [label for label in engines if label not in order])
+
+
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, exitstatus: int
 ) -> None:
@@ -157,11 +189,15 @@ def pytest_terminal_summary(
     interrupted: its table would say less than the last whole one)."""
     if not _results or exitstatus == pytest.ExitCode.INTERRUPTED:
         return
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    count = sum(len(tests) for tests in _results.values())
-    note = (f"Produced by the test run of {now} on {', '.join(_engines_seen)} "
-            f"({count} engine tests of the areas).")
-    table = render(_results, _engines_seen, note)
+    part = os.environ.get("AIODOCKERSOCK_ENGINE_MATRIX_PART")
+    if part:  # one lane of several: the lanes' driver merges the parts and prints the table
+        tests = [[area, label, nodeid, outcome, flagged]
+                 for (area, label), cell in _results.items()
+                 for nodeid, (outcome, flagged) in cell.items()]
+        Path(part).parent.mkdir(parents=True, exist_ok=True)
+        Path(part).write_text(json.dumps({"engines": _engines_seen, "tests": tests}))
+        return
+    table = table_of(_results, _engines_seen)
     path = matrix_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(table)
