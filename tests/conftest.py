@@ -103,18 +103,22 @@ ENGINES_ONLY = "engines-only"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """In an engines-only lane (see the module doc) deselect every test that does not run once
-    per engine (the first lane runs those), and those of the run's first Docker engine alone
-    (``first_docker_engine``: the first lane holds that engine)."""
-    if os.environ.get("AIODOCKERSOCK_TEST_LANE") != ENGINES_ONLY:
-        return
+    """Deselect a test for engines none of which is in the run (``podman_only`` without
+    Podman: it would be skipped, and a run never skips). In an engines-only lane (see the module
+    doc) deselect also every test that does not run once per engine (the first lane runs
+    those), and those of the run's first Docker engine alone (``first_docker_engine``: the
+    first lane holds that engine)."""
+    engines_only = os.environ.get("AIODOCKERSOCK_TEST_LANE") == ENGINES_ONLY
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        per_engine = "engine" in params or "swarm" in params
+        labels = [params[name] for name in ("engine", "swarm") if name in params]
+        per_engine = bool(labels)
+        no_engine = not all(isinstance(label, str) for label in labels)  # an empty set's NOTSET
         first_only = item.get_closest_marker("first_docker_engine") is not None
-        (kept if per_engine and not first_only else dropped).append(item)
+        drop = no_engine or (engines_only and (not per_engine or first_only))
+        (dropped if drop else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -3,6 +3,8 @@ the cells say what the run found, and README.md's table has every area and every
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -16,6 +18,7 @@ from .engine_matrix import (
     ENGINES,
     NOT_AREAS,
     cell_text,
+    merge_parts,
     render,
 )
 
@@ -84,3 +87,48 @@ def test_update_rewrites_only_the_table(tmp_path: Path) -> None:
     assert "| swarm | — | — | — | not supported |" in after
     assert after[:after.index(BEGIN)] == before[:before.index(BEGIN)]
     assert after[after.index(END):] == before[before.index(END):]
+
+
+def test_lanes_deal_the_engines_and_their_parts_merge_into_one_table(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from test_lanes import deal
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    # the first lane holds the first engine (the run's first Docker engine, for the tests of
+    # that engine alone); every engine in exactly one lane
+    assert deal(["20.10", "26.1", "28.5", "podman"], 2) == [["20.10", "28.5"], ["26.1", "podman"]]
+    assert deal(["20.10", "28.5"], 3) == [["20.10"], ["28.5"]]
+    lane1, lane2 = tmp_path / "lane1.json", tmp_path / "lane2.json"
+    lane1.write_text(json.dumps({"engines": ["20.10"], "tests": [
+        ["volumes", "20.10", "t.py::a[20.10]", "passed", False],
+        ["volumes", "20.10", "t.py::b[20.10]", "failed", False]]}))
+    lane2.write_text(json.dumps({"engines": ["podman", "26.1"], "tests": [
+        ["volumes", "podman", "t.py::a[podman]", "passed", True],
+        ["volumes", "26.1", "t.py::a[26.1]", "passed", False]]}))
+    table = merge_parts([lane1, lane2, tmp_path / "a lane that wrote none.json"])
+    assert table is not None
+    assert "| volumes | failed (1 of 2) | pass (1) | — | not supported |" in table
+    assert "on 20.10, 26.1, podman (4 engine tests of the areas)." in table
+    assert merge_parts([tmp_path / "none.json"]) is None
+
+
+def test_an_engines_only_lane_keeps_just_the_tests_of_its_engines() -> None:
+    def collected(lane: str) -> set[str]:
+        env = {**os.environ, "AIODOCKERSOCK_TEST_ENGINES": "26.1",
+               "AIODOCKERSOCK_TEST_PODMAN": "0", "AIODOCKERSOCK_TEST_LANE": lane}
+        out = subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+             "tests/test_volumes.py", "tests/test_plugins.py", "tests/test_framing.py"],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=120).stdout
+        return {line for line in out.splitlines() if "::" in line}
+
+    whole, engines_only = collected(""), collected("engines-only")
+    assert engines_only < whole
+    assert all(test.endswith("[26.1]") for test in engines_only)
+    # what it leaves out is what the first lane runs: the tests without an engine, and those of
+    # the run's first Docker engine alone (here 26.1 is that engine)
+    first_only = "tests/test_plugins.py::test_enable_says_when_nothing_listens_on_the_socket[26.1]"
+    assert first_only in whole and first_only not in engines_only
+    assert engines_only == {t for t in whole if t.endswith("[26.1]")} - {first_only}
+    assert "tests/test_framing.py::test_long_lines_under_the_cap_pass[1048576]" in whole
