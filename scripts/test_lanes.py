@@ -76,7 +76,9 @@ def main() -> int:
         if number > 1:
             env["AIODOCKERSOCK_TEST_LANE"] = ENGINES_ONLY
         log = parts_dir / f"lane{number}.log"
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        # .pytest_cache is the first lane's: two processes would write its files at once
+        args = command if number == 1 else [*command, "-p", "no:cacheprovider"]
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT)
         procs.append((group, proc, log))
         print(f"== lane {number}: {', '.join(group)}"
