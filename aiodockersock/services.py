@@ -522,6 +522,9 @@ class Services(Area):
             stable: seconds each task must have been running before it counts (so a
                 command that crashes as soon as it starts is not taken for a running task;
                 its container's death wakes the wait). ``0`` reports the first moment all run.
+                A task that crashes later than that, or whose death the daemon reports later
+                (a loaded machine), counts as running: raise it where a crash must be caught
+                (the Docker CLI watches for 5 s).
 
         Returns:
             The service as it was when it converged.

@@ -222,7 +222,8 @@ async def test_a_failing_command_fails_early_with_the_tasks_error(
     )
     started = time.monotonic()
     with pytest.raises(ServiceFailed) as failed:
-        await swarm_docker.services.wait_converged(service.id or "", timeout=60)
+        # stable: on a loaded machine the crash's event can come later than the default 0.25 s
+        await swarm_docker.services.wait_converged(service.id or "", timeout=60, stable=2)
     assert time.monotonic() - started < 20
     assert "non-zero exit (3)" in failed.value.task_error
     assert failed.value.failures >= 2 and failed.value.task_id is not None
@@ -237,7 +238,7 @@ async def test_a_rolling_update_to_a_failing_command_gives_the_tasks_error(
     await swarm_docker.services.wait_converged(service, timeout=60)
     updated = await swarm_docker.services.update(service.id or "", command=["sh", "-c", "exit 3"])
     with pytest.raises(ServiceFailed) as failed:
-        await swarm_docker.services.wait_converged(updated, timeout=60)
+        await swarm_docker.services.wait_converged(updated, timeout=60, stable=2)
     assert "non-zero exit (3)" in failed.value.task_error
 
 
