@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true",
                         help="machine-readable output (JSON, or one JSON object per line)")
     # the same options after the command; SUPPRESS keeps a value given before it
-    common = argparse.ArgumentParser(add_help=False)
+    common = _CommandParser(add_help=False)
     common.add_argument("-H", "--host", action="append", default=argparse.SUPPRESS,
                         help=_HOST_HELP)
     common.add_argument("-c", "--context", action="append", default=argparse.SUPPRESS,
