@@ -19,13 +19,22 @@ import sys
 import termios
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from aiodockersock.cli import PullDisplay, main
 from aiodockersock.cli.parser import duration
-from aiodockersock.models import ProgressMessage
+from aiodockersock.cli.render import BuildDisplay
+from aiodockersock.models import (
+    BuildLog,
+    BuildStatus,
+    BuildVertex,
+    BuildVertexStatus,
+    ProgressMessage,
+)
 
 from .conftest import ROOT, TEST_IMAGE, EngineHandle, RegistryHandle, SwarmHandle
 from .engines.swarm import node_address
@@ -224,8 +233,8 @@ def test_bad_arguments_are_one_line_and_exit_1() -> None:
 
 
 @pytest.mark.parametrize("command", ["version", "info", "ps", "inspect", "run", "logs", "exec",
-                                     "pull", "events", "stats", "demo", "prune", "service ls",
-                                     "service ps", "service logs"])
+                                     "pull", "build", "events", "stats", "demo", "prune",
+                                     "service ls", "service ps", "service logs"])
 def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main([*command.split(), "--help"])
@@ -325,6 +334,87 @@ def test_pull_display_without_a_terminal_writes_status_changes_only() -> None:
         "ccc: Download complete", "bbb: Download complete", "bbb: Pull complete",
         "ccc: Pull complete", "Digest: sha256:abc",
         "Status: Downloaded newer image for team/app:v1",
+    ]
+
+
+def test_build_bad_arguments_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "secret.txt").write_text("s3cr3t")
+    outside = tmp_path.parent / f"{tmp_path.name}.Dockerfile"
+    outside.write_text("FROM scratch\n")
+    ctx = str(tmp_path)
+    expected = {
+        (): "the following arguments are required: PATH",
+        (f"{ctx}/none",): f"'{ctx}/none': no such directory",
+        (f"{ctx}/secret.txt",): "not a directory",
+        ("--build-arg", "=1", ctx): "argument --build-arg: '=1' is not KEY=VALUE",
+        ("--label", "=1", ctx): "argument --label: '=1' is not KEY=VALUE",
+        ("--secret", "id=x,path=y", ctx): "'path=y' is not one of id=ID, src=PATH, env=VAR",
+        ("--secret", f"id=x,src={ctx}/none", ctx): f"no such file '{ctx}/none'",
+        ("--secret", "id=x,env=ADS_UNSET_VARIABLE", ctx): "ADS_UNSET_VARIABLE is not set",
+        ("--secret", "type=ssh,id=x", ctx): "type is file or env, not 'ssh'",
+        ("--secret", f"id=x,src={ctx}/secret.txt", "--builder", "classic", ctx):
+            "--secret needs BuildKit",
+        ("-f", str(outside), ctx): "the Dockerfile must be inside the context",
+        ("-f", f"{ctx}/Nope", ctx): "no such file",
+        ("--progress", "fancy", ctx): "invalid choice: 'fancy'",
+    }
+    results = cli_all(*(["build", *args] for args in expected), host=NO_DAEMON)
+    for (args, message), result in zip(expected.items(), results, strict=True):
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.startswith("aiodockersock build: error: "), result.stderr
+        assert message in result.stderr and "(see aiodockersock build --help)" in result.stderr, (
+            args, result.stderr)
+    # right arguments, no daemon: the usual one line, exit 1
+    line = one_error_line(cli("build", "--secret", f"id=x,src={ctx}/secret.txt", ctx,
+                              host=NO_DAEMON))
+    assert "cannot connect to unix:///nonexistent.sock" in line
+
+
+def _at(second: float) -> datetime:
+    return datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=second)
+
+
+def test_build_display_writes_steps_as_docker_build_plain() -> None:
+    load = BuildVertex("sha256:a", "[internal] load build definition from Dockerfile",
+                       started=_at(0))
+    copy = BuildVertex("sha256:b", "[2/3] COPY a /a", started=_at(1), completed=_at(1),
+                       cached=True)
+    run = BuildVertex("sha256:c", "[3/3] RUN make", started=_at(1))
+    records = [
+        BuildStatus(vertexes=[BuildVertex("sha256:z", "not started yet"), load]),
+        BuildStatus(statuses=[BuildVertexStatus("transferring dockerfile:", "sha256:a",
+                                                current=73, started=_at(0),
+                                                completed=_at(0.2))]),
+        BuildStatus(vertexes=[msgspec.structs.replace(load, completed=_at(0.3))]),
+        BuildStatus(vertexes=[copy, run]),
+        BuildStatus(logs=[BuildLog("sha256:c", 1, b"hi\nhal", _at(1.213)),
+                          BuildLog("sha256:c", 2, b"f \xc3", _at(1.5))]),
+        # the same end again (BuildKit repeats a step's state): not written twice
+        BuildStatus(vertexes=[copy]),
+        BuildStatus(logs=[BuildLog("sha256:c", 1, b"\xa9\nno newline", _at(2))]),
+        BuildStatus(vertexes=[msgspec.structs.replace(run, completed=_at(2.5),
+                                                      error="exit code: 3")]),
+    ]
+    out = io.StringIO()
+    display = BuildDisplay(out)
+    for record in records:
+        display.show(record)
+    display.finish()
+    assert out.getvalue().splitlines() == [
+        "#1 [internal] load build definition from Dockerfile",
+        "#1 transferring dockerfile: 73B 0.2s done",
+        "#1 DONE 0.3s",
+        "",
+        "#2 [2/3] COPY a /a",
+        "#2 CACHED",
+        "",
+        "#3 [3/3] RUN make",
+        "#3 0.213 hi",
+        "#3 0.213 half \u00e9",
+        "#3 1.000 no newline",
+        "#3 ERROR: exit code: 3",
     ]
 
 

@@ -299,7 +299,7 @@ class BuildDisplay:
         self._current: str | None = None
         self._finished: dict[str, object] = {}  # digest -> its start, once its end is written
         self._done: set[tuple[str, str]] = set()  # (vertex, status id) written as done
-        self._pending: dict[str, str] = {}  # digest -> its unterminated output line
+        self._pending: dict[str, tuple[float, str]] = {}  # digest -> (when, unterminated line)
         self._decoders: defaultdict[str, codecs.IncrementalDecoder] = defaultdict(_utf8)
         self._warnings: list[str] = []
         self._headers = 0
@@ -358,17 +358,20 @@ class BuildDisplay:
                 seconds = (s.completed - s.started).total_seconds()
                 took = f" {seconds:.1f}s" if seconds > 0.01 else ""
             lines.append(f"#{index} {s.id}{amount}{took} done")
-        at = 0.0
-        for at, text in texts:
-            parts = (self._pending.pop(digest, "") + text).split("\n")
-            self._pending[digest] = parts.pop()
-            lines += [f"#{index} {at:.3f} {part.removesuffix(chr(13))}" for part in parts]
+        for at, text in texts:  # a line is timed by the record it began in
+            began, pending = self._pending.pop(digest, (at, ""))
+            *ended, rest = text.split("\n")
+            for line in ended:
+                lines.append(f"#{index} {began:.3f} {(pending + line).removesuffix(chr(13))}")
+                began, pending = at, ""
+            if pending + rest:
+                self._pending[digest] = (began, pending + rest)
         if v.completed is None:
             return
-        rest = self._pending.pop(digest, "") + self._decoders.pop(digest, _utf8()).decode(
-            b"", final=True)
+        began, rest = self._pending.pop(digest, (0.0, ""))
+        rest += self._decoders.pop(digest, _utf8()).decode(b"", final=True)
         if rest:
-            lines.append(f"#{index} {at:.3f} {rest}")
+            lines.append(f"#{index} {began:.3f} {rest}")
         self._finished[digest] = v.started
         self._current = None
         if v.error:
