@@ -36,7 +36,7 @@ from aiodockersock.models import (
     ProgressMessage,
 )
 
-from .conftest import ROOT, TEST_IMAGE, EngineHandle, RegistryHandle, SwarmHandle
+from .conftest import ROOT, TEST_IMAGE, TEST_LABEL, EngineHandle, RegistryHandle, SwarmHandle
 from .engines.swarm import node_address
 
 NO_DAEMON = "unix:///nonexistent.sock"
@@ -337,7 +337,10 @@ def test_pull_display_without_a_terminal_writes_status_changes_only() -> None:
     ]
 
 
-def test_build_bad_arguments_are_one_line_and_exit_2(tmp_path: Path) -> None:
+def test_build_bad_arguments_are_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ADS_UNSET_VARIABLE", raising=False)
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     (tmp_path / "secret.txt").write_text("s3cr3t")
     outside = tmp_path.parent / f"{tmp_path.name}.Dockerfile"
@@ -359,17 +362,17 @@ def test_build_bad_arguments_are_one_line_and_exit_2(tmp_path: Path) -> None:
         ("-f", f"{ctx}/Nope", ctx): "no such file",
         ("--progress", "fancy", ctx): "invalid choice: 'fancy'",
     }
-    results = cli_all(*(["build", *args] for args in expected), host=NO_DAEMON)
-    for (args, message), result in zip(expected.items(), results, strict=True):
-        assert result.returncode == 2, (args, result.stderr)
-        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
-        assert result.stderr.startswith("aiodockersock build: error: "), result.stderr
-        assert message in result.stderr and "(see aiodockersock build --help)" in result.stderr, (
-            args, result.stderr)
+    for args, message in expected.items():  # in this process: no engine is asked
+        with pytest.raises(SystemExit) as exited:
+            main(["build", *args])
+        assert exited.value.code == 2, args
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("aiodockersock build: error: "), err
+        assert message in err and "(see aiodockersock build --help)" in err, (args, err)
     # right arguments, no daemon: the usual one line, exit 1
-    line = one_error_line(cli("build", "--secret", f"id=x,src={ctx}/secret.txt", ctx,
-                              host=NO_DAEMON))
-    assert "cannot connect to unix:///nonexistent.sock" in line
+    assert main(["-H", NO_DAEMON, "build", "--secret", f"id=x,src={ctx}/secret.txt", ctx]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot connect to unix:///nonexistent.sock" in err, err
 
 
 def _at(second: float) -> datetime:
@@ -708,6 +711,91 @@ def test_pull_shows_layers_digest_and_status(
         assert re.search("manifest unknown|not found", one_error_line(failed))
     finally:
         engine.cli("rmi", ref, check=False)
+
+
+def _steps(output: str, fragment: str) -> tuple[str, list[str]]:
+    """The name of the first step whose name holds ``fragment`` in plain build output, and its
+    lines, the step's number replaced by ``#N``."""
+    found = re.search(rf"^#(\d+) (.*{re.escape(fragment)}.*)$", output, re.MULTILINE)
+    assert found is not None, (fragment, output)
+    return found[2], [line.replace(f"#{found[1]} ", "#N ", 1) for line in output.splitlines()
+                      if line.startswith(f"#{found[1]} ")]
+
+
+@pytest.mark.engine
+def test_build_prints_steps_tags_and_cached_steps(engine: EngineHandle, tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("s3cr3t-value")
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "hello.txt").write_text("hello\n")
+    (ctx / "app.Dockerfile").write_text(
+        f"FROM {TEST_IMAGE}\nARG WHO=nobody\nCOPY hello.txt /hello.txt\n"
+        "RUN --mount=type=secret,id=token echo \"hi $WHO\"; cat /hello.txt; "
+        "echo \"secret of $(wc -c < /run/secrets/token) bytes\"\n")
+    name = unique("ads-cli-build")
+    tags = [f"{name}:1", f"{name}:latest"]
+    args = ["build", "--network", "none", "-f", str(ctx / "app.Dockerfile"), "-t", tags[0],
+            "-t", tags[1], "--build-arg", "WHO=cli", "--label", f"{TEST_LABEL}=1",
+            "--secret", f"id=token,src={tmp_path / 'token'}", str(ctx)]
+    try:
+        result = cli(*args, host=engine.host)
+        assert result.returncode == 0, result.stderr
+        _, run = _steps(result.stdout, "3/3] RUN --mount=type=secret,id=token echo")
+        assert [re.sub(r"\d+\.\d+", "T", line) for line in run] == [
+            run[0], "#N T hi cli", "#N T hello", "#N T secret of 12 bytes", "#N DONE Ts"]
+        copy_step, copy = _steps(result.stdout, "2/3] COPY hello.txt /hello.txt")
+        assert re.fullmatch(r"#N DONE \d+\.\ds", copy[-1]), copy
+        *_, built, tagged1, tagged2 = result.stdout.splitlines()
+        image_id = built.removeprefix("Built ")
+        assert [tagged1, tagged2] == [f"Tagged {tags[0]}", f"Tagged {tags[1]}"]
+        [theirs] = json.loads(engine.cli("image", "inspect", *tags).stdout)[:1]
+        assert theirs["Id"] == image_id
+        assert sorted(theirs["RepoTags"]) == sorted(tags)
+        assert theirs["Config"]["Labels"][TEST_LABEL] == "1"
+        assert "s3cr3t-value" not in engine.cli("history", "--no-trunc", tags[0]).stdout
+
+        # again: the steps come from the cache; --json gives the records, -q the id alone
+        again = cli(*args, host=engine.host)
+        assert again.returncode == 0, again.stderr
+        assert _steps(again.stdout, "2/3] COPY hello.txt /hello.txt")[1][1:] == ["#N CACHED"]
+        assert again.stdout.splitlines()[-3] == built
+        as_json, quiet = cli_all([*args, "--json"], [*args, "-q"], host=engine.host)
+        *records, last = [json.loads(line) for line in as_json.stdout.splitlines()]
+        assert last == {"id": image_id, "tags": tags}
+        steps = {v["name"]: v for r in records for v in r["vertexes"]}
+        assert steps[copy_step]["completed"] and not steps[copy_step]["error"]
+        assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, f"{image_id}\n", "")
+    finally:
+        engine.cli("rmi", "-f", *tags, check=False)
+
+
+@pytest.mark.engine
+def test_build_failing_step_and_ctrl_c(engine: EngineHandle, tmp_path: Path) -> None:
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "Dockerfile").write_text(f"FROM {TEST_IMAGE}\nRUN echo started; sleep 60\n")
+    interrupted = start("build", "--network", "none", "--no-cache", str(slow), host=engine.host)
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {TEST_IMAGE}\nRUN for i in $(seq 30); do echo line $i; done; echo oops; "
+        "exit 3\n")
+    try:
+        failed = cli("build", "--network", "none", str(tmp_path), host=engine.host)
+        read_until(interrupted, b" started\n")
+        interrupted.send_signal(signal.SIGINT)
+        _, err = interrupted.communicate(timeout=15)
+    finally:
+        if interrupted.poll() is None:
+            interrupted.kill()
+    assert interrupted.returncode == 130 and b"Traceback" not in err, err
+
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
+    step, lines = _steps(failed.stdout, "2/2] RUN for i in $(seq 30); do echo line $i;")
+    assert re.fullmatch(r"#N \d+\.\d{3} oops", lines[-2]), lines
+    assert lines[-1].startswith("#N ERROR: ") and lines[-1].endswith("exit code: 3"), lines
+    *block, error = failed.stderr.splitlines()
+    assert block == ["------", f" > {step}:", *[f"line {i}" for i in range(12, 31)], "oops",
+                     "------"]
+    assert error == f"aiodockersock: build failed at {step}: {lines[-1][len('#N ERROR: '):]}"
 
 
 @pytest.mark.engine
