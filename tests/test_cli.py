@@ -19,15 +19,24 @@ import sys
 import termios
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from aiodockersock.cli import PullDisplay, main
 from aiodockersock.cli.parser import duration
-from aiodockersock.models import ProgressMessage
+from aiodockersock.cli.render import BuildDisplay
+from aiodockersock.models import (
+    BuildLog,
+    BuildStatus,
+    BuildVertex,
+    BuildVertexStatus,
+    ProgressMessage,
+)
 
-from .conftest import ROOT, TEST_IMAGE, EngineHandle, RegistryHandle, SwarmHandle
+from .conftest import ROOT, TEST_IMAGE, TEST_LABEL, EngineHandle, RegistryHandle, SwarmHandle
 from .engines.swarm import node_address
 
 NO_DAEMON = "unix:///nonexistent.sock"
@@ -224,8 +233,8 @@ def test_bad_arguments_are_one_line_and_exit_1() -> None:
 
 
 @pytest.mark.parametrize("command", ["version", "info", "ps", "inspect", "run", "logs", "exec",
-                                     "pull", "events", "stats", "demo", "prune", "service ls",
-                                     "service ps", "service logs"])
+                                     "pull", "build", "events", "stats", "demo", "prune",
+                                     "service ls", "service ps", "service logs"])
 def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main([*command.split(), "--help"])
@@ -325,6 +334,90 @@ def test_pull_display_without_a_terminal_writes_status_changes_only() -> None:
         "ccc: Download complete", "bbb: Download complete", "bbb: Pull complete",
         "ccc: Pull complete", "Digest: sha256:abc",
         "Status: Downloaded newer image for team/app:v1",
+    ]
+
+
+def test_build_bad_arguments_are_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ADS_UNSET_VARIABLE", raising=False)
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "secret.txt").write_text("s3cr3t")
+    outside = tmp_path.parent / f"{tmp_path.name}.Dockerfile"
+    outside.write_text("FROM scratch\n")
+    ctx = str(tmp_path)
+    expected = {
+        (): "the following arguments are required: PATH",
+        (f"{ctx}/none",): f"'{ctx}/none': no such directory",
+        (f"{ctx}/secret.txt",): "not a directory",
+        ("--build-arg", "=1", ctx): "argument --build-arg: '=1' is not KEY=VALUE",
+        ("--label", "=1", ctx): "argument --label: '=1' is not KEY=VALUE",
+        ("--secret", "id=x,path=y", ctx): "'path=y' is not one of id=ID, src=PATH, env=VAR",
+        ("--secret", f"id=x,src={ctx}/none", ctx): f"no such file '{ctx}/none'",
+        ("--secret", "id=x,env=ADS_UNSET_VARIABLE", ctx): "ADS_UNSET_VARIABLE is not set",
+        ("--secret", "type=ssh,id=x", ctx): "type is file or env, not 'ssh'",
+        ("--secret", f"id=x,src={ctx}/secret.txt", "--builder", "classic", ctx):
+            "--secret needs BuildKit",
+        ("-f", str(outside), ctx): "the Dockerfile must be inside the context",
+        ("-f", f"{ctx}/Nope", ctx): "no such file",
+        ("--progress", "fancy", ctx): "invalid choice: 'fancy'",
+    }
+    for args, message in expected.items():  # in this process: no engine is asked
+        with pytest.raises(SystemExit) as exited:
+            main(["build", *args])
+        assert exited.value.code == 2, args
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("aiodockersock build: error: "), err
+        assert message in err and "(see aiodockersock build --help)" in err, (args, err)
+    # right arguments, no daemon: the usual one line, exit 1
+    assert main(["-H", NO_DAEMON, "build", "--secret", f"id=x,src={ctx}/secret.txt", ctx]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot connect to unix:///nonexistent.sock" in err, err
+
+
+def _at(second: float) -> datetime:
+    return datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=second)
+
+
+def test_build_display_writes_steps_as_docker_build_plain() -> None:
+    load = BuildVertex("sha256:a", "[internal] load build definition from Dockerfile",
+                       started=_at(0))
+    copy = BuildVertex("sha256:b", "[2/3] COPY a /a", started=_at(1), completed=_at(1),
+                       cached=True)
+    run = BuildVertex("sha256:c", "[3/3] RUN make", started=_at(1))
+    records = [
+        BuildStatus(vertexes=[BuildVertex("sha256:z", "not started yet"), load]),
+        BuildStatus(statuses=[BuildVertexStatus("transferring dockerfile:", "sha256:a",
+                                                current=73, started=_at(0),
+                                                completed=_at(0.2))]),
+        BuildStatus(vertexes=[msgspec.structs.replace(load, completed=_at(0.3))]),
+        BuildStatus(vertexes=[copy, run]),
+        BuildStatus(logs=[BuildLog("sha256:c", 1, b"hi\nhal", _at(1.213)),
+                          BuildLog("sha256:c", 2, b"f \xc3", _at(1.5))]),
+        # the same end again (BuildKit repeats a step's state): not written twice
+        BuildStatus(vertexes=[copy]),
+        BuildStatus(logs=[BuildLog("sha256:c", 1, b"\xa9\nno newline", _at(2))]),
+        BuildStatus(vertexes=[msgspec.structs.replace(run, completed=_at(2.5),
+                                                      error="exit code: 3")]),
+    ]
+    out = io.StringIO()
+    display = BuildDisplay(out)
+    for record in records:
+        display.show(record)
+    display.finish()
+    assert out.getvalue().splitlines() == [
+        "#1 [internal] load build definition from Dockerfile",
+        "#1 transferring dockerfile: 73B 0.2s done",
+        "#1 DONE 0.3s",
+        "",
+        "#2 [2/3] COPY a /a",
+        "#2 CACHED",
+        "",
+        "#3 [3/3] RUN make",
+        "#3 0.213 hi",
+        "#3 0.213 half \u00e9",
+        "#3 1.000 no newline",
+        "#3 ERROR: exit code: 3",
     ]
 
 
@@ -618,6 +711,91 @@ def test_pull_shows_layers_digest_and_status(
         assert re.search("manifest unknown|not found", one_error_line(failed))
     finally:
         engine.cli("rmi", ref, check=False)
+
+
+def _steps(output: str, fragment: str) -> tuple[str, list[str]]:
+    """The name of the first step whose name holds ``fragment`` in plain build output, and its
+    lines, the step's number replaced by ``#N``."""
+    found = re.search(rf"^#(\d+) (.*{re.escape(fragment)}.*)$", output, re.MULTILINE)
+    assert found is not None, (fragment, output)
+    return found[2], [line.replace(f"#{found[1]} ", "#N ", 1) for line in output.splitlines()
+                      if line.startswith(f"#{found[1]} ")]
+
+
+@pytest.mark.engine
+def test_build_prints_steps_tags_and_cached_steps(engine: EngineHandle, tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("s3cr3t-value")
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "hello.txt").write_text("hello\n")
+    (ctx / "app.Dockerfile").write_text(
+        f"FROM {TEST_IMAGE}\nARG WHO=nobody\nCOPY hello.txt /hello.txt\n"
+        "RUN --mount=type=secret,id=token echo \"hi $WHO\"; cat /hello.txt; "
+        "echo \"secret of $(wc -c < /run/secrets/token) bytes\"\n")
+    name = unique("ads-cli-build")
+    tags = [f"{name}:1", f"{name}:latest"]
+    args = ["build", "--network", "none", "-f", str(ctx / "app.Dockerfile"), "-t", tags[0],
+            "-t", tags[1], "--build-arg", "WHO=cli", "--label", f"{TEST_LABEL}=1",
+            "--secret", f"id=token,src={tmp_path / 'token'}", str(ctx)]
+    try:
+        result = cli(*args, host=engine.host)
+        assert result.returncode == 0, result.stderr
+        _, run = _steps(result.stdout, "3/3] RUN --mount=type=secret,id=token echo")
+        assert [re.sub(r"\d+\.\d+", "T", line) for line in run] == [
+            run[0], "#N T hi cli", "#N T hello", "#N T secret of 12 bytes", "#N DONE Ts"]
+        copy_step, copy = _steps(result.stdout, "2/3] COPY hello.txt /hello.txt")
+        assert re.fullmatch(r"#N DONE \d+\.\ds", copy[-1]), copy
+        *_, built, tagged1, tagged2 = result.stdout.splitlines()
+        image_id = built.removeprefix("Built ")
+        assert [tagged1, tagged2] == [f"Tagged {tags[0]}", f"Tagged {tags[1]}"]
+        [theirs] = json.loads(engine.cli("image", "inspect", *tags).stdout)[:1]
+        assert theirs["Id"] == image_id
+        assert sorted(theirs["RepoTags"]) == sorted(tags)
+        assert theirs["Config"]["Labels"][TEST_LABEL] == "1"
+        assert "s3cr3t-value" not in engine.cli("history", "--no-trunc", tags[0]).stdout
+
+        # again: the steps come from the cache; --json gives the records, -q the id alone
+        again = cli(*args, host=engine.host)
+        assert again.returncode == 0, again.stderr
+        assert _steps(again.stdout, "2/3] COPY hello.txt /hello.txt")[1][1:] == ["#N CACHED"]
+        assert again.stdout.splitlines()[-3] == built
+        as_json, quiet = cli_all([*args, "--json"], [*args, "-q"], host=engine.host)
+        *records, last = [json.loads(line) for line in as_json.stdout.splitlines()]
+        assert last == {"id": image_id, "tags": tags}
+        steps = {v["name"]: v for r in records for v in r["vertexes"]}
+        assert steps[copy_step]["completed"] and not steps[copy_step]["error"]
+        assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, f"{image_id}\n", "")
+    finally:
+        engine.cli("rmi", "-f", *tags, check=False)
+
+
+@pytest.mark.engine
+def test_build_failing_step_and_ctrl_c(engine: EngineHandle, tmp_path: Path) -> None:
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "Dockerfile").write_text(f"FROM {TEST_IMAGE}\nRUN echo started; sleep 60\n")
+    interrupted = start("build", "--network", "none", "--no-cache", str(slow), host=engine.host)
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {TEST_IMAGE}\nRUN for i in $(seq 30); do echo line $i; done; echo oops; "
+        "exit 3\n")
+    try:
+        failed = cli("build", "--network", "none", str(tmp_path), host=engine.host)
+        read_until(interrupted, b" started\n")
+        interrupted.send_signal(signal.SIGINT)
+        _, err = interrupted.communicate(timeout=15)
+    finally:
+        if interrupted.poll() is None:
+            interrupted.kill()
+    assert interrupted.returncode == 130 and b"Traceback" not in err, err
+
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
+    step, lines = _steps(failed.stdout, "2/2] RUN for i in $(seq 30); do echo line $i;")
+    assert re.fullmatch(r"#N \d+\.\d{3} oops", lines[-2]), lines
+    assert lines[-1].startswith("#N ERROR: ") and lines[-1].endswith("exit code: 3"), lines
+    *block, error = failed.stderr.splitlines()
+    assert block == ["------", f" > {step}:", *[f"line {i}" for i in range(12, 31)], "oops",
+                     "------"]
+    assert error == f"aiodockersock: build failed at {step}: {lines[-1][len('#N ERROR: '):]}"
 
 
 @pytest.mark.engine

@@ -74,6 +74,9 @@ async def _over_fleet(args: argparse.Namespace, hosts: list[str], contexts: list
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    check = getattr(args, "check", None)
+    if check is not None and (problem := check(args)) is not None:
+        args.usage_error(problem)  # exits 2, as argparse does
     try:
         return asyncio.run(_main(args))
     except DockerError as exc:

@@ -16,7 +16,18 @@ from typing import Any
 
 import msgspec
 
-from .. import Conflict, Docker, DockerError, Fleet, InvalidArgument, NotFound, StatsRow
+from .. import (
+    BuildError,
+    BuildProgress,
+    Conflict,
+    Docker,
+    DockerError,
+    Fleet,
+    InvalidArgument,
+    NotFound,
+    ProgressError,
+    StatsRow,
+)
 from .._args import shielded
 from ..models import (
     ContainerCreateBody,
@@ -29,6 +40,7 @@ from ..models import (
     LogFrame,
 )
 from .render import (
+    BuildDisplay,
     LineSplitter,
     OutputLine,
     PullDisplay,
@@ -368,6 +380,95 @@ async def _pull(docker: Docker, args: argparse.Namespace) -> int:
     return 0
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+async def _which_builder(docker: Docker, args: argparse.Namespace) -> str:
+    """``--builder``, else ``DOCKER_BUILDKIT`` (as the Docker CLI reads it), else BuildKit
+    where it can be used: on Docker, with the ``buildkit`` extra installed; otherwise the
+    classic builder, with a note saying why."""
+    if args.builder:
+        return str(args.builder)
+    env = os.environ.get("DOCKER_BUILDKIT", "").strip().lower()
+    if env in _TRUE or env in _FALSE:
+        return "buildkit" if env in _TRUE else "classic"
+    if env:
+        raise InvalidArgument(f"DOCKER_BUILDKIT={env!r}: set it to 1 or 0 (or unset it)")
+    from .._buildkit import require
+
+    if (await docker.ping()).podman_version is not None:
+        why = "Podman's service has no BuildKit"
+    else:
+        try:
+            require()
+            return "buildkit"
+        except InvalidArgument as exc:
+            why = str(exc)
+    if not args.json and args.progress != "quiet":
+        warn(f"note: {why}; building with the classic builder")
+    return "classic"
+
+
+async def _build(docker: Docker, args: argparse.Namespace) -> int:
+    builder = await _which_builder(docker, args)
+    tags: list[str] = args.tag or []
+    buildargs = {k: v for k, v in args.build_arg or [] if v is not None}
+    stream = docker.images.build(
+        args.path, tag=tags, dockerfile=args.dockerfile, buildargs=buildargs or None,
+        labels=dict(args.label or []) or None, target=args.target, nocache=args.no_cache,
+        pull=args.pull, network_mode=args.network, platform=args.platform,
+        quiet=builder == "classic" and args.progress == "quiet",
+        builder="buildkit" if builder == "buildkit" else "classic",
+        secrets=dict(args.secret or []) or None,
+    )
+    try:
+        async with stream:
+            if isinstance(stream, BuildProgress):
+                display = BuildDisplay(sys.stdout) if args.progress == "plain" else None
+                async for status in stream.statuses():
+                    if args.json:
+                        print_json(status)
+                    elif display is not None:
+                        display.show(status)
+                if display is not None:
+                    display.finish()
+            else:
+                pulls = PullDisplay(sys.stdout, tty=sys.stdout.isatty(),
+                                    width=shutil.get_terminal_size().columns)
+                async for message in stream:
+                    if args.json:
+                        print_json(message)
+                    elif args.progress == "plain":
+                        pulls.show(message)
+            image_id = await stream
+    except BuildError as exc:
+        return _build_failed(exc, args)
+    if args.json:
+        print_json({"id": image_id, "tags": tags})
+    elif args.progress == "quiet":
+        print(image_id, flush=True)
+    elif builder == "buildkit":  # the classic builder's own last lines say as much
+        print(f"\nBuilt {image_id}", flush=True)
+        for tag in tags:
+            print(f"Tagged {tag}", flush=True)
+    return 0
+
+
+def _build_failed(exc: ProgressError, args: argparse.Namespace) -> int:
+    """A failed BuildKit build: the step and its last output lines, as the Docker CLI shows
+    them, then the error; exit 1."""
+    step = getattr(exc, "step", None)
+    output: list[str] = getattr(exc, "output", [])
+    if args.json:
+        print_json({"error": exc.message, "step": step, "output": output})
+    elif step:
+        block = "".join(f"{line}\n" for line in output)
+        sys.stdout.flush()
+        sys.stderr.write(f"------\n > {step}:\n{block}------\n")
+    warn(f"{exc.operation} failed{f' at {step}' if step else ''}: {exc.message}")
+    return 1
+
+
 def _filters(items: Sequence[str] | None) -> dict[str, list[str]] | None:
     """``-f KEY=VALUE`` options as the Engine's filters; ``None`` for none."""
     filters: dict[str, list[str]] = {}
@@ -695,8 +796,8 @@ FLEET_COMMANDS: dict[str, FleetCommand] = {"ps": _fleet_ps, "events": _fleet_eve
 
 COMMANDS: dict[str, Command] = {
     command.__name__.lstrip("_"): command
-    for command in (_version, _info, _ps, _inspect, _run, _logs, _exec, _pull, _events, _stats,
-                    _service, _demo, _prune)
+    for command in (_version, _info, _ps, _inspect, _run, _logs, _exec, _pull, _build, _events,
+                    _stats, _service, _demo, _prune)
 }
 # commands with subcommands, as "COMMAND SUBCOMMAND"
 COMMANDS.update({"node ls": _node_ls, "swarm init": _swarm_init, "swarm leave": _swarm_leave})

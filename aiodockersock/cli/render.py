@@ -14,11 +14,19 @@ from typing import Any, BinaryIO, TextIO
 import msgspec
 
 from .. import APIError, DockerError, RegistryUnreachable, StatsRow
-from ..models import EventMessage, LogFrame, ProgressMessage
+from ..models import (
+    BuildStatus,
+    BuildVertex,
+    BuildVertexStatus,
+    EventMessage,
+    LogFrame,
+    ProgressMessage,
+)
 
 __all__ = [
-    "LineSplitter", "OutputLine", "PullDisplay", "StatsLine", "age", "demo_line", "format_event",
-    "one_line", "print_json", "print_table", "relay", "stats_line", "stats_table", "warn",
+    "BuildDisplay", "LineSplitter", "OutputLine", "PullDisplay", "StatsLine", "age", "demo_line",
+    "format_event", "one_line", "print_json", "print_table", "relay", "stats_line", "stats_table",
+    "warn",
 ]
 
 
@@ -259,3 +267,132 @@ def stats_table(rows: Sequence[StatsRow]) -> list[tuple[str, ...]]:
             str(s.pids),
         ))
     return table
+
+
+def _size(count: int) -> str:
+    """``73B``, ``2.04kB``, ``3.15MB``: bytes as BuildKit's plain progress writes them."""
+    if count < 1000:
+        return f"{count}B"
+    value = count / 1000
+    for unit in ("kB", "MB", "GB"):
+        if value < 1000:
+            return f"{value:.2f}{unit}"
+        value /= 1000
+    return f"{value:.2f}TB"
+
+
+class BuildDisplay:
+    """Writes a BuildKit build's progress as ``docker build --progress=plain`` does: each step
+    (vertex) numbered in the order it starts, a line per event, under a header line.
+
+    ``#5 [2/3] RUN make`` when the step starts (or comes back after another step's lines),
+    ``#5 0.213 text`` per line of its output (seconds since it started), ``#5 transferring
+    context: 2.04kB 0.1s done`` per finished item of work, then ``#5 DONE 0.3s``, ``#5
+    CACHED``, ``#5 ERROR: why`` or ``#5 CANCELED``. Feed it the records of
+    :meth:`~aiodockersock.BuildProgress.statuses`; :meth:`finish` writes the warnings.
+    """
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._vertexes: dict[str, BuildVertex] = {}
+        self._index: dict[str, int] = {}
+        self._current: str | None = None
+        self._finished: dict[str, object] = {}  # digest -> its start, once its end is written
+        self._done: set[tuple[str, str]] = set()  # (vertex, status id) written as done
+        self._pending: dict[str, tuple[float, str]] = {}  # digest -> (when, unterminated line)
+        self._decoders: defaultdict[str, codecs.IncrementalDecoder] = defaultdict(_utf8)
+        self._warnings: list[str] = []
+        self._headers = 0
+
+    def show(self, status: BuildStatus) -> None:
+        """Write what ``status`` changes."""
+        order: dict[str, None] = {}
+        for v in status.vertexes:
+            self._vertexes[v.digest] = v
+            order[v.digest] = None
+        statuses: defaultdict[str, list[BuildVertexStatus]] = defaultdict(list)
+        for s in status.statuses:
+            statuses[s.vertex].append(s)
+            order[s.vertex] = None
+        texts: defaultdict[str, list[tuple[float, str]]] = defaultdict(list)
+        for log in status.logs:
+            vertex = self._vertexes.get(log.vertex)
+            started = vertex.started if vertex is not None else None
+            at = (log.timestamp - started).total_seconds() if log.timestamp and started else 0.0
+            texts[log.vertex].append((at, self._decoders[log.vertex].decode(log.data)))
+            order[log.vertex] = None
+        for w in status.warnings:
+            self._warnings.append(w.short.strip())
+        lines: list[str] = []
+        for digest in order:
+            self._vertex_lines(digest, statuses[digest], texts[digest], lines)
+        if lines:
+            self._out.write("".join(f"{line}\n" for line in lines))
+            self._out.flush()
+
+    def _vertex_lines(self, digest: str, statuses: list[BuildVertexStatus],
+                      texts: list[tuple[float, str]], lines: list[str]) -> None:
+        v = self._vertexes.get(digest)
+        if v is None or (v.started is None and v.completed is None and not v.cached):
+            return  # not started yet: nothing to show
+        done = [s for s in statuses if s.completed is not None
+                and (digest, s.id) not in self._done]
+        if (v.completed is not None and self._finished.get(digest, False) == v.started
+                and not done and not texts):
+            return  # its end was written (BuildKit sends a step again as its items end)
+        index = self._index.setdefault(digest, len(self._index) + 1)
+        if digest != self._current:
+            if self._current is not None:
+                lines.append(f"#{self._index[self._current]} ...")
+            if self._headers:
+                lines.append("")
+            self._headers += 1
+            lines.append(f"#{index} {v.name}")
+            self._current = digest
+        for s in done:
+            self._done.add((digest, s.id))
+            amount = (f" {_size(s.current)} / {_size(s.total)}" if s.total else
+                      f" {_size(s.current)}" if s.current else "")
+            took = ""
+            if s.started is not None and s.completed is not None:
+                seconds = (s.completed - s.started).total_seconds()
+                took = f" {seconds:.1f}s" if seconds > 0.01 else ""
+            lines.append(f"#{index} {s.id}{amount}{took} done")
+        for at, text in texts:  # a line is timed by the record it began in
+            began, pending = self._pending.pop(digest, (at, ""))
+            *ended, rest = text.split("\n")
+            for line in ended:
+                lines.append(f"#{index} {began:.3f} {(pending + line).removesuffix(chr(13))}")
+                began, pending = at, ""
+            if pending + rest:
+                self._pending[digest] = (began, pending + rest)
+        if v.completed is None:
+            return
+        began, rest = self._pending.pop(digest, (0.0, ""))
+        rest += self._decoders.pop(digest, _utf8()).decode(b"", final=True)
+        if rest:
+            lines.append(f"#{index} {began:.3f} {rest}")
+        self._finished[digest] = v.started
+        self._current = None
+        if v.error:
+            canceled = v.error.endswith("context canceled")
+            lines.append(f"#{index} CANCELED" if canceled else f"#{index} ERROR: {v.error}")
+        elif v.cached:
+            lines.append(f"#{index} CACHED")
+        else:
+            took = (f" {(v.completed - v.started).total_seconds():.1f}s"
+                    if v.started is not None else "")
+            lines.append(f"#{index} DONE{took}")
+
+    def finish(self) -> None:
+        """Write the build's warnings, if any (after the steps, as the Docker CLI does)."""
+        if self._warnings:
+            count = len(self._warnings)
+            self._out.write(f"\n{count} warning{'s' if count > 1 else ''} found:\n")
+            self._out.write("".join(f" - {w}\n" for w in self._warnings))
+            self._out.flush()
+
+
+def _utf8() -> codecs.IncrementalDecoder:
+    """A decoder of UTF-8 split anywhere (bad bytes replaced)."""
+    return codecs.getincrementaldecoder("utf-8")("replace")
