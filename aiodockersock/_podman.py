@@ -58,8 +58,6 @@ Containers
   - Health checks run from systemd timers, so without systemd none ever runs → a
     ``wait_for(health=…)`` that times out on a never-checked container says so
     (:data:`HEALTH_CHECK_HINT`) [``Containers.wait_for``].
-  - Its removal event's action is ``remove`` (Docker's: ``destroy``) → both end a wait
-    [``Containers._wait_for``].
 
 Images
   - Image ids come bare (64 hex digits, no ``sha256:``) in history, removal and prune answers
@@ -88,6 +86,20 @@ Events
     filters them (``key`` or ``key=value``, all must match: :func:`split_label_filter`,
     :func:`has_labels`) [``EventStream`` in ``_streams.py``: ``events()``, the hub,
     ``containers.watch``].
+  - A container's removal event is ``remove`` (Docker's: ``destroy``), and its ``event``
+    filter knows a container's exit as ``died`` (it sends ``die``) → its events are renamed as
+    Docker names them, and an ``event`` filter's ``destroy`` and ``die`` sent as Podman's
+    names (:data:`EVENT_ACTIONS`, :data:`EVENT_FILTER_NAMES`, :func:`event_filters`,
+    :func:`docker_event`) [``EventStream`` in ``_streams.py``].
+  - It sends container events Docker never sends (``init`` before ``start``, ``cleanup``)
+    → dropped unless the ``event`` filter asks for them (:data:`EXTRA_ACTIONS`,
+    :func:`docker_event`) [``EventStream``].
+  - Its ``since`` is exclusive (Docker's: inclusive), so a resume would not see again the
+    events at its boundary, the proof that nothing was missed → a resume on Podman asks from a
+    nanosecond earlier (:func:`resume_since`) [``EventStream._connect``].
+  - An ``until`` already past ends its stream at once, with nothing (Docker replays the
+    window) → it is sent :data:`UNTIL_MARGIN` from now, and the events past the asked
+    ``until`` are dropped (:func:`podman_until`) [``EventStream``].
 
 Execs, attach and their streams
   - A followed log (``logs(follow=True)``) of a quiet container gets no response head until
@@ -115,7 +127,8 @@ Execs, attach and their streams
 
 Differences left as they are (documented where they show): its stats stream sends a sample every
 5 s (Docker: every second); an attach session with stdin closes a container's stdin when it
-ends, ``StdinOnce`` or not; it forgets the pid of an exec that has exited.
+ends, ``StdinOnce`` or not; it forgets the pid of an exec that has exited; its image events name
+images fully qualified; its ``info`` has no count of event listeners.
 """
 
 from __future__ import annotations
@@ -133,6 +146,7 @@ from ._exceptions import APIError, BadRequest, Conflict
 from .models import (
     ContainerStats,
     ContainerTopResponse,
+    EventMessage,
     HistoryResponseItem,
     ImageDeleteResponseItem,
     ImagePruneResponse,
@@ -143,14 +157,20 @@ __all__ = [
     "DETACHED_EXEC_HINT",
     "DETACH_KEY_GAP",
     "ERROR_CAUSES",
+    "EVENT_ACTIONS",
+    "EVENT_FILTER_NAMES",
+    "EXTRA_ACTIONS",
     "HEALTH_CHECK_HINT",
     "LIBPOD_HEADER",
     "LIST_LIMIT",
     "STATS_GAP",
     "TOP_WITHOUT_PS",
+    "UNTIL_MARGIN",
     "PrunedImage",
     "attach_failure",
     "deleted_ids",
+    "docker_event",
+    "event_filters",
     "exit_status_code",
     "has_labels",
     "history_ids",
@@ -160,7 +180,9 @@ __all__ = [
     "path_stat_json",
     "podman_error_class",
     "podman_path_stat",
+    "podman_until",
     "prune_report",
+    "resume_since",
     "sha256_id",
     "sorted_listing",
     "split_label_filter",
@@ -395,6 +417,66 @@ def has_labels(attributes: Mapping[str, str] | None, labels: Sequence[str]) -> b
         if key not in attributes or (eq and attributes[key] != value):
             return False
     return True
+
+
+#: Container actions Podman names otherwise than Docker: Podman's → Docker's.
+EVENT_ACTIONS: Final = {"remove": "destroy"}
+
+#: ``event`` filter values Podman's service knows by another name: Docker's → Podman's (its
+#: filter matches ``died``, though the event it sends says ``die``).
+EVENT_FILTER_NAMES: Final = {"destroy": "remove", "die": "died"}
+
+#: Container actions Podman sends and Docker never does.
+EXTRA_ACTIONS: Final = frozenset({"init", "cleanup"})
+
+#: Seconds from now that an ``until`` already past is sent as to Podman (its replay of the
+#: window must be over by then; the stream ends that much later).
+UNTIL_MARGIN: Final = 0.5
+
+_NS: Final = 1_000_000_000
+
+
+def event_filters(
+    filters: Mapping[str, str | Sequence[str]] | None,
+) -> tuple[Mapping[str, str | Sequence[str]] | None, frozenset[str]]:
+    """``filters`` with the ``event`` values Podman names otherwise translated
+    (:data:`EVENT_FILTER_NAMES`), and the actions the caller asked for (empty: any)."""
+    if not filters or "event" not in filters:
+        return filters, frozenset()
+    wanted = filters["event"]
+    asked = [wanted] if isinstance(wanted, str) else [str(action) for action in wanted]
+    sent = [EVENT_FILTER_NAMES.get(action, action) for action in asked]
+    return {**filters, "event": sent}, frozenset(asked)
+
+
+def docker_event(event: EventMessage, asked: frozenset[str]) -> EventMessage | None:
+    """A Podman event as Docker would send it: a container action renamed
+    (:data:`EVENT_ACTIONS`, ``status`` too), or ``None`` for an action Docker never sends
+    (:data:`EXTRA_ACTIONS`) unless the ``event`` filter ``asked`` for it."""
+    if event.type != "container":
+        return event
+    action = event.action or ""
+    if action in EXTRA_ACTIONS:
+        return event if action in asked else None
+    renamed = EVENT_ACTIONS.get(action)
+    if renamed is None:
+        return event
+    status = renamed if event.status == action else event.status
+    return msgspec.structs.replace(event, action=renamed, status=status)
+
+
+def resume_since(last_nano: int) -> int:
+    """The ``since`` (nanoseconds) that makes Podman, whose ``since`` is exclusive, send again
+    the events at ``last_nano``, as Docker's inclusive ``since`` does."""
+    return last_nano - 1
+
+
+def podman_until(until_nano: int, now_nano: int) -> int:
+    """The ``until`` (nanoseconds) to send Podman for an asked ``until_nano``: itself if still
+    ahead, else :data:`UNTIL_MARGIN` from now (Podman ends a stream whose ``until`` is past at
+    once, without its replay); events past ``until_nano`` are the caller's to drop."""
+    margin = now_nano + int(UNTIL_MARGIN * _NS)
+    return until_nano if until_nano > margin else margin
 
 
 # -- execs and attach -------------------------------------------------------------------------

@@ -956,7 +956,7 @@ class Containers(Area):
                         break  # something may have been missed: inspect again
                     if ev.actor_id != cid:
                         continue
-                    if ev.action in ("destroy", "remove"):  # Podman says "remove"
+                    if ev.action == "destroy":  # Podman's "remove" comes renamed
                         raise _removed(container)
                     break
                 try:

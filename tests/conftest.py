@@ -11,13 +11,14 @@ without ``DOCKER_HOST`` they are skipped with a message saying how to run them; 
 ``CI=true`` a missing engine fails the run instead.
 
 Podman (``podman system service``, Docker-compatible) runs only the tests marked
-``pytest.mark.podman`` (the core, image and exec modules; single event, network and volume
-tests) that are not marked ``pytest.mark.docker_only``; every other engine test is
-Docker-only. ``AIODOCKERSOCK_TEST_PODMAN`` says whether Podman joins: ``1`` adds it to any
-engine set, ``0`` leaves it out even if listed; unset, it joins the default set and an explicit
-``AIODOCKERSOCK_TEST_ENGINES`` that names it. ``pytest.mark.podman_only`` runs a test on Podman
-alone, ``pytest.mark.first_docker_engine`` on the run's first Docker engine alone (a slow test
-whose subject is the same on every version): each runs where it means something, never skipped.
+``pytest.mark.podman`` (the core, image, exec, event, event hub and many-containers modules;
+single network and volume tests) that are not marked ``pytest.mark.docker_only``; every other
+engine test is Docker-only. ``AIODOCKERSOCK_TEST_PODMAN`` says whether Podman joins: ``1``
+adds it to any engine set, ``0`` leaves it out even if listed; unset, it joins the default set
+and an explicit ``AIODOCKERSOCK_TEST_ENGINES`` that names it. ``pytest.mark.podman_only`` runs
+a test on Podman alone, ``pytest.mark.first_docker_engine`` on the run's first Docker engine
+alone (a slow test whose subject is the same on every version): each runs where it means
+something, never skipped.
 
 Swarm: tests that take the ``swarm`` fixture (or ``swarm_docker``) run once per Docker engine of
 the run (never Podman, which has no swarm) against a single-node swarm on a *private* dockerd of

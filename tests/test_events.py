@@ -31,6 +31,8 @@ from aiodockersock.models import EventGap, EventMessage, with_legacy_fields
 from .conftest import TEST_IMAGE, TEST_LABEL, ContainerFactory, EngineHandle
 from .fake_daemon import FakeDaemon, Plan, encode, make_event
 
+pytestmark = pytest.mark.podman  # the engine-backed tests run on Podman too
+
 FAST = ReconnectPolicy(attempts=3, initial_delay=0.01, max_delay=0.05)
 
 
@@ -406,7 +408,7 @@ async def test_bad_options_are_refused() -> None:
 
 
 @pytest.mark.engine
-async def test_container_lifecycle_events_are_typed(docker: Docker) -> None:
+async def test_container_lifecycle_events_are_typed(docker: Docker, engine: EngineHandle) -> None:
     tag = secrets.token_hex(4)
     async with docker.events(filters={"type": "container", "label": f"ev={tag}"}) as stream:
         result = await docker.containers.run(
@@ -425,12 +427,12 @@ async def test_container_lifecycle_events_are_typed(docker: Docker) -> None:
     die = next(ev for ev in seen if ev.action == "die")
     assert die.exit_code == 5
     assert die.actor_id == result.id
-    assert die.image == TEST_IMAGE
+    assert die.image == engine.image_name(TEST_IMAGE)  # Podman qualifies it (docker.io/…)
     assert die.attribute("ev") == tag
     assert die.type == "container" and die.scope == "local"
     assert die.time_nano is not None and die.time == die.time_nano // 1_000_000_000
     assert die.datetime is not None and abs(die.datetime.timestamp() - time.time()) < 60
-    assert die.status == "die" and die.id == result.id and die.from_ == TEST_IMAGE
+    assert die.status == "die" and die.id == result.id and die.from_ == die.image
     assert [ev.time_nano for ev in seen] == sorted(ev.time_nano for ev in seen)  # type: ignore[type-var]
 
 
@@ -468,7 +470,6 @@ async def test_event_filters_are_applied_by_the_daemon(docker: Docker) -> None:
 
 
 @pytest.mark.engine
-@pytest.mark.podman
 async def test_label_filters_match_as_docker_documents_them(
     docker: Docker, make_container: ContainerFactory
 ) -> None:
