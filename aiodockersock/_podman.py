@@ -55,6 +55,8 @@ Containers
   - ``PUT /containers/{id}/archive`` creates a missing target directory → the path is looked
     up first (``HEAD``), so a missing one is ``NotFound`` as on Docker
     [``Containers._put_archive``].
+  - A forced removal of a running container stops it, waiting its stop timeout (Docker kills
+    it at once) → on Podman it is killed first [``Containers.remove``].
   - Health checks run from systemd timers, so without systemd none ever runs → a
     ``wait_for(health=…)`` that times out on a never-checked container says so
     (:data:`HEALTH_CHECK_HINT`) [``Containers.wait_for``].

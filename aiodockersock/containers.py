@@ -250,7 +250,9 @@ class Containers(Area):
 
         Args:
             container: the container's id or name.
-            force: kill it first if it is running.
+            force: kill it first if it is running (at once, with ``SIGKILL``, on every engine:
+                Podman's service would stop it, waiting its stop timeout, so there it is
+                killed first).
             volumes: also remove its anonymous volumes.
             link: remove the link of that name instead of a container.
 
@@ -258,6 +260,9 @@ class Containers(Area):
             NotFound: no such container.
             Conflict: it is running and ``force`` is not set, or it is being removed already.
         """
+        if force and not link and await self._t.is_podman():
+            with contextlib.suppress(Conflict):  # not running: nothing to kill
+                await self._t.request("POST", self._path(container, "/kill"))
         query = {"force": force or None, "v": volumes or None, "link": link or None}
         await self._t.request("DELETE", self._path(container), query=query)
 
