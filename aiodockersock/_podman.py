@@ -38,6 +38,10 @@ Containers
   - It lists containers in no particular order unless given a limit → without a limit the list
     is asked for with the largest one, and without ``all`` with the ``status`` filter that
     gives what Docker lists (:func:`sorted_listing`) [``Containers.list``].
+  - It lists a container that has just exited as ``stopped`` for a moment, until its cleanup
+    (Docker: ``exited`` at once) → listed as ``exited`` (:data:`LISTING_STATES`,
+    :func:`docker_states`) [``Containers.list``; ``containers.watch``, ``stats_all``,
+    ``logs_all``].
   - ``top`` sends ``ps``'s header as one title and each row as one string → split into
     columns, the command keeping its spaces (:func:`split_top`; a Docker answer is left as it
     is) [``Containers.top``].
@@ -147,6 +151,7 @@ import msgspec
 from ._exceptions import APIError, BadRequest, Conflict
 from .models import (
     ContainerStats,
+    ContainerSummary,
     ContainerTopResponse,
     EventMessage,
     HistoryResponseItem,
@@ -164,6 +169,7 @@ __all__ = [
     "EXTRA_ACTIONS",
     "HEALTH_CHECK_HINT",
     "LIBPOD_HEADER",
+    "LISTING_STATES",
     "LIST_LIMIT",
     "STATS_GAP",
     "TOP_WITHOUT_PS",
@@ -172,6 +178,7 @@ __all__ = [
     "attach_failure",
     "deleted_ids",
     "docker_event",
+    "docker_states",
     "event_filters",
     "exit_status_code",
     "has_labels",
@@ -259,6 +266,19 @@ def sorted_listing(
     if not all and "status" not in (filters or {}):
         filters = {**(filters or {}), "status": ["running", "paused"]}
     return LIST_LIMIT, filters
+
+
+#: Container states Podman lists that Docker does not: Podman's → Docker's.
+LISTING_STATES: Final = {"stopped": "exited"}
+
+
+def docker_states(listed: list[ContainerSummary]) -> list[ContainerSummary]:
+    """A Podman listing with each state as Docker lists it (:data:`LISTING_STATES`)."""
+    return [
+        msgspec.structs.replace(c, state=LISTING_STATES[c.state])
+        if c.state in LISTING_STATES else c
+        for c in listed
+    ]
 
 
 def split_top(top: ContainerTopResponse) -> ContainerTopResponse:

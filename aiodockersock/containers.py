@@ -35,6 +35,7 @@ from ._podman import (
     HEALTH_CHECK_HINT,
     STATS_GAP,
     TOP_WITHOUT_PS,
+    docker_states,
     is_podman_answer,
     podman_path_stat,
     sha256_id,
@@ -297,7 +298,8 @@ class Containers(Area):
         query = {"all": all or None, "limit": limit, "size": size or None,
                  "filters": filters or None}
         resp = await self._t.request("GET", "/containers/json", query=query)
-        return resp.decode(list[ContainerSummary])
+        listed = resp.decode(list[ContainerSummary])
+        return docker_states(listed) if is_podman_answer(resp.headers) else listed
 
     async def inspect(self, container: str, *, size: bool = False) -> ContainerInspect:
         """Everything the daemon knows about a container.

@@ -33,6 +33,7 @@ from aiodockersock._bodies import decode_path_stat
 from aiodockersock._podman import (
     UNTIL_MARGIN,
     docker_event,
+    docker_states,
     event_filters,
     has_labels,
     import_changes,
@@ -44,6 +45,7 @@ from aiodockersock._podman import (
 )
 from aiodockersock.models import (
     ContainerStats,
+    ContainerSummary,
     ContainerTopResponse,
     EventActor,
     EventMessage,
@@ -278,6 +280,13 @@ def test_the_label_filter_is_split_off() -> None:
     assert split_label_filter({"label": "a=1"}) == (None, ["a=1"])
     assert split_label_filter({"label": ["a", "b=2"], "event": "die"}) == (
         {"event": "die"}, ["a", "b=2"])
+
+
+def test_a_container_podman_lists_as_stopped_is_exited() -> None:
+    listed = [ContainerSummary(id="a", state="stopped"), ContainerSummary(id="b", state="running"),
+              ContainerSummary(id="c", state=None)]
+    assert [(c.id, c.state) for c in docker_states(listed)] == [
+        ("a", "exited"), ("b", "running"), ("c", None)]
 
 
 def test_event_filter_names_are_sent_as_podmans() -> None:
