@@ -52,6 +52,10 @@ Containers
   - It lists containers in no particular order unless given a limit → without a limit the list
     is asked for with the largest one, and without ``all`` with the ``status`` filter that
     gives what Docker lists (:func:`sorted_listing`) [``Containers.list``].
+  - It lists a container that has just exited as ``stopped`` for a moment, until its cleanup
+    (Docker: ``exited`` at once) → listed as ``exited`` (:data:`LISTING_STATES`,
+    :func:`docker_states`) [``Containers.list``; ``containers.watch``, ``stats_all``,
+    ``logs_all``].
   - ``top`` sends ``ps``'s header as one title and each row as one string → split into
     columns, the command keeping its spaces (:func:`split_top`; a Docker answer is left as it
     is) [``Containers.top``].
@@ -75,8 +79,6 @@ Containers
   - A forced removal of a running container stops it with its stop timeout (SIGTERM, then a
     wait; Docker kills it at once) → it is killed first; killed, an auto-remove container that is
     gone when the removal comes is removed [``Containers.remove``].
-  - Its removal event's action is ``remove`` (Docker's: ``destroy``) → both end a wait
-    [``Containers._wait_for``].
 
 Networks and volumes
   - It names a network's MTU option ``mtu`` (Docker: ``com.docker.network.driver.mtu``, the
@@ -118,6 +120,20 @@ Events
     filters them (``key`` or ``key=value``, all must match: :func:`split_label_filter`,
     :func:`has_labels`) [``EventStream`` in ``_streams.py``: ``events()``, the hub,
     ``containers.watch``].
+  - A container's removal event is ``remove`` (Docker's: ``destroy``), and its ``event``
+    filter knows a container's exit as ``died`` (it sends ``die``) → its events are renamed as
+    Docker names them, and an ``event`` filter's ``destroy`` and ``die`` sent as Podman's
+    names (:data:`EVENT_ACTIONS`, :data:`EVENT_FILTER_NAMES`, :func:`event_filters`,
+    :func:`docker_event`) [``EventStream`` in ``_streams.py``].
+  - It sends container events Docker never sends (``init`` before ``start``, ``cleanup``)
+    → dropped unless the ``event`` filter asks for them (:data:`EXTRA_ACTIONS`,
+    :func:`docker_event`) [``EventStream``].
+  - Its ``since`` is exclusive (Docker's: inclusive), so a resume would not see again the
+    events at its boundary, the proof that nothing was missed → a resume on Podman asks from a
+    nanosecond earlier (:func:`resume_since`) [``EventStream._connect``].
+  - An ``until`` already past ends its stream at once, with nothing (Docker replays the
+    window) → it is sent :data:`UNTIL_MARGIN` from now, and the events past the asked
+    ``until`` are dropped (:func:`podman_until`) [``EventStream``].
 
 Execs, attach and their streams
   - A followed log (``logs(follow=True)``) of a quiet container gets no response head until
@@ -154,7 +170,9 @@ asked for: the address itself is given), ``DriverOpts`` or endpoint id, no pool'
 name; it drops network options it does not know, with a warning in the create answer (Docker
 keeps them); it takes a volume's ``o=size=…`` for a disk quota, even for a tmpfs (refused
 without project quotas); its volume prune removes volumes created with driver options too
-(Docker keeps them).
+(Docker keeps them); its image events name
+images fully qualified; its ``info`` has no count of event listeners.
+
 """
 
 from __future__ import annotations
@@ -171,7 +189,9 @@ import msgspec
 from ._exceptions import APIError, BadRequest, Conflict, Forbidden
 from .models import (
     ContainerStats,
+    ContainerSummary,
     ContainerTopResponse,
+    EventMessage,
     HistoryResponseItem,
     ImageDeleteResponseItem,
     ImagePruneResponse,
@@ -182,18 +202,26 @@ __all__ = [
     "DETACHED_EXEC_HINT",
     "DETACH_KEY_GAP",
     "ERROR_CAUSES",
+    "EVENT_ACTIONS",
+    "EVENT_FILTER_NAMES",
+    "EXTRA_ACTIONS",
     "HEALTH_CHECK_HINT",
     "LIBPOD_HEADER",
+    "LISTING_STATES",
     "LIST_LIMIT",
     "NETWORK_OPTIONS",
     "NO_NETWORK_TYPE_FILTER",
     "NO_SECRET_UPDATE",
     "STATS_GAP",
     "TOP_WITHOUT_PS",
+    "UNTIL_MARGIN",
     "PrunedImage",
     "attach_failure",
     "deleted_ids",
+    "docker_event",
     "docker_network_options",
+    "docker_states",
+    "event_filters",
     "exit_status_code",
     "has_labels",
     "history_ids",
@@ -204,7 +232,9 @@ __all__ = [
     "path_stat_json",
     "podman_error_class",
     "podman_path_stat",
+    "podman_until",
     "prune_report",
+    "resume_since",
     "sha256_id",
     "sorted_listing",
     "split_label_filter",
@@ -331,6 +361,19 @@ def sorted_listing(
     if not all and "status" not in (filters or {}):
         filters = {**(filters or {}), "status": ["running", "paused"]}
     return LIST_LIMIT, filters
+
+
+#: Container states Podman lists that Docker does not: Podman's → Docker's.
+LISTING_STATES: Final = {"stopped": "exited"}
+
+
+def docker_states(listed: list[ContainerSummary]) -> list[ContainerSummary]:
+    """A Podman listing with each state as Docker lists it (:data:`LISTING_STATES`)."""
+    return [
+        msgspec.structs.replace(c, state=LISTING_STATES[c.state])
+        if c.state in LISTING_STATES else c
+        for c in listed
+    ]
 
 
 def split_top(top: ContainerTopResponse) -> ContainerTopResponse:
@@ -491,6 +534,66 @@ def has_labels(attributes: Mapping[str, str] | None, labels: Sequence[str]) -> b
         if key not in attributes or (eq and attributes[key] != value):
             return False
     return True
+
+
+#: Container actions Podman names otherwise than Docker: Podman's → Docker's.
+EVENT_ACTIONS: Final = {"remove": "destroy"}
+
+#: ``event`` filter values Podman's service knows by another name: Docker's → Podman's (its
+#: filter matches ``died``, though the event it sends says ``die``).
+EVENT_FILTER_NAMES: Final = {"destroy": "remove", "die": "died"}
+
+#: Container actions Podman sends and Docker never does.
+EXTRA_ACTIONS: Final = frozenset({"init", "cleanup"})
+
+#: Seconds from now that an ``until`` already past is sent as to Podman (its replay of the
+#: window must be over by then; the stream ends that much later).
+UNTIL_MARGIN: Final = 0.5
+
+_NS: Final = 1_000_000_000
+
+
+def event_filters(
+    filters: Mapping[str, str | Sequence[str]] | None,
+) -> tuple[Mapping[str, str | Sequence[str]] | None, frozenset[str]]:
+    """``filters`` with the ``event`` values Podman names otherwise translated
+    (:data:`EVENT_FILTER_NAMES`), and the actions the caller asked for (empty: any)."""
+    if not filters or "event" not in filters:
+        return filters, frozenset()
+    wanted = filters["event"]
+    asked = [wanted] if isinstance(wanted, str) else [str(action) for action in wanted]
+    sent = [EVENT_FILTER_NAMES.get(action, action) for action in asked]
+    return {**filters, "event": sent}, frozenset(asked)
+
+
+def docker_event(event: EventMessage, asked: frozenset[str]) -> EventMessage | None:
+    """A Podman event as Docker would send it: a container action renamed
+    (:data:`EVENT_ACTIONS`, ``status`` too), or ``None`` for an action Docker never sends
+    (:data:`EXTRA_ACTIONS`) unless the ``event`` filter ``asked`` for it."""
+    if event.type != "container":
+        return event
+    action = event.action or ""
+    if action in EXTRA_ACTIONS:
+        return event if action in asked else None
+    renamed = EVENT_ACTIONS.get(action)
+    if renamed is None:
+        return event
+    status = renamed if event.status == action else event.status
+    return msgspec.structs.replace(event, action=renamed, status=status)
+
+
+def resume_since(last_nano: int) -> int:
+    """The ``since`` (nanoseconds) that makes Podman, whose ``since`` is exclusive, send again
+    the events at ``last_nano``, as Docker's inclusive ``since`` does."""
+    return last_nano - 1
+
+
+def podman_until(until_nano: int, now_nano: int) -> int:
+    """The ``until`` (nanoseconds) to send Podman for an asked ``until_nano``: itself if still
+    ahead, else :data:`UNTIL_MARGIN` from now (Podman ends a stream whose ``until`` is past at
+    once, without its replay); events past ``until_nano`` are the caller's to drop."""
+    margin = now_nano + int(UNTIL_MARGIN * _NS)
+    return until_nano if until_nano > margin else margin
 
 
 # -- execs and attach -------------------------------------------------------------------------

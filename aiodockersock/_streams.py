@@ -43,7 +43,14 @@ from ._exceptions import (
     StreamClosed,
 )
 from ._framing import BadLine, LineDecoder, LineTooLong
-from ._podman import has_labels, split_label_filter
+from ._podman import (
+    docker_event,
+    event_filters,
+    has_labels,
+    podman_until,
+    resume_since,
+    split_label_filter,
+)
 from ._resource import Resource
 from ._transport import QueryValue, StreamResponse, Transport
 from .models.events import EventGap, EventMessage, with_legacy_fields
@@ -158,8 +165,13 @@ class EventStream(ResponseStream, Generic[T]):
         self._since = since
         self._until = until
         self._filters = filters
-        # Podman gets the label filter wrong: then it is applied here instead (_podman.py)
-        self._labels: list[str] | None = None if filters and "label" in filters else []
+        # on Podman (known at the first connection) its differences are evened out here
+        # (_podman.py): the label filter applied in the client, events renamed as Docker's,
+        # those Docker never sends dropped (unless asked for), and since/until adjusted
+        self._podman: bool | None = None
+        self._labels: list[str] = []
+        self._asked: frozenset[str] = frozenset()
+        self._until_nano: int | None = None
         self._max_line = max_line
         self._policy = reconnect
         self._gap_yields = on_gap == "yield"
@@ -202,20 +214,28 @@ class EventStream(ResponseStream, Generic[T]):
             await self._connect()
 
     async def _connect(self) -> None:
+        if self._podman is None:
+            self._podman = await self._t.is_podman()
+            if self._podman:
+                self._filters, self._labels = split_label_filter(self._filters)
+                self._filters, self._asked = event_filters(self._filters)
+                if self._until is not None:
+                    seconds, _, fraction = self._until.partition(".")
+                    self._until_nano = int(seconds) * _NS + int(fraction.ljust(9, "0")[:9])
         since = self._since
         if self._last_nano is not None:
-            since = format_nanos(self._last_nano)
+            # Podman's since is exclusive: a nanosecond earlier replays the boundary too
+            since = format_nanos(
+                resume_since(self._last_nano) if self._podman else self._last_nano)
         elif self._connected_ns and since is None:
             # nothing received yet: pick up from a second before the first connection
             since = format_nanos(self._connected_ns - _NS)
-        if self._labels is None:
-            if await self._t.is_podman():
-                self._filters, self._labels = split_label_filter(self._filters)
-            else:
-                self._labels = []
+        until = self._until
+        if self._until_nano is not None:  # Podman: an until already past would end it at once
+            until = format_nanos(podman_until(self._until_nano, time.time_ns()))
         query: dict[str, QueryValue] = {
             "since": since,
-            "until": self._until,
+            "until": until,
             "filters": self._filters or None,
         }
         self._resp = await self._t.stream("GET", "/events", query=query)
@@ -437,6 +457,10 @@ class EventStream(ResponseStream, Generic[T]):
             self._accept(events)
 
     def _accept(self, events: list[EventMessage]) -> None:
+        if self._podman:
+            events = self._as_docker(events)
+            if not events:
+                return
         labels = self._labels
         if labels:
             events = [
@@ -464,6 +488,16 @@ class EventStream(ResponseStream, Generic[T]):
         self._last_nano = last
         self._received += n
         self._pending.extend(events)
+
+    def _as_docker(self, events: list[EventMessage]) -> list[EventMessage]:
+        """Podman's events as Docker sends them (:func:`docker_event`), none past ``until``."""
+        until, asked = self._until_nano, self._asked
+        kept = []
+        for event in events:
+            docker = docker_event(event, asked)
+            if docker is not None and (until is None or (docker.time_nano or 0) <= until):
+                kept.append(docker)
+        return kept
 
     def _drop_replayed(self, events: list[EventMessage]) -> list[EventMessage]:
         last = self._last_nano or 0

@@ -35,6 +35,7 @@ from ._podman import (
     HEALTH_CHECK_HINT,
     STATS_GAP,
     TOP_WITHOUT_PS,
+    docker_states,
     is_podman_answer,
     podman_path_stat,
     sha256_id,
@@ -250,7 +251,9 @@ class Containers(Area):
 
         Args:
             container: the container's id or name.
-            force: kill it first if it is running.
+            force: kill it first if it is running (at once, with ``SIGKILL``, on every engine:
+                Podman's service would stop it, waiting its stop timeout, so there it is
+                killed first).
             volumes: also remove its anonymous volumes.
             link: remove the link of that name instead of a container.
 
@@ -303,7 +306,8 @@ class Containers(Area):
         query = {"all": all or None, "limit": limit, "size": size or None,
                  "filters": filters or None}
         resp = await self._t.request("GET", "/containers/json", query=query)
-        return resp.decode(list[ContainerSummary])
+        listed = resp.decode(list[ContainerSummary])
+        return docker_states(listed) if is_podman_answer(resp.headers) else listed
 
     async def inspect(self, container: str, *, size: bool = False) -> ContainerInspect:
         """Everything the daemon knows about a container.
@@ -967,7 +971,7 @@ class Containers(Area):
                         break  # something may have been missed: inspect again
                     if ev.actor_id != cid:
                         continue
-                    if ev.action in ("destroy", "remove"):  # Podman says "remove"
+                    if ev.action == "destroy":  # Podman's "remove" comes renamed
                         raise _removed(container)
                     break
                 try:

@@ -67,7 +67,10 @@ class Events(Area):
 
         Use as ``async with docker.events(...) as stream: async for ev in stream: ...``, or
         iterate it directly and ``await stream.aclose()`` when done. Every event is delivered
-        once, in order, across reconnects.
+        once, in order, across reconnects. From Podman's service the events come as Docker
+        sends them: a container's removal is ``destroy`` (Podman: ``remove``), its extra
+        ``init`` and ``cleanup`` are left out unless the ``event`` filter names them, and
+        ``since``/``until`` mean what they mean on Docker (docs/engines.md).
 
         Args:
             since: replay events from this point on (the daemon keeps only its last 256).

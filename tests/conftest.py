@@ -11,9 +11,9 @@ without ``DOCKER_HOST`` they are skipped with a message saying how to run them; 
 ``CI=true`` a missing engine fails the run instead.
 
 Podman (``podman system service``, Docker-compatible) runs only the tests marked
-``pytest.mark.podman`` (the core, image, exec, network and volume modules; single event tests;
-in each swarm area the one that checks Podman says it has no swarm mode) that are not marked
-``pytest.mark.docker_only``; every other engine test is Docker-only.
+``pytest.mark.podman`` (the core, image, exec, event, event hub, many-containers, network and
+volume modules; in each swarm area the one that checks Podman says it has no swarm mode) that
+are not marked ``pytest.mark.docker_only``; every other engine test is Docker-only.
 ``AIODOCKERSOCK_TEST_PODMAN`` says whether Podman joins: ``1`` adds it to any engine set, ``0``
 leaves it out even if listed; unset, it joins the default set and an explicit
 ``AIODOCKERSOCK_TEST_ENGINES`` that names it. ``pytest.mark.podman_only`` runs a test on Podman

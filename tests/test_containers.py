@@ -170,18 +170,22 @@ async def test_remove_running_without_force_is_conflict(
         await docker.containers.inspect(cid)
 
 
-async def test_force_remove_kills_at_once(
+async def test_force_remove_kills_a_running_container_at_once(
     docker: Docker, make_container: ContainerFactory
 ) -> None:
-    """A forced removal kills a running container, never waits for its stop timeout (Podman's
-    service would stop it gracefully: 30 s here, for a sleep that ignores SIGTERM)."""
-    cid = await make_container(StopTimeout=30)
+    """As Docker does, on Podman too (whose service would stop it, waiting its stop timeout:
+    ``sleep`` as pid 1 ignores SIGTERM)."""
+    cid = await make_container(["sleep", "300"], StopTimeout=30)
     await docker.containers.start(cid)
     started = time.monotonic()
     await docker.containers.remove(cid, force=True)
     assert time.monotonic() - started < 10
     with pytest.raises(NotFound):
         await docker.containers.inspect(cid)
+    created = await make_container()  # never started: nothing to kill, removed all the same
+    await docker.containers.remove(created, force=True)
+    with pytest.raises(NotFound):
+        await docker.containers.inspect(created)
 
 
 async def test_inspect_missing_is_not_found_with_daemons_message(

@@ -1,5 +1,6 @@
 """A Fleet over real engines: the suite's engine plus two private dockerds of the same version,
-one restarted mid-stream and one stopped for good."""
+one restarted mid-stream and one stopped for good; and Podman next to the run's first Docker
+engine (both the shared ones)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,15 @@ from aiodockersock import (
 )
 from aiodockersock.models import HostDown, HostEvent, HostGap, HostUp
 
-from .conftest import IN_CI, PODMAN, TEST_IMAGE, TEST_LABEL, EngineHandle
+from .conftest import (
+    IN_CI,
+    PODMAN,
+    TEST_IMAGE,
+    TEST_LABEL,
+    EngineHandle,
+    EnginePool,
+    swarm_labels,
+)
 from .engines import Engine, build_test_image
 
 
@@ -292,3 +301,41 @@ async def test_a_window_of_the_past_ends_when_every_engine_is_done(fleet: Fleet)
     assert {("a", names["a"]), ("b", names["b"])} <= got
     for host, name in names.items():
         await fleet[host].volumes.remove(name)
+
+
+@pytest.mark.podman_only
+async def test_podman_next_to_docker_in_one_fleet(
+    engine: EngineHandle, engine_pool: EnginePool
+) -> None:
+    """Podman as one member of a fleet, next to the run's first Docker engine (both shared
+    with the other tests): each engine's events come tagged with its name and named as Docker
+    names them (a removal is ``destroy`` on both), live and in a window of the past."""
+    dockers = swarm_labels()  # the Docker engines of this run
+    if not dockers:
+        pytest.skip("a fleet of Podman and Docker needs a Docker engine in the run")
+    hosts = {"docker": engine_pool.get(dockers[0]).host, "podman": engine.host}
+    tag = secrets.token_hex(4)
+    body = {"Image": TEST_IMAGE, "Labels": {TEST_LABEL: "1", "fleet": tag},
+            "HostConfig": {"NetworkMode": "none"}}
+    filters = {"type": ["container"], "event": ["create", "destroy"], "label": [f"fleet={tag}"]}
+    made: dict[str, str] = {}
+    async with Fleet(hosts, timeout=20) as fleet:
+        async with fleet.events(filters=filters) as events:
+            await _all_up(events, set(hosts))
+            for host in hosts:
+                made[host] = (await fleet[host].containers.create(body)).id or ""
+                await fleet[host].containers.remove(made[host])
+            live: list[tuple[str, str | None, str | None]] = []
+            await _next(events, lambda i: type(i) is HostEvent and (
+                live.append((i.host, i.event.actor_id, i.event.action)) or len(live) == 4))
+        info = await fleet.gather(lambda d: d.info())
+        now = max(i.unwrap().system_time or "" for i in info.values())
+        past = fleet.events(since="1m", until=now, filters=filters)
+        async with past:
+            window = [(i.host, i.event.actor_id, i.event.action)
+                      async for i in past if type(i) is HostEvent]
+    for seen in (live, window):
+        for host, cid in made.items():
+            assert [(h, a) for h, c, a in seen if h == host] == [
+                (host, "create"), (host, "destroy")], seen
+            assert {c for h, c, _ in seen if h == host} == {cid}

@@ -31,6 +31,8 @@ from aiodockersock.models import EventGap, EventMessage, with_legacy_fields
 from .conftest import TEST_IMAGE, TEST_LABEL, ContainerFactory, EngineHandle
 from .fake_daemon import FakeDaemon, Plan, encode, make_event
 
+pytestmark = pytest.mark.podman  # the engine-backed tests run on Podman too
+
 FAST = ReconnectPolicy(attempts=3, initial_delay=0.01, max_delay=0.05)
 
 
@@ -406,7 +408,7 @@ async def test_bad_options_are_refused() -> None:
 
 
 @pytest.mark.engine
-async def test_container_lifecycle_events_are_typed(docker: Docker) -> None:
+async def test_container_lifecycle_events_are_typed(docker: Docker, engine: EngineHandle) -> None:
     tag = secrets.token_hex(4)
     async with docker.events(filters={"type": "container", "label": f"ev={tag}"}) as stream:
         result = await docker.containers.run(
@@ -425,12 +427,12 @@ async def test_container_lifecycle_events_are_typed(docker: Docker) -> None:
     die = next(ev for ev in seen if ev.action == "die")
     assert die.exit_code == 5
     assert die.actor_id == result.id
-    assert die.image == TEST_IMAGE
+    assert die.image == engine.image_name(TEST_IMAGE)  # Podman qualifies it (docker.io/…)
     assert die.attribute("ev") == tag
     assert die.type == "container" and die.scope == "local"
     assert die.time_nano is not None and die.time == die.time_nano // 1_000_000_000
     assert die.datetime is not None and abs(die.datetime.timestamp() - time.time()) < 60
-    assert die.status == "die" and die.id == result.id and die.from_ == TEST_IMAGE
+    assert die.status == "die" and die.id == result.id and die.from_ == die.image
     assert [ev.time_nano for ev in seen] == sorted(ev.time_nano for ev in seen)  # type: ignore[type-var]
 
 
@@ -468,7 +470,6 @@ async def test_event_filters_are_applied_by_the_daemon(docker: Docker) -> None:
 
 
 @pytest.mark.engine
-@pytest.mark.podman
 async def test_label_filters_match_as_docker_documents_them(
     docker: Docker, make_container: ContainerFactory
 ) -> None:
@@ -527,13 +528,19 @@ async def test_stream_survives_a_real_daemon_restart(
         assert (await take(stream, 1))[0].actor_id == before.id  # type: ignore[attr-defined]
         await asyncio.to_thread(engine.restart)
         after = await docker.containers.create(body)
-        items = await take(stream, 2, timeout=60)
+        items: list[object] = []
+        while not any(isinstance(item, EventMessage) for item in items):  # the new event
+            items += await take(stream, 1, timeout=60)
         await docker.containers.remove(after.id or "", force=True)
         await docker.containers.remove(before.id or "", force=True)
-    # the restarted daemon has no replay buffer: continuity cannot be proven, so a gap notice
-    # comes first, then the new event; the event from before the restart is not repeated
-    gap, event = items
-    assert isinstance(gap, EventGap)
+    # the event from before the restart is not repeated; the new one comes once. A restarted
+    # dockerd has no replay buffer: continuity cannot be proven, so a gap notice comes first.
+    # Podman keeps its event log across a restart, so its replay may prove that nothing was
+    # missed (then no notice) — or, when the reconnect raced the restart, may not.
+    *gaps, event = items
     assert isinstance(event, EventMessage) and event.actor_id == after.id
+    assert all(isinstance(gap, EventGap) for gap in gaps)
+    assert len(gaps) == 1 or (engine.podman and not gaps)
     assert stream.stats.reconnects >= 1
     assert stream.stats.delivered == 2
+    assert stream.stats.gaps == len(gaps)

@@ -32,17 +32,26 @@ from aiodockersock import (
 )
 from aiodockersock._bodies import decode_path_stat
 from aiodockersock._podman import (
+    UNTIL_MARGIN,
+    docker_event,
     docker_network_options,
+    docker_states,
+    event_filters,
     has_labels,
     import_changes,
     no_swarm_mode,
     podman_path_stat,
+    podman_until,
+    resume_since,
     split_label_filter,
     split_top,
 )
 from aiodockersock.models import (
     ContainerStats,
+    ContainerSummary,
     ContainerTopResponse,
+    EventActor,
+    EventMessage,
     ImageDeleteResponseItem,
     PathStat,
     PingInfo,
@@ -323,6 +332,46 @@ def test_the_label_filter_is_split_off() -> None:
     assert split_label_filter({"label": "a=1"}) == (None, ["a=1"])
     assert split_label_filter({"label": ["a", "b=2"], "event": "die"}) == (
         {"event": "die"}, ["a", "b=2"])
+
+
+def test_a_container_podman_lists_as_stopped_is_exited() -> None:
+    listed = [ContainerSummary(id="a", state="stopped"), ContainerSummary(id="b", state="running"),
+              ContainerSummary(id="c", state=None)]
+    assert [(c.id, c.state) for c in docker_states(listed)] == [
+        ("a", "exited"), ("b", "running"), ("c", None)]
+
+
+def test_event_filter_names_are_sent_as_podmans() -> None:
+    assert event_filters(None) == (None, frozenset())
+    assert event_filters({"type": "container"}) == ({"type": "container"}, frozenset())
+    assert event_filters({"event": "destroy", "type": "container"}) == (
+        {"event": ["remove"], "type": "container"}, frozenset({"destroy"}))
+    assert event_filters({"event": ["create", "die", "init"]}) == (
+        {"event": ["create", "died", "init"]}, frozenset({"create", "die", "init"}))
+
+
+def test_podman_events_are_named_as_docker_names_them() -> None:
+    actor = EventActor(id="ab" * 32, attributes={"name": "c1"})
+
+    def event(action: str, kind: str = "container") -> EventMessage:
+        return EventMessage(type=kind, action=action, status=action, actor=actor, time_nano=5)
+
+    removed = docker_event(event("remove"), frozenset())
+    assert removed is not None and (removed.action, removed.status) == ("destroy", "destroy")
+    assert removed.actor == actor and removed.time_nano == 5
+    assert docker_event(event("die"), frozenset()) == event("die")
+    assert docker_event(event("init"), frozenset()) is None  # Docker never sends it
+    assert docker_event(event("cleanup"), frozenset({"die"})) is None
+    assert docker_event(event("init"), frozenset({"init"})) == event("init")  # asked for
+    assert docker_event(event("remove", "pod"), frozenset()) == event("remove", "pod")
+
+
+def test_since_and_until_as_podman_takes_them() -> None:
+    assert resume_since(1_700_000_000_000_000_500) == 1_700_000_000_000_000_499
+    now = 1_700_000_000_000_000_000
+    margin = int(UNTIL_MARGIN * 1e9)
+    assert podman_until(now + 10 * margin, now) == now + 10 * margin  # ahead: as asked
+    assert podman_until(now - 60_000_000_000, now) == now + margin  # past: a little ahead
 
 
 STATS = {
