@@ -4,9 +4,9 @@
 # Installs the package with its test extra, checks types and style, installs the test engines
 # (Docker 20.10, 26.1 and 28.5 and Podman from Debian's packages) when run as root, and runs
 # pytest, which starts private daemons of its own (their own sockets and directories; your
-# engine is never touched) and stops them at the end. The engines are split between two pytest
-# processes side by side (scripts/test_lanes.py: 20.10 and 28.5 with the engineless tests, 26.1
-# and Podman). Arguments are passed to pytest.
+# engine is never touched) and stops them at the end. The engines are split between three pytest
+# processes side by side (scripts/test_lanes.py: 20.10 with the engineless tests; 26.1 and
+# Podman; 28.5). Arguments are passed to pytest.
 #
 #   AIODOCKERSOCK_TEST_ENGINES=20.10,28.5         engines to test against (default 20.10,26.1,
 #                                                 28.5, and podman for the tests marked podman)

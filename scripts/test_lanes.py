@@ -6,11 +6,12 @@
 Most of a test's time is spent waiting for an engine (a container to start, a daemon to
 answer), so engines tested side by side take little more wall time than one. The engines of the
 run (``tests/conftest.py``: ``AIODOCKERSOCK_TEST_ENGINES``, by default 20.10, 26.1, 28.5 and
-Podman) are dealt out to ``AIODOCKERSOCK_TEST_LANES`` lanes (default 2) in turn: with the
-default, lane 1 tests 20.10 and 28.5, lane 2 26.1 and Podman. Lane 1 runs the whole suite on its
-engines, the tests without an engine included; the other lanes run only the tests that run once
-per engine of theirs (``AIODOCKERSOCK_TEST_LANE=engines-only``), so in all every test runs as
-often as in one process over every engine.
+Podman) are dealt out to ``AIODOCKERSOCK_TEST_LANES`` lanes (default 3), balanced by a rough
+cost of each (:func:`deal`): with the default, lane 1 tests 20.10, lane 2 26.1 and Podman, lane
+3 28.5. Lane 1 runs the whole suite on its engines, the tests without an engine included; the
+other lanes run only the tests that run once per engine of theirs
+(``AIODOCKERSOCK_TEST_LANE=engines-only``), so in all every test runs as often as in one
+process over every engine.
 
 Lane 1 prints as it goes; the other lanes' output follows when they end, then one line per lane.
 Each lane writes its part of the engine matrix; the parts are merged into
@@ -34,10 +35,23 @@ sys.path.insert(0, str(ROOT))
 from tests.conftest import ENGINES_ONLY, engine_labels  # noqa: E402
 from tests.engine_matrix import matrix_path, merge_parts  # noqa: E402
 
+#: Rough cost of an engine's tests in the suite, and of the tests without an engine (the first
+#: lane's): the lanes are balanced by them.
+COST = {"podman": 0.6}
+DOCKER_COST = ENGINELESS_COST = 1.0
+
 
 def deal(labels: list[str], lanes: int) -> list[list[str]]:
-    """The engines of each lane: dealt in turn, so the first lane holds the first engine."""
-    return [group for group in (labels[i::lanes] for i in range(lanes)) if group]
+    """The engines of each lane. The first lane holds the first engine (the run's first Docker
+    engine, for the tests of that engine alone) and the tests without an engine; each other
+    engine goes, in order, to the lane with the least cost so far (the first of equals)."""
+    groups: list[list[str]] = [[] for _ in range(max(1, min(lanes, len(labels))))]
+    costs = [0.0] * len(groups)
+    for index, label in enumerate(labels):
+        lane = 0 if index == 0 else min(range(len(groups)), key=lambda n: (costs[n], n))
+        groups[lane].append(label)
+        costs[lane] += COST.get(label, DOCKER_COST) + (ENGINELESS_COST if index == 0 else 0)
+    return [group for group in groups if group]
 
 
 def _summary(log: str) -> str:
@@ -54,7 +68,7 @@ def _copy(stream: IO[bytes], sinks: list[IO[bytes]]) -> None:
 
 
 def main() -> int:
-    lanes = int(os.environ.get("AIODOCKERSOCK_TEST_LANES", "2"))
+    lanes = int(os.environ.get("AIODOCKERSOCK_TEST_LANES", "3"))
     if lanes < 1:
         print(f"AIODOCKERSOCK_TEST_LANES={lanes}: give a number of lanes, 1 or more",
               file=sys.stderr)

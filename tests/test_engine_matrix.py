@@ -96,8 +96,11 @@ def test_lanes_deal_the_engines_and_their_parts_merge_into_one_table(tmp_path: P
     finally:
         sys.path.remove(str(ROOT / "scripts"))
     # the first lane holds the first engine (the run's first Docker engine, for the tests of
-    # that engine alone); every engine in exactly one lane
-    assert deal(["20.10", "26.1", "28.5", "podman"], 2) == [["20.10", "28.5"], ["26.1", "podman"]]
+    # that engine alone) and the engineless tests; every engine in exactly one lane, balanced
+    everything = ["20.10", "26.1", "28.5", "podman"]
+    assert deal(everything, 3) == [["20.10"], ["26.1", "podman"], ["28.5"]]
+    assert deal(everything, 2) == [["20.10", "podman"], ["26.1", "28.5"]]
+    assert deal(everything, 1) == [everything]
     assert deal(["20.10", "28.5"], 3) == [["20.10"], ["28.5"]]
     lane1, lane2 = tmp_path / "lane1.json", tmp_path / "lane2.json"
     lane1.write_text(json.dumps({"engines": ["20.10"], "tests": [
