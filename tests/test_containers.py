@@ -543,7 +543,9 @@ async def test_stats_one_shot_and_streamed(
     sample = await docker.containers.stats(busy)
     assert sample.id == busy
     assert sample.name is not None and sample.name.startswith("/ads-")
-    assert sample.cpu_percent > 20.0  # a busy loop keeps about one CPU busy
+    # a busy loop keeps a CPU busy: far above an idle container's ~0 % even when the other
+    # lanes' tests take their share of this machine's cores
+    assert sample.cpu_percent > 5.0
     assert 0 < sample.memory_usage < 64 * 2**20
     assert sample.memory_limit > sample.memory_usage
     assert 0.0 < sample.memory_percent < 100.0
@@ -558,7 +560,7 @@ async def test_stats_one_shot_and_streamed(
     assert stream.closed
     assert [s.id for s in samples] == [busy, busy]
     assert samples[1].read != samples[0].read
-    assert samples[1].cpu_percent > 20.0
+    assert samples[1].cpu_percent > 5.0
     with pytest.raises(NotFound):
         await docker.containers.stats("ads-no-such-container")
 
@@ -869,9 +871,10 @@ async def test_wait_for_gives_up_with_what_it_saw(
     docker: Docker, make_container: ContainerFactory
 ) -> None:
     cid = await make_container()
-    with pytest.raises(WaitTimeout, match=r"did not reach state 'running' within 0.5 s "
+    # 2 s: time for a first look even on a loaded machine (else "last seen: nothing yet")
+    with pytest.raises(WaitTimeout, match=r"did not reach state 'running' within 2 s "
                                           r"\(last seen: state 'created'\)"):
-        await docker.containers.wait_for(cid, state="running", timeout=0.5)
+        await docker.containers.wait_for(cid, state="running", timeout=2)
 
 
 async def test_wait_for_running_fails_fast_when_the_container_dies(
