@@ -199,6 +199,9 @@ class DirectoryTar(Upload):
                             continue
                         if info is None or self._special_files == "refuse":
                             raise self._refuse(path, info)
+                    # whole seconds, as the Docker CLI sends them: a fraction costs the
+                    # member a pax header (1 KiB more per file)
+                    info.mtime = int(info.mtime)
                     if not self._keep_owners:
                         info.uid = info.gid = 0
                         info.uname = info.gname = ""

@@ -44,7 +44,7 @@ async def test_pack_then_extract_round_trips_a_tree(tmp_path: Path) -> None:
     src = tmp_path / "src"
     (src / "d" / "e").mkdir(parents=True)
     (src / "d" / "e" / "f.txt").write_text("deep")
-    (src / "big").write_bytes(b"\x00\x01" * (CHUNK + 123))  # spans several chunks
+    (src / "big").write_bytes(b"\x00\x01" * (2 * CHUNK + 123))  # spans several chunks
     (src / "link").symlink_to("d")  # kept as a link, not followed
     blobs = [b async for b in DirectoryTar(src, tree_members(src, "root"))]
     assert len(blobs) > 2 and max(len(b) for b in blobs) < 2 * CHUNK  # streamed in pieces
@@ -260,3 +260,19 @@ async def test_packing_special_files_is_refused_skipped_or_done_as_asked(tmp_pat
                                                        special_files="skip")])
     with tarfile.open(fileobj=io.BytesIO(contents)) as tar:
         assert tar.getnames() == ["file"]
+
+
+async def test_times_are_whole_seconds_as_the_docker_cli_sends_them(tmp_path: Path) -> None:
+    """A sub-second mtime would cost each member a pax header (1 KiB more per file: a
+    context of 10,000 small files grew by 10 MB); the CLI truncates to the second, so do we."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(3):
+        (src / f"f{i}").write_text("x")
+        os.utime(src / f"f{i}", ns=(1_700_000_000_123_456_789, 1_700_000_000_987_654_321 + i))
+    blob = b"".join([b async for b in DirectoryTar(src, tree_members(src, ""))])
+    with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+        members = tar.getmembers()
+    assert {m.name for m in members} == {"f0", "f1", "f2"}
+    assert [m.pax_headers for m in members] == [{}, {}, {}]
+    assert {m.mtime for m in members} == {1_700_000_000}
