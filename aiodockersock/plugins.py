@@ -67,8 +67,8 @@ Grant = Union[  # noqa: UP007 (a runtime alias)
 ]
 
 _TAR = {"Content-Type": "application/x-tar"}
-#: dockerd refuses a second plugin identical to one it holds ("content sha256:…: already
-#: exists"; 409 on Docker 20.10, 500 on 28.5).
+#: dockerd refuses a plugin whose rootfs (or config.json) is a blob it holds already ("content
+#: sha256:…: already exists"; 409 on Docker 20.10, 500 on 28.5).
 _SAME_CONTENT = re.compile(r"^content sha256:[0-9a-f]{64}: already exists")
 #: dockerd refuses to change an enabled plugin with a 500.
 _ACTIVE = re.compile(r"active plugin|is enabled", re.IGNORECASE)
@@ -408,8 +408,9 @@ class Plugins(Area):
         Raises:
             InvalidArgument: the directory lacks ``config.json`` or ``rootfs/``, or its
                 ``config.json`` is not a JSON object; ``source`` is none of the kinds above.
-            Conflict: a plugin of that name exists, or one identical to it (the same
-                ``config.json`` and rootfs: dockerd will not store it twice).
+            Conflict: a plugin of that name exists, or one with the same rootfs (the same
+                files with the same times) or the same ``config.json``: dockerd stores each
+                once.
             ServerError: the daemon refused the config (its message says what is wrong).
         """
         name = _name(name)
@@ -424,10 +425,11 @@ class Plugins(Area):
                 raise upload.error from None
             if _SAME_CONTENT.match(exc.message):
                 raise _conflict(
-                    exc, f"the engine holds a plugin identical to {name} already (the same "
-                    "config.json and rootfs; dockerd stores a plugin's content once and "
-                    f"refuses a second copy: {exc.message}); remove that plugin, or change "
-                    "the new one's config.json (its Description, say)"
+                    exc, f"the engine holds a plugin with the same content as {name} already: "
+                    "the same rootfs (files and their times) or the same config.json "
+                    f"(dockerd stores each once and refuses a second copy: {exc.message}); "
+                    "remove that plugin, or make the new one's its own (a file of its own in "
+                    "rootfs/, its own Description in config.json)"
                 ) from None
             raise
         except DockerError:

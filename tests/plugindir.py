@@ -153,7 +153,10 @@ def config(description: str, **extra: Any) -> dict[str, Any]:
 def make_plugin_dir(path: Path, description: str, **extra: Any) -> Path:
     """Write a plugin directory (``config.json`` + ``rootfs/``) at ``path``.
 
-    dockerd refuses a plugin identical to one it holds: give each a ``description`` of its own.
+    dockerd refuses a plugin whose rootfs is byte for byte that of one it holds, whatever its
+    config says (the same files with the same times: the listener is copied with its time): the
+    ``description`` is written into the rootfs too, so a description of its own makes each
+    plugin its own.
 
     Raises:
         NoCompiler: the listener cannot be built here.
@@ -161,5 +164,6 @@ def make_plugin_dir(path: Path, description: str, **extra: Any) -> Path:
     (path / "rootfs/bin").mkdir(parents=True)
     (path / "rootfs/run/docker/plugins").mkdir(parents=True)
     shutil.copy2(listener(), path / "rootfs/bin/listener")
+    (path / "rootfs/description").write_text(description)
     (path / "config.json").write_text(json.dumps(config(description, **extra), indent=1))
     return path

@@ -288,7 +288,7 @@ async def _make_world(world: World, request: pytest.FixtureRequest) -> str:
             await docker.images.push(f"{registry.address}/team/app:1.0")
             _pushed.add(key)
     if _mentions(code, "volume-plugin"):
-        try:  # a description of its own: dockerd refuses a plugin identical to one it holds
+        try:  # a description (and so a rootfs) of its own: dockerd stores each rootfs once
             make_plugin_dir(world.cwd / "volume-plugin", f"docs {world.cwd.parent.name}")
         except NoCompiler as exc:
             pytest.skip(str(exc))

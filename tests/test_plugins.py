@@ -188,7 +188,7 @@ async def test_create_an_identical_plugin_or_a_taken_name_is_a_conflict(
     await docker.plugins.create(first, source)
     second = f"ads-test/twin-{_token()}"
     tidy_plugins.append(second)
-    with pytest.raises(Conflict, match="identical to") as twin:
+    with pytest.raises(Conflict, match="the same content as") as twin:
         await docker.plugins.create(second, source)
     assert "already exists" in twin.value.message  # the daemon's own words, kept
     with pytest.raises(NotFound):
