@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote_plus
 
 from .._build_context import IgnoreRules
@@ -176,11 +177,18 @@ async def diff_copy(call: GrpcCall, dirs: dict[str, SyncedDir]) -> None:
     entries = await asyncio.to_thread(
         lambda: [(path, *_stat(path, name)) for path, name in walk(synced, includes, excludes)])
     files: dict[int, Path] = {}
+    batch: list[bytes] = []
+    size = 0
     for index, (path, stat, regular) in enumerate(entries):
         if regular:
             files[index] = path
-        await call.send(_packet(wire_pb2.Packet.PACKET_STAT, stat=stat))
-    await call.send(_packet(wire_pb2.Packet.PACKET_STAT))
+        batch.append(_packet(wire_pb2.Packet.PACKET_STAT, stat=stat))
+        size += len(batch[-1])
+        if size >= _CHUNK:  # written a batch at a time: one write per file costs ~1 ms each
+            await call.send_many(batch)
+            batch, size = [], 0
+    batch.append(_packet(wire_pb2.Packet.PACKET_STAT))
+    await call.send_many(batch)
     while True:
         message = await call.recv()
         if message is None:
@@ -198,10 +206,23 @@ async def diff_copy(call: GrpcCall, dirs: dict[str, SyncedDir]) -> None:
 
 
 async def _send_file(call: GrpcCall, id_: int, path: Path) -> None:
-    with path.open("rb") as f:
-        while True:
-            chunk = await asyncio.to_thread(f.read, _CHUNK)
-            if not chunk:
-                break
+    f, chunk = await asyncio.to_thread(_open_and_read, path)
+    with f:
+        # a small file (most of a context) is read whole in one hop and sent in one write with
+        # the empty packet that ends it
+        while len(chunk) == _CHUNK:
             await call.send(_packet(wire_pb2.Packet.PACKET_DATA, ID=id_, data=chunk))
-    await call.send(_packet(wire_pb2.Packet.PACKET_DATA, ID=id_))
+            chunk = await asyncio.to_thread(f.read, _CHUNK)  # short only at the end
+    end = [_packet(wire_pb2.Packet.PACKET_DATA, ID=id_)]
+    if chunk:
+        end.insert(0, _packet(wire_pb2.Packet.PACKET_DATA, ID=id_, data=chunk))
+    await call.send_many(end)
+
+
+def _open_and_read(path: Path) -> tuple[BinaryIO, bytes]:
+    f = path.open("rb")
+    try:
+        return f, f.read(_CHUNK)
+    except BaseException:
+        f.close()
+        raise

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import h2.config
 import h2.connection
@@ -94,13 +94,19 @@ class GrpcCall:
 
     async def send(self, message: bytes) -> None:
         """Send one message (waits for the peer's flow-control window)."""
+        await self.send_many((message,))
+
+    async def send_many(self, messages: Iterable[bytes]) -> None:
+        """Send messages one after the other, framed and written together (one write and
+        one wait for the socket, not one per message: the same bytes on the wire)."""
+        data = b"".join(part for message in messages
+                        for part in (struct.pack(">BI", 0, len(message)), message))
         async with self._lock:
             if not self._headers_sent:
                 self._headers_sent = True
                 self._server.send_headers(self._id, [(":status", "200"),
                                                      ("content-type", "application/grpc")])
-            await self._server.send_data(self._id, struct.pack(">BI", 0, len(message)) + message,
-                                         self._window)
+            await self._server.send_data(self._id, data, self._window)
 
     async def finish(self, code: int = 0, message: str = "") -> None:
         """End the call with a status (trailers)."""
