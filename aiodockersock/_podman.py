@@ -255,8 +255,9 @@ def is_podman_answer(headers: Mapping[str, str]) -> bool:
 
 # -- errors -----------------------------------------------------------------------------------
 
-#: Podman answers these client errors with 500; its cause (the end of the message) says which,
-#: and Docker's status for the same error gives the class raised.
+#: Podman answers these client errors with 500; its cause (the end of the message, or the part
+#: before a last ``: state``) says which, and Docker's status for the same error gives the class
+#: raised.
 ERROR_CAUSES: Final[tuple[tuple[str, type[APIError]], ...]] = (
     ("container state improper", Conflict),  # pause a paused one, remove a running one …
     ("exec session state improper", Conflict),  # start an exec twice
@@ -275,9 +276,11 @@ ERROR_CAUSES: Final[tuple[tuple[str, type[APIError]], ...]] = (
 
 def podman_error_class(message: str) -> type[APIError] | None:
     """The class Docker's status gives the error Podman answered with 500, if its message ends
-    with one of the :data:`ERROR_CAUSES`."""
+    with one of the :data:`ERROR_CAUSES`, or with one and the state it found (killing a
+    container that stopped a moment before: ``container state improper: stopped``)."""
+    head, sep, _ = message.rpartition(": ")
     for cause, cls in ERROR_CAUSES:
-        if message.endswith(cause):
+        if message.endswith(cause) or (sep and head.endswith(cause)):
             return cls
     return None
 

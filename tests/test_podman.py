@@ -149,6 +149,8 @@ def test_ping_info_reads_the_libpod_header() -> None:
     ("message", "cls"),
     [
         ('"abc" is already paused: container state improper', Conflict),
+        # a kill racing the container's own exit (seen in CI on a force remove)
+        ("container state improper: stopped", Conflict),
         ("cannot remove container abc as it is running - running or paused containers cannot "
          "be removed without force: container state improper", Conflict),
         ("container create: creating container storage: the container name \"web\" is already "
@@ -425,6 +427,23 @@ def test_path_stat_is_named_after_the_path() -> None:
         name="tmp", size=4096, mode=0o777 | 1 << 31, link_target=""
     )
     assert podman_path_stat(directory, "/").name == "/"
+
+
+async def test_a_force_remove_racing_the_containers_exit_still_removes(
+    docker: Docker, service: FakeService
+) -> None:
+    # the container exits between Podman's state check and its kill: the kill's 500 must not
+    # stop the removal (a real engine cannot be made to hit that window on demand)
+    async def kill(request: web.Request) -> web.Response:
+        return service.error("container state improper: stopped")
+
+    async def delete(request: web.Request) -> web.Response:
+        return web.Response(status=204, headers=service.headers)
+
+    service.routes["POST", "/containers/web/kill"] = kill
+    service.routes["DELETE", "/containers/web"] = delete
+    await docker.containers.remove("web", force=True)
+    assert service.sent("DELETE", "/containers/web") == [{"force": ["1"]}]
 
 
 async def test_put_archive_into_a_missing_directory_is_not_found(
