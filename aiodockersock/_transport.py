@@ -337,11 +337,22 @@ class _Request(aiohttp.ClientRequest):
 
 class _FactoryConnector(aiohttp.BaseConnector):
     """aiohttp's connection pool over our connection factory: the pooled connections of
-    ordinary requests and streams are made by the same :class:`Connector` as upgrades."""
+    ordinary requests and streams are made by the same :class:`Connector` as upgrades.
+
+    A request takes the connection released last (aiohttp's pool takes the oldest): after a
+    burst, sequential calls keep reusing one connection and the rest of the burst's sit idle
+    until the pool closes them (the connector's ``idle_timeout``), where taking them in turn
+    would keep every one of them alive for good."""
 
     def __init__(self, connector: Connector, *, limit: int) -> None:
-        super().__init__(limit=limit)
+        super().__init__(limit=limit, keepalive_timeout=connector.idle_timeout)
         self._connector = connector
+
+    async def _get(self, key: Any, traces: Any) -> Any:
+        conns = self._conns.get(key)
+        if conns is not None and len(conns) > 1:
+            conns.insert(0, conns.pop())  # released last goes first (a deque or a list)
+        return await super()._get(key, traces)
 
     async def _create_connection(
         self, req: Any, traces: Any, timeout: aiohttp.ClientTimeout

@@ -273,12 +273,18 @@ class Client:
         """One inspect; the Id it returned."""
         raise NotImplementedError
 
-    async def prime(self, cid: str, workers: int, clock: TreeClock) -> None:
+    async def prime(self, cid: str, workers: int, settle: float, clock: TreeClock) -> None:
         """Untimed calls before a sample (3 sequential; or one from each of ``workers`` tasks),
-        so pooled connections that idled out are back."""
+        so pooled connections that idled out are back; before a c=1 sample, sequential calls
+        go on for ``settle`` seconds, as a service's steady calls would after a burst (long
+        enough for aiodockersock's ssh pool to close the burst's idle connections)."""
         if workers <= 1:
             for _ in range(3):
                 await self.inspect(cid)
+            end = time.perf_counter() + settle
+            while time.perf_counter() < end:
+                await self.inspect(cid)
+                await asyncio.sleep(0.05)
         else:
             await self.c32(cid, workers, 1, clock)
 
@@ -429,7 +435,7 @@ class Cli(Client):
 
     async def close(self) -> None: ...
 
-    async def prime(self, cid: str, workers: int, clock: TreeClock) -> None:
+    async def prime(self, cid: str, workers: int, settle: float, clock: TreeClock) -> None:
         """Nothing to keep warm: every call is a new process."""
 
     def _argv(self, cid: str) -> list[str]:
@@ -706,7 +712,8 @@ def run(args: argparse.Namespace, params: Params, run_id: str) -> dict[str, Any]
 
             def timed(w: Worker, bench: str, op: str, *op_args: Any) -> None:
                 if bench != "connect":
-                    w.call("prime", cid, params.workers if bench == "c32" else 1)
+                    w.call("prime", cid, params.workers if bench == "c32" else 1,
+                           args.settle if bench == "c1" else 0.0)
                 before = descendants_cpu(r.sshd.pid)
                 reaped = reaped_children_cpu(r.sshd.pid)
                 logins = r.sshd.handshakes()
@@ -742,6 +749,7 @@ def run(args: argparse.Namespace, params: Params, run_id: str) -> dict[str, Any]
         "params": params.__dict__,
         "max_sessions": args.max_sessions,
         "ssh_config_extra": args.ssh_config_extra,
+        "settle": args.settle,
         "machine": bench_api.machine_info(version),
         "load": load,
         "results": summarise(samples),
@@ -819,7 +827,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"{p['rounds']} rounds; c=1: {p['calls']} calls per sample ({p['cli_calls']} for the "
         f"CLI and dockerpy-sshcli); c=32: {p['workers']}×{p['per_worker']} "
         f"({p['workers']}×{p['cli_per_worker']} for those two); connect: one fresh client per "
-        "round.",
+        f"round. Before each c=1 sample, {report.get('settle', 0):g} s of untimed sequential "
+        "calls (`--settle`).",
         "",
         "| client | c=1 per call | c=1 single calls: median / p99 | × ads-unix (paired) "
         "| c=32 per call | c=32 calls/s | × ads-unix (paired) | c=1 / c=32: slower than "
@@ -939,6 +948,87 @@ def callgrind(args: argparse.Namespace, run_id: str) -> None:
                       f"{(large - small) / 256:,.0f} |", flush=True)
 
 
+# -- the cost of idle channels (--idle-channels) ------------------------------------------------
+
+
+def idle_channels(args: argparse.Namespace, run_id: str) -> None:
+    """Per-call time of sequential inspects over one OpenSSH master's stream-local forward
+    (``ssh -M -N -L LOCAL:SOCKET``: no aiodockersock pool in the way, raw HTTP/1.1 over one
+    connection) while K other forwarded connections stay open and idle, against the same loop
+    on the socket itself, interleaved: why the ssh pool closes idle connections soon."""
+    counts = [int(k) for k in args.idle_channels.split(",") if k.strip()]
+    socket_path = bench_api.socket_path_of(args.host)
+
+    async def prepare() -> str:
+        async with bench_api.Engine(socket_path, run_id) as engine:
+            return await engine.start_sleeper(args.image)
+
+    cid = asyncio.run(prepare())
+    request = (f"GET /containers/{cid}/json HTTP/1.1\r\nHost: docker\r\n\r\n").encode()
+
+    async def loop_on(path: str, idle: int, n: int) -> list[float]:
+        held = [await asyncio.open_unix_connection(path) for _ in range(idle)]
+        try:
+            reader, writer = await asyncio.open_unix_connection(path)
+            times: list[float] = []
+            for _ in range(n):
+                t = time.perf_counter()
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                lengths = [line.split(b":")[1] for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")]
+                if lengths:
+                    body = await reader.readexactly(int(lengths[0]))
+                else:  # chunked
+                    body = b""
+                    while size := int((await reader.readuntil(b"\r\n"))[:-2], 16):
+                        body += (await reader.readexactly(size + 2))[:-2]
+                    await reader.readuntil(b"\r\n")
+                times.append(time.perf_counter() - t)
+                assert cid.encode() in body
+            writer.close()
+            return times
+        finally:
+            for _, w in held:
+                w.close()
+
+    with remote(socket_path, args.max_sessions, args.ssh_config_extra) as r, \
+            tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        control, forward = os.path.join(tmp, "m"), os.path.join(tmp, "fwd")
+        master = subprocess.Popen(
+            [SSH_BINARY, "-F", str(r.ssh_config), "-M", "-N", "-o", f"ControlPath={control}",
+             "-L", f"{forward}:{socket_path}", "-p", r.url.rsplit(":", 1)[1],
+             r.url.split("@")[0].removeprefix("ssh://") + "@127.0.0.1"],
+            env=worker_env("ads-ssh", r), stdin=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while not os.path.exists(forward):
+                if master.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the ssh master did not come up")
+                time.sleep(0.05)
+            rounds = max(3, args.rounds or 5)
+            print(f"{rounds} rounds of 300 sequential inspects per point, medians "
+                  f"(load {os.getloadavg()[0]:.2f})")
+            print("| idle channels | unix socket | ssh forward | added by ssh |")
+            print("|---:|---:|---:|---:|")
+            for k in counts:
+                unix: list[float] = []
+                ssh: list[float] = []
+                for _ in range(rounds):
+                    unix += asyncio.run(loop_on(socket_path, 0, 300))
+                    ssh += asyncio.run(loop_on(forward, k, 300))
+                mu, ms = statistics.median(unix) * 1e6, statistics.median(ssh) * 1e6
+                print(f"| {k} | {mu:.0f} µs | {ms:.0f} µs | {ms - mu:.0f} µs |", flush=True)
+            print(f"(load at end {os.getloadavg()[0]:.2f})")
+        finally:
+            with contextlib.suppress(Exception):
+                subprocess.run([SSH_BINARY, "-o", f"ControlPath={control}", "-O", "exit", "x"],
+                               capture_output=True, timeout=10)
+            master.terminate()
+            master.wait(10)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--host", default=os.environ.get("DOCKER_HOST", ""),
@@ -952,6 +1042,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--ssh-config-extra", default="", metavar="LINES",
                     help="more ssh_config lines for the OpenSSH clients, ';'-separated, e.g. "
                     "'KexAlgorithms curve25519-sha256' (paramiko and asyncssh ignore them)")
+    ap.add_argument("--settle", type=float, default=4.5, metavar="SECONDS",
+                    help="untimed sequential calls before each c=1 sample, for this long "
+                    "(default %(default)s: past aiodockersock's 2 s ssh idle timeout and the "
+                    "pool's clean-up after it)")
+    ap.add_argument("--idle-channels", metavar="K,K,...",
+                    help="measure nothing else: sequential inspects through one plain OpenSSH "
+                    "master forwarding the socket while K other forwarded channels sit idle, "
+                    "for each K, against the socket itself")
     ap.add_argument("--image", default=bench_api.DEFAULT_IMAGE)
     ap.add_argument("--json", metavar="FILE", help="also write the raw numbers as JSON")
     ap.add_argument("--callgrind", action="store_true",
@@ -994,6 +1092,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.callgrind:
             callgrind(args, run_id)
+            return 0
+        if args.idle_channels:
+            idle_channels(args, run_id)
             return 0
         report = run(args, params, run_id)
     except KeyboardInterrupt:

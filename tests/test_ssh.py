@@ -296,6 +296,28 @@ async def test_many_followed_streams_and_a_request_over_few_ssh_connections(
     assert zombies() == []
 
 
+@pytest.mark.parametrize("mode", ["auto", "dial-stdio"])
+async def test_connections_left_by_a_burst_close_once_idle(
+    engine: EngineHandle, remote: str, sshd: Sshd, mode: str
+) -> None:
+    # each open channel makes every round trip through ssh and sshd dearer: after a burst,
+    # sequential calls must reuse one connection and the others close once idle (aiohttp's
+    # pool would take them in turn and keep them all alive)
+    async with client(sshd, remote, ssh_mode=mode) as docker:
+        conn = connector(docker)
+        assert conn.idle_timeout == 2.0
+        await asyncio.gather(*(docker.version() for _ in range(6)))
+        burst = conn.open_connections
+        assert burst >= 2, burst
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 4 * conn.idle_timeout + 5
+        while conn.open_connections > 1 and loop.time() < deadline:
+            await docker.version()  # busy all along: only the one in use stays
+            await asyncio.sleep(0.1)
+        assert conn.open_connections == 1, (burst, conn.open_connections)
+        assert (await docker.version()).version == engine.server_version
+
+
 async def test_a_server_with_fewer_sessions_names_max_sessions_and_the_setting(
     engine: EngineHandle, sshd: Sshd, users: Users, make_container: ContainerFactory
 ) -> None:
