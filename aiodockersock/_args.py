@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -30,6 +31,7 @@ __all__ = [
     "format_nanos",
     "format_time",
     "object_data",
+    "read_versioned",
     "retry_out_of_sequence",
     "shielded",
     "spec_struct",
@@ -119,20 +121,51 @@ _T = TypeVar("_T")
 SEQUENCE_ATTEMPTS = 5
 
 
-async def retry_out_of_sequence(attempt: Callable[[], Awaitable[_T]]) -> _T:
+async def retry_out_of_sequence(
+    attempt: Callable[[], Awaitable[_T]], *, pinned: bool = False
+) -> _T:
     """Run ``attempt()`` (read the object's version, send the update) again when the swarm
     refuses it as ``update out of sequence``: someone else updated the object in between.
+    Between attempts, a random pause (up to 20 ms times the attempt) lets writers that
+    collided fall out of step.
+
+    Args:
+        attempt: reads the current version (unless pinned) and sends the update.
+        pinned: the caller gave the version the update is based on: a refusal is theirs to
+            handle, raised at once.
 
     Raises:
         APIError: the daemon's refusal, once the attempts are spent, or any other.
     """
-    for tries in range(SEQUENCE_ATTEMPTS):
+    for tries in range(1, SEQUENCE_ATTEMPTS + 1):
         try:
             return await attempt()
         except APIError as exc:
-            if "out of sequence" not in exc.message or tries == SEQUENCE_ATTEMPTS - 1:
+            if pinned or "out of sequence" not in exc.message or tries == SEQUENCE_ATTEMPTS:
                 raise
+        await asyncio.sleep(random.uniform(0, 0.02 * tries))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def read_versioned(
+    get: Callable[[], Awaitable[Versioned]],
+    given: dict[str, Any] | None,
+    version: int | None,
+    what: str,
+) -> tuple[dict[str, Any], int]:
+    """The spec and version an update starts from: the caller's, else the object's as
+    ``get()`` reads it now (read only when one of them is missing).
+
+    Raises:
+        InvalidArgument: the daemon reported no version for ``what``.
+    """
+    if given is not None and version is not None:
+        return given, version
+    current = await get()
+    at = version if version is not None else current.index
+    if at is None:
+        raise InvalidArgument(f"the daemon reported no version for {what}")
+    return (given if given is not None else current.spec or {}), at
 S = TypeVar("S", bound=msgspec.Struct)
 
 

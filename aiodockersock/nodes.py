@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import builtins
-import random
 from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
-from ._args import Filters, Versioned, spec_struct, string_map
-from ._exceptions import Conflict, InvalidArgument
+from ._args import (
+    Filters,
+    Versioned,
+    read_versioned,
+    retry_out_of_sequence,
+    spec_struct,
+    string_map,
+)
+from ._exceptions import InvalidArgument
 from ._transport import Area
 from .models.swarm import Node, NodeSpec
 
@@ -20,8 +25,6 @@ __all__ = ["Nodes"]
 #: The roles and availabilities dockerd knows (``docker node update --role/--availability``).
 ROLES = ("worker", "manager")
 AVAILABILITIES = ("active", "pause", "drain")
-#: How often an update with the version read for the caller is tried against other writers.
-_ATTEMPTS = 5
 
 
 class Nodes(Area):
@@ -132,29 +135,20 @@ class Nodes(Area):
         if name is not None:
             changes["Name"] = name
         path = self._t.path("/nodes/{}", node)
+
+        async def get() -> Versioned:
+            return (await self._t.request("GET", path)).decode(Versioned)
+
         # Read, change, write; if another writer got in between (a stale version), read again
         # and redo the change -- unless the caller pinned the version. The spec read stays
         # the daemon's JSON, so fields this library does not model are kept.
-        for attempt in range(1, _ATTEMPTS + 1):
-            new, at = given, version
-            if new is None or at is None:
-                current = (await self._t.request("GET", path)).decode(Versioned)
-                if new is None:
-                    new = current.spec or {}
-                if at is None:
-                    at = current.index
-                if at is None:
-                    raise InvalidArgument(f"the daemon reported no version for node {node!r}")
-            try:
-                await self._t.request(
-                    "POST", f"{path}/update", query={"version": at}, body={**new, **changes}
-                )
-            except Conflict:
-                if version is not None or attempt == _ATTEMPTS:
-                    raise
-                await asyncio.sleep(random.uniform(0, 0.02 * attempt))  # let writers desync
-            else:
-                return
+        async def attempt() -> None:
+            new, at = await read_versioned(get, given, version, f"node {node!r}")
+            await self._t.request(
+                "POST", f"{path}/update", query={"version": at}, body={**new, **changes}
+            )
+
+        await retry_out_of_sequence(attempt, pinned=version is not None)
 
     async def remove(self, node: str, *, force: bool = False) -> None:
         """Remove a node from the swarm (``docker node rm``).

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
 
-from ._args import Versioned, spec_struct, string_list, string_map
-from ._exceptions import Conflict, InvalidArgument
+from ._args import (
+    Versioned,
+    read_versioned,
+    retry_out_of_sequence,
+    spec_struct,
+    string_list,
+    string_map,
+)
+from ._exceptions import InvalidArgument
 from ._transport import Area
 from .models.swarm import (
     SwarmInitRequest,
@@ -26,8 +31,6 @@ __all__ = ["Swarm"]
 #: Where a node listens for other nodes unless told otherwise (what ``docker swarm init`` and
 #: ``join`` use).
 DEFAULT_LISTEN_ADDR = "0.0.0.0:2377"
-#: How often an update with the version read for the caller is tried against other writers.
-_ATTEMPTS = 5
 
 
 class Swarm(Area):
@@ -224,19 +227,15 @@ class Swarm(Area):
         ):
             raise InvalidArgument(f"version must be a swarm version index (int), not {version!r}")
         labels = string_map("labels", labels)
+
+        async def get() -> Versioned:
+            return (await self._t.request("GET", "/swarm")).decode(Versioned)
+
         # Read, change, write; if another writer got in between (a stale version), read again
         # and redo the change -- unless the caller pinned the version. The spec read stays
         # the daemon's JSON, so fields this library does not model are kept.
-        for attempt in range(1, _ATTEMPTS + 1):
-            new, at = given, version
-            if new is None or at is None:
-                current = (await self._t.request("GET", "/swarm")).decode(Versioned)
-                if new is None:
-                    new = current.spec or {}
-                if at is None:
-                    at = current.index
-                if at is None:
-                    raise InvalidArgument("the daemon reported no swarm version to update from")
+        async def attempt() -> None:
+            new, at = await read_versioned(get, given, version, "the swarm")
             body: dict[str, Any] = dict(new)
             if labels is not None:
                 body["Labels"] = labels
@@ -246,24 +245,19 @@ class Swarm(Area):
                     **(encryption if isinstance(encryption, dict) else {}),
                     "AutoLockManagers": bool(autolock),
                 }
-            try:
-                await self._t.request(
-                    "POST",
-                    "/swarm/update",
-                    query={
-                        "version": at,
-                        "rotateWorkerToken": rotate_worker_token or None,
-                        "rotateManagerToken": rotate_manager_token or None,
-                        "rotateManagerUnlockKey": rotate_manager_unlock_key or None,
-                    },
-                    body=body,
-                )
-            except Conflict:
-                if version is not None or attempt == _ATTEMPTS:
-                    raise
-                await asyncio.sleep(random.uniform(0, 0.02 * attempt))  # let writers desync
-            else:
-                return
+            await self._t.request(
+                "POST",
+                "/swarm/update",
+                query={
+                    "version": at,
+                    "rotateWorkerToken": rotate_worker_token or None,
+                    "rotateManagerToken": rotate_manager_token or None,
+                    "rotateManagerUnlockKey": rotate_manager_unlock_key or None,
+                },
+                body=body,
+            )
+
+        await retry_out_of_sequence(attempt, pinned=version is not None)
 
     async def unlock_key(self) -> str | None:
         """The key that unlocks a locked manager (``docker swarm unlock-key``).
