@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from ._args import Filters, Versioned, object_data, retry_out_of_sequence, string_map
 from ._exceptions import InvalidArgument
 from ._transport import Area
-from .models.secrets import Config, ConfigSpec, NamedDriver, ObjectIdResponse
+from .models.secrets import Config, ConfigSpec, ObjectIdResponse
+from .models.swarm import NamedDriver
 
 __all__ = ["Configs"]
 

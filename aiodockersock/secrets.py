@@ -13,7 +13,8 @@ from ._args import Filters, Versioned, object_data, retry_out_of_sequence, strin
 from ._exceptions import APIError, InvalidArgument, NotSupported
 from ._podman import NO_SECRET_UPDATE
 from ._transport import Area
-from .models.secrets import NamedDriver, ObjectIdResponse, Secret, SecretSpec
+from .models.secrets import ObjectIdResponse, Secret, SecretSpec
+from .models.swarm import NamedDriver
 
 __all__ = ["Secrets"]
 

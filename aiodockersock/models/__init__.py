@@ -128,7 +128,6 @@ from .progress import ErrorDetail, ProgressDetail, ProgressMessage
 from .secrets import (
     Config,
     ConfigSpec,
-    NamedDriver,
     ObjectIdResponse,
     Secret,
     SecretSpec,
@@ -192,6 +191,7 @@ from .swarm import (
     GenericResource,
     JoinTokens,
     ManagerStatus,
+    NamedDriver,
     NamedResourceSpec,
     Node,
     NodeDescription,

@@ -13,24 +13,16 @@ from typing import Any
 import msgspec
 
 from ._base import Model
+from .swarm import NamedDriver
 from .system import ObjectVersion
 
 __all__ = [
     "Config",
     "ConfigSpec",
-    "NamedDriver",
     "ObjectIdResponse",
     "Secret",
     "SecretSpec",
 ]
-
-class NamedDriver(Model):
-    """A driver by name, with its options (``Driver``: a secret store, a templating engine, a
-    service's log driver)."""
-
-    name: str | None = None
-    options: dict[str, str] | None = None
-
 
 class SecretSpec(Model):
     """What a secret is: ``Secret.Spec``, and the body of POST /secrets/create and

@@ -15,7 +15,7 @@ import msgspec
 from ._base import Model
 from .containers import HealthConfig, Mount, Ulimit
 from .networks import Network
-from .secrets import NamedDriver
+from .swarm import NamedDriver, ResourceObject
 from .system import GenericResource, ObjectVersion
 
 __all__ = [
@@ -173,12 +173,9 @@ class ResourceLimit(Model):
     pids: int | None = None
 
 
-class ResourceReservation(Model):
-    """A task's reserved resources (``ResourceObject``)."""
-
-    nano_cpus: int | None = msgspec.field(default=None, name="NanoCPUs")
-    memory_bytes: int | None = None
-    generic_resources: list[GenericResource] | None = None
+#: A task's reserved resources (``TaskSpec.Resources.Reservations``): a
+#: :class:`~aiodockersock.models.swarm.ResourceObject`.
+ResourceReservation = ResourceObject
 
 
 class TaskResources(Model):

@@ -28,6 +28,7 @@ __all__ = [
     "GenericResource",
     "JoinTokens",
     "ManagerStatus",
+    "NamedDriver",
     "NamedResourceSpec",
     "Node",
     "NodeDescription",
@@ -165,11 +166,17 @@ class EncryptionConfig(Model):
     then need ``swarm.unlock(key)``."""
 
 
-class TaskLogDriver(Model):
-    """``SwarmSpec.TaskDefaults.LogDriver``: the log driver of tasks that name none."""
+class NamedDriver(Model):
+    """A driver by name, with its options (``Driver``: a secret store, a templating engine, a
+    service's log driver, the swarm's default log driver of tasks)."""
 
     name: str | None = None
     options: dict[str, str] | None = None
+
+
+#: ``SwarmSpec.TaskDefaults.LogDriver``: the log driver of tasks that name none (a
+#: :class:`NamedDriver`).
+TaskLogDriver = NamedDriver
 
 
 class TaskDefaults(Model):
