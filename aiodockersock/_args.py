@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import random
 import re
+import stat
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
@@ -24,6 +26,7 @@ from ._exceptions import APIError, InvalidArgument
 
 __all__ = [
     "Filters",
+    "SSHAgents",
     "TimeSpec",
     "Versioned",
     "cancel",
@@ -35,6 +38,7 @@ __all__ = [
     "retry_out_of_sequence",
     "shielded",
     "spec_struct",
+    "ssh_agents",
     "string_list",
     "string_map",
 ]
@@ -114,6 +118,61 @@ def object_data(what: str, data: bytes | str) -> str:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise InvalidArgument(f"{what} data must be bytes (or a str), not a {type(data).__name__}")
     return base64.b64encode(bytes(data)).decode("ascii")
+
+
+#: A build's ssh agents (``images.build(ssh=...)``): id → agent socket path, or ``None`` for
+#: the agent at ``$SSH_AUTH_SOCK``.
+SSHAgents = Mapping[str, Union[str, os.PathLike[str], None]]  # noqa: UP007 (a runtime alias)
+
+
+def ssh_agents(value: SSHAgents | None) -> dict[str, str] | None:
+    """The ssh agents a build forwards, as ``{id: absolute socket path}``, each one checked.
+
+    ``None`` for an id means the agent at ``$SSH_AUTH_SOCK``; a path must be the agent's
+    socket. A key file (accepted by ``docker build --ssh``) is refused: only agents are
+    forwarded, so the key never leaves the agent.
+
+    Raises:
+        InvalidArgument: not a mapping of non-empty ids; ``None`` while ``SSH_AUTH_SOCK`` is
+            not set; a path that does not exist, is a regular file (a key), or is not a socket.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(
+            "ssh must map an id to an agent socket's path or None ($SSH_AUTH_SOCK), e.g. "
+            f'{{"default": None}}, not a {type(value).__name__}')
+    agents = {}
+    for id_, path in value.items():
+        if not isinstance(id_, str) or not id_ or "," in id_ or "=" in id_:
+            raise InvalidArgument(f"ssh: an id must be a non-empty str without ',' or '=', "
+                                  f"not {id_!r}")
+        if path is None:
+            path = os.environ.get("SSH_AUTH_SOCK") or ""
+            if not path:
+                raise InvalidArgument(
+                    f"ssh: {id_!r} is the agent at $SSH_AUTH_SOCK, but SSH_AUTH_SOCK is not "
+                    "set: start an agent (eval \"$(ssh-agent)\"; ssh-add) or give its socket's "
+                    "path")
+        elif not isinstance(path, (str, os.PathLike)):
+            raise InvalidArgument(f"ssh: {id_!r} must map to an agent socket's path or None, "
+                                  f"not a {type(path).__name__}")
+        path = os.path.abspath(os.fspath(path))
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            raise InvalidArgument(f"ssh: {id_!r}: no ssh agent socket at {path} "
+                                  f"({exc.strerror})") from None
+        if stat.S_ISREG(mode):
+            raise InvalidArgument(
+                f"ssh: {id_!r}: {path} is a file (a key?); only ssh agent sockets are "
+                f"forwarded: load the key into an agent (ssh-add {path}) and give the "
+                "agent's socket, or None for $SSH_AUTH_SOCK")
+        if not stat.S_ISSOCK(mode):
+            raise InvalidArgument(f"ssh: {id_!r}: {path} is not a socket (an ssh agent's "
+                                  "socket is expected)")
+        agents[id_] = path
+    return agents
 
 
 _T = TypeVar("_T")

@@ -42,6 +42,7 @@ __all__ = [
     "TCPConnector",
     "UnixConnector",
     "connector_for",
+    "open_local_socket",
 ]
 
 P = TypeVar("P", bound=asyncio.BaseProtocol)
@@ -1036,3 +1037,13 @@ def connector_for(host: HostConfig) -> Connector:
     if host.socket_path is not None:
         return UnixConnector(host)
     return TCPConnector(host)
+
+
+async def open_local_socket(path: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection to a local unix socket that is not a daemon's: an ssh agent's, whose
+    requests a BuildKit session relays (``images.build(..., ssh=...)``).
+
+    Raises:
+        OSError: the socket is missing, refuses, or is not a socket.
+    """
+    return await asyncio.open_unix_connection(path)

@@ -19,7 +19,7 @@ from typing import IO, Any, Literal, Union
 
 import msgspec
 
-from ._args import Filters, string_list, string_map
+from ._args import Filters, SSHAgents, ssh_agents, string_list, string_map
 from ._auth import RegistryAuth, auth_headers, config_key, registry_of, split_reference
 from ._auth import reaching_registry as _reaching
 from ._auth import refused_credentials as _refusing
@@ -719,6 +719,7 @@ class Images(Area):
         builder: Literal["classic", "buildkit"] = "classic",
         secrets: Mapping[str, bytes | str | os.PathLike[str]] | None = None,
         auth: RegistryAuth | Mapping[str, RegistryAuth] | None = None,
+        ssh: SSHAgents | None = None,
     ) -> ProgressStream[ProgressMessage, str]:
         """Build an image with the classic builder (``DOCKER_BUILDKIT=0 docker build``), or
         with BuildKit (``builder="buildkit"``).
@@ -767,6 +768,13 @@ class Images(Area):
                 :class:`RegistryAuth` whose ``server_address`` names its registry, or a mapping
                 ``{"127.0.0.1:5000": RegistryAuth(...)}``. A registry not given is looked up
                 in ``config.json`` as for :meth:`pull`, else accessed anonymously.
+            ssh: BuildKit only: the ssh agents ``RUN --mount=type=ssh[,id=…]`` may use, by id
+                (``docker build --ssh``): ``{"default": None}`` forwards the agent at
+                ``$SSH_AUTH_SOCK`` to the steps' plain ``--mount=type=ssh``; a path names
+                another agent's socket. Read-only: a step may list the agent's keys and sign
+                with them, any other request (adding, removing keys, locking) is refused
+                without reaching the agent. Key files are refused: load a key into an agent
+                (``ssh-add``) and forward the agent.
 
         Returns:
             A progress stream whose result is the new image's id (``sha256:…``).
@@ -778,8 +786,10 @@ class Images(Area):
                 :class:`~aiodockersock.RegistryAuthError` naming the registry).
             BadRequest: a parameter was refused (unknown target, bad Dockerfile…).
             InvalidArgument: the context is not a directory, file or tar, or the Dockerfile
-                is missing from a directory context.
+                is missing from a directory context; an ``ssh`` entry is not an agent's socket
+                (or ``None`` without ``SSH_AUTH_SOCK`` set).
         """
+        agents = ssh_agents(ssh) if builder == "buildkit" else None
         tags = [tag] if isinstance(tag, str) else builtins.list(tag or [])
         params: dict[str, Any] = {
             "dockerfile": dockerfile,
@@ -802,7 +812,7 @@ class Images(Area):
             "version": "1",
         }
         if builder == "buildkit":
-            return self._buildkit(context, params, dockerfile, tags, secrets, auth)
+            return self._buildkit(context, params, dockerfile, tags, secrets, auth, agents)
         if builder != "classic":
             raise InvalidArgument(f'builder must be "classic" or "buildkit", not {builder!r}')
         if secrets:
@@ -811,6 +821,9 @@ class Images(Area):
         if auth is not None:
             raise InvalidArgument('build: auth needs builder="buildkit" (the classic builder '
                                   "reads X-Registry-Config, not supported here)")
+        if ssh:
+            raise InvalidArgument('build: ssh needs builder="buildkit" (the classic builder '
+                                  "cannot forward an ssh agent)")
         if not isinstance(context, (str, os.PathLike)):
             source = upload_body(context, "build")
         elif (root := Path(context)).is_dir():
@@ -843,6 +856,7 @@ class Images(Area):
                   tags: builtins.list[str],
                   secrets: Mapping[str, bytes | str | os.PathLike[str]] | None,
                   auth: RegistryAuth | Mapping[str, RegistryAuth] | None = None,
+                  agents: dict[str, str] | None = None,
                   ) -> ProgressStream[ProgressMessage, str]:
         """``images.build(..., builder="buildkit")``: the session, then the build."""
         from ._buildkit import require
@@ -878,7 +892,7 @@ class Images(Area):
         session = BuildSession(self._t, {
             "context": SyncedDir(root, excludes),
             "dockerfile": SyncedDir(dockerfile_path.parent),
-        }, root.resolve().name, secrets, credentials)
+        }, root.resolve().name, secrets, credentials, agents)
         params = {**params, "version": "2", "session": session.id, "remote": "client-session",
                   "dockerfile": dockerfile_path.name, "rm": None, "q": None}
 

@@ -14,8 +14,9 @@ aiodockersock/_buildkit/proto/README.md). What is taken, unchanged in field numb
   ``VertexStatus``, ``VertexLog``, ``VertexWarning`` (the ``moby.buildkit.trace`` records of a
   build), without the fields whose types live in ``solver/pb/ops.proto`` (``progressGroup``,
   ``info``, ``ranges``): protobuf skips them when decoding;
-* buildkit's ``session/secrets/secrets.proto`` and ``session/auth/auth.proto`` as they are (the
-  ``Secrets`` and ``Auth`` services' messages).
+* buildkit's ``session/secrets/secrets.proto``, ``session/auth/auth.proto`` and
+  ``session/sshforward/ssh.proto`` as they are (the ``Secrets``, ``Auth`` and ``SSH`` services'
+  messages).
 
 The Python code is then made by grpcio-tools' protoc (``--python_out`` and ``--pyi_out``).
 """
@@ -73,6 +74,7 @@ def main() -> None:
     (out / "control.proto").write_text(control_proto(control))
     (out / "secrets.proto").write_text((buildkit / "session/secrets/secrets.proto").read_text())
     (out / "auth.proto").write_text((buildkit / "session/auth/auth.proto").read_text())
+    (out / "ssh.proto").write_text((buildkit / "session/sshforward/ssh.proto").read_text())
     import grpc_tools
 
     include = Path(grpc_tools.__file__).parent / "_proto"
@@ -80,7 +82,7 @@ def main() -> None:
         [sys.executable, "-m", "grpc_tools.protoc", f"-I{OUT}", f"-I{include}",
          f"--python_out={OUT}", f"--pyi_out={OUT}",
          f"{PKG}/stat.proto", f"{PKG}/wire.proto", f"{PKG}/control.proto",
-         f"{PKG}/secrets.proto", f"{PKG}/auth.proto"],
+         f"{PKG}/secrets.proto", f"{PKG}/auth.proto", f"{PKG}/ssh.proto"],
         check=True,
     )
     (out / "README.md").write_text(
@@ -91,7 +93,8 @@ def main() -> None:
         "    python3 scripts/gen_buildkit_proto.py BUILDKIT_CHECKOUT FSUTIL_CHECKOUT\n\n"
         "(the script's docstring says what is taken and what is left out), from\n\n"
         f"- moby/buildkit {git_head(buildkit)} (`api/services/control/control.proto`,\n"
-        "  `session/secrets/secrets.proto`, `session/auth/auth.proto`)\n"
+        "  `session/secrets/secrets.proto`, `session/auth/auth.proto`,\n"
+        "  `session/sshforward/ssh.proto`)\n"
         f"- tonistiigi/fsutil {git_head(fsutil)} (`types/stat.proto`, `types/wire.proto`)\n"
         f"- with grpcio-tools {__import__('importlib.metadata').metadata.version('grpcio-tools')}\n"
     )

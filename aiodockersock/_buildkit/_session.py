@@ -10,7 +10,8 @@ given is answered ``NOT_FOUND``, which BuildKit reports, or skips for ``required
 registry credentials (``moby.filesync.v1.Auth``: ``Credentials`` for a host, answered with the
 username and password or identity token of the build's ``auth``, else of ``config.json``, else
 empty, i.e. anonymous; the token methods are answered ``UNIMPLEMENTED``, upon which BuildKit
-does the registry's token exchange itself with those credentials).
+does the registry's token exchange itself with those credentials), and, when the build was
+given ssh agents, their read-only forwarding (``moby.sshforward.v1.SSH``, :mod:`._sshforward`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .._auth import RegistryAuth
 from .._transport import Transport, Upgraded
 from ._filesync import SyncedDir, diff_copy
 from ._grpc import GrpcCall, GrpcServer, GrpcStatus, Handler
+from ._sshforward import check_agent, forward_agent
 from .proto import auth_pb2, secrets_pb2
 
 __all__ = ["BuildSession", "CredentialLookup", "SecretSource"]
@@ -43,6 +45,8 @@ _DIFF_COPY = "/moby.filesync.v1.FileSync/DiffCopy"
 _GET_SECRET = "/moby.buildkit.secrets.v1.Secrets/GetSecret"
 _AUTH = "/moby.filesync.v1.Auth/"
 _CREDENTIALS = _AUTH + "Credentials"
+_CHECK_AGENT = "/moby.sshforward.v1.SSH/CheckAgent"
+_FORWARD_AGENT = "/moby.sshforward.v1.SSH/ForwardAgent"
 _TOKEN_METHODS = ("FetchToken", "GetTokenAuthority", "VerifyTokenAuthority")
 _SECRET_MAX = 500 * 1024  # BuildKit's own limit
 _SERVING = b"\x08\x01"  # grpc.health.v1.HealthCheckResponse{status: SERVING}
@@ -62,11 +66,15 @@ class BuildSession:
         name: a name for the session (the CLI gives the context directory's name).
         secrets: the build's secrets by id.
         credentials: finds a registry host's credentials when BuildKit asks for them.
+        agents: the ssh agents forwarded, by id: their sockets' paths (checked already).
+            The ssh service is announced only when there is one.
     """
 
     def __init__(self, transport: Transport, dirs: dict[str, SyncedDir], name: str,
                  secrets: Mapping[str, SecretSource] | None = None,
-                 credentials: CredentialLookup | None = None) -> None:
+                 credentials: CredentialLookup | None = None,
+                 agents: Mapping[str, str] | None = None) -> None:
+        self._agents = dict(agents or {})
         self._credentials = credentials
         self._secrets = dict(secrets or {})
         self.id = token_hex(13)
@@ -122,6 +130,15 @@ class BuildSession:
         handlers: dict[str, Handler] = {_HEALTH: _health, _DIFF_COPY: sync,
                                         _GET_SECRET: secret, _CREDENTIALS: credentials}
         handlers.update({_AUTH + name: no_token for name in _TOKEN_METHODS})
+        if self._agents:
+            async def check(call: GrpcCall) -> None:
+                await check_agent(call, self._agents)
+
+            async def forward(call: GrpcCall) -> None:
+                await forward_agent(call, self._agents)
+
+            handlers[_CHECK_AGENT] = check
+            handlers[_FORWARD_AGENT] = forward
         return handlers
 
     async def start(self) -> None:
