@@ -99,6 +99,7 @@ def build_probe(directory: Path) -> Path:
         if IN_CI:
             pytest.fail(f"CI=true: {why}", pytrace=False)
         pytest.skip(why)
+    directory.mkdir(parents=True, exist_ok=True)
     source = directory / "sshprobe.c"
     source.write_text(PROBE_C)
     target = directory / "sshprobe"

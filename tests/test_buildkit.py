@@ -35,6 +35,7 @@ from aiodockersock._buildkit._filesync import SyncedDir, go_mode, walk
 from aiodockersock.models import BuildStatus
 
 from .conftest import TEST_IMAGE, TEST_LABEL, EngineHandle, RegistryHandle
+from .sshagent import build_probe, start_agent
 from .test_build_context import make_tree
 from .test_build_context_cli import CORPUS, TREE
 from .test_images import unique
@@ -411,3 +412,85 @@ async def test_an_engine_without_buildkit_says_so(
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     with pytest.raises(NotSupported, match='cannot build with BuildKit; use builder="classic"'):
         await docker.images.build(tmp_path, builder="buildkit")
+
+
+def step_output(build: BuildProgress, fragment: str) -> str:
+    """The output of the one step whose name holds ``fragment``."""
+    [step] = [v for v in build.vertexes.values() if fragment in v.name]
+    return build.output(step.digest)
+
+
+@engine_test
+async def test_ssh_agent_reaches_run_read_only(docker: Docker, tmp_path: Path) -> None:
+    build_probe(tmp_path / "ctx")
+    comment = f"{unique('ads')}@sshfwd"
+    make_tree(tmp_path / "ctx", {
+        "Dockerfile": f"FROM {TEST_IMAGE}\nCOPY sshprobe /sshprobe\n"
+                      "RUN --mount=type=ssh /sshprobe list\n"
+                      "RUN --mount=type=ssh /sshprobe remove-all && /sshprobe list\n",
+    })
+    with start_agent(comment) as agent:
+        build = docker.images.build(tmp_path / "ctx", builder="buildkit", network_mode="none",
+                                    ssh={"default": agent.socket})
+        await build
+        assert step_output(build, "ssh /sshprobe list") == f"keys 1\nkey {comment}\n"
+        # refused by the relay (5, SSH_AGENT_FAILURE), and the key is still there
+        assert (step_output(build, "/sshprobe remove-all")
+                == f"answer 5\nkeys 1\nkey {comment}\n")
+        assert comment in agent.listed()
+
+
+@engine_test
+async def test_ssh_agents_by_id_and_from_ssh_auth_sock(
+    docker: Docker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_probe(tmp_path / "ctx")
+    make_tree(tmp_path / "ctx", {
+        "Dockerfile": f"FROM {TEST_IMAGE}\nCOPY sshprobe /sshprobe\n"
+                      "RUN --mount=type=ssh,id=work /sshprobe list\n"
+                      "RUN --mount=type=ssh /sshprobe list\n",
+    })
+    work, default = f"{unique('ads')}@work", f"{unique('ads')}@default"
+    with start_agent(work) as named, start_agent(default) as env_agent:
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(env_agent.socket))
+        build = docker.images.build(tmp_path / "ctx", builder="buildkit", network_mode="none",
+                                    ssh={"work": str(named.socket), "default": None})
+        await build
+        assert step_output(build, "id=work /sshprobe") == f"keys 1\nkey {work}\n"
+        assert step_output(build, "type=ssh /sshprobe") == f"keys 1\nkey {default}\n"
+
+        # an id the Dockerfile requires but the build was not given: the step fails naming it
+        # (an ssh mount is optional unless required=true: BuildKit then runs the step without)
+        make_tree(tmp_path / "other", {
+            "Dockerfile": f"FROM {TEST_IMAGE}\n"
+                          "RUN --mount=type=ssh,id=elsewhere,required=true true\n",
+        })
+        with pytest.raises(BuildError, match="ssh agent 'elsewhere' was not given"):
+            await docker.images.build(tmp_path / "other", builder="buildkit",
+                                      network_mode="none", ssh={"work": named.socket})
+
+
+async def test_ssh_is_checked_before_any_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    key = tmp_path / "id_ed25519"
+    key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    async with Docker("unix:///nonexistent/aiodockersock.sock") as docker:
+        build = docker.images.build
+        with pytest.raises(InvalidArgument, match=r"only ssh agent sockets are forwarded.*"
+                                                  r"ssh-add"):
+            build(tmp_path, builder="buildkit", ssh={"default": key})
+        with pytest.raises(InvalidArgument, match="SSH_AUTH_SOCK is not set"):
+            build(tmp_path, builder="buildkit", ssh={"default": None})
+        with pytest.raises(InvalidArgument, match="no ssh agent socket at"):
+            build(tmp_path, builder="buildkit", ssh={"default": tmp_path / "absent.sock"})
+        with pytest.raises(InvalidArgument, match="is not a socket"):
+            build(tmp_path, builder="buildkit", ssh={"default": tmp_path})
+        with pytest.raises(InvalidArgument, match="must map an id"):
+            build(tmp_path, builder="buildkit", ssh="default")  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgument, match="non-empty str"):
+            build(tmp_path, builder="buildkit", ssh={"": None})
+        with pytest.raises(InvalidArgument, match='ssh needs builder="buildkit"'):
+            build(tmp_path, ssh={"default": None})
