@@ -38,6 +38,7 @@ from aiodockersock.models import (
 
 from .conftest import ROOT, TEST_IMAGE, TEST_LABEL, EngineHandle, RegistryHandle, SwarmHandle
 from .engines.swarm import node_address
+from .sshagent import build_probe, start_agent
 
 NO_DAEMON = "unix:///nonexistent.sock"
 
@@ -358,6 +359,10 @@ def test_build_bad_arguments_are_one_line_and_exit_2(
         ("--secret", "type=ssh,id=x", ctx): "type is file or env, not 'ssh'",
         ("--secret", f"id=x,src={ctx}/secret.txt", "--builder", "classic", ctx):
             "--secret needs BuildKit",
+        ("--ssh", "=x", ctx): "'=x' is not default, ID or ID=SOCKET",
+        ("--ssh", "default=", ctx): "is not default, ID or ID=SOCKET",
+        ("--ssh", "default=a,b", ctx): "one agent socket per id",
+        ("--ssh", "default", "--builder", "classic", ctx): "--ssh needs BuildKit",
         ("-f", str(outside), ctx): "the Dockerfile must be inside the context",
         ("-f", f"{ctx}/Nope", ctx): "no such file",
         ("--progress", "fancy", ctx): "invalid choice: 'fancy'",
@@ -373,6 +378,27 @@ def test_build_bad_arguments_are_one_line_and_exit_2(
     assert main(["-H", NO_DAEMON, "build", "--secret", f"id=x,src={ctx}/secret.txt", ctx]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot connect to unix:///nonexistent.sock" in err, err
+
+
+@pytest.mark.engine
+def test_build_ssh_forwards_the_agent(engine: EngineHandle, tmp_path: Path) -> None:
+    build_probe(tmp_path)
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {TEST_IMAGE}\nCOPY sshprobe /sshprobe\nRUN --mount=type=ssh /sshprobe list\n")
+    (tmp_path / "id_ed25519").write_text("not an agent\n")
+    comment = f"{unique('ads')}@cli"
+    with start_agent(comment) as agent:
+        env = {"SSH_AUTH_SOCK": str(agent.socket)}
+        result = cli("build", "--builder", "buildkit", "--network", "none", "--ssh", "default",
+                     str(tmp_path), host=engine.host, env=env)
+        assert result.returncode == 0, result.stderr
+        assert re.search(rf"^#\d+ \d+\.\d+ key {re.escape(comment)}$", result.stdout, re.M), (
+            result.stdout)
+        # a key file: refused before the build, in one line
+        refused = cli("build", "--builder", "buildkit", "--ssh",
+                      f"default={tmp_path / 'id_ed25519'}", str(tmp_path), host=engine.host)
+        assert refused.returncode != 0
+        assert "only ssh agent sockets are forwarded" in refused.stderr, refused.stderr
 
 
 def _at(second: float) -> datetime:

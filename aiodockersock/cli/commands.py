@@ -420,6 +420,7 @@ async def _build(docker: Docker, args: argparse.Namespace) -> int:
         quiet=builder == "classic" and args.progress == "quiet",
         builder="buildkit" if builder == "buildkit" else "classic",
         secrets=dict(args.secret or []) or None,
+        ssh=dict(args.ssh or []) or None,
     )
     try:
         async with stream:

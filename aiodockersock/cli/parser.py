@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 from .commands import DEMO_IMAGES
 
 __all__ = ["build_parser", "check_build", "context_dir", "duration", "key_value", "label",
-           "secret", "tail"]
+           "secret", "ssh_agent", "tail"]
 
 _HOST_HELP = ("daemon address (default: DOCKER_HOST, then DOCKER_CONTEXT or the current Docker "
               "context, then unix:///var/run/docker.sock); repeat it (or mix with --context) "
@@ -175,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--secret", action="append", type=secret, metavar="id=ID,src=PATH",
                        help="a secret for RUN --mount=type=secret,id=ID: src=PATH (a file) or "
                        "env=VAR (an environment variable); BuildKit only; repeatable")
+    build.add_argument("--ssh", action="append", type=ssh_agent, metavar="default|ID[=SOCKET]",
+                       help="an ssh agent for RUN --mount=type=ssh[,id=ID]: ID alone is the "
+                       "agent at $SSH_AUTH_SOCK, ID=SOCKET another agent's socket (key files "
+                       "are refused: ssh-add them); read-only; BuildKit only; repeatable")
     build.add_argument("--builder", choices=("buildkit", "classic"),
                        help="BuildKit or the classic builder (default: BuildKit where the "
                        "engine has it; DOCKER_BUILDKIT=0 or 1 decides too, as for docker)")
@@ -344,6 +348,8 @@ def check_build(args: argparse.Namespace) -> str | None:
     args.dockerfile = Path(inside).as_posix()
     if args.secret and args.builder == "classic":
         return "--secret needs BuildKit (--builder buildkit): the classic builder has none"
+    if args.ssh and args.builder == "classic":
+        return "--ssh needs BuildKit (--builder buildkit): the classic builder has none"
     return None
 
 
@@ -370,6 +376,17 @@ def label(text: str) -> tuple[str, str]:
     if not key.strip():
         raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
     return key, value
+
+
+def ssh_agent(text: str) -> tuple[str, str | None]:
+    """``--ssh default``, ``--ssh ID=SOCKET``, as the Docker CLI takes them: the id and the
+    agent socket's path (``None``: ``$SSH_AUTH_SOCK``); ``images.build`` checks the socket."""
+    id_, sep, path = text.partition("=")
+    if not id_ or "," in id_ or (sep and not path):
+        raise argparse.ArgumentTypeError(f"{text!r} is not default, ID or ID=SOCKET")
+    if "," in path:
+        raise argparse.ArgumentTypeError(f"{text!r}: one agent socket per id")
+    return id_, path if sep else None
 
 
 def secret(text: str) -> tuple[str, bytes | Path]:
