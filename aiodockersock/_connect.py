@@ -5,7 +5,8 @@ HTTP connections of ordinary requests and streams (aiohttp's pool calls
 :meth:`Connector.create_connection` through the transport's connector adapter) and the upgraded
 connections of attach and exec (:meth:`Connector.open_stream`). A new kind of host is a new
 :class:`Connector`; nothing else changes. :class:`SSHConnector` (``ssh://``) is the only place
-that runs ``ssh``.
+that runs ``ssh``. :func:`open_local_socket` is the one connection to something else: an ssh
+agent's socket, to which a BuildKit session relays a build step's requests.
 
 A connector may word its own failures (:meth:`Connector.explain`, which the transport asks
 first) and may hold resources until :meth:`Connector.aclose` (ssh's master connections).

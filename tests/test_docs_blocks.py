@@ -30,7 +30,8 @@ and removed afterwards with everything the block created:
 - a working directory holding ``config/``, ``site/``, ``app.conf``, ``app/`` (a Dockerfile
   with a ``runtime`` stage), ``files.tar`` and ``rootfs.tar``, and for a block that names it
   ``volume-plugin/`` (a volume-driver plugin's ``config.json`` and ``rootfs/``, built by
-  ``tests/plugindir.py``); ``DOCKER_CONFIG`` points to an empty directory.
+  ``tests/plugindir.py``); ``DOCKER_CONFIG`` points to an empty directory;
+- for a block that passes ``ssh=``, an ``ssh-agent`` holding one key at ``$SSH_AUTH_SOCK``.
 
 Comments on the line before a block change how it runs:
 
@@ -89,6 +90,7 @@ from .conftest import (
 )
 from .engines.swarm import node_address
 from .plugindir import NoCompiler, make_plugin_dir
+from .sshagent import start_agent
 
 FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
@@ -419,6 +421,9 @@ async def world(
                     code = code.replace(f"{doc_addr}:2377", listen).replace(doc_addr, addr)
                 client = await stack.enter_async_context(Docker(fresh[0].host))
                 return World(client, fresh[0], cwd, code), code
+            if "ssh=" in code:
+                agent = stack.enter_context(start_agent("docs@aiodockersock"))
+                monkeypatch.setenv("SSH_AUTH_SOCK", str(agent.socket))
             made = World(docker, engine, cwd, code)
             return made, await _make_world(made, request)
 
