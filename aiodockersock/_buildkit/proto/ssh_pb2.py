@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'aiodockersock/_buildkit/proto/ssh.proto\x12\x12moby.sshforward.v1"\x1c\n\x0cBytesMessage\x12\x0c\n\x04data\x18\x01 \x01(\x0c"\x1f\n\x11CheckAgentRequest\x12\n\n\x02ID\x18\x01 \x01(\t"\x14\n\x12CheckAgentResponse2\xba\x01\n\x03SSH\x12[\n\nCheckAgent\x12%.moby.sshforward.v1.CheckAgentRequest\x1a&.moby.sshforward.v1.CheckAgentResponse\x12V\n\x0cForwardAgent\x12 .moby.sshforward.v1.BytesMessage\x1a .moby.sshforward.v1.BytesMessage(\x010\x01B-Z+github.com/moby/buildkit/session/sshforwardb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'aiodockersock/_buildkit/proto/ssh.proto\x12\x12moby.sshforward.v1\"\x1c\n\x0c\x42ytesMessage\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"\x1f\n\x11\x43heckAgentRequest\x12\n\n\x02ID\x18\x01 \x01(\t\"\x14\n\x12\x43heckAgentResponse2\xba\x01\n\x03SSH\x12[\n\nCheckAgent\x12%.moby.sshforward.v1.CheckAgentRequest\x1a&.moby.sshforward.v1.CheckAgentResponse\x12V\n\x0c\x46orwardAgent\x12 .moby.sshforward.v1.BytesMessage\x1a .moby.sshforward.v1.BytesMessage(\x01\x30\x01\x42-Z+github.com/moby/buildkit/session/sshforwardb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
