@@ -494,3 +494,53 @@ async def test_ssh_is_checked_before_any_request(
             build(tmp_path, builder="buildkit", ssh={"": None})
         with pytest.raises(InvalidArgument, match='ssh needs builder="buildkit"'):
             build(tmp_path, ssh={"default": None})
+
+
+def _run_step(build: BuildProgress) -> tuple[str, bool]:
+    """The ``RUN`` step of a build of ``FROM …`` + one ``RUN``: its name and whether BuildKit
+    reported it cached."""
+    runs = [v for v in build.vertexes.values() if "] RUN " in v.name]
+    assert len(runs) == 1, [v.name for v in build.vertexes.values()]
+    assert runs[0].completed is not None and not runs[0].error
+    return runs[0].name, runs[0].cached
+
+
+@engine_test
+async def test_cache_from_an_image_in_a_registry(
+    docker: Docker, tmp_path: Path, registry: RegistryHandle, docker_config: Path,
+) -> None:
+    """``cache_from``: an image built with inline cache metadata (``BUILDKIT_INLINE_CACHE=1``)
+    and pushed is a cache source for a build on an engine whose build cache was emptied, as
+    ``docker build --cache-from`` does; without it the same build runs its ``RUN`` step."""
+    marker = unique("cached-run")
+    make_tree(tmp_path, {
+        "Dockerfile": f"FROM {TEST_IMAGE}\nRUN echo {marker} > /marker.txt\n",
+    })
+    ref = f"{registry.address}/ads/{unique('bk-cache')}:v1"
+    repo, tag = ref.rsplit(":", 1)
+    name = f"{unique('ads-bk')}:from-cache"
+    async with cleanup(docker, ref, name):
+        first = docker.images.build(tmp_path, tag=ref, builder="buildkit", network_mode="none",
+                                    buildargs={"BUILDKIT_INLINE_CACHE": "1"})
+        await first
+        assert not _run_step(first)[1]
+        await docker.images.push(repo, tag)
+        await docker.images.remove(ref)
+        await docker.images.prune_builds(all=True)
+
+        # without cache_from, on the emptied cache: the step runs
+        plain = docker.images.build(tmp_path, tag=name, builder="buildkit", network_mode="none")
+        await plain
+        step, cached = _run_step(plain)
+        assert step.endswith(f"[2/2] RUN echo {marker} > /marker.txt") and not cached
+        await docker.images.remove(name)
+        await docker.images.prune_builds(all=True)
+
+        # with the pushed image as cache source: the step comes from its inline cache
+        reused = docker.images.build(tmp_path, tag=name, builder="buildkit", network_mode="none",
+                                     cache_from=[ref])
+        image_id = await reused
+        step, cached = _run_step(reused)
+        assert cached, f"{step} was run again, not taken from the cache of {ref}"
+        assert (await image_files(docker, name))["marker.txt"] == f"{marker}\n".encode()
+        assert (await docker.images.inspect(name)).id == image_id
