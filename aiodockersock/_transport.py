@@ -29,6 +29,7 @@ class Docker would give them (the rules are in :mod:`aiodockersock._podman`).
 from __future__ import annotations
 
 import asyncio
+import base64
 import enum
 import errno
 import re
@@ -56,6 +57,7 @@ from ._exceptions import (
     InvalidArgument,
     NotFound,
     NotSupported,
+    RegistryAuthError,
     ResponseTooLarge,
     ServerError,
     UnsupportedAPIVersion,
@@ -79,6 +81,7 @@ __all__ = [
     "Body",
     "Default",
     "QueryValue",
+    "RegistryToken",
     "Response",
     "StreamResponse",
     "Transport",
@@ -86,6 +89,7 @@ __all__ = [
     "WebSocket",
     "encode_query",
     "parse_version",
+    "registry_token",
 ]
 
 T = TypeVar("T")
@@ -1267,3 +1271,126 @@ def _error_message(resp: Response) -> str:
         shown = body[:ERROR_BODY_MAX].decode("utf-8", "replace")
         return f"{shown} … ({len(body)} bytes in all)"
     return body.decode("utf-8", "replace")
+
+
+# -- registry tokens -------------------------------------------------------------------------
+# A registry's token server is not the daemon: these requests go to the realm a registry named
+# (BuildKit hands it to the session's FetchToken), on a short-lived session of their own.
+
+
+class RegistryToken(NamedTuple):
+    """A bearer token from a registry's token server."""
+
+    token: str
+    expires_in: int
+    """Seconds it is valid for (0: the server did not say)."""
+    issued_at: int
+    """When it was issued, in Unix seconds (0: the server did not say)."""
+
+
+class _TokenAnswer(msgspec.Struct):
+    token: str = ""
+    access_token: str = ""
+    expires_in: int = 0
+    issued_at: str | int = ""
+
+
+_TOKEN_ANSWER = msgspec.json.Decoder(_TokenAnswer)
+_TOKEN_BODY_MAX: Final = 1024 * 1024
+_TOKEN_TIMEOUT: Final = 30.0
+
+
+def _unix_time(text: str | int) -> int:
+    """RFC 3339 (``2026-12-04T12:00:00.123456789Z``) as Unix seconds; 0 when unreadable."""
+    from datetime import datetime
+
+    if isinstance(text, int):
+        return text
+
+    stamp = re.sub(r"(\.\d{1,6})\d*", r"\1", text.strip()).replace("Z", "+00:00")
+    try:
+        return int(datetime.fromisoformat(stamp).timestamp())
+    except ValueError:
+        return 0
+
+
+def _token_refusal(body: bytes) -> str:
+    """What a token server said when it refused (OAuth ``error`` or distribution ``errors``)."""
+    try:
+        answer = msgspec.json.decode(body[:4096])
+    except msgspec.DecodeError:
+        return body[:200].decode("utf-8", "replace").strip()
+    if isinstance(answer, dict):
+        if isinstance(answer.get("error"), str):
+            described = answer.get("error_description")
+            return f"{answer['error']}: {described}" if described else str(answer["error"])
+        errors = answer.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            return f"{errors[0].get('code', '')}: {errors[0].get('message', '')}".strip(": ")
+    return ""
+
+
+async def registry_token(
+    host: str, realm: str, service: str, scopes: Sequence[str], *,
+    username: str = "", secret: str = "", client_id: str = "aiodockersock",
+) -> RegistryToken:
+    """Fetch a bearer token for ``host`` from its token server, as the Docker CLI does for
+    BuildKit: with a secret, the OAuth2 form ``POST realm`` (``grant_type=password``, or
+    ``refresh_token`` for an identity token, i.e. no username), falling back to ``GET`` with
+    basic auth where the server does not take the POST (401, 404, 405); without one, an
+    anonymous ``GET realm?service=…&scope=…``. Redirects are not followed (the credentials
+    go to the realm the registry named, and nowhere else).
+
+    Raises:
+        RegistryAuthError: the token server refused (401, 403; ``.registry`` is ``host``).
+        DockerConnectionError: it could not be reached, or answered something else.
+    """
+    parts = urlsplit(realm)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise DockerConnectionError(f"registry {host} names a token realm that is not an "
+                                    f"http(s) URL: {realm!r}", address=realm)
+    what = f"a token for {' '.join(scopes) or 'no scope'} of {host} from {realm}"
+    headers = {hdrs.USER_AGENT: _USER_AGENT}
+    timeout = aiohttp.ClientTimeout(total=_TOKEN_TIMEOUT)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
+            status, body = 0, b""
+            if secret:
+                form = {"scope": " ".join(scopes), "service": service, "client_id": client_id}
+                if username:
+                    form.update(grant_type="password", username=username, password=secret)
+                else:
+                    form.update(grant_type="refresh_token", refresh_token=secret)
+                async with session.post(realm, data=form, allow_redirects=False) as resp:
+                    status, body = resp.status, await resp.content.read(_TOKEN_BODY_MAX)
+            if not secret or status in (401, 404) or (status == 405 and username):
+                query = [("service", service)] if service else []
+                query += [("scope", s) for s in scopes]
+                basic = {}
+                if username or secret:
+                    pair = base64.b64encode(f"{username}:{secret}".encode()).decode()
+                    basic[hdrs.AUTHORIZATION] = f"Basic {pair}"
+                async with session.get(realm, params=query, headers=basic,
+                                       allow_redirects=False) as resp:
+                    status, body = resp.status, await resp.content.read(_TOKEN_BODY_MAX)
+    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+        raise DockerConnectionError(f"cannot fetch {what}: {type(exc).__name__}: {exc}",
+                                    address=realm) from None
+    if status in (401, 403):
+        said = _token_refusal(body)
+        raise RegistryAuthError(
+            f"unauthorized: the token server of {host} refused {what}: {status}"
+            + (f" ({said})" if said else ""),
+            operation=f"token for {host}", registry=host, code=status)
+    if status != 200:
+        raise DockerConnectionError(f"cannot fetch {what}: the token server answered {status}",
+                                    address=realm)
+    try:
+        answer = _TOKEN_ANSWER.decode(body)
+    except msgspec.DecodeError:
+        answer = _TokenAnswer()
+    token = answer.access_token or answer.token
+    if not token:
+        raise DockerConnectionError(f"cannot fetch {what}: the answer holds no token",
+                                    address=realm)
+    return RegistryToken(token, answer.expires_in, _unix_time(answer.issued_at))

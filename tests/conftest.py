@@ -39,6 +39,7 @@ of theirs (:func:`pytest_collection_modifyitems`), so each test runs once per en
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import os
@@ -71,6 +72,8 @@ from .engines import (
     start_registry,
     swarm_init,
 )
+from .engines.registry import TokenAuth
+from .engines.tokenauth import TokenServer
 from .fake_daemon import FakeDaemon
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -472,15 +475,19 @@ class RegistryHandle:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     managed: Registry | None = field(default=None, repr=False)
+    tokens: TokenServer | None = field(default=None, repr=False)
+    """The token server of a registry with token auth (its ``log`` of requests)."""
 
 
 def _start_registry(
-    kind: str, username: str | None = None, password: str | None = None
+    kind: str, username: str | None = None, password: str | None = None,
+    token: TokenAuth | None = None,
 ) -> RegistryHandle:
     try:
-        ensure_installed([kind])  # as root it installs; otherwise names the command
+        ensure_installed(["registry" if token else kind])  # as root it installs
         workdir = Path(tempfile.mkdtemp(prefix=f"ads-{kind}-", dir="/tmp"))
-        managed = start_registry(workdir, username=username, password=password)
+        managed = start_registry(workdir, username=None if token else username,
+                                 password=None if token else password, token=token)
     except Exception as exc:  # the engine package's own errors name what failed
         why = f"{type(exc).__name__}: {exc}"
     else:
@@ -512,3 +519,20 @@ def auth_registry() -> Iterator[RegistryHandle]:
     )
     yield handle
     _stop_registry(handle)
+
+
+@pytest.fixture
+async def token_registry(tmp_path: Path) -> AsyncIterator[RegistryHandle]:
+    """A registry with token auth (distribution's ``auth: token:``), its token server
+    (``tests/engines/tokenauth.py``) in this event loop: one user, a random password; every
+    token request in ``.tokens.log``."""
+    server = TokenServer(tmp_path, "ads-token-user", f"pw-{secrets.token_urlsafe(12)}")
+    await server.start()
+    try:
+        handle = await asyncio.to_thread(_start_registry, "registry-token", server.username,
+                                         server.password, server.auth)
+        handle.tokens = server
+        yield handle
+        _stop_registry(handle)
+    finally:
+        await server.stop()

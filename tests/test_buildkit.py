@@ -544,3 +544,66 @@ async def test_cache_from_an_image_in_a_registry(
         assert cached, f"{step} was run again, not taken from the cache of {ref}"
         assert (await image_files(docker, name))["marker.txt"] == f"{marker}\n".encode()
         assert (await docker.images.inspect(name)).id == image_id
+
+
+@engine_test
+async def test_registry_tokens_are_fetched_by_the_client(
+    docker: Docker, tmp_path: Path, token_registry: RegistryHandle, docker_config: Path,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A registry with token auth: BuildKit asks the session for a token authority, then for
+    the tokens, which the client fetches from the token server itself (the password never
+    goes to the daemon); ``BUILDKIT_NO_CLIENT_TOKEN=1`` sends the credentials instead."""
+    caplog.set_level(logging.DEBUG)
+    tokens = token_registry.tokens
+    assert tokens is not None and token_registry.username and token_registry.password
+    good = RegistryAuth(token_registry.username, token_registry.password)
+    base = f"{token_registry.address}/ads/{unique('bk-token')}:v1"
+    repo, tag = base.rsplit(":", 1)
+    make_tree(tmp_path, {"Dockerfile": f"FROM {base}\nRUN echo via-token > /pulled.txt\n"})
+    name = f"{unique('ads-bk')}:token"
+    auths = {token_registry.address: good}
+    async with cleanup(docker, base, name):
+        await docker.images.tag(TEST_IMAGE, repo, tag)
+        await docker.images.push(base, auth=good)  # the daemon's token dance
+        await docker.images.remove(base)
+        assert tokens.log and not any(r.user_agent.startswith("aiodockersock")
+                                      for r in tokens.log)
+
+        tokens.log.clear()
+        build = docker.images.build(tmp_path, tag=name, builder="buildkit",
+                                    network_mode="none", auth=auths)
+        await build
+        assert (await image_files(docker, name))["pulled.txt"] == b"via-token\n"
+        granted = [r for r in tokens.log if r.granted]
+        assert granted, tokens.log
+        assert all(r.user_agent.startswith("aiodockersock") for r in tokens.log), tokens.log
+        assert any(f"repository:ads/{repo.rsplit('/', 1)[1]}:pull" in r.scopes
+                   for r in granted), granted
+        assert {r.method for r in granted} == {"POST"}  # the OAuth form, as the CLI's
+        await docker.images.remove(name)
+        await docker.images.prune_builds(all=True)
+
+        # a wrong password: the token server refuses the client, and the error names the host
+        wrong = f"wrong-{unique('pw')}"
+        tokens.log.clear()
+        bad = {token_registry.address: RegistryAuth(token_registry.username, wrong)}
+        with pytest.raises(RegistryAuthError, match="unauthorized") as refused:
+            await docker.images.build(tmp_path, tag=name, builder="buildkit",
+                                      network_mode="none", auth=bad)
+        assert refused.value.registry == token_registry.address
+        assert f"token server of {token_registry.address} refused" in str(refused.value)
+        assert tokens.log and all(r.user_agent.startswith("aiodockersock") and not r.granted
+                                  for r in tokens.log)
+
+        # BuildKit's own switch: the daemon gets the credentials and fetches the tokens
+        monkeypatch.setenv("BUILDKIT_NO_CLIENT_TOKEN", "1")
+        tokens.log.clear()
+        await docker.images.build(tmp_path, tag=name, builder="buildkit", network_mode="none",
+                                  auth=auths)
+        assert (await image_files(docker, name))["pulled.txt"] == b"via-token\n"
+        assert any(r.granted for r in tokens.log), tokens.log
+        assert not any(r.user_agent.startswith("aiodockersock") for r in tokens.log), tokens.log
+
+    text = caplog.text + str(refused.value) + repr(refused.value)
+    assert token_registry.password not in text and wrong not in text

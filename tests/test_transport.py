@@ -33,14 +33,16 @@ from aiodockersock import (
     InvalidArgument,
     Limits,
     NotFound,
+    RegistryAuthError,
     ResponseTooLarge,
     ServerError,
     UnsupportedAPIVersion,
 )
 from aiodockersock._config import resolve_host
-from aiodockersock._transport import Transport, encode_query
+from aiodockersock._transport import RegistryToken, Transport, encode_query, registry_token
 
 from .conftest import ContainerFactory, EngineHandle
+from .engines.tokenauth import TokenServer
 
 
 def transport(api_version: str = "1.41") -> Transport:
@@ -531,3 +533,61 @@ async def test_ping_asks_again_with_get_where_head_is_refused(
         info = await docker.ping()
     assert (info.api_version, info.os_type) == ("1.45", "linux")
     assert seen == ["HEAD /_ping", "GET /_ping"]
+
+
+# -- registry tokens (registry_token: the session's FetchToken) --------------------------------
+
+
+async def test_registry_token_forms_and_refusals(tmp_path: Path) -> None:
+    server = TokenServer(tmp_path, "alice", "s3cret")
+    await server.start()
+    try:
+        scopes = ["repository:team/app:pull"]
+        # credentials: the OAuth2 POST, as the Docker CLI does it for BuildKit
+        got = await registry_token("r.example:5000", server.realm, server.service, scopes,
+                                   username="alice", secret="s3cret", client_id="buildkit-client")
+        assert isinstance(got, RegistryToken) and got.token.count(".") == 2
+        assert got.expires_in == 300 and abs(got.issued_at - time.time()) < 60
+        assert [(r.method, r.client_id, r.user_agent, r.scopes, r.granted) for r in server.log] == [
+            ("POST", "buildkit-client", "aiodockersock", tuple(scopes), True)]
+
+        # a wrong password: the POST refused, then the GET with basic auth; the error names
+        # the registry and says what the token server said, never the password
+        server.log.clear()
+        with pytest.raises(RegistryAuthError) as refused:
+            await registry_token("r.example:5000", server.realm, server.service, scopes,
+                                 username="alice", secret="wrong-pw")
+        assert refused.value.registry == "r.example:5000"
+        assert "token server of r.example:5000 refused a token for repository:team/app:pull" \
+            in str(refused.value)
+        assert "401 (UNAUTHORIZED: authentication required)" in str(refused.value)
+        assert "wrong-pw" not in str(refused.value)
+        assert [(r.method, r.username, r.granted) for r in server.log] == [
+            ("POST", "alice", False), ("GET", "alice", False)]
+
+        # anonymous: one GET without credentials
+        server.log.clear()
+        with pytest.raises(RegistryAuthError, match="unauthorized"):
+            await registry_token("r.example:5000", server.realm, server.service, scopes)
+        assert [(r.method, r.username) for r in server.log] == [("GET", "")]
+
+        with pytest.raises(DockerConnectionError, match="not an http"):
+            await registry_token("r.example:5000", "ftp://x/token", "s", scopes)
+    finally:
+        await server.stop()
+
+
+async def test_registry_token_without_oauth_falls_back_to_get(tmp_path: Path) -> None:
+    server = TokenServer(tmp_path, "alice", "s3cret", oauth=False)
+    await server.start()
+    try:
+        got = await registry_token("r.example:5000", server.realm, server.service,
+                                   ["repository:a:pull", "repository:b:pull,push"],
+                                   username="alice", secret="s3cret")
+        assert got.token
+        assert [(r.method, r.scopes) for r in server.log] == [
+            ("GET", ("repository:a:pull", "repository:b:pull,push"))]
+    finally:
+        await server.stop()
+    with pytest.raises(DockerConnectionError, match="cannot fetch a token"):  # nobody there
+        await registry_token("r.example:5000", server.realm, server.service, ["x"])

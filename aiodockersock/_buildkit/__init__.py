@@ -9,8 +9,9 @@ build context and the Dockerfile, only the files the build reads); and
 carry the build's progress as ``moby.buildkit.trace`` records (``_progress``: protobuf
 ``StatusResponse`` messages decoded into :class:`~aiodockersock.models.BuildStatus`).
 
-It needs the ``buildkit`` extra (``pip install 'aiodockersock[buildkit]'``: ``h2`` and
-``protobuf``); this package's ``__init__`` and ``_progress`` import neither, so the library
+It needs the ``buildkit`` extra (``pip install 'aiodockersock[buildkit]'``: ``h2``,
+``protobuf`` and ``cryptography``, for the Ed25519 key of client-side registry tokens,
+``_tokens``); this package's ``__init__`` and ``_progress`` import none of them, so the library
 works without them and says what to install when a BuildKit build is asked for
 (:func:`require`). The protobuf messages in ``proto/`` are generated (``proto/README.md`` has
 the command).
@@ -27,10 +28,11 @@ def require() -> None:
     """Raise a clear error when the ``buildkit`` extra is not installed.
 
     Raises:
-        InvalidArgument: ``h2`` or ``protobuf`` cannot be imported, or the ``protobuf``
-            installed is older than the generated messages need.
+        InvalidArgument: ``h2``, ``protobuf`` or ``cryptography`` cannot be imported, or the
+            ``protobuf`` installed is older than the generated messages need.
     """
     try:
+        import cryptography.hazmat.primitives.asymmetric.ed25519  # noqa: F401
         import google.protobuf.message  # noqa: F401
         import h2  # noqa: F401
 
@@ -38,5 +40,6 @@ def require() -> None:
     except Exception as exc:  # ImportError, or protobuf's VersionError (too old a runtime)
         raise InvalidArgument(
             f'builder="buildkit" needs the buildkit extra ({exc}): '
-            "pip install 'aiodockersock[buildkit]' (h2>=4.1 and protobuf>=7.35.1)"
+            "pip install 'aiodockersock[buildkit]' (h2>=4.1, protobuf>=7.35.1 and "
+            "cryptography>=42)"
         ) from None

@@ -9,9 +9,14 @@ the secrets (``RUN --mount=type=secret,id=…``: asked for by id when the step r
 given is answered ``NOT_FOUND``, which BuildKit reports, or skips for ``required=false``), and
 registry credentials (``moby.filesync.v1.Auth``: ``Credentials`` for a host, answered with the
 username and password or identity token of the build's ``auth``, else of ``config.json``, else
-empty, i.e. anonymous; the token methods are answered ``UNIMPLEMENTED``, upon which BuildKit
-does the registry's token exchange itself with those credentials), and, when the build was
-given ssh agents, their read-only forwarding (``moby.sshforward.v1.SSH``, :mod:`._sshforward`).
+empty, i.e. anonymous). The registry's bearer tokens are fetched by the client, as the Docker
+CLI does (``_tokens``): ``GetTokenAuthority`` answers a public key of the session's,
+``VerifyTokenAuthority`` signs BuildKit's payload with it, and ``FetchToken`` asks the
+registry's token server (:func:`~aiodockersock._transport.registry_token`) with those
+credentials, so the password stays here; ``Credentials`` then answers empty for that host.
+With ``BUILDKIT_NO_CLIENT_TOKEN=1`` the authority is refused (``UNAVAILABLE``) and BuildKit
+fetches the tokens itself with what ``Credentials`` gives it. And, when the build was given
+ssh agents, their read-only forwarding (``moby.sshforward.v1.SSH``, :mod:`._sshforward`).
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ from secrets import token_hex
 from urllib.parse import quote
 
 from .._auth import RegistryAuth
-from .._transport import Transport, Upgraded
+from .._exceptions import DockerConnectionError, RegistryAuthError
+from .._transport import Transport, Upgraded, registry_token
 from ._filesync import SyncedDir, diff_copy
 from ._grpc import GrpcCall, GrpcServer, GrpcStatus, Handler
 from ._sshforward import check_agent, forward_agent
+from ._tokens import TokenAuthority, client_tokens_enabled
 from .proto import auth_pb2, secrets_pb2
 
 __all__ = ["BuildSession", "CredentialLookup", "SecretSource"]
@@ -47,7 +54,9 @@ _AUTH = "/moby.filesync.v1.Auth/"
 _CREDENTIALS = _AUTH + "Credentials"
 _CHECK_AGENT = "/moby.sshforward.v1.SSH/CheckAgent"
 _FORWARD_AGENT = "/moby.sshforward.v1.SSH/ForwardAgent"
-_TOKEN_METHODS = ("FetchToken", "GetTokenAuthority", "VerifyTokenAuthority")
+_FETCH_TOKEN = _AUTH + "FetchToken"
+_GET_AUTHORITY = _AUTH + "GetTokenAuthority"
+_VERIFY_AUTHORITY = _AUTH + "VerifyTokenAuthority"
 _SECRET_MAX = 500 * 1024  # BuildKit's own limit
 _SERVING = b"\x08\x01"  # grpc.health.v1.HealthCheckResponse{status: SERVING}
 
@@ -76,6 +85,8 @@ class BuildSession:
                  agents: Mapping[str, str] | None = None) -> None:
         self._agents = dict(agents or {})
         self._credentials = credentials
+        self._authority = TokenAuthority()
+        self._token_hosts: set[str] = set()
         self._secrets = dict(secrets or {})
         self.id = token_hex(13)
         self._t = transport
@@ -110,26 +121,82 @@ class BuildSession:
                 raise GrpcStatus(3, f"secret {wanted} is larger than {_SECRET_MAX} bytes")
             await call.send(secrets_pb2.GetSecretResponse(data=data).SerializeToString())
 
+        async def lookup(host: str) -> RegistryAuth | None:
+            found = await self._credentials(host) if self._credentials is not None else None
+            return None if found is None or found.anonymous else found
+
+        def has_secret(found: RegistryAuth | None) -> bool:
+            return found is not None and bool(
+                found.identity_token or found.password or found.registry_token)
+
         async def credentials(call: GrpcCall) -> None:
             request = await call.recv()
             if request is None:
                 raise GrpcStatus(3, "no request")
             host = auth_pb2.CredentialsRequest.FromString(request).Host
-            found = await self._credentials(host) if self._credentials is not None else None
+            # a host whose tokens this session fetches: its password stays here
+            found = None if host in self._token_hosts else await lookup(host)
             answer = auth_pb2.CredentialsResponse()
-            if found is not None and not found.anonymous:
+            if found is not None:
                 secret = found.identity_token or found.password or ""
                 answer.Username = "" if found.identity_token else found.username or ""
                 answer.Secret = secret
             await call.send(answer.SerializeToString())
 
-        async def no_token(call: GrpcCall) -> None:
-            # BuildKit then fetches the registry's token itself, with the Credentials answer.
-            raise GrpcStatus(12, f"{call.method} is not served; use Credentials")
+        async def get_authority(call: GrpcCall) -> None:
+            request = await call.recv()
+            if request is None:
+                raise GrpcStatus(3, "no request")
+            if not client_tokens_enabled():
+                raise GrpcStatus(14, "client side tokens disabled (BUILDKIT_NO_CLIENT_TOKEN)")
+            asked = auth_pb2.GetTokenAuthorityRequest.FromString(request)
+            key = self._authority.public_key(asked.Host, asked.Salt,
+                                             has_secret(await lookup(asked.Host)))
+            self._token_hosts.add(asked.Host)
+            await call.send(auth_pb2.GetTokenAuthorityResponse(PublicKey=key)
+                            .SerializeToString())
 
-        handlers: dict[str, Handler] = {_HEALTH: _health, _DIFF_COPY: sync,
-                                        _GET_SECRET: secret, _CREDENTIALS: credentials}
-        handlers.update({_AUTH + name: no_token for name in _TOKEN_METHODS})
+        async def verify_authority(call: GrpcCall) -> None:
+            request = await call.recv()
+            if request is None:
+                raise GrpcStatus(3, "no request")
+            if not client_tokens_enabled():
+                raise GrpcStatus(14, "client side tokens disabled (BUILDKIT_NO_CLIENT_TOKEN)")
+            asked = auth_pb2.VerifyTokenAuthorityRequest.FromString(request)
+            signed = self._authority.sign(asked.Host, asked.Salt,
+                                          has_secret(await lookup(asked.Host)), asked.Payload)
+            await call.send(auth_pb2.VerifyTokenAuthorityResponse(Signed=signed)
+                            .SerializeToString())
+
+        async def fetch_token(call: GrpcCall) -> None:
+            request = await call.recv()
+            if request is None:
+                raise GrpcStatus(3, "no request")
+            asked = auth_pb2.FetchTokenRequest.FromString(request)
+            found = await lookup(asked.Host)
+            if found is not None and found.registry_token:
+                answer = auth_pb2.FetchTokenResponse(Token=found.registry_token)
+            else:
+                try:
+                    token = await registry_token(
+                        asked.Host, asked.Realm, asked.Service, list(asked.Scopes),
+                        username="" if found is None or found.identity_token
+                        else found.username or "",
+                        secret="" if found is None
+                        else found.identity_token or found.password or "",
+                        client_id=asked.ClientID or "buildkit-client")
+                except RegistryAuthError as exc:
+                    raise GrpcStatus(16, str(exc)) from None
+                except DockerConnectionError as exc:
+                    raise GrpcStatus(14, str(exc)) from None
+                answer = auth_pb2.FetchTokenResponse(
+                    Token=token.token, ExpiresIn=token.expires_in, IssuedAt=token.issued_at)
+            await call.send(answer.SerializeToString())
+
+        handlers: dict[str, Handler] = {
+            _HEALTH: _health, _DIFF_COPY: sync, _GET_SECRET: secret, _CREDENTIALS: credentials,
+            _GET_AUTHORITY: get_authority, _VERIFY_AUTHORITY: verify_authority,
+            _FETCH_TOKEN: fetch_token}
         if self._agents:
             async def check(call: GrpcCall) -> None:
                 await check_agent(call, self._agents)

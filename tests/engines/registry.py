@@ -1,4 +1,5 @@
-"""A private registry: Debian's ``docker-registry`` on 127.0.0.1, optionally with basic auth."""
+"""A private registry: Debian's ``docker-registry`` on 127.0.0.1, optionally with basic auth or
+token auth (a token server of the caller's: :mod:`.tokenauth` is the tests')."""
 
 import http.client
 import os
@@ -6,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -13,6 +15,18 @@ from .config import SEARCH_PATH, STOP_TIMEOUT
 from .errors import EngineError, EngineStartError, EngineUnavailable
 from .procs import terminate
 from .shell import log_tail
+
+
+@dataclass(frozen=True)
+class TokenAuth:
+    """distribution's ``auth: token:`` settings: the token server's ``realm`` (its URL), the
+    ``service`` and ``issuer`` its tokens name, and the PEM file of the certificate whose key
+    signs them (``rootcertbundle``)."""
+
+    realm: str
+    service: str
+    issuer: str
+    rootcertbundle: Path
 
 
 def _free_port() -> int:
@@ -41,10 +55,14 @@ class Registry:
         *,
         username: str | None = None,
         password: str | None = None,
+        token: TokenAuth | None = None,
     ) -> None:
         """Prepare a registry in ``workdir`` on ``port`` (0 picks a free one)."""
         if (username is None) != (password is None):
             raise ValueError("basic auth needs both a username and a password")
+        if token is not None and username is not None:
+            raise ValueError("basic auth or token auth, not both")
+        self.token = token
         self.workdir = Path(os.path.abspath(workdir))
         self.port = port or _free_port()
         self.address = f"127.0.0.1:{self.port}"
@@ -61,6 +79,13 @@ class Registry:
 
     def _auth_config(self) -> str:
         """Write the htpasswd file if basic auth is on; return the config's ``auth:`` part."""
+        if self.token is not None:
+            return (
+                "auth:\n  token:\n"
+                f"    realm: {self.token.realm}\n    service: {self.token.service}\n"
+                f"    issuer: {self.token.issuer}\n"
+                f"    rootcertbundle: {self.token.rootcertbundle}\n"
+            )
         if self.username is None or self._password is None:
             return ""
         htpasswd = self.workdir / "htpasswd"
@@ -144,9 +169,10 @@ def start_registry(
     *,
     username: str | None = None,
     password: str | None = None,
+    token: TokenAuth | None = None,
 ) -> Registry:
     """Start a private ``docker-registry`` in ``workdir``; see :class:`Registry`."""
-    registry = Registry(workdir, port, username=username, password=password)
+    registry = Registry(workdir, port, username=username, password=password, token=token)
     registry.start()
     return registry
 

@@ -1,0 +1,65 @@
+"""The session's token authority (``_buildkit/_tokens.py``): keys derived as BuildKit's
+``authprovider`` derives them, signatures in NaCl's ``sign`` layout, BuildKit's switch.
+The end-to-end behaviour, with a registry and its token server, is in test_buildkit.py."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from aiodockersock._buildkit._tokens import TokenAuthority, client_tokens_enabled
+
+SALT = bytes(range(32))
+
+
+def _raw(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def test_anonymous_key_is_buildkits() -> None:
+    # no secret: HMAC-SHA256(salt, "") is the seed, as in authprovider.getAuthorityKey
+    expected = Ed25519PrivateKey.from_private_bytes(
+        hmac.new(SALT, b"", hashlib.sha256).digest())
+    assert TokenAuthority().public_key("r:5000", SALT, False) == _raw(expected)
+    assert TokenAuthority().public_key("other:5000", SALT, False) == _raw(expected)
+
+
+def test_keys_with_credentials_are_the_sessions_own() -> None:
+    one, two = TokenAuthority(), TokenAuthority()
+    key = one.public_key("r:5000", SALT, True)
+    assert len(key) == 32
+    assert one.public_key("r:5000", SALT, True) == key  # stable within the session
+    assert one.public_key("q:5000", SALT, True) != key  # per host
+    assert one.public_key("r:5000", SALT[::-1], True) != key  # per daemon salt
+    assert two.public_key("r:5000", SALT, True) != key  # client-side randomness per session
+    assert one.public_key("r:5000", SALT, False) != key
+
+
+def test_signed_is_signature_then_payload() -> None:
+    authority = TokenAuthority()
+    payload = b"p" * 32
+    signed = authority.sign("r:5000", SALT, True, payload)
+    assert len(signed) == 64 + len(payload) and signed[64:] == payload
+    public = Ed25519PublicKey.from_public_bytes(authority.public_key("r:5000", SALT, True))
+    public.verify(signed[:64], payload)
+    with pytest.raises(InvalidSignature):
+        public.verify(signed[:64], b"q" * 32)
+
+
+@pytest.mark.parametrize(("value", "enabled"), [
+    (None, True), ("", True), ("0", True), ("false", True), ("yes", True),
+    ("1", False), ("true", False), ("TRUE", False), ("t", False),
+])
+def test_buildkit_no_client_token(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, enabled: bool
+) -> None:
+    if value is None:
+        monkeypatch.delenv("BUILDKIT_NO_CLIENT_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("BUILDKIT_NO_CLIENT_TOKEN", value)
+    assert client_tokens_enabled() is enabled
