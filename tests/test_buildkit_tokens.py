@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from aiodockersock import RegistryAuth
+from aiodockersock._buildkit._grpc import GrpcStatus
+from aiodockersock._buildkit._session import BuildSession
 from aiodockersock._buildkit._tokens import TokenAuthority, client_tokens_enabled
+from aiodockersock._buildkit.proto import auth_pb2
 
 SALT = bytes(range(32))
 
@@ -63,3 +68,62 @@ def test_buildkit_no_client_token(
     else:
         monkeypatch.setenv("BUILDKIT_NO_CLIENT_TOKEN", value)
     assert client_tokens_enabled() is enabled
+
+
+class _Call:
+    """Enough of a GrpcCall for one unary handler: the request in, the answers out."""
+
+    def __init__(self, request: bytes) -> None:
+        self._request: bytes | None = request
+        self.sent: list[bytes] = []
+
+    async def recv(self) -> bytes | None:
+        request, self._request = self._request, None
+        return request
+
+    async def send(self, data: bytes) -> None:
+        self.sent.append(data)
+
+
+async def _serve(handlers: dict[str, Any], method: str, request: bytes) -> bytes:
+    call = _Call(request)
+    await handlers[f"/moby.filesync.v1.Auth/{method}"](call)
+    [answer] = call.sent
+    return answer
+
+
+async def test_credentials_are_withheld_from_a_host_with_an_authority(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("BUILDKIT_NO_CLIENT_TOKEN", raising=False)
+
+    async def lookup(host: str) -> RegistryAuth | None:
+        return RegistryAuth("alice", "s3cret")
+
+    session = BuildSession(None, {}, "t", credentials=lookup)  # type: ignore[arg-type]
+    handlers: dict[str, Any] = session._handlers()  # type: ignore[assignment]
+
+    async def credentials(host: str) -> auth_pb2.CredentialsResponse:
+        answer = await _serve(handlers, "Credentials",
+                              auth_pb2.CredentialsRequest(Host=host).SerializeToString())
+        return auth_pb2.CredentialsResponse.FromString(answer)
+
+    assert (await credentials("r:5000")).Secret == "s3cret"  # no authority asked yet
+    answer = await _serve(handlers, "GetTokenAuthority", auth_pb2.GetTokenAuthorityRequest(
+        Host="r:5000", Salt=SALT).SerializeToString())
+    key = auth_pb2.GetTokenAuthorityResponse.FromString(answer).PublicKey
+    assert key == session._authority.public_key("r:5000", SALT, True)
+    signed = auth_pb2.VerifyTokenAuthorityResponse.FromString(await _serve(
+        handlers, "VerifyTokenAuthority", auth_pb2.VerifyTokenAuthorityRequest(
+            Host="r:5000", Salt=SALT, Payload=b"x" * 32).SerializeToString())).Signed
+    Ed25519PublicKey.from_public_bytes(key).verify(signed[:64], b"x" * 32)
+    # that host's tokens are the client's now: its password is not handed out
+    assert (await credentials("r:5000")) == auth_pb2.CredentialsResponse()
+    assert (await credentials("other:5000")).Secret == "s3cret"
+
+    # BuildKit's switch: no authority (UNAVAILABLE), so BuildKit asks for Credentials
+    monkeypatch.setenv("BUILDKIT_NO_CLIENT_TOKEN", "1")
+    with pytest.raises(GrpcStatus) as refused:
+        await _serve(handlers, "GetTokenAuthority", auth_pb2.GetTokenAuthorityRequest(
+            Host="q:5000", Salt=SALT).SerializeToString())
+    assert refused.value.code == 14
