@@ -41,6 +41,11 @@ class BuildkitCLI:
         """The command line of ``docker -H HOST build ARGS...`` (run it with :meth:`env`)."""
         return [self.binary, "-H", host, "build", *args]
 
+    @property
+    def builds_itself(self) -> bool:
+        """Whether the CLI runs the BuildKit session itself (a CLI before 23.0, no buildx)."""
+        return not self.buildx
+
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """``base`` (default: this process's environment) with BuildKit asked for."""
         return {**(os.environ if base is None else base), "DOCKER_BUILDKIT": "1"}
