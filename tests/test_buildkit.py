@@ -306,13 +306,14 @@ async def test_dockerignore_is_honoured(
 CLI_DOCKERFILE = """FROM scratch
 COPY . /ctx/
 ENV A=1 B="two words"
-WORKDIR /ctx/sub
+WORKDIR /srv/app
 LABEL purpose=compare
 USER 1000:1000
 EXPOSE 8080/tcp
 ENTRYPOINT ["/bin/x"]
 CMD ["--flag"]
 """
+BUILT_DIRS = {"ctx", "srv", "srv/app"}
 CONFIG_FIELDS = ("Env", "Cmd", "Entrypoint", "WorkingDir", "Labels", "User", "ExposedPorts",
                  "Volumes", "StopSignal", "Healthcheck", "Shell", "OnBuild")
 
@@ -342,7 +343,9 @@ def file_tree(members: dict[str, tarfile.TarInfo], tar_files: dict[str, bytes]) 
     for name, m in members.items():
         kind = "f" if m.isfile() else "d" if m.isdir() else "l" if m.issym() else str(m.type)
         content = tar_files.get(name, b"") if m.isfile() else b""
-        tree[name] = (kind, m.mode & 0o7777, m.size, m.uid, m.gid, m.linkname, int(m.mtime),
+        # a directory the build made (WORKDIR's, COPY's destination) has the build's time
+        mtime = 0 if name in BUILT_DIRS else int(m.mtime)
+        tree[name] = (kind, m.mode & 0o7777, m.size, m.uid, m.gid, m.linkname, mtime,
                       hashlib.sha256(content).hexdigest())
     return tree
 
