@@ -4,7 +4,7 @@
 Usage::
 
     python benchmarks/bench_build.py [--rounds 3] [--files 10000] [--big-mb 100]
-                                     [--clients classic,buildkit,cli-classic]
+                                     [--clients classic,buildkit,cli-classic,cli-buildkit]
                                      [--engine 28.5 | --host unix:///path] [--json FILE]
 
 What it does (issue 14):
@@ -30,9 +30,11 @@ What it does (issue 14):
    * ``buildkit`` — ``docker.images.build(ctx, builder="buildkit")``: ``POST /session``, then
      ``POST /build``; BuildKit fetches the files it needs through the session's file sync;
    * ``cli-classic`` — ``DOCKER_BUILDKIT=0 docker build -q`` (the Docker CLI's legacy
-     builder); the CLI here has no buildx, and ``DOCKER_BUILDKIT=1 docker build`` fails
-     without it ("BuildKit is enabled but the buildx component is missing or broken"), so
-     there is no CLI BuildKit client (the script checks and says so).
+     builder);
+   * ``cli-buildkit`` — ``DOCKER_BUILDKIT=1 docker build -q`` with the CLI that
+     ``tests.engines.buildkit_cli()`` finds: a CLI before 23.0 (Debian's 20.10,
+     ``/usr/bin/docker``) runs the BuildKit session itself; a later one needs the buildx plugin
+     (``AIODOCKERSOCK_TEST_BUILDKIT_CLI`` names another binary). It goes through the same proxy.
 
 4. Measures per build: the wall time from the call to the image id (for the CLI, the process's
    run), and the **bytes sent to the daemon** and received from it. The bytes are counted at
@@ -74,7 +76,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from aiodockersock import Docker, DockerError  # noqa: E402
 
 PREFIX = "aiodockersock-bench-build"
-CLIENTS = ("classic", "buildkit", "cli-classic")
+CLIENTS = ("classic", "buildkit", "cli-classic", "cli-buildkit")
 
 
 # --- the counting proxy (runs in a child process: ``bench_build.py --proxy LISTEN TARGET``) ---
@@ -221,30 +223,23 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def build_cli(host: str, ctx: Path, tag: str) -> tuple[float, float, str]:
-    env = {**os.environ, "DOCKER_HOST": host, "DOCKER_BUILDKIT": "0"}
+def build_cli(host: str, ctx: Path, tag: str, buildkit: bool) -> tuple[float, float, str]:
+    from tests.engines import buildkit_cli
+
+    docker = buildkit_cli().binary if buildkit else "docker"
+    env = {**os.environ, "DOCKER_HOST": host, "DOCKER_BUILDKIT": "1" if buildkit else "0"}
     cpu, started = _children_cpu(), time.perf_counter()
-    done = subprocess.run(["docker", "build", "-q", "-t", tag, str(ctx)], env=env,
+    done = subprocess.run([docker, "build", "-q", "-t", tag, str(ctx)], env=env,
                           capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if done.returncode:
-        raise RuntimeError(f"docker build failed: {done.stderr.strip()}")
+        raise RuntimeError(f"{docker} build failed: {done.stderr.strip()}")
     return elapsed, _children_cpu() - cpu, done.stdout.strip()
 
 
-def cli_buildkit_works(host: str, ctx: Path) -> str | None:
-    """None if ``DOCKER_BUILDKIT=1 docker build`` works here, else its error."""
-    env = {**os.environ, "DOCKER_HOST": host, "DOCKER_BUILDKIT": "1"}
-    done = subprocess.run(["docker", "build", "-q", "-t", f"{PREFIX}-probe", str(ctx)],
-                          env=env, capture_output=True, text=True, timeout=600)
-    if done.returncode == 0:
-        return None
-    return done.stderr.strip().splitlines()[0] if done.stderr.strip() else "failed"
-
-
 def one_build(client: str, host: str, ctx: Path, tag: str) -> tuple[float, float, str]:
-    if client == "cli-classic":
-        return build_cli(host, ctx, tag)
+    if client.startswith("cli-"):
+        return build_cli(host, ctx, tag, buildkit=client == "cli-buildkit")
     return asyncio.run(build_library(host, ctx, tag, client))
 
 
@@ -265,12 +260,8 @@ def run(args: argparse.Namespace, direct: str, workdir: Path) -> dict[str, Any]:
     clients = args.clients.split(",")
     proxy = Proxy(str(workdir / "proxy.sock"), direct.removeprefix("unix://"))
     results: dict[str, Any] = {c: {"first": [], "rebuild": []} for c in clients}
-    cli_buildkit = None
     try:
-        if "cli-classic" in clients:
-            cli_buildkit = cli_buildkit_works(f"unix://{proxy.listen}", ctx)
-            print(f"DOCKER_BUILDKIT=1 docker build: {cli_buildkit or 'works'}", file=sys.stderr)
-        tags = [f"{PREFIX}:{c}" for c in clients] + [f"{PREFIX}-probe"]
+        tags = [f"{PREFIX}:{c}" for c in clients]
         for r in range(args.rounds):
             order = clients[r % len(clients):] + clients[:r % len(clients)]
             for client in order:
@@ -290,7 +281,7 @@ def run(args: argparse.Namespace, direct: str, workdir: Path) -> dict[str, Any]:
         asyncio.run(reset(direct, tags))
     finally:
         proxy.stop()
-    return {"results": results, "context_bytes": size, "cli_buildkit": cli_buildkit}
+    return {"results": results, "context_bytes": size}
 
 
 def _fmt_bytes(n: float) -> str:
@@ -332,8 +323,6 @@ def report(data: dict[str, Any], meta: dict[str, Any]) -> str:
         faster = sum(b < c for b, c in zip(bk, cl, strict=True))
         lines += ["", f"BuildKit rebuild / classic rebuild, paired by round: {paired:.3f} "
                       f"(BuildKit faster in {faster}/{len(bk)} rounds)."]
-    if data.get("cli_buildkit"):
-        lines += ["", f"`DOCKER_BUILDKIT=1 docker build`: {data['cli_buildkit']}"]
     return "\n".join(lines)
 
 
@@ -355,6 +344,13 @@ def main() -> None:
         parser.error(f"unknown clients {sorted(unknown)}; choose from {', '.join(CLIENTS)}")
     if "cli-classic" in args.clients.split(",") and shutil.which("docker") is None:
         parser.error("cli-classic needs the docker CLI on PATH")
+    if "cli-buildkit" in args.clients.split(","):
+        from tests.engines import EngineUnavailable, buildkit_cli
+
+        try:
+            print(f"cli-buildkit: {buildkit_cli()}", file=sys.stderr)
+        except EngineUnavailable as exc:
+            parser.error(f"cli-buildkit: {exc}")
     if args.host and not args.host.startswith("unix://"):
         parser.error("--host must be a unix:// socket (the counting proxy is a unix socket)")
     engine = None

@@ -4,6 +4,7 @@ engine (the walk's order and modes, the error without the extra)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -35,6 +36,7 @@ from aiodockersock._buildkit._filesync import SyncedDir, go_mode, walk
 from aiodockersock.models import BuildStatus
 
 from .conftest import TEST_IMAGE, TEST_LABEL, EngineHandle, RegistryHandle
+from .engines import EngineUnavailable, buildkit_cli
 from .sshagent import build_probe, start_agent
 from .test_build_context import make_tree
 from .test_build_context_cli import CORPUS, TREE
@@ -298,6 +300,99 @@ async def test_dockerignore_is_honoured(
     # excluded; the classic builder's tar always carries them
     skip = {"Dockerfile", ".dockerignore"}
     assert sorted(theirs - skip) == sorted(ours - skip)
+
+
+# a Dockerfile whose image has config beyond the files: every field below is compared
+CLI_DOCKERFILE = """FROM scratch
+COPY . /ctx/
+ENV A=1 B="two words"
+WORKDIR /srv/app
+LABEL purpose=compare
+USER 1000:1000
+EXPOSE 8080/tcp
+ENTRYPOINT ["/bin/x"]
+CMD ["--flag"]
+"""
+BUILT_DIRS = {"ctx", "srv", "srv/app"}
+CONFIG_FIELDS = ("Env", "Cmd", "Entrypoint", "WorkingDir", "Labels", "User", "ExposedPorts",
+                 "Volumes", "StopSignal", "Healthcheck", "Shell", "OnBuild")
+
+# Known differences of the 20.10 CLI's BuildKit build (a CLI before 23.0, which syncs the context
+# itself), by (engine, corpus case): names one image has and the other lacks.
+#
+# bom-not-first-line: byte order marks opening later lines of .dockerignore ("\ufeffsecret.txt",
+# "\ufeffa*"). This library follows moby/patternmatcher as the current CLI's legacy builder does
+# (test_build_context_cli checks it): the mark stays part of an exact pattern, so
+# "\ufeffsecret.txt" matches nothing, and Go's text/scanner skips it when a wildcard pattern is
+# compiled, so "\ufeffa*" is "a*". The 20.10 CLI's BuildKit build disagrees, and not the same way
+# on every engine: against 28.5 and 26.1 it keeps the a* names (the mark is taken literally
+# everywhere), against 20.10 it also leaves secret.txt out (the mark dropped from every line, as
+# its legacy builder does). Three readings of one malformed file by version; not a bug of ours.
+_OLD_CLI_BOM_A = {"a b", "a b/c", "a.txt", "a[^]b", "a]b", "abbc", "abc"}
+CLI_QUIRKS: dict[tuple[str, str], set[str]] = {
+    ("20.10", "bom-not-first-line"): {"secret.txt"},
+    ("26.1", "bom-not-first-line"): _OLD_CLI_BOM_A,
+    ("28.5", "bom-not-first-line"): _OLD_CLI_BOM_A,
+}
+
+
+def file_tree(members: dict[str, tarfile.TarInfo], tar_files: dict[str, bytes]) -> dict[
+        str, tuple[str, int, int, int, int, str, int, str]]:
+    """name -> (kind, mode, size, uid, gid, link target, mtime, sha256 of the content)."""
+    tree = {}
+    for name, m in members.items():
+        kind = "f" if m.isfile() else "d" if m.isdir() else "l" if m.issym() else str(m.type)
+        content = tar_files.get(name, b"") if m.isfile() else b""
+        # a directory the build made (WORKDIR's, COPY's destination) has the build's time
+        mtime = 0 if name in BUILT_DIRS else int(m.mtime)
+        tree[name] = (kind, m.mode & 0o7777, m.size, m.uid, m.gid, m.linkname, mtime,
+                      hashlib.sha256(content).hexdigest())
+    return tree
+
+
+@engine_test
+@pytest.mark.parametrize("case", sorted(CORPUS))
+async def test_the_docker_clis_buildkit_build_makes_the_same_image(
+    docker: Docker, engine: EngineHandle, tmp_path: Path, case: str
+) -> None:
+    """The ``.dockerignore`` corpus, built by the library's BuildKit and by the Docker CLI's
+    (``DOCKER_BUILDKIT=1 docker build``): the same files (names, modes, sizes, owners, links,
+    times, contents) and the same image config."""
+    try:
+        cli = buildkit_cli()
+    except EngineUnavailable as exc:
+        pytest.skip(str(exc))
+    context = tmp_path / case.replace("-", "")
+    make_tree(context, {name: f"{name}\n" * (1 + len(name)) for name in TREE})
+    (context / "emptydir").mkdir()
+    os.chmod(context / "a.txt", 0o751)
+    os.chmod(context / "src", 0o700)
+    os.symlink("a.txt", context / "link")
+    os.symlink("../nowhere", context / "src/dangling")
+    (context / "Dockerfile").write_text(CLI_DOCKERFILE)
+    (context / ".dockerignore").write_bytes(CORPUS[case])
+    ours, theirs = f"{unique('ads-bk')}:ours", f"{unique('ads-bk')}:cli"
+    async with cleanup(docker, ours, theirs):
+        await docker.images.build(context, tag=ours, builder="buildkit",
+                                  labels={TEST_LABEL: "1"})
+        built = await asyncio.create_subprocess_exec(
+            *cli.command(engine.host, "--label", f"{TEST_LABEL}=1", "-t", theirs, str(context)),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=cli.env())
+        output, _ = await asyncio.wait_for(built.communicate(), 120)
+        assert built.returncode == 0, output.decode()
+        trees = [file_tree(await image_members(docker, n), await image_files(docker, n))
+                 for n in (ours, theirs)]
+        configs = [json.loads(engine.cli("image", "inspect", n).stdout)[0] for n in (ours, theirs)]
+    differ = {n: (trees[0].get(n), trees[1].get(n)) for n in trees[0].keys() | trees[1].keys()
+              if trees[0].get(n) != trees[1].get(n)}
+    quirk = CLI_QUIRKS.get((engine.label, case), set()) if cli.builds_itself else set()
+    assert trees[0] and set(differ) == {f"ctx/{name}" for name in quirk}, repr(differ)
+    assert all(None in pair for pair in differ.values()), repr(differ)  # names, not contents
+    for field in ("Os", "Architecture"):
+        assert configs[0].get(field) == configs[1].get(field), field
+    for field in CONFIG_FIELDS:
+        assert configs[0]["Config"].get(field) == configs[1]["Config"].get(field), field
+    assert configs[0]["Config"]["Labels"] == {TEST_LABEL: "1", "purpose": "compare"}
 
 
 @engine_test

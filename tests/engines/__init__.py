@@ -37,6 +37,7 @@ The modules, one job each:
 * :mod:`.registry` -- :class:`Registry` (Debian's ``docker-registry``) and htpasswd lines;
 * :mod:`.sshd` -- :class:`Sshd` (Debian's ``openssh-server``) and test users, for ``ssh://``;
 * :mod:`.swarm` -- ``swarm init`` of a private dockerd on a loopback address of its own;
+* :mod:`.dockercli` -- the Docker CLI that can make a BuildKit build (:func:`buildkit_cli`);
 * :mod:`.cli` -- the command line (:func:`main`).
 
 Command line::
@@ -58,6 +59,7 @@ from .config import (
     SSHD,
 )
 from .daemon import Engine, start_engine, stop_engine
+from .dockercli import BuildkitCLI, buildkit_cli
 from .errors import EngineError, EngineStartError, EngineUnavailable
 from .image import TEST_IMAGE, build_test_image
 from .install import engine_info, ensure_installed
@@ -76,6 +78,7 @@ __all__ = [
     "REGISTRY_AUTH",
     "SSHD",
     "TEST_IMAGE",
+    "BuildkitCLI",
     "Engine",
     "EngineAPI",
     "EngineError",
@@ -86,6 +89,7 @@ __all__ = [
     "SwarmInfo",
     "UnixAPI",
     "build_test_image",
+    "buildkit_cli",
     "create_user",
     "engine_info",
     "ensure_installed",
