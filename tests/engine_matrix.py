@@ -58,7 +58,10 @@ AREAS = {
     "test_volumes": "volumes",
 }
 #: Areas whose tests need no engine (a fake daemon, or none): not in the table.
-ENGINELESS_AREAS = frozenset({"test_build_context", "test_buildkit_grpc", "test_watch"})
+ENGINELESS_AREAS = frozenset({
+    "test_build_context", "test_buildkit_grpc", "test_buildkit_sshforward",
+    "test_buildkit_tokens", "test_watch",
+})
 #: Test modules that are not an area of the API (tooling, transport, docs, the suite itself).
 NOT_AREAS = frozenset({
     "test_architecture", "test_auth", "test_bodies", "test_build_context_cli", "test_cli",
