@@ -313,7 +313,6 @@ EXPOSE 8080/tcp
 ENTRYPOINT ["/bin/x"]
 CMD ["--flag"]
 """
-BUILT_DIRS = {"ctx", "srv", "srv/app"}
 CONFIG_FIELDS = ("Env", "Cmd", "Entrypoint", "WorkingDir", "Labels", "User", "ExposedPorts",
                  "Volumes", "StopSignal", "Healthcheck", "Shell", "OnBuild")
 
@@ -343,8 +342,11 @@ def file_tree(members: dict[str, tarfile.TarInfo], tar_files: dict[str, bytes]) 
     for name, m in members.items():
         kind = "f" if m.isfile() else "d" if m.isdir() else "l" if m.issym() else str(m.type)
         content = tar_files.get(name, b"") if m.isfile() else b""
-        # a directory the build made (WORKDIR's, COPY's destination) has the build's time
-        mtime = 0 if name in BUILT_DIRS else int(m.mtime)
+        # a directory's time is not compared: one the build made (WORKDIR's, COPY's
+        # destination) has the build's time, and in one CI run 20.10's daemon gave every
+        # directory of the CLI's build its receive time (one second past ours, the context's);
+        # files' times are compared
+        mtime = 0 if m.isdir() else int(m.mtime)
         tree[name] = (kind, m.mode & 0o7777, m.size, m.uid, m.gid, m.linkname, mtime,
                       hashlib.sha256(content).hexdigest())
     return tree

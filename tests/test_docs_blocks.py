@@ -313,6 +313,12 @@ async def _make_world(world: World, request: pytest.FixtureRequest) -> str:
         )
         assert home.id and created.id
         await docker.containers.start("web")
+        # its command makes /var/log/app: wait for it (a block may copy into /var at once)
+        for _ in range(200):
+            with contextlib.suppress(NotFound):
+                await docker.containers.stat_path("web", "/var/log/app/app.log")
+                break
+            await asyncio.sleep(0.05)
         world.cid = created.id
     if _mentions(code, "db") and not _creates(code, r'name="db"'):
         await docker.containers.create(
