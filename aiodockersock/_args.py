@@ -225,6 +225,8 @@ async def read_versioned(
     if at is None:
         raise InvalidArgument(f"the daemon reported no version for {what}")
     return (given if given is not None else current.spec or {}), at
+
+
 S = TypeVar("S", bound=msgspec.Struct)
 
 
