@@ -81,6 +81,11 @@ class _Call:
         request, self._request = self._request, None
         return request
 
+    async def request(self) -> bytes:
+        request = await self.recv()
+        assert request is not None
+        return request
+
     async def send(self, data: bytes) -> None:
         self.sent.append(data)
 

@@ -92,6 +92,17 @@ class GrpcCall:
             self._server.consumed(self._id, 5 + len(message))  # the peer may send as much again
         return message
 
+    async def request(self) -> bytes:
+        """The request of a unary call: its one message.
+
+        Raises:
+            GrpcStatus: ``INVALID_ARGUMENT`` when the caller sent none.
+        """
+        message = await self.recv()
+        if message is None:
+            raise GrpcStatus(3, "no request")
+        return message
+
     async def send(self, message: bytes) -> None:
         """Send one message (waits for the peer's flow-control window)."""
         await self.send_many((message,))

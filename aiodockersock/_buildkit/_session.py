@@ -102,9 +102,7 @@ class BuildSession:
             await diff_copy(call, self._dirs)
 
         async def secret(call: GrpcCall) -> None:
-            request = await call.recv()
-            if request is None:
-                raise GrpcStatus(3, "no request")
+            request = await call.request()
             wanted = secrets_pb2.GetSecretRequest.FromString(request).ID
             source = self._secrets.get(wanted)
             if source is None:
@@ -130,9 +128,7 @@ class BuildSession:
                 found.identity_token or found.password or found.registry_token)
 
         async def credentials(call: GrpcCall) -> None:
-            request = await call.recv()
-            if request is None:
-                raise GrpcStatus(3, "no request")
+            request = await call.request()
             host = auth_pb2.CredentialsRequest.FromString(request).Host
             # a host whose tokens this session fetches: its password stays here
             found = None if host in self._token_hosts else await lookup(host)
@@ -144,9 +140,7 @@ class BuildSession:
             await call.send(answer.SerializeToString())
 
         async def get_authority(call: GrpcCall) -> None:
-            request = await call.recv()
-            if request is None:
-                raise GrpcStatus(3, "no request")
+            request = await call.request()
             if not client_tokens_enabled():
                 raise GrpcStatus(14, "client side tokens disabled (BUILDKIT_NO_CLIENT_TOKEN)")
             asked = auth_pb2.GetTokenAuthorityRequest.FromString(request)
@@ -157,9 +151,7 @@ class BuildSession:
                             .SerializeToString())
 
         async def verify_authority(call: GrpcCall) -> None:
-            request = await call.recv()
-            if request is None:
-                raise GrpcStatus(3, "no request")
+            request = await call.request()
             if not client_tokens_enabled():
                 raise GrpcStatus(14, "client side tokens disabled (BUILDKIT_NO_CLIENT_TOKEN)")
             asked = auth_pb2.VerifyTokenAuthorityRequest.FromString(request)
@@ -169,9 +161,7 @@ class BuildSession:
                             .SerializeToString())
 
         async def fetch_token(call: GrpcCall) -> None:
-            request = await call.recv()
-            if request is None:
-                raise GrpcStatus(3, "no request")
+            request = await call.request()
             asked = auth_pb2.FetchTokenRequest.FromString(request)
             found = await lookup(asked.Host)
             if found is not None and found.registry_token:

@@ -97,9 +97,7 @@ async def _answer(reader: asyncio.StreamReader) -> bytes:
 
 async def check_agent(call: GrpcCall, agents: Mapping[str, str]) -> None:
     """``CheckAgent``: OK for an id the build was given, ``NOT_FOUND`` naming it otherwise."""
-    request = await call.recv()
-    if request is None:
-        raise GrpcStatus(3, "no request")
+    request = await call.request()
     wanted = ssh_pb2.CheckAgentRequest.FromString(request).ID or DEFAULT_ID
     if wanted not in agents:
         raise GrpcStatus(5, f"ssh agent {wanted!r} was not given to the build "
