@@ -87,6 +87,7 @@ class BuildSession:
         self._credentials = credentials
         self._authority = TokenAuthority()
         self._token_hosts: set[str] = set()
+        self._found: dict[str, RegistryAuth | None] = {}  # credentials looked up, by host
         self._secrets = dict(secrets or {})
         self.id = token_hex(13)
         self._t = transport
@@ -120,8 +121,12 @@ class BuildSession:
             await call.send(secrets_pb2.GetSecretResponse(data=data).SerializeToString())
 
         async def lookup(host: str) -> RegistryAuth | None:
-            found = await self._credentials(host) if self._credentials is not None else None
-            return None if found is None or found.anonymous else found
+            # once per host: a token exchange asks for it up to three times (authority,
+            # its proof, the token), and a lookup may run a credential helper
+            if host not in self._found:
+                found = await self._credentials(host) if self._credentials is not None else None
+                self._found[host] = None if found is None or found.anonymous else found
+            return self._found[host]
 
         def has_secret(found: RegistryAuth | None) -> bool:
             return found is not None and bool(
