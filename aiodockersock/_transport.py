@@ -34,6 +34,7 @@ import enum
 import errno
 import re
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Final, NamedTuple, TypeVar, Union
 from urllib.parse import quote, urlsplit
 
@@ -1302,8 +1303,6 @@ _TOKEN_TIMEOUT: Final = 30.0
 
 def _unix_time(text: str | int) -> int:
     """RFC 3339 (``2026-12-04T12:00:00.123456789Z``) as Unix seconds; 0 when unreadable."""
-    from datetime import datetime
-
     if isinstance(text, int):
         return text
 
