@@ -316,13 +316,21 @@ class EventStream(ResponseStream, Generic[T]):
         """
         pending = self._pending
         if not pending or self._markers:
-            return [await self._next_slow()]
+            first = await self._next_slow()
+            # the read that brought it decoded the chunk's other events too: take them along
+            # (one step of the caller per chunk, not two)
+            if type(first) is not EventMessage or not pending or self._markers or most < 2:
+                return [first]
+            batch = [first]
+            most -= 1
+        else:
+            batch = []
         if len(pending) <= most:
-            batch = list(pending)
+            batch += pending
             pending.clear()
         else:
             popleft = pending.popleft
-            batch = [popleft() for _ in range(most)]
+            batch += [popleft() for _ in range(most)]
         self._current = batch[-1]
         return batch
 

@@ -246,6 +246,29 @@ async def test_a_slow_consumer_under_drop_oldest_loses_counted_events(fleet: Fle
         await fleet["a"].volumes.remove(name)
 
 
+async def test_a_consumer_awaiting_something_else_is_buffered_for_up_to_maxsize(
+    fleet: Fleet,
+) -> None:
+    # past 64 buffered events the readers yield to the consumer before decoding more; a
+    # consumer that is not iterating (it awaits its own calls here) must not hold them there
+    created: list[str] = []
+    async with fleet.events(filters={"type": ["volume"], "event": ["create"]},
+                            maxsize=80, policy="drop_oldest") as events:
+        await _next(events, lambda i: isinstance(i, HostUp) and i.host == "a")
+        for i in range(100):
+            created.append(await _volume(fleet["a"], f"m{i}"))
+        for _ in range(200):
+            if events.dropped.get("a", 0) >= 20:
+                break
+            await asyncio.sleep(0.05)
+        assert events.dropped.get("a", 0) == 20, "the readers stopped short of maxsize"
+        seen = await _next(events, _volume_event("a", created[-1]))
+        kept = [i.event.actor_id for i in seen if type(i) is HostEvent]
+        assert kept == created[20:]  # the newest 80, in order
+    for name in created:
+        await fleet["a"].volumes.remove(name)
+
+
 async def test_the_watch_relists_only_the_engine_that_was_away(
     fleet: Fleet, trio: Trio
 ) -> None:
