@@ -328,7 +328,6 @@ class _Merged(Resource):
         self._running = 0  # engines whose reader has not ended
         self._error: BaseException | None = None
         self._up: dict[str, bool] = {}  # an engine's last notice: up (True) or down
-        self._drains = 0  # times the consumer found the buffer empty
         #: Events dropped per engine under ``policy="drop_oldest"``.
         self.dropped: dict[str, int] = {}
 
@@ -460,7 +459,6 @@ class _Merged(Resource):
                 raise self._error
             if self._closed or not self._running:
                 return
-            self._drains += 1  # the consumer took everything (see FleetEvents._run)
             self._readable.clear()
             await self._readable.wait()
 
@@ -536,16 +534,11 @@ class FleetEvents(_Merged):
             maxsize = self._maxsize
             take = stream._take
             while True:
-                while len(items) >= _HANDOFF:
+                if len(items) >= _HANDOFF:
                     # the consumer has a backlog: let it run before decoding more, so that
                     # events are taken while young (K readers each decoding ahead keep K
-                    # times as many events alive, and out of the caches, by their turn).
-                    # Again while it keeps emptying the buffer; once it did not (it awaits
-                    # something else), decode on: the buffer is there to absorb that.
-                    drains = self._drains
+                    # times as many events alive, and out of the caches, by their turn)
                     await asyncio.sleep(0)
-                    if self._drains == drains:
-                        break
                 # one step per chunk the stream decoded, not per event: take what it has,
                 # as much as the buffer has room for
                 room = maxsize - self._counted

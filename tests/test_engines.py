@@ -249,8 +249,9 @@ async def test_a_slow_consumer_under_drop_oldest_loses_counted_events(fleet: Fle
 async def test_a_consumer_awaiting_something_else_is_buffered_for_up_to_maxsize(
     fleet: Fleet,
 ) -> None:
-    # past 64 buffered events the readers yield to the consumer before decoding more; a
-    # consumer that is not iterating (it awaits its own calls here) must not hold them there
+    # past 64 buffered events a reader lets the consumer go first before it decodes more; a
+    # consumer that is not iterating (it awaits its own calls here) must still have up to
+    # maxsize events read for it, the policy applied beyond
     created: list[str] = []
     async with fleet.events(filters={"type": ["volume"], "event": ["create"]},
                             maxsize=80, policy="drop_oldest") as events:
