@@ -7,6 +7,7 @@ Usage::
     python benchmarks/bench_fleet.py [--n 200000] [--rounds 7] [--engines 1,4,16]
                                      [--modes per-event,64k] [--quick] [--json FILE]
                                      [--profile-dir DIR] [--baseline REV]
+    python benchmarks/bench_fleet.py --pool RUN.json RUN.json ...
 
 What it does:
 
@@ -45,6 +46,11 @@ What it does:
 
 Figures are medians over rounds; ratios are ratios of medians and (in brackets) the median of
 the per-round ratios (each fleet sample against the single-stream sample of its round).
+
+``--pool`` reads the ``--json`` files of several runs and pools their per-round ratios: on a
+shared machine one run's figures move by ±0.15 from the next (whatever the number of rounds:
+the machine's speed drifts over minutes), so a target is judged on the median of every
+round of several runs, with its quartiles and how many rounds fell below the line.
 
 ``--baseline REV`` (see ``_baseline.py``) adds every client again as ``<client>@<rev>``, with
 aiodockersock as it is at git revision ``REV``, in the same rounds, and a "current vs baseline"
@@ -340,6 +346,10 @@ def main() -> None:
         "--baseline", metavar="REV",
         help="also run every client with aiodockersock as it is at git revision REV",
     )
+    parser.add_argument(
+        "--pool", nargs="+", type=Path, metavar="RUN.json",
+        help="pool the per-round ratios of these --json files (no new samples)",
+    )
     parser.add_argument("--internal-client", help=argparse.SUPPRESS)
     parser.add_argument("--k", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--n-each", type=int, help=argparse.SUPPRESS)
@@ -350,6 +360,9 @@ def main() -> None:
 
     if args.internal_client:
         run_client(args)
+        return
+    if args.pool:
+        print_pooled([json.loads(path.read_text()) for path in args.pool], args.pool)
         return
 
     n = args.n or (32_000 if args.quick else 192_000)
@@ -566,6 +579,46 @@ def print_report(report: dict[str, Any], clients: list[str]) -> None:
                     f"({paired(client, base, mode, 'cpu'):.2f}) | "
                     f"{faster}/{len(rows(base, mode))} |"
                 )
+
+
+def print_pooled(reports: list[dict[str, Any]], paths: list[Path]) -> None:
+    """The per-round ratios of several runs, pooled: each fleet sample against the single
+    stream's sample of its own round and run."""
+    print(f"pooled: {len(reports)} runs ({', '.join(map(str, paths))})")
+    for report in reports:
+        print(f"- N = {report['n']:,}, {report['rounds']} rounds; start {report['uptime_start']}")
+    modes = list(dict.fromkeys(m for r in reports for m in r["modes"]))
+    clients = list(dict.fromkeys(
+        s["client"] for r in reports for s in r["samples"] if s["client"] != "single"
+    ))
+    print("\n| chunking | stream | rounds | paired events/s × single: median | quartiles "
+          "| rounds below 0.8× | paired per client CPU-s: median | HostGap (samples) |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for mode in modes:
+        for client in clients:
+            rates: list[float] = []
+            cpus: list[float] = []
+            gap_total = gap_samples = 0
+            for report in reports:
+                single = {s["round"]: s for s in report["samples"]
+                          if s["client"] == "single" and s["mode"] == mode}
+                for s in report["samples"]:
+                    if s["client"] != client or s["mode"] != mode or s["round"] not in single:
+                        continue
+                    ref = single[s["round"]]
+                    rates.append(s["rate"] / ref["rate"])
+                    cpus.append(s["cpu_rate"] / ref["cpu_rate"])
+                    gaps = int(s["notices"].get("HostGap", 0))
+                    gap_total += gaps
+                    gap_samples += bool(gaps)
+            if len(rates) < 2:
+                continue
+            q1, _, q3 = statistics.quantiles(rates, n=4)
+            print(
+                f"| {mode} | {client} | {len(rates)} | {statistics.median(rates):.2f}× | "
+                f"{q1:.2f}–{q3:.2f} | {sum(r < 0.8 for r in rates)} | "
+                f"{statistics.median(cpus):.2f}× | {gap_total} ({gap_samples}/{len(rates)}) |"
+            )
 
 
 if __name__ == "__main__":
