@@ -9,6 +9,7 @@ Usage (as root: it makes a user and starts a private sshd)::
                                    [--clients ...] [--max-sessions N] [--json FILE]
                                    [--ssh-config-extra 'KexAlgorithms curve25519-sha256']
     python benchmarks/bench_ssh.py --host … --callgrind   # instructions per call, ssh vs unix
+    python benchmarks/bench_ssh.py --host … --budget      # CPU per call of every process, c=32
 
 One run at a time per engine: the run lends the engine's socket to its user's group.
 
@@ -60,7 +61,10 @@ CPU of children that ended and were reaped during it (``RUSAGE_CHILDREN``: the C
 the ssh each of them ran and waited for). Not counted: a grandchild reaped by a child that is
 still alive. "sshd CPU" is the same over the private sshd's process tree (the server side:
 sshd and the remote ``docker system dial-stdio``); it is on this machine too, so it is in the
-wall times of every ssh client. The engine's CPU is in no figure.
+wall times of every ssh client. The engine's CPU is in no figure, except with ``--budget``:
+it measures, at c=32 and 3,200 calls per sample, the CPU per call of the client, ssh, sshd and
+dockerd (processes alive at the end of a sample, by name), over the socket and over
+ssh-fwd, and the floor that ssh's and sshd's CPU set when every core is busy.
 """
 
 # ruff: noqa: RUF001, RUF002  (the report prints multiplication signs and en dashes on purpose)
@@ -948,6 +952,102 @@ def callgrind(args: argparse.Namespace, run_id: str) -> None:
                       f"{(large - small) / 256:,.0f} |", flush=True)
 
 
+# -- where the CPU of a call goes, sustained (--budget) ------------------------------------------
+
+
+def budget_loop(url: str, ssh_config: str, cid: str, n: int, conc: int) -> None:
+    """What ``--budget`` runs: 20 warm-up inspects from each of ``conc`` tasks, then, once the
+    parent writes a line, ``n`` more from ``conc`` tasks; prints its CPU and wall time and
+    waits for a last line before it closes the client (so its ssh is measured while alive)."""
+    import aiodockersock
+
+    async def main() -> None:
+        kwargs: dict[str, Any] = (
+            {"ssh_options": ["-F", ssh_config]} if url.startswith("ssh://") else {}
+        )
+        async with aiodockersock.Docker(url, **kwargs) as docker:
+
+            async def task(k: int) -> None:
+                for _ in range(k):
+                    _check([str((await docker.containers.inspect(cid)).id)], cid, url)
+
+            await asyncio.gather(*(task(20) for _ in range(conc)))
+            print("ready", flush=True)
+            sys.stdin.readline()
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            await asyncio.gather(*(task(n // conc) for _ in range(conc)))
+            print(json.dumps({"cpu": time.process_time() - cpu0,
+                              "wall": time.perf_counter() - t0}), flush=True)
+            sys.stdin.readline()
+
+    asyncio.run(main())
+
+
+def _cpu_by_pid() -> dict[int, tuple[str, float]]:
+    """Every process's name and CPU seconds so far (of all its threads)."""
+    return {int(e): (_comm(int(e)), _runtime(int(e))) for e in os.listdir("/proc") if e.isdigit()}
+
+
+def cpu_budget(args: argparse.Namespace, run_id: str) -> None:
+    """CPU per inspect of every process a call passes through — the client's Python process,
+    ssh, sshd, dockerd — at c = 32, sustained (3,200 calls per sample), over the socket and
+    over ssh-fwd, interleaved; and the floor that ssh's and sshd's own CPU set when every
+    core is busy."""
+    socket_path = bench_api.socket_path_of(args.host)
+    n, conc = 3200, 32
+
+    async def prepare() -> str:
+        async with bench_api.Engine(socket_path, run_id) as engine:
+            return await engine.start_sleeper(args.image)
+
+    cid = asyncio.run(prepare())
+    rounds = args.rounds or 5
+    names = ("client", "dockerd", "ssh", "sshd")
+    rows: dict[str, list[dict[str, float]]] = {"unix": [], "ssh-fwd": []}
+    with remote(socket_path, args.max_sessions, args.ssh_config_extra) as r:
+        env = worker_env("ads-ssh", r)
+        for rnd in range(rounds):
+            for name, url in (("unix", f"unix://{socket_path}"),
+                              ("ssh-fwd", f"{r.url}{socket_path}"))[:: 1 if rnd % 2 else -1]:
+                proc = subprocess.Popen(
+                    [sys.executable, str(SCRIPT), "--budget-loop", url, "--ssh-config",
+                     str(r.ssh_config), "--cid", cid, "--n", str(n), "--conc", str(conc)],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+                )
+                assert proc.stdin is not None and proc.stdout is not None
+                assert proc.stdout.readline().strip() == "ready"
+                before = _cpu_by_pid()
+                proc.stdin.write("\n")
+                proc.stdin.flush()
+                measured = json.loads(proc.stdout.readline())
+                after = _cpu_by_pid()
+                proc.stdin.write("\n")
+                proc.stdin.flush()
+                proc.wait(60)
+                by_name: dict[str, float] = {}
+                for pid, (comm, cpu) in after.items():  # processes alive at the end
+                    by_name[comm] = by_name.get(comm, 0.0) + cpu - before.get(pid, ("", 0.0))[1]
+                row = {"wall": measured["wall"] * 1e6 / n, "client": measured["cpu"] * 1e6 / n,
+                       **{k: by_name.get(k, 0.0) * 1e6 / n for k in names[1:]}}
+                rows[name].append(row)
+                log(f"round {rnd + 1}/{rounds} {name}: " + ", ".join(
+                    f"{k} {v:,.0f} µs" for k, v in row.items()))
+    med = {name: {k: statistics.median(x[k] for x in rs) for k in rs[0]}
+           for name, rs in rows.items()}
+    print(f"\n{rounds} rounds, c = {conc}, {n:,} calls per sample; µs per call, medians\n")
+    print("| host | wall per call | " + " | ".join(names) + " | CPU in all |")
+    print("|---|---:|" + "---:|" * (len(names) + 1))
+    for name, m in med.items():
+        print(f"| {name} | {m['wall']:,.0f} | " + " | ".join(f"{m[k]:,.0f}" for k in names)
+              + f" | {sum(m[k] for k in names):,.0f} |")
+    unix, fwd = med["unix"], med["ssh-fwd"]
+    base = unix["client"] + unix["dockerd"]
+    print(f"\nwall ssh-fwd / unix: {fwd['wall'] / unix['wall']:.2f}×; CPU per call: "
+          f"{sum(fwd[k] for k in names) / base:.2f}×; the floor with both cores busy (the "
+          f"socket's client and dockerd CPU, plus ssh's and sshd's): "
+          f"{(base + fwd['ssh'] + fwd['sshd']) / base:.2f}×")
+
+
 # -- the cost of idle channels (--idle-channels) ------------------------------------------------
 
 
@@ -1055,7 +1155,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--callgrind", action="store_true",
                     help="measure nothing else: instructions per inspect of aiodockersock's "
                     "Python process over ssh and over the socket (valgrind; ~15 min)")
+    ap.add_argument("--budget", action="store_true",
+                    help="measure nothing else: CPU per inspect of the client, ssh, sshd and "
+                    "dockerd at c=32, sustained, over the socket and over ssh-fwd (~2 min)")
     ap.add_argument("--inspect-loop", metavar="URL", help=argparse.SUPPRESS)
+    ap.add_argument("--budget-loop", metavar="URL", help=argparse.SUPPRESS)
     ap.add_argument("--cid", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, default=64, help=argparse.SUPPRESS)
     ap.add_argument("--conc", type=int, default=1, help=argparse.SUPPRESS)
@@ -1078,6 +1182,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.inspect_loop:
         inspect_loop(args.inspect_loop, args.ssh_config, args.cid, args.n, args.conc)
         return 0
+    if args.budget_loop:
+        budget_loop(args.budget_loop, args.ssh_config, args.cid, args.n, args.conc)
+        return 0
     params = QUICK if args.quick else FULL
     if args.rounds is not None:
         params = Params(**{**params.__dict__, "rounds": max(1, args.rounds)})
@@ -1095,6 +1202,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.idle_channels:
             idle_channels(args, run_id)
+            return 0
+        if args.budget:
+            cpu_budget(args, run_id)
             return 0
         report = run(args, params, run_id)
     except KeyboardInterrupt:
