@@ -892,9 +892,14 @@ def markdown(report: dict[str, Any]) -> str:
 PYTHON = "/root/.pyenv/versions/3.11.7/bin/python3.11"
 
 
-def inspect_loop(url: str, ssh_config: str, cid: str, n: int, conc: int) -> None:
-    """What callgrind runs: 20 warm-up inspects from each of ``conc`` tasks (so every
-    connection is open), then ``n`` more from ``conc`` tasks; aiodockersock only."""
+def inspect_loop(
+    url: str, ssh_config: str, cid: str, n: int, conc: int, *, handshake: bool = False
+) -> None:
+    """What ``--callgrind`` and ``--budget`` run: 20 warm-up inspects from each of ``conc``
+    tasks (so every connection is open), then ``n`` more from ``conc`` tasks; aiodockersock
+    only. With ``handshake`` (``--budget``), it prints ``ready`` after the warm-up and waits
+    for a line before the ``n``, prints their CPU and wall time, and waits for another line
+    before it closes the client (so its ssh is measured while alive)."""
     import aiodockersock
 
     async def main() -> None:
@@ -908,7 +913,15 @@ def inspect_loop(url: str, ssh_config: str, cid: str, n: int, conc: int) -> None
                     _check([str((await docker.containers.inspect(cid)).id)], cid, url)
 
             await asyncio.gather(*(task(20) for _ in range(conc)))
+            if handshake:
+                print("ready", flush=True)
+                sys.stdin.readline()
+            cpu0, t0 = time.process_time(), time.perf_counter()
             await asyncio.gather(*(task(n // conc) for _ in range(conc)))
+            if handshake:
+                print(json.dumps({"cpu": time.process_time() - cpu0,
+                                  "wall": time.perf_counter() - t0}), flush=True)
+                sys.stdin.readline()
 
     asyncio.run(main())
 
@@ -953,34 +966,6 @@ def callgrind(args: argparse.Namespace, run_id: str) -> None:
 
 
 # -- where the CPU of a call goes, sustained (--budget) ------------------------------------------
-
-
-def budget_loop(url: str, ssh_config: str, cid: str, n: int, conc: int) -> None:
-    """What ``--budget`` runs: 20 warm-up inspects from each of ``conc`` tasks, then, once the
-    parent writes a line, ``n`` more from ``conc`` tasks; prints its CPU and wall time and
-    waits for a last line before it closes the client (so its ssh is measured while alive)."""
-    import aiodockersock
-
-    async def main() -> None:
-        kwargs: dict[str, Any] = (
-            {"ssh_options": ["-F", ssh_config]} if url.startswith("ssh://") else {}
-        )
-        async with aiodockersock.Docker(url, **kwargs) as docker:
-
-            async def task(k: int) -> None:
-                for _ in range(k):
-                    _check([str((await docker.containers.inspect(cid)).id)], cid, url)
-
-            await asyncio.gather(*(task(20) for _ in range(conc)))
-            print("ready", flush=True)
-            sys.stdin.readline()
-            cpu0, t0 = time.process_time(), time.perf_counter()
-            await asyncio.gather(*(task(n // conc) for _ in range(conc)))
-            print(json.dumps({"cpu": time.process_time() - cpu0,
-                              "wall": time.perf_counter() - t0}), flush=True)
-            sys.stdin.readline()
-
-    asyncio.run(main())
 
 
 def _cpu_by_pid() -> dict[int, tuple[str, float]]:
@@ -1183,7 +1168,8 @@ def main(argv: list[str] | None = None) -> int:
         inspect_loop(args.inspect_loop, args.ssh_config, args.cid, args.n, args.conc)
         return 0
     if args.budget_loop:
-        budget_loop(args.budget_loop, args.ssh_config, args.cid, args.n, args.conc)
+        inspect_loop(args.budget_loop, args.ssh_config, args.cid, args.n, args.conc,
+                     handshake=True)
         return 0
     params = QUICK if args.quick else FULL
     if args.rounds is not None:

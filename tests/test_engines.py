@@ -111,6 +111,14 @@ async def _all_up(events: FleetEvents, hosts: set[str]) -> None:
     await _next(events, lambda i: isinstance(i, HostUp) and (up.add(i.host) or up >= hosts))
 
 
+async def _dropped(events: FleetEvents, host: str, at_least: int) -> None:
+    """Wait (10 s at most) until ``host`` has ``at_least`` events dropped."""
+    for _ in range(200):
+        if events.dropped.get(host, 0) >= at_least:
+            return
+        await asyncio.sleep(0.05)
+
+
 def _volume_event(host: str, name: str) -> Any:
     return lambda item: (
         type(item) is HostEvent and item.host == host and item.event.actor_id == name
@@ -225,47 +233,31 @@ async def test_each_engine_keeps_its_order(fleet: Fleet) -> None:
             await fleet[host].volumes.remove(name)
 
 
-async def test_a_slow_consumer_under_drop_oldest_loses_counted_events(fleet: Fleet) -> None:
-    created: list[str] = []
-    async with fleet.events(filters={"type": ["volume"], "event": ["create"]},
-                            maxsize=3, policy="drop_oldest") as events:
-        await _next(events, lambda i: isinstance(i, HostUp) and i.host == "a")
-        for i in range(8):
-            created.append(await _volume(fleet["a"], f"d{i}"))
-        # the daemon's events trail its answers: wait until the 8 are in (3 kept, 5 dropped)
-        for _ in range(200):
-            if events.dropped.get("a", 0) >= 5:
-                break
-            await asyncio.sleep(0.05)
-        # the last one arrives; of the 8, at most 3 were buffered, the rest counted
-        seen = await _next(events, _volume_event("a", created[-1]))
-        delivered = [i for i in seen if type(i) is HostEvent]
-        assert len(delivered) + events.dropped.get("a", 0) == 8
-        assert events.dropped["a"] >= 5
-    for name in created:
-        await fleet["a"].volumes.remove(name)
-
-
-async def test_a_consumer_awaiting_something_else_is_buffered_for_up_to_maxsize(
-    fleet: Fleet,
+@pytest.mark.parametrize(
+    ("maxsize", "made"),
+    [
+        (3, 8),
+        # past 64 buffered events a reader lets the consumer go first before it decodes
+        # more; a consumer that is not iterating must still have up to maxsize read for it
+        (80, 100),
+    ],
+    ids=["maxsize-3", "maxsize-past-the-hand-off"],
+)
+async def test_a_consumer_awaiting_something_else_keeps_the_newest_under_drop_oldest(
+    fleet: Fleet, maxsize: int, made: int
 ) -> None:
-    # past 64 buffered events a reader lets the consumer go first before it decodes more; a
-    # consumer that is not iterating (it awaits its own calls here) must still have up to
-    # maxsize events read for it, the policy applied beyond
     created: list[str] = []
     async with fleet.events(filters={"type": ["volume"], "event": ["create"]},
-                            maxsize=80, policy="drop_oldest") as events:
+                            maxsize=maxsize, policy="drop_oldest") as events:
         await _next(events, lambda i: isinstance(i, HostUp) and i.host == "a")
-        for i in range(100):
-            created.append(await _volume(fleet["a"], f"m{i}"))
-        for _ in range(200):
-            if events.dropped.get("a", 0) >= 20:
-                break
-            await asyncio.sleep(0.05)
-        assert events.dropped.get("a", 0) == 20, "the readers stopped short of maxsize"
+        for i in range(made):  # the consumer awaits its own calls, not the stream
+            created.append(await _volume(fleet["a"], f"d{i}"))
+        # the daemon's events trail its answers: wait until all are in
+        await _dropped(events, "a", made - maxsize)
+        assert events.dropped.get("a", 0) == made - maxsize, "dropped more, or read less"
         seen = await _next(events, _volume_event("a", created[-1]))
         kept = [i.event.actor_id for i in seen if type(i) is HostEvent]
-        assert kept == created[20:]  # the newest 80, in order
+        assert kept == created[made - maxsize:]  # the newest, in order
     for name in created:
         await fleet["a"].volumes.remove(name)
 
