@@ -90,9 +90,9 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     paths: list[Path] = []
     real = _filesync._send_file
 
-    async def spy(call: object, id_: int, path: Path) -> None:
+    async def spy(call: object, id_: int, path: Path, size: int) -> None:
         paths.append(path)
-        await real(call, id_, path)  # type: ignore[arg-type]
+        await real(call, id_, path, size)  # type: ignore[arg-type]
 
     monkeypatch.setattr(_filesync, "_send_file", spy)
     return paths
@@ -148,6 +148,29 @@ async def test_from_scratch_copy(docker: Docker, tmp_path: Path, sent: list[Path
         cached = {v.name for v in again.vertexes.values() if v.cached}
         assert "[1/2] COPY hello.txt /hello.txt" in cached
         assert (await image_files(docker, name))["sub/a.txt"] == b"changed\n"
+
+
+@engine_test
+async def test_files_of_every_size_around_a_packet_arrive_whole(
+    docker: Docker, tmp_path: Path, sent: list[Path]
+) -> None:
+    # the session sends a file in 32 KiB packets; one smaller than a packet is read in the
+    # event loop's thread, a bigger one in a worker thread
+    packet = 32 * 1024
+    sizes = {"empty": 0, "tiny": 1, "under": packet - 1, "at": packet, "over": packet + 1,
+             "several": 5 * packet + 7}
+    contents = {name: os.urandom(size) for name, size in sizes.items()}
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY files /files/\n")
+    (tmp_path / "files").mkdir()
+    for name, data in contents.items():
+        (tmp_path / "files" / name).write_bytes(data)
+    name = f"{unique('ads-bk')}:sizes"
+    async with cleanup(docker, name):
+        await docker.images.build(tmp_path, tag=name, builder="buildkit",
+                                  labels={TEST_LABEL: "1"})
+        files = await image_files(docker, name)
+        assert {n: files[f"files/{n}"] for n in contents} == contents
+        assert {p.name for p in sent} == {"Dockerfile", *contents}
 
 
 @pytest.fixture

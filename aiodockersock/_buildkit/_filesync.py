@@ -176,12 +176,12 @@ async def diff_copy(call: GrpcCall, dirs: dict[str, SyncedDir]) -> None:
     excludes = values("exclude-patterns")
     entries = await asyncio.to_thread(
         lambda: [(path, *_stat(path, name)) for path, name in walk(synced, includes, excludes)])
-    files: dict[int, Path] = {}
+    files: dict[int, tuple[Path, int]] = {}
     batch: list[bytes] = []
     size = 0
     for index, (path, stat, regular) in enumerate(entries):
         if regular:
-            files[index] = path
+            files[index] = (path, stat.size)
         batch.append(_packet(wire_pb2.Packet.PACKET_STAT, stat=stat))
         size += len(batch[-1])
         if size >= _CHUNK:  # written a batch at a time: one write per file costs ~1 ms each
@@ -197,7 +197,7 @@ async def diff_copy(call: GrpcCall, dirs: dict[str, SyncedDir]) -> None:
         if packet.type == wire_pb2.Packet.PACKET_REQ:
             if packet.ID not in files:
                 raise GrpcStatus(3, f"invalid file id {packet.ID}")
-            await _send_file(call, packet.ID, files.pop(packet.ID))
+            await _send_file(call, packet.ID, *files.pop(packet.ID))
         elif packet.type == wire_pb2.Packet.PACKET_FIN:
             await call.send(_packet(wire_pb2.Packet.PACKET_FIN))
             return
@@ -205,11 +205,17 @@ async def diff_copy(call: GrpcCall, dirs: dict[str, SyncedDir]) -> None:
             raise GrpcStatus(2, f"error from receiver: {packet.data.decode(errors='replace')}")
 
 
-async def _send_file(call: GrpcCall, id_: int, path: Path) -> None:
-    f, chunk = await asyncio.to_thread(_open_and_read, path)
+async def _send_file(call: GrpcCall, id_: int, path: Path, size: int) -> None:
+    if size < _CHUNK:
+        # a small file (most of a context) is read here: its read costs less than a hop to a
+        # thread and back (10,000 small files: 2.05 s of client CPU -> 0.78 s; see
+        # benchmarks/README.md, "Session 10: small files read without a thread hop")
+        f, chunk = _open_and_read(path)
+    else:
+        f, chunk = await asyncio.to_thread(_open_and_read, path)
     with f:
-        # a small file (most of a context) is read whole in one hop and sent in one write with
-        # the empty packet that ends it
+        # a small file is read whole at once and sent in one write with the empty packet
+        # that ends it
         while len(chunk) == _CHUNK:
             await call.send(_packet(wire_pb2.Packet.PACKET_DATA, ID=id_, data=chunk))
             chunk = await asyncio.to_thread(f.read, _CHUNK)  # short only at the end
