@@ -1305,7 +1305,6 @@ def _unix_time(text: str | int) -> int:
     """RFC 3339 (``2026-12-04T12:00:00.123456789Z``) as Unix seconds; 0 when unreadable."""
     if isinstance(text, int):
         return text
-
     stamp = re.sub(r"(\.\d{1,6})\d*", r"\1", text.strip()).replace("Z", "+00:00")
     try:
         return int(datetime.fromisoformat(stamp).timestamp())

@@ -144,11 +144,14 @@ class BuildSession:
                 answer.Secret = secret
             await call.send(answer.SerializeToString())
 
-        async def get_authority(call: GrpcCall) -> None:
+        async def authority_request(call: GrpcCall) -> bytes:
             request = await call.request()
             if not client_tokens_enabled():
                 raise GrpcStatus(14, "client side tokens disabled (BUILDKIT_NO_CLIENT_TOKEN)")
-            asked = auth_pb2.GetTokenAuthorityRequest.FromString(request)
+            return request
+
+        async def get_authority(call: GrpcCall) -> None:
+            asked = auth_pb2.GetTokenAuthorityRequest.FromString(await authority_request(call))
             key = self._authority.public_key(asked.Host, asked.Salt,
                                              has_secret(await lookup(asked.Host)))
             self._token_hosts.add(asked.Host)
@@ -156,10 +159,8 @@ class BuildSession:
                             .SerializeToString())
 
         async def verify_authority(call: GrpcCall) -> None:
-            request = await call.request()
-            if not client_tokens_enabled():
-                raise GrpcStatus(14, "client side tokens disabled (BUILDKIT_NO_CLIENT_TOKEN)")
-            asked = auth_pb2.VerifyTokenAuthorityRequest.FromString(request)
+            asked = auth_pb2.VerifyTokenAuthorityRequest.FromString(
+                await authority_request(call))
             signed = self._authority.sign(asked.Host, asked.Salt,
                                           has_secret(await lookup(asked.Host)), asked.Payload)
             await call.send(auth_pb2.VerifyTokenAuthorityResponse(Signed=signed)

@@ -95,23 +95,28 @@ async def _answer(reader: asyncio.StreamReader) -> bytes:
     return head + await reader.readexactly(length)
 
 
+def _agent_path(agents: Mapping[str, str], wanted: str) -> str:
+    """The socket of the agent ``wanted`` (``""``: the default); ``NOT_FOUND`` naming it when
+    the build was not given it."""
+    wanted = wanted or DEFAULT_ID
+    path = agents.get(wanted)
+    if path is None:
+        raise GrpcStatus(5, f"ssh agent {wanted!r} was not given to the build "
+                            f"(ssh= has {sorted(agents)})")
+    return path
+
+
 async def check_agent(call: GrpcCall, agents: Mapping[str, str]) -> None:
     """``CheckAgent``: OK for an id the build was given, ``NOT_FOUND`` naming it otherwise."""
     request = await call.request()
-    wanted = ssh_pb2.CheckAgentRequest.FromString(request).ID or DEFAULT_ID
-    if wanted not in agents:
-        raise GrpcStatus(5, f"ssh agent {wanted!r} was not given to the build "
-                            f"(ssh= has {sorted(agents)})")
+    _agent_path(agents, ssh_pb2.CheckAgentRequest.FromString(request).ID)
     await call.send(ssh_pb2.CheckAgentResponse().SerializeToString())
 
 
 async def forward_agent(call: GrpcCall, agents: Mapping[str, str]) -> None:
     """``ForwardAgent``: relay one connection of a build step to the agent, reads only."""
     wanted = (call.metadata.get(ID_KEY) or [""])[0] or DEFAULT_ID
-    path = agents.get(wanted)
-    if path is None:
-        raise GrpcStatus(5, f"ssh agent {wanted!r} was not given to the build "
-                            f"(ssh= has {sorted(agents)})")
+    path = _agent_path(agents, wanted)
     try:
         reader, writer = await open_local_socket(path)
     except OSError as exc:
