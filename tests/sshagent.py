@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket as socket_module
 import subprocess
 import tempfile
 import time
@@ -131,6 +132,16 @@ def start_agent(comment: str) -> Iterator[Agent]:
         yield from _agent(Path(name), comment)
 
 
+def _accepts(path: Path) -> bool:
+    """Whether something listens on the unix socket at ``path``."""
+    with socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
 def _agent(directory: Path, comment: str) -> Iterator[Agent]:
     socket = directory / "agent.sock"
     key = directory / "id_ed25519"
@@ -139,8 +150,10 @@ def _agent(directory: Path, comment: str) -> Iterator[Agent]:
     agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(socket)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        # the socket's file exists from bind(), before the agent listens: wait until it
+        # accepts a connection (ssh-add in between fails, exit 2)
         deadline = time.monotonic() + 10
-        while not socket.exists():
+        while not _accepts(socket):
             if time.monotonic() > deadline or agent.poll() is not None:
                 raise RuntimeError("ssh-agent did not start")
             time.sleep(0.02)

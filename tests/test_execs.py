@@ -197,6 +197,12 @@ async def test_exec_errors(
     with pytest.raises(Conflict, match="paused"):
         await docker.execs.create(paused, ["true"])
     await docker.containers.unpause(paused)
+    # dockerd marks the container unpaused when containerd's resume event reaches it, which
+    # may be just after its answer to the unpause: an exec in between is refused as paused
+    for _ in range(100):
+        if not (await docker.containers.inspect(paused)).state.paused:
+            break
+        await asyncio.sleep(0.05)
     with pytest.raises(InvalidArgument, match="cmd"):
         await docker.execs.create(paused, [])
     with pytest.raises(InvalidArgument, match="detach key"):
